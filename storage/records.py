@@ -1,0 +1,62 @@
+"""Plain records that cross the storage boundary (and the Ray boundary: all picklable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+__all__ = ["Append", "LoadedDoc", "SessionRecord", "utc_now_iso"]
+
+
+def utc_now_iso() -> str:
+    """ISO 8601 in UTC with milliseconds, as the Bridge API prints timestamps."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str
+    name: str
+    description: str
+    revision: int
+    created_at: str
+    updated_at: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "revision": self.revision,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+
+    def advanced(self, revision: int, updated_at: str) -> SessionRecord:
+        return replace(self, revision=revision, updated_at=updated_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Append:
+    """One document update for the write-ahead log, with the session revision it makes."""
+
+    session_id: str
+    seq: int
+    data: bytes
+    revision: int
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDoc:
+    """What a session is rebuilt from: its record, the latest snapshot and the log after it."""
+
+    record: SessionRecord
+    snapshot: bytes | None
+    snapshot_seq: int
+    updates: list[tuple[int, bytes]] = field(default_factory=list)
+
+    @property
+    def last_seq(self) -> int:
+        return self.updates[-1][0] if self.updates else self.snapshot_seq

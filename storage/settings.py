@@ -1,0 +1,39 @@
+"""Storage settings: which store and bus, and their limits. Built once at the entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["StorageSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path("./atelier-data")
+    pg_min_connections: int = 1
+    pg_max_connections: int = 8
+    sqlite_synchronous: str = "FULL"
+    group_commit_max_rows: int = 4096
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> StorageSettings:
+        default = cls()
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=Path(env.get("ATELIER_DATA_DIR", str(default.data_dir))),
+            pg_min_connections=int(env.get("ATELIER_PG_MIN_CONNECTIONS", default.pg_min_connections)),
+            pg_max_connections=int(env.get("ATELIER_PG_MAX_CONNECTIONS", default.pg_max_connections)),
+            sqlite_synchronous=env.get("ATELIER_SQLITE_SYNCHRONOUS", default.sqlite_synchronous),
+            group_commit_max_rows=int(
+                env.get("ATELIER_GROUP_COMMIT_MAX_ROWS", default.group_commit_max_rows)
+            ),
+        )
+
+    @property
+    def store_kind(self) -> str:
+        return "postgres" if self.database_url else "sqlite"

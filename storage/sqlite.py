@@ -1,0 +1,230 @@
+"""Embedded SQLite store: the zero-configuration default (one file in the data directory)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiosqlite
+
+from .base import StoreError
+from .records import Append, LoadedDoc, SessionRecord
+
+__all__ = ["SqliteStore"]
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS updates (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    session_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created_at, id);
+"""
+
+_RECORD_COLUMNS = "id, name, description, revision, created_at, updated_at"
+
+
+def _record(row: sqlite3.Row | tuple[object, ...]) -> SessionRecord:
+    return SessionRecord(
+        id=str(row[0]),
+        name=str(row[1]),
+        description=str(row[2]),
+        revision=int(row[3]),  # type: ignore[call-overload]
+        created_at=str(row[4]),
+        updated_at=str(row[5]),
+    )
+
+
+class SqliteStore:
+    """One connection, one writer: SQLite serialises writes anyway, so group commit is the win.
+
+    ``synchronous`` is FULL by default so a committed append survives power loss, not
+    only a process crash.
+    """
+
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._db: aiosqlite.Connection | None = None
+        # One connection is shared by every caller: transactions must not interleave.
+        self._lock = asyncio.Lock()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError("store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self._path, isolation_level=None)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute(f"PRAGMA synchronous={self._synchronous}")
+        await self._db.executescript(_SCHEMA)
+        log.info("sqlite store open path=%s", self._path)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def _write(self, statements: Sequence[tuple[str, Sequence[object]]]) -> int:
+        """Run the statements in one transaction; returns the last statement's row count."""
+        db = self.db
+        rowcount = 0
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    cursor = await db.execute(sql, params)
+                    rowcount = cursor.rowcount
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite write failed: {exc}") from exc
+        return rowcount
+
+    async def create_session(self, record: SessionRecord, initial: bytes) -> None:
+        async with self._lock:
+            await self._create(record, initial)
+
+    async def _create(self, record: SessionRecord, initial: bytes) -> None:
+        await self._write(
+            [
+                (
+                    f"INSERT INTO sessions ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        record.name,
+                        record.description,
+                        record.revision,
+                        record.created_at,
+                        record.updated_at,
+                    ),
+                ),
+                ("INSERT INTO updates (session_id, seq, data) VALUES (?, 1, ?)", (record.id, initial)),
+            ]
+        )
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        async with self._lock:
+            return await self._get(session_id)
+
+    async def _get(self, session_id: str) -> SessionRecord | None:
+        async with self.db.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _record(row)
+
+    async def list_sessions(self, limit: int, offset: int = 0) -> list[SessionRecord]:
+        async with self._lock, self.db.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM sessions ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (limit, offset),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_record(row) for row in rows]
+
+    async def load(self, session_id: str) -> LoadedDoc | None:
+        async with self._lock:
+            return await self._load(session_id)
+
+    async def _load(self, session_id: str) -> LoadedDoc | None:
+        db = self.db
+        # One read transaction: a snapshot committed in between cannot hide log rows.
+        await db.execute("BEGIN")
+        try:
+            record = await self._get(session_id)
+            if record is None:
+                return None
+            async with db.execute(
+                "SELECT seq, data FROM snapshots WHERE session_id = ?", (session_id,)
+            ) as cursor:
+                snap = await cursor.fetchone()
+            snapshot_seq = int(snap[0]) if snap else 0
+            async with db.execute(
+                "SELECT seq, data FROM updates WHERE session_id = ? AND seq > ? ORDER BY seq",
+                (session_id, snapshot_seq),
+            ) as cursor:
+                rows = await cursor.fetchall()
+        finally:
+            await db.execute("COMMIT")
+        return LoadedDoc(
+            record=record,
+            snapshot=bytes(snap[1]) if snap else None,
+            snapshot_seq=snapshot_seq,
+            updates=[(int(seq), bytes(data)) for seq, data in rows],
+        )
+
+    async def append(self, batch: Sequence[Append]) -> None:
+        statements: list[tuple[str, Sequence[object]]] = []
+        last: dict[str, Append] = {}
+        for item in batch:
+            # Rows of a session deleted meanwhile are dropped, not allowed to fail the batch.
+            statements.append(
+                (
+                    "INSERT OR IGNORE INTO updates (session_id, seq, data) "
+                    "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)",
+                    (item.session_id, item.seq, item.data, item.session_id),
+                )
+            )
+            last[item.session_id] = item
+        for item in last.values():
+            statements.append(
+                (
+                    "UPDATE sessions SET revision = MAX(revision, ?), updated_at = ? WHERE id = ?",
+                    (item.revision, item.updated_at, item.session_id),
+                )
+            )
+        async with self._lock:
+            await self._write(statements)
+
+    async def snapshot(self, session_id: str, seq: int, data: bytes) -> None:
+        async with self._lock:
+            await self._snapshot(session_id, seq, data)
+
+    async def _snapshot(self, session_id: str, seq: int, data: bytes) -> None:
+        await self._write(
+            [
+                (
+                    "INSERT INTO snapshots (session_id, seq, data) "
+                    "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?) "
+                    "ON CONFLICT (session_id) DO UPDATE SET seq = excluded.seq, data = excluded.data "
+                    "WHERE excluded.seq >= snapshots.seq",
+                    (session_id, seq, data, session_id),
+                ),
+                ("DELETE FROM updates WHERE session_id = ? AND seq <= ?", (session_id, seq)),
+            ]
+        )
+
+    async def delete_session(self, session_id: str) -> bool:
+        async with self._lock:
+            deleted = await self._write(
+                [
+                    ("DELETE FROM updates WHERE session_id = ?", (session_id,)),
+                    ("DELETE FROM snapshots WHERE session_id = ?", (session_id,)),
+                    ("DELETE FROM sessions WHERE id = ?", (session_id,)),
+                ]
+            )
+        return deleted > 0
