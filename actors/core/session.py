@@ -1,0 +1,148 @@
+"""The pure session core: one Bridge document, its revision and its write-ahead records.
+
+No I/O here. Every change the core makes or accepts comes back as an ``Append`` to be
+committed by the caller; the caller acknowledges the change only after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Doc, TransactionEvent
+
+from storage.records import Append, LoadedDoc, SessionRecord
+
+from .layout import init_session, read_state, write_meta
+from .spec_ops import OpsResult, apply_ops
+from .theme import ThemeParams
+
+__all__ = ["EMPTY_UPDATE", "Change", "Session"]
+
+
+# A Yjs v1 update with no structs and an empty delete set.
+EMPTY_UPDATE = b"\x00\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change to commit: its log record, and the update peers must see (None if none)."""
+
+    append: Append
+    update: bytes | None
+
+
+class Session:
+    def __init__(self, record: SessionRecord, doc: Doc[Any], last_seq: int) -> None:
+        self._record = record
+        self.doc = doc
+        self._last_seq = last_seq
+        self._captured: list[bytes] = []
+        # Tagging by capture (not by origin) keeps exactly one update per transaction.
+        self._subscription = doc.observe(self._on_transaction)
+
+    def _on_transaction(self, event: TransactionEvent) -> None:
+        self._captured.append(event.update)
+
+    def _take_update(self) -> bytes | None:
+        captured, self._captured = self._captured, []
+        if not captured:
+            return None
+        if len(captured) == 1:
+            return captured[0]
+        from pycrdt import merge_updates
+
+        return merge_updates(*captured)
+
+    @classmethod
+    def create(
+        cls, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams
+    ) -> tuple[Session, bytes]:
+        """A brand-new session and its initial update (log sequence 1)."""
+        doc: Doc[Any] = Doc()
+        session = cls(record, doc, last_seq=1)
+        init_session(doc, spec, theme, record.to_json())  # type: ignore[arg-type]
+        initial = session._take_update()
+        assert initial is not None
+        return session, initial
+
+    @classmethod
+    def restore(cls, loaded: LoadedDoc) -> Session:
+        doc: Doc[Any] = Doc()
+        if loaded.snapshot is not None:
+            doc.apply_update(loaded.snapshot)
+        for _, update in loaded.updates:
+            doc.apply_update(update)
+        return cls(loaded.record, doc, last_seq=loaded.last_seq)
+
+    @property
+    def id(self) -> str:
+        return self._record.id
+
+    @property
+    def record(self) -> SessionRecord:
+        return self._record
+
+    @property
+    def revision(self) -> int:
+        return self._record.revision
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    def _change(
+        self, logged: bytes, broadcast: bytes | None, revisions: int, now_iso: str
+    ) -> Change:
+        self._last_seq += 1
+        self._record = self._record.advanced(self._record.revision + revisions, now_iso)
+        append = Append(
+            session_id=self._record.id,
+            seq=self._last_seq,
+            data=logged,
+            revision=self._record.revision,
+            updated_at=now_iso,
+        )
+        return Change(append, broadcast)
+
+    def apply_ops(
+        self, ops: list[object], *, now_iso: str, max_css_bytes: int
+    ) -> tuple[OpsResult, Change | None]:
+        """Apply REST spec ops as one transaction; meta moves with them in the same update."""
+        with self.doc.transaction(origin="ops"):
+            result = apply_ops(self.doc, ops, max_css_bytes=max_css_bytes)
+            if result.changed:
+                write_meta(
+                    self.doc,
+                    {"revision": self._record.revision + 1, "updatedAt": now_iso},
+                )
+        update = self._take_update()
+        if update is None or not result.changed:
+            return result, None
+        return result, self._change(update, update, 1, now_iso)
+
+    def apply_update(self, update: bytes, *, now_iso: str) -> Change | None:
+        """Apply a peer's update; None only for the empty update.
+
+        The received bytes are logged verbatim, not the integrated diff: an update whose
+        dependencies have not arrived yet integrates nothing now, yet once acknowledged it
+        must survive a crash. Replaying a known update is a no-op, so this is safe.
+        Raises ValueError for bytes that are not a valid update.
+        """
+        if update == EMPTY_UPDATE:
+            return None
+        self.doc.apply_update(update)
+        applied = self._take_update()
+        return self._change(update, applied, 1 if applied is not None else 0, now_iso)
+
+    def full_update(self) -> bytes:
+        return self.doc.get_update()
+
+    def state(self) -> dict[str, Any]:
+        state = read_state(self.doc)
+        # The record is authoritative for revision: peers' edits do not rewrite meta.
+        state["meta"] = {**state.get("meta", {}), **self._record.to_json()}
+        return state
+
+    def close(self) -> None:
+        self.doc.unobserve(self._subscription)

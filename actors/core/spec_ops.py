@@ -1,0 +1,666 @@
+"""Bridge SpecOps applied to a session document (pure: a pycrdt Doc in, an OpsResult out).
+
+``apply_ops`` runs a request's operations in order inside ONE ``doc.transaction()`` so
+browsers receive a single update. Each operation is validated in full against the
+document as earlier operations of the same call left it, and only then mutated: an
+invalid operation is reported in ``OpsResult.errors`` and skipped, never half-applied,
+and the valid ones around it still apply.
+
+Validation reads a Python mirror of the element tree (``_Tree``: root plus each element's
+children), loaded once per call and kept in step with every mutation, so checking an
+operation does not re-read the whole document.
+
+Rules beyond the spec's types, chosen here:
+
+* Element keys are non-empty strings (``""`` is the "no root" sentinel).
+* A child list has no duplicates; every child must name an existing element; an element
+  tree may not contain cycles (a renderer would recurse forever).
+* ``add_element`` children must already exist; add them first, then the parent.
+* Operations, elements and ``replace_spec`` specs reject unknown fields so a misspelt
+  optional field (``idx`` for ``index``) is reported rather than ignored.
+* JSON values must be storable: integers within +-(2**53-1), finite floats, valid Unicode
+  strings, nesting at most ``MAX_JSON_DEPTH`` deep. pycrdt panics on the first two
+  violations, and browsers could not read big integers exactly anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pycrdt import Doc
+
+from . import layout
+from .layout import MAX_SAFE_INTEGER
+from .errors import OpError, ValidationError
+from .theme import DEFAULT_THEME, parse_theme, theme_css
+
+__all__ = [
+    "DEFAULT_MAX_CSS_BYTES",
+    "DEFAULT_MAX_OPS",
+    "MAX_AGENT_ID_CHARS",
+    "MAX_JSON_DEPTH",
+    "OpKind",
+    "OpsResult",
+    "apply_ops",
+    "validate_ops_request",
+    "validate_spec",
+]
+
+DEFAULT_MAX_OPS = 1000
+DEFAULT_MAX_CSS_BYTES = 65536
+MAX_AGENT_ID_CHARS = 200
+# Deeper values are refused rather than risking RecursionError in the checks, in pycrdt's
+# conversion, or in a browser's renderer.
+MAX_JSON_DEPTH = 64
+
+
+class OpKind(StrEnum):
+    ADD_ELEMENT = "add_element"
+    REMOVE_ELEMENT = "remove_element"
+    UPDATE_PROPS = "update_props"
+    SET_PROP = "set_prop"
+    REMOVE_PROP = "remove_prop"
+    REORDER_CHILDREN = "reorder_children"
+    SET_ROOT = "set_root"
+    REPLACE_SPEC = "replace_spec"
+    SET_THEME = "set_theme"
+    SET_THEME_CSS = "set_theme_css"
+
+
+# kind -> (required fields, optional fields), "op" itself excluded.
+_FIELDS: dict[OpKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    OpKind.ADD_ELEMENT: (("key", "element", "parentKey"), ("index",)),
+    OpKind.REMOVE_ELEMENT: (("key",), ()),
+    OpKind.UPDATE_PROPS: (("key", "props"), ()),
+    OpKind.SET_PROP: (("key", "prop", "value"), ()),
+    OpKind.REMOVE_PROP: (("key", "prop"), ()),
+    OpKind.REORDER_CHILDREN: (("key", "children"), ()),
+    OpKind.SET_ROOT: (("root",), ()),
+    OpKind.REPLACE_SPEC: (("spec",), ()),
+    OpKind.SET_THEME: (("theme",), ()),
+    OpKind.SET_THEME_CSS: (("css",), ()),
+}
+
+
+# What a missing required field should have been, for the error message.
+_MISSING: dict[str, str] = {
+    "key": "required non-empty string",
+    "element": "required object",
+    "parentKey": "required non-empty string",
+    "props": "required object",
+    "prop": "required string",
+    "value": "required (any JSON value, null included)",
+    "children": "required array of strings",
+    "root": "required non-empty string",
+    "spec": "required object",
+    "theme": "required object",
+    "css": "required string",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OpsResult:
+    """``applied`` counts valid ops (no-ops included); ``changed`` is whether the document
+    was actually modified; ``errors`` holds ``{"index", "op", "error"}`` per skipped op."""
+
+    applied: int
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    changed: bool = False
+
+
+def validate_ops_request(
+    body: object, *, max_ops: int = DEFAULT_MAX_OPS
+) -> tuple[list[object], str | None]:
+    """Check the ``POST .../ops`` body shape; returns ``(ops, agentId)``.
+
+    Individual ops are checked later by ``apply_ops`` so that one bad op does not reject
+    the others.
+    """
+    if not isinstance(body, Mapping):
+        raise ValidationError("body", "must be a JSON object")
+    ops = body.get("ops")
+    if not isinstance(ops, list):
+        raise ValidationError("ops", "required array")
+    _check_op_count(ops, max_ops)
+    agent_id = body.get("agentId")
+    if agent_id is not None:
+        if not isinstance(agent_id, str):
+            raise ValidationError("agentId", "must be a string")
+        check_str(agent_id, "agentId")
+        if len(agent_id) > MAX_AGENT_ID_CHARS:
+            raise ValidationError("agentId", f"must be at most {MAX_AGENT_ID_CHARS} characters")
+    return list(ops), agent_id
+
+
+def apply_ops(
+    doc: Doc[Any],
+    ops: list[object],
+    *,
+    max_css_bytes: int = DEFAULT_MAX_CSS_BYTES,
+    max_ops: int = DEFAULT_MAX_OPS,
+    origin: object = None,
+) -> OpsResult:
+    """Apply ``ops`` in order as one transaction (tagged with ``origin``, if given).
+
+    Raises ``ValidationError("ops", ...)`` only when there are more than ``max_ops``;
+    everything else is reported per op.
+    """
+    _check_op_count(ops, max_ops)
+    applied = 0
+    changed = False
+    errors: list[dict[str, Any]] = []
+    with doc.transaction(origin=origin):
+        ctx = _Context(doc, _Tree.load(doc), max_css_bytes)
+        for index, op in enumerate(ops):
+            try:
+                mutate = _plan(ctx, index, op)
+            except (ValidationError, OpError) as exc:
+                errors.append({"index": index, "op": _op_name(op), "error": str(exc)})
+                continue
+            changed = mutate() or changed
+            applied += 1
+    return OpsResult(applied=applied, errors=errors, changed=changed)
+
+
+def _check_op_count(ops: list[object], max_ops: int) -> None:
+    if len(ops) > max_ops:
+        raise ValidationError("ops", f"at most {max_ops} operations per request, got {len(ops)}")
+
+
+def _op_name(op: object) -> str | None:
+    if isinstance(op, Mapping):
+        name = op.get("op")
+        if isinstance(name, str):
+            return name
+    return None
+
+
+@dataclass(slots=True)
+class _Tree:
+    """The element tree as validation sees it: root and each element's children."""
+
+    root: str
+    children: dict[str, list[str]]
+
+    @classmethod
+    def load(cls, doc: Doc[Any]) -> _Tree:
+        root, children = layout.read_structure(doc)
+        return cls(root, children)
+
+    def require(self, key: str, field_name: str) -> list[str]:
+        if key not in self.children:
+            raise OpError(f"{field_name}: element '{key}' does not exist")
+        return self.children[key]
+
+    def reachable(self, starts: list[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(starts)
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            stack.extend(self.children.get(key, ()))
+        return seen
+
+    def removal_set(self, key: str) -> set[str]:
+        """``key`` plus descendants that no surviving element references any more.
+
+        Repeats until stable: a shared child is kept while any parent survives, and
+        becomes removable once the last of its parents is removed.
+        """
+        parents: dict[str, set[str]] = {}
+        for parent, kids in self.children.items():
+            for kid in kids:
+                parents.setdefault(kid, set()).add(parent)
+        removed = {key}
+        grew = True
+        while grew:
+            grew = False
+            for candidate in self.reachable(self.children[key]):
+                if candidate in removed or candidate == self.root:
+                    continue
+                if candidate in self.children and parents[candidate] <= removed:
+                    removed.add(candidate)
+                    grew = True
+        return removed
+
+
+@dataclass(slots=True)
+class _Context:
+    doc: Doc[Any]
+    tree: _Tree
+    max_css_bytes: int
+
+
+# A validated op, ready to run; returns whether it modified the document.
+_Mutation = Callable[[], bool]
+
+
+def _plan(ctx: _Context, index: int, op: object) -> _Mutation:
+    prefix = f"ops[{index}]"
+    if not isinstance(op, Mapping):
+        raise ValidationError(prefix, "must be an object")
+    name = op.get("op")
+    if not isinstance(name, str):
+        raise ValidationError(f"{prefix}.op", "required string")
+    try:
+        kind = OpKind(name)
+    except ValueError:
+        expected = ", ".join(k.value for k in OpKind)
+        raise ValidationError(
+            f"{prefix}.op", f"unknown op '{name}' (expected one of {expected})"
+        ) from None
+    required, optional = _FIELDS[kind]
+    for key in op:
+        if key != "op" and key not in required and key not in optional:
+            allowed = ", ".join((*required, *optional))
+            raise ValidationError(
+                f"{prefix}.{key}", f"unknown field for {kind.value} (allowed: {allowed})"
+            )
+    for key in required:
+        if key not in op:
+            raise ValidationError(f"{prefix}.{key}", _MISSING[key])
+    return _PLANNERS[kind](ctx, prefix, op)
+
+
+def _plan_add_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    tree = ctx.tree
+    key = check_key(op["key"], f"{p}.key")
+    element = check_element(op["element"], f"{p}.element")
+    parent_key = check_key(op["parentKey"], f"{p}.parentKey")
+    if key in tree.children:
+        raise OpError(f"{p}.key: element '{key}' already exists")
+    siblings = tree.require(parent_key, f"{p}.parentKey")
+    kids: list[str] = element["children"]
+    for kid in kids:
+        if kid not in tree.children:
+            raise OpError(
+                f"{p}.element.children: element '{kid}' does not exist "
+                "(children must reference existing elements; add them first)"
+            )
+    if parent_key in tree.reachable(kids):
+        raise OpError(
+            f"{p}.element.children: parentKey '{parent_key}' is a descendant of these "
+            "children; adding the element would create a cycle"
+        )
+    position = op.get("index")
+    if position is None:
+        position = len(siblings)
+    elif isinstance(position, bool) or not isinstance(position, int):
+        raise ValidationError(f"{p}.index", "must be an integer")
+    elif not 0 <= position <= len(siblings):
+        raise OpError(
+            f"{p}.index: must be between 0 and {len(siblings)} "
+            f"(parent '{parent_key}' has {len(siblings)} children)"
+        )
+    at: int = position
+
+    def mutate() -> bool:
+        layout.elements_map(ctx.doc)[key] = layout.element_prelim(element)
+        parent = layout.element_map(ctx.doc, parent_key)
+        assert parent is not None
+        parent["children"].insert(at, key)
+        tree.children[key] = list(kids)
+        siblings.insert(at, key)
+        return True
+
+    return mutate
+
+
+def _plan_remove_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    tree = ctx.tree
+    key = check_key(op["key"], f"{p}.key")
+    tree.require(key, f"{p}.key")
+    if key == tree.root:
+        raise OpError(
+            f"{p}.key: cannot remove the root element '{key}' (set_root or replace_spec first)"
+        )
+    removed = tree.removal_set(key)
+
+    def mutate() -> bool:
+        elements = layout.elements_map(ctx.doc)
+        for gone in removed:
+            del elements[gone]
+            del tree.children[gone]
+        for parent_key, kids in tree.children.items():
+            positions = [i for i, kid in enumerate(kids) if kid in removed]
+            if not positions:
+                continue
+            parent = layout.element_map(ctx.doc, parent_key)
+            assert parent is not None
+            # Back to front so earlier positions stay valid while deleting.
+            for i in reversed(positions):
+                del parent["children"][i]
+                del kids[i]
+        return True
+
+    return mutate
+
+
+def _plan_update_props(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    key = check_key(op["key"], f"{p}.key")
+    props = check_json_object(op["props"], f"{p}.props")
+    ctx.tree.require(key, f"{p}.key")
+
+    def mutate() -> bool:
+        element = layout.element_map(ctx.doc, key)
+        assert element is not None
+        for name, value in props.items():
+            element["props"][name] = value
+        return bool(props)
+
+    return mutate
+
+
+def _plan_set_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    key = check_key(op["key"], f"{p}.key")
+    prop = _prop_name(op["prop"], f"{p}.prop")
+    value = op["value"]
+    check_json_value(value, f"{p}.value")
+    ctx.tree.require(key, f"{p}.key")
+
+    def mutate() -> bool:
+        element = layout.element_map(ctx.doc, key)
+        assert element is not None
+        element["props"][prop] = value
+        return True
+
+    return mutate
+
+
+def _plan_remove_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    key = check_key(op["key"], f"{p}.key")
+    prop = _prop_name(op["prop"], f"{p}.prop")
+    ctx.tree.require(key, f"{p}.key")
+
+    def mutate() -> bool:
+        element = layout.element_map(ctx.doc, key)
+        assert element is not None
+        props = element["props"]
+        # Removing what is already gone is the idempotent outcome the caller wanted.
+        if prop not in props:
+            return False
+        del props[prop]
+        return True
+
+    return mutate
+
+
+def _plan_reorder_children(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    key = check_key(op["key"], f"{p}.key")
+    order = op["children"]
+    if not isinstance(order, list) or not all(isinstance(kid, str) for kid in order):
+        raise ValidationError(f"{p}.children", "required array of strings")
+    current = ctx.tree.require(key, f"{p}.key")
+    if sorted(order) != sorted(current):
+        raise OpError(
+            f"{p}.children: must be a permutation of the current children of '{key}' "
+            f"{show_keys(current)}"
+        )
+    new_order: list[str] = list(order)
+
+    def mutate() -> bool:
+        if new_order == current:
+            return False
+        element = layout.element_map(ctx.doc, key)
+        assert element is not None
+        children = element["children"]
+        children.clear()
+        children.extend(new_order)
+        current[:] = new_order
+        return True
+
+    return mutate
+
+
+def _plan_set_root(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    root = check_key(op["root"], f"{p}.root")
+    ctx.tree.require(root, f"{p}.root")
+
+    def mutate() -> bool:
+        if root == ctx.tree.root:
+            return False
+        layout.write_root(ctx.doc, root)
+        ctx.tree.root = root
+        return True
+
+    return mutate
+
+
+def _plan_replace_spec(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    spec = validate_spec(op["spec"], field=f"{p}.spec")
+
+    def mutate() -> bool:
+        layout.write_spec(ctx.doc, spec)
+        ctx.tree.root = spec["root"]
+        ctx.tree.children = {key: list(el["children"]) for key, el in spec["elements"].items()}
+        return True
+
+    return mutate
+
+
+def _plan_set_theme(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    try:
+        base = parse_theme(layout.read_theme(ctx.doc), DEFAULT_THEME)
+    except ValidationError:
+        # The stored theme is whatever a browser last wrote; when it is not valid the op's
+        # values are merged over the defaults instead of failing an otherwise good op.
+        base = DEFAULT_THEME
+    params = parse_theme(op["theme"], base, field=f"{p}.theme")
+    css = theme_css(params)
+
+    def mutate() -> bool:
+        if layout.read_theme(ctx.doc) == params.to_json() and (
+            layout.read_theme_css(ctx.doc) == css
+        ):
+            return False
+        layout.write_theme(ctx.doc, params)
+        layout.write_theme_css(ctx.doc, css)
+        return True
+
+    return mutate
+
+
+def _plan_set_theme_css(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
+    css = op["css"]
+    if not isinstance(css, str):
+        raise ValidationError(f"{p}.css", "required string")
+    check_str(css, f"{p}.css")
+    size = len(css.encode("utf-8"))
+    if size > ctx.max_css_bytes:
+        raise ValidationError(
+            f"{p}.css", f"must be at most {ctx.max_css_bytes} bytes of UTF-8, got {size}"
+        )
+
+    def mutate() -> bool:
+        if layout.read_theme_css(ctx.doc) == css:
+            return False
+        layout.write_theme_css(ctx.doc, css)
+        return True
+
+    return mutate
+
+
+def _prop_name(value: object, field_name: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(field_name, "required string")
+    return check_str(value, field_name)
+
+
+_PLANNERS: dict[OpKind, Callable[[_Context, str, Mapping[str, Any]], _Mutation]] = {
+    OpKind.ADD_ELEMENT: _plan_add_element,
+    OpKind.REMOVE_ELEMENT: _plan_remove_element,
+    OpKind.UPDATE_PROPS: _plan_update_props,
+    OpKind.SET_PROP: _plan_set_prop,
+    OpKind.REMOVE_PROP: _plan_remove_prop,
+    OpKind.REORDER_CHILDREN: _plan_reorder_children,
+    OpKind.SET_ROOT: _plan_set_root,
+    OpKind.REPLACE_SPEC: _plan_replace_spec,
+    OpKind.SET_THEME: _plan_set_theme,
+    OpKind.SET_THEME_CSS: _plan_set_theme_css,
+}
+
+
+# --- value and spec validation (shared by ops and session creation) --------------------
+
+
+def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
+    """A request ``Spec`` checked in full and returned in canonical form (every element
+    has ``children``; ``state`` only when given and not null)."""
+    if not isinstance(obj, Mapping):
+        raise ValidationError(field, "must be an object")
+    for key in obj:
+        if key not in ("root", "elements", "state"):
+            raise ValidationError(f"{field}.{key}", "unknown key (allowed: root, elements, state)")
+    root = obj.get("root")
+    if not isinstance(root, str):
+        raise ValidationError(f"{field}.root", "required string")
+    check_str(root, f"{field}.root")
+    raw_elements = obj.get("elements")
+    if not isinstance(raw_elements, Mapping):
+        raise ValidationError(f"{field}.elements", "required object")
+    elements: dict[str, dict[str, Any]] = {}
+    for key, raw in raw_elements.items():
+        check_key(key, f"{field}.elements", what="element keys must be non-empty strings")
+        elements[key] = check_element(raw, f"{field}.elements.{key}")
+    for key, element in elements.items():
+        for kid in element["children"]:
+            if kid not in elements:
+                raise ValidationError(
+                    f"{field}.elements.{key}.children", f"references missing element '{kid}'"
+                )
+    if elements and root not in elements:
+        raise ValidationError(f"{field}.root", f"element '{root}' is not in elements")
+    if not elements and root:
+        raise ValidationError(f"{field}.root", 'must be "" when elements is empty')
+    cycle = find_cycle({key: el["children"] for key, el in elements.items()})
+    if cycle is not None:
+        raise ValidationError(
+            f"{field}.elements.{cycle[-2]}.children",
+            "creates a cycle: " + " -> ".join(f"'{k}'" for k in cycle),
+        )
+    spec: dict[str, Any] = {"root": root, "elements": elements}
+    state = obj.get("state")
+    if state is not None:
+        spec["state"] = check_json_object(state, f"{field}.state")
+    return spec
+
+
+def check_element(value: object, field: str) -> dict[str, Any]:
+    """A ``UIElement`` shape check (not whether its children exist)."""
+    if not isinstance(value, Mapping):
+        raise ValidationError(field, "must be an object")
+    for key in value:
+        if key not in ("type", "props", "children"):
+            raise ValidationError(f"{field}.{key}", "unknown key (allowed: type, props, children)")
+    kind = value.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ValidationError(f"{field}.type", "required non-empty string")
+    check_str(kind, f"{field}.type")
+    if "props" not in value:
+        raise ValidationError(f"{field}.props", "required object")
+    props = check_json_object(value["props"], f"{field}.props")
+    children: list[str] = []
+    raw_children = value.get("children")
+    if raw_children is not None:
+        if not isinstance(raw_children, list):
+            raise ValidationError(f"{field}.children", "must be an array of element keys")
+        for i, kid in enumerate(raw_children):
+            check_key(kid, f"{field}.children[{i}]")
+            if kid in children:
+                raise ValidationError(f"{field}.children", f"lists '{kid}' more than once")
+            children.append(kid)
+    return {"type": kind, "props": props, "children": children}
+
+
+def check_json_object(value: object, field: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(field, "required object")
+    check_json_value(value, field)
+    return dict(value)
+
+
+def check_json_value(value: object, field: str, depth: int = 0) -> None:
+    """Raise unless ``value`` is JSON that pycrdt can store and a browser reads back
+    unchanged."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValidationError(field, f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise ValidationError(field, "integer out of range (must be within +-(2**53-1))")
+        return
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValidationError(field, "must be a finite number")
+        return
+    if isinstance(value, str):
+        check_str(value, field)
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            check_json_value(item, f"{field}[{i}]", depth + 1)
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(field, "object keys must be strings")
+            check_str(key, field)
+            check_json_value(item, f"{field}.{key}", depth + 1)
+        return
+    raise ValidationError(field, f"not a JSON value ({type(value).__name__})")
+
+
+def check_str(value: str, field: str) -> str:
+    # pycrdt panics (a BaseException, not an error) on strings it cannot encode as UTF-8.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def check_key(value: object, field: str, *, what: str = "required non-empty string") -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(field, what)
+    return check_str(value, field)
+
+
+def find_cycle(children: Mapping[str, list[str]]) -> list[str] | None:
+    """A cycle as ``[a, b, ..., a]`` if the child graph has one, else None."""
+    done: set[str] = set()
+    for start in children:
+        if start in done:
+            continue
+        # Iterative DFS: path holds the current chain, frames the unvisited children.
+        path: list[str] = [start]
+        on_path = {start}
+        frames = [iter(children.get(start, ()))]
+        while frames:
+            kid = next(frames[-1], None)
+            if kid is None:
+                frames.pop()
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                continue
+            if kid in on_path:
+                return path[path.index(kid) :] + [kid]
+            if kid in done or kid not in children:
+                continue
+            path.append(kid)
+            on_path.add(kid)
+            frames.append(iter(children[kid]))
+    return None
+
+
+def show_keys(keys: list[str], limit: int = 20) -> str:
+    """``['a', 'b', ...]`` capped at ``limit`` keys so error messages stay bounded."""
+    shown = ", ".join(f"'{k}'" for k in keys[:limit])
+    more = f", ... ({len(keys) - limit} more)" if len(keys) > limit else ""
+    return f"[{shown}{more}]"

@@ -1,0 +1,61 @@
+"""The `atelier` command: `atelier serve` runs a gateway (and, by default, local Ray)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from .app import build_app
+from .ray_runtime import init_ray, shutdown_ray
+from .settings import Settings
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="atelier", description="atelier collaboration server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run a gateway (starts local Ray unless RAY_ADDRESS)")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1, env ATELIER_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 4321, env ATELIER_PORT)")
+    serve.add_argument("--data-dir", type=Path, help="embedded store directory (env ATELIER_DATA_DIR)")
+    serve.add_argument("--ray-temp-dir", type=Path, help="Ray temp directory (env ATELIER_RAY_TEMP_DIR)")
+    return parser
+
+
+def serve(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    init_ray(settings)
+    try:
+        app = build_app(settings)
+        log.info("atelier listening on http://%s:%d", settings.host, settings.port)
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
+    finally:
+        shutdown_ray(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env(os.environ)
+    if args.command == "serve":
+        settings = settings.with_overrides(
+            host=args.host, port=args.port, data_dir=args.data_dir, ray_temp_dir=args.ray_temp_dir
+        )
+        serve(settings)
+    else:  # pragma: no cover - argparse enforces the choices
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""One middleware turns every domain error into a JSON answer with the right status."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from actors.core.errors import ValidationError
+from actors.errors import SessionNotFound, SessionUnavailable
+from storage import StoreError
+
+from .json_body import BodyError
+
+__all__ = ["error_middleware", "json_error"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_error(status: int, message: str, **extra: object) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except BodyError as exc:
+        return json_error(exc.status, exc.message, **({"field": exc.field} if exc.field else {}))
+    except ValidationError as exc:
+        return json_error(400, f"{exc.field}: {exc.message}", field=exc.field)
+    except SessionNotFound:
+        return json_error(404, "Session not found")
+    except (SessionUnavailable, StoreError, asyncio.TimeoutError) as exc:
+        log.warning("unavailable path=%s: %s", request.path, exc)
+        return json_error(503, "Session temporarily unavailable; retry", detail=str(exc))
+    except web.HTTPException as exc:
+        if exc.status >= 400 and exc.content_type != "application/json":
+            return json_error(exc.status, exc.reason)
+        raise

@@ -1,0 +1,96 @@
+"""Prometheus metrics of the gateway, served at /metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+__all__ = ["Metrics", "metrics_middleware"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Metrics:
+    """One registry per app, so several gateways in one test process do not collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "atelier_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "atelier_http_request_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.ws_connections = Gauge(
+            "atelier_ws_connections", "Open WebSocket connections", registry=self.registry
+        )
+        self.ws_frames_in = Counter(
+            "atelier_ws_frames_in_total", "Frames received by type", ["type"], registry=self.registry
+        )
+        self.ws_frames_out = Counter(
+            "atelier_ws_frames_out_total", "Frames sent", registry=self.registry
+        )
+        self.ws_refusals = Counter(
+            "atelier_ws_refusals_total", "Refused frames/documents by reason", ["reason"],
+            registry=self.registry,
+        )
+        self.ws_slow_closes = Counter(
+            "atelier_ws_slow_consumer_closes_total",
+            "Sockets closed because their outbound queue overflowed",
+            registry=self.registry,
+        )
+        self.actor_calls = Histogram(
+            "atelier_actor_batch_seconds",
+            "Latency of batched frame calls to session actors",
+            registry=self.registry,
+        )
+        self.batch_frames = Histogram(
+            "atelier_actor_batch_frames",
+            "Frames per batched actor call",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+            registry=self.registry,
+        )
+        self.live_channels = Gauge(
+            "atelier_live_session_channels", "Sessions with local subscribers", registry=self.registry
+        )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = generate_latest(self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def metrics_middleware(metrics: Metrics) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            metrics.requests.labels(request.method, name, str(status)).inc()
+            metrics.latency.labels(request.method, name).observe(time.perf_counter() - start)
+
+    return middleware

@@ -1,0 +1,139 @@
+"""The Bridge REST API: session management, state, spec ops and presence."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from actors.core.errors import ValidationError
+from actors.core.presence import parse_presence
+from actors.core.spec_ops import validate_ops_request, validate_spec
+from actors.core.theme import DEFAULT_THEME, parse_theme
+from actors.errors import SessionNotFound
+
+from ..json_body import read_json
+from ..state import DIRECTORY, SETTINGS
+
+__all__ = ["routes", "session_id_of"]
+
+routes = web.RouteTableDef()
+
+# Session ids become actor names: keep them to a safe, bounded alphabet.
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_MAX_NAME = 200
+_MAX_DESCRIPTION = 5000
+
+
+def session_id_of(request: web.Request) -> str:
+    session_id = request.match_info["id"]
+    if not _SESSION_ID.match(session_id):
+        raise SessionNotFound(session_id)
+    return session_id
+
+
+def _optional_text(body: dict[str, Any], key: str, default: str, limit: int) -> str:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ValidationError(key, "must be a string")
+    if len(value) > limit:
+        raise ValidationError(key, f"must be at most {limit} characters")
+    return value
+
+
+def _ok(payload: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response({"ok": True, **payload}, status=status)
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+@routes.post("/api/sessions")
+async def create_session(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    body = await read_json(request, settings.max_body_bytes, required=False)
+    if not isinstance(body, dict):
+        raise ValidationError("body", "must be a JSON object")
+    name = _optional_text(body, "name", "Untitled", _MAX_NAME)
+    description = _optional_text(body, "description", "", _MAX_DESCRIPTION)
+    spec = validate_spec(body["spec"]) if body.get("spec") is not None else None
+    theme = parse_theme(body["theme"], DEFAULT_THEME) if body.get("theme") is not None else DEFAULT_THEME
+    session = await request.app[DIRECTORY].create_session(
+        name, description, spec or {"root": "", "elements": {}}, theme
+    )
+    return _ok({"session": session}, status=201)
+
+
+def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
+    def number(key: str, default: int) -> int:
+        raw = request.query.get(key)
+        if raw is None:
+            return default
+        if not raw.isdigit():
+            raise ValidationError(key, "must be a non-negative integer")
+        return int(raw)
+
+    limit = number("limit", limit_max)
+    if limit > limit_max:
+        raise ValidationError("limit", f"must be at most {limit_max}")
+    return limit, number("offset", 0)
+
+
+@routes.get("/api/sessions")
+async def list_sessions(request: web.Request) -> web.Response:
+    limit, offset = _page(request, request.app[SETTINGS].list_limit)
+    sessions = await request.app[DIRECTORY].list_sessions(limit, offset)
+    return _ok({"sessions": sessions})
+
+
+@routes.get("/api/sessions/{id}")
+async def get_session(request: web.Request) -> web.Response:
+    session = await request.app[DIRECTORY].get_session(session_id_of(request))
+    return _ok({"session": session})
+
+
+@routes.get("/api/sessions/{id}/state")
+async def get_state(request: web.Request) -> web.Response:
+    state = await request.app[DIRECTORY].call(session_id_of(request), "state")
+    return _ok(state)
+
+
+@routes.post("/api/sessions/{id}/ops")
+async def apply_ops(request: web.Request) -> web.Response:
+    session_id = session_id_of(request)
+    settings = request.app[SETTINGS]
+    body = await read_json(request, settings.max_body_bytes)
+    ops, agent_id = validate_ops_request(body, max_ops=settings.actors.max_ops_per_request)
+    result = await request.app[DIRECTORY].call(
+        session_id, "apply_ops", ops, retry_unknown=False
+    )
+    return _ok(result)
+
+
+@routes.post("/api/sessions/{id}/presence")
+async def set_presence(request: web.Request) -> web.Response:
+    session_id = session_id_of(request)
+    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    agent_id, name, cursor, status = parse_presence(body)
+    presence = await request.app[DIRECTORY].call(
+        session_id, "set_presence", agent_id, name, cursor, status
+    )
+    return _ok({"presence": presence})
+
+
+@routes.get("/api/sessions/{id}/presence")
+async def get_presence(request: web.Request) -> web.Response:
+    presence = await request.app[DIRECTORY].call(session_id_of(request), "get_presence")
+    return _ok({"presence": presence})
+
+
+@routes.delete("/api/sessions/{id}")
+async def delete_session(request: web.Request) -> web.Response:
+    session_id = session_id_of(request)
+    await request.app[DIRECTORY].delete_session(session_id)
+    return web.json_response({"ok": True})

@@ -1,0 +1,56 @@
+"""Gateway settings, built once from the environment (and CLI flags) at the entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from actors.settings import ActorSettings
+from storage.settings import StorageSettings
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4321
+    max_body_bytes: int = 1 << 20
+    list_limit: int = 1000
+    cors_origin: str = "*"
+    ray_address: str | None = None
+    ray_num_cpus: int | None = None
+    ray_temp_dir: Path | None = None
+    call_timeout: float = 30.0
+    log_level: str = "INFO"
+    actors: ActorSettings = field(default_factory=ActorSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        d = cls()
+        temp = env.get("ATELIER_RAY_TEMP_DIR")
+        cpus = env.get("ATELIER_RAY_NUM_CPUS")
+        return cls(
+            host=env.get("ATELIER_HOST", d.host),
+            port=int(env.get("ATELIER_PORT", d.port)),
+            max_body_bytes=int(env.get("ATELIER_MAX_BODY_BYTES", d.max_body_bytes)),
+            list_limit=int(env.get("ATELIER_LIST_LIMIT", d.list_limit)),
+            cors_origin=env.get("ATELIER_CORS_ORIGIN", d.cors_origin),
+            ray_address=env.get("RAY_ADDRESS") or None,
+            ray_num_cpus=int(cpus) if cpus else None,
+            ray_temp_dir=Path(temp) if temp else None,
+            call_timeout=float(env.get("ATELIER_CALL_TIMEOUT", d.call_timeout)),
+            log_level=env.get("ATELIER_LOG_LEVEL", d.log_level),
+            actors=ActorSettings.from_env(env),
+            storage=StorageSettings.from_env(env),
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        storage_changes = {k: changes.pop(k) for k in list(changes) if k == "data_dir"}
+        updated = replace(self, **{k: v for k, v in changes.items() if v is not None})
+        if storage_changes.get("data_dir") is not None:
+            updated = replace(updated, storage=replace(updated.storage, **storage_changes))
+        return updated
