@@ -113,9 +113,9 @@ def element_prelim(element: Mapping[str, Any]) -> Map[Any]:
 def element_map(doc: Doc[Any], key: str) -> Map[Any] | None:
     """The canonical Y.Map of element ``key``, or None when there is no such element.
 
-    A peer-written element with plain-JSON props/children, or no such fields, is rewritten
-    in place first, so callers can rely on ``props`` being a Y.Map and ``children`` a
-    Y.Array.
+    A peer-written element with plain-JSON props/children, no such fields, or non-string
+    children is rewritten in place first, so callers can rely on ``props`` being a Y.Map
+    and ``children`` a Y.Array of exactly the keys ``read_structure`` reports.
     """
     with doc.transaction():
         elements = elements_map(doc)
@@ -130,8 +130,11 @@ def element_map(doc: Doc[Any], key: str) -> Map[Any] | None:
             element["type"] = ""
         if not isinstance(element.get("props"), Map):
             element["props"] = Map(_read_props(element.get("props")))
-        if not isinstance(element.get("children"), Array):
-            element["children"] = Array(_read_children(element.get("children")))
+        children = element.get("children")
+        # Non-string entries are dropped too: callers index the array by positions they
+        # computed from read_structure, which skips such entries.
+        if not isinstance(children, Array) or not all(isinstance(c, str) for c in children):
+            element["children"] = Array(_read_children(children))
         return element
 
 

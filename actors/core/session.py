@@ -45,7 +45,10 @@ class Session:
         self._captured.append(event.update)
 
     def _take_update(self) -> bytes | None:
-        captured, self._captured = self._captured, []
+        # A transaction that integrated nothing (e.g. an update still waiting for its
+        # dependencies) reports the empty update: that is no change.
+        captured = [update for update in self._captured if update != EMPTY_UPDATE]
+        self._captured = []
         if not captured:
             return None
         if len(captured) == 1:
@@ -61,7 +64,7 @@ class Session:
         """A brand-new session and its initial update (log sequence 1)."""
         doc: Doc[Any] = Doc()
         session = cls(record, doc, last_seq=1)
-        init_session(doc, spec, theme, record.to_json())  # type: ignore[arg-type]
+        init_session(doc, spec, theme, record.to_json())
         initial = session._take_update()
         assert initial is not None
         return session, initial

@@ -26,15 +26,15 @@ Rules beyond the spec's types, chosen here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from pycrdt import Doc
 
 from . import layout
-from .layout import MAX_SAFE_INTEGER
 from .errors import OpError, ValidationError
+from .layout import MAX_SAFE_INTEGER
 from .theme import DEFAULT_THEME, parse_theme, theme_css
 
 __all__ = [
@@ -107,8 +107,8 @@ class OpsResult:
     was actually modified; ``errors`` holds ``{"index", "op", "error"}`` per skipped op."""
 
     applied: int
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    changed: bool = False
+    errors: list[dict[str, Any]]
+    changed: bool
 
 
 def validate_ops_request(
@@ -129,7 +129,7 @@ def validate_ops_request(
     if agent_id is not None:
         if not isinstance(agent_id, str):
             raise ValidationError("agentId", "must be a string")
-        check_str(agent_id, "agentId")
+        _check_str(agent_id, "agentId")
         if len(agent_id) > MAX_AGENT_ID_CHARS:
             raise ValidationError("agentId", f"must be at most {MAX_AGENT_ID_CHARS} characters")
     return list(ops), agent_id
@@ -269,9 +269,9 @@ def _plan(ctx: _Context, index: int, op: object) -> _Mutation:
 
 def _plan_add_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
     tree = ctx.tree
-    key = check_key(op["key"], f"{p}.key")
-    element = check_element(op["element"], f"{p}.element")
-    parent_key = check_key(op["parentKey"], f"{p}.parentKey")
+    key = _check_key(op["key"], f"{p}.key")
+    element = _check_element(op["element"], f"{p}.element")
+    parent_key = _check_key(op["parentKey"], f"{p}.parentKey")
     if key in tree.children:
         raise OpError(f"{p}.key: element '{key}' already exists")
     siblings = tree.require(parent_key, f"{p}.parentKey")
@@ -313,7 +313,7 @@ def _plan_add_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation
 
 def _plan_remove_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
     tree = ctx.tree
-    key = check_key(op["key"], f"{p}.key")
+    key = _check_key(op["key"], f"{p}.key")
     tree.require(key, f"{p}.key")
     if key == tree.root:
         raise OpError(
@@ -327,23 +327,24 @@ def _plan_remove_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutat
             del elements[gone]
             del tree.children[gone]
         for parent_key, kids in tree.children.items():
-            positions = [i for i, kid in enumerate(kids) if kid in removed]
-            if not positions:
+            if not any(kid in removed for kid in kids):
                 continue
+            kids[:] = [kid for kid in kids if kid not in removed]
             parent = layout.element_map(ctx.doc, parent_key)
             assert parent is not None
-            # Back to front so earlier positions stay valid while deleting.
-            for i in reversed(positions):
-                del parent["children"][i]
-                del kids[i]
+            array = parent["children"]
+            # Back to front so the positions still to visit stay valid while deleting.
+            for i in reversed(range(len(array))):
+                if array[i] in removed:
+                    del array[i]
         return True
 
     return mutate
 
 
 def _plan_update_props(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    key = check_key(op["key"], f"{p}.key")
-    props = check_json_object(op["props"], f"{p}.props")
+    key = _check_key(op["key"], f"{p}.key")
+    props = _check_json_object(op["props"], f"{p}.props")
     ctx.tree.require(key, f"{p}.key")
 
     def mutate() -> bool:
@@ -357,10 +358,10 @@ def _plan_update_props(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutatio
 
 
 def _plan_set_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    key = check_key(op["key"], f"{p}.key")
+    key = _check_key(op["key"], f"{p}.key")
     prop = _prop_name(op["prop"], f"{p}.prop")
     value = op["value"]
-    check_json_value(value, f"{p}.value")
+    _check_json_value(value, f"{p}.value")
     ctx.tree.require(key, f"{p}.key")
 
     def mutate() -> bool:
@@ -373,7 +374,7 @@ def _plan_set_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
 
 
 def _plan_remove_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    key = check_key(op["key"], f"{p}.key")
+    key = _check_key(op["key"], f"{p}.key")
     prop = _prop_name(op["prop"], f"{p}.prop")
     ctx.tree.require(key, f"{p}.key")
 
@@ -391,7 +392,7 @@ def _plan_remove_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation
 
 
 def _plan_reorder_children(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    key = check_key(op["key"], f"{p}.key")
+    key = _check_key(op["key"], f"{p}.key")
     order = op["children"]
     if not isinstance(order, list) or not all(isinstance(kid, str) for kid in order):
         raise ValidationError(f"{p}.children", "required array of strings")
@@ -399,7 +400,7 @@ def _plan_reorder_children(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mut
     if sorted(order) != sorted(current):
         raise OpError(
             f"{p}.children: must be a permutation of the current children of '{key}' "
-            f"{show_keys(current)}"
+            f"{_show_keys(current)}"
         )
     new_order: list[str] = list(order)
 
@@ -418,7 +419,7 @@ def _plan_reorder_children(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mut
 
 
 def _plan_set_root(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    root = check_key(op["root"], f"{p}.root")
+    root = _check_key(op["root"], f"{p}.root")
     ctx.tree.require(root, f"{p}.root")
 
     def mutate() -> bool:
@@ -469,7 +470,7 @@ def _plan_set_theme_css(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutati
     css = op["css"]
     if not isinstance(css, str):
         raise ValidationError(f"{p}.css", "required string")
-    check_str(css, f"{p}.css")
+    _check_str(css, f"{p}.css")
     size = len(css.encode("utf-8"))
     if size > ctx.max_css_bytes:
         raise ValidationError(
@@ -488,7 +489,7 @@ def _plan_set_theme_css(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutati
 def _prop_name(value: object, field_name: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(field_name, "required string")
-    return check_str(value, field_name)
+    return _check_str(value, field_name)
 
 
 _PLANNERS: dict[OpKind, Callable[[_Context, str, Mapping[str, Any]], _Mutation]] = {
@@ -519,14 +520,14 @@ def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
     root = obj.get("root")
     if not isinstance(root, str):
         raise ValidationError(f"{field}.root", "required string")
-    check_str(root, f"{field}.root")
+    _check_str(root, f"{field}.root")
     raw_elements = obj.get("elements")
     if not isinstance(raw_elements, Mapping):
         raise ValidationError(f"{field}.elements", "required object")
     elements: dict[str, dict[str, Any]] = {}
     for key, raw in raw_elements.items():
-        check_key(key, f"{field}.elements", what="element keys must be non-empty strings")
-        elements[key] = check_element(raw, f"{field}.elements.{key}")
+        _check_key(key, f"{field}.elements", what="element keys must be non-empty strings")
+        elements[key] = _check_element(raw, f"{field}.elements.{key}")
     for key, element in elements.items():
         for kid in element["children"]:
             if kid not in elements:
@@ -537,7 +538,7 @@ def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
         raise ValidationError(f"{field}.root", f"element '{root}' is not in elements")
     if not elements and root:
         raise ValidationError(f"{field}.root", 'must be "" when elements is empty')
-    cycle = find_cycle({key: el["children"] for key, el in elements.items()})
+    cycle = _find_cycle({key: el["children"] for key, el in elements.items()})
     if cycle is not None:
         raise ValidationError(
             f"{field}.elements.{cycle[-2]}.children",
@@ -546,11 +547,11 @@ def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
     spec: dict[str, Any] = {"root": root, "elements": elements}
     state = obj.get("state")
     if state is not None:
-        spec["state"] = check_json_object(state, f"{field}.state")
+        spec["state"] = _check_json_object(state, f"{field}.state")
     return spec
 
 
-def check_element(value: object, field: str) -> dict[str, Any]:
+def _check_element(value: object, field: str) -> dict[str, Any]:
     """A ``UIElement`` shape check (not whether its children exist)."""
     if not isinstance(value, Mapping):
         raise ValidationError(field, "must be an object")
@@ -560,31 +561,31 @@ def check_element(value: object, field: str) -> dict[str, Any]:
     kind = value.get("type")
     if not isinstance(kind, str) or not kind:
         raise ValidationError(f"{field}.type", "required non-empty string")
-    check_str(kind, f"{field}.type")
+    _check_str(kind, f"{field}.type")
     if "props" not in value:
         raise ValidationError(f"{field}.props", "required object")
-    props = check_json_object(value["props"], f"{field}.props")
+    props = _check_json_object(value["props"], f"{field}.props")
     children: list[str] = []
     raw_children = value.get("children")
     if raw_children is not None:
         if not isinstance(raw_children, list):
             raise ValidationError(f"{field}.children", "must be an array of element keys")
         for i, kid in enumerate(raw_children):
-            check_key(kid, f"{field}.children[{i}]")
+            _check_key(kid, f"{field}.children[{i}]")
             if kid in children:
                 raise ValidationError(f"{field}.children", f"lists '{kid}' more than once")
             children.append(kid)
     return {"type": kind, "props": props, "children": children}
 
 
-def check_json_object(value: object, field: str) -> dict[str, Any]:
+def _check_json_object(value: object, field: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ValidationError(field, "required object")
-    check_json_value(value, field)
+    _check_json_value(value, field)
     return dict(value)
 
 
-def check_json_value(value: object, field: str, depth: int = 0) -> None:
+def _check_json_value(value: object, field: str, depth: int = 0) -> None:
     """Raise unless ``value`` is JSON that pycrdt can store and a browser reads back
     unchanged."""
     if depth > MAX_JSON_DEPTH:
@@ -600,23 +601,23 @@ def check_json_value(value: object, field: str, depth: int = 0) -> None:
             raise ValidationError(field, "must be a finite number")
         return
     if isinstance(value, str):
-        check_str(value, field)
+        _check_str(value, field)
         return
     if isinstance(value, list):
         for i, item in enumerate(value):
-            check_json_value(item, f"{field}[{i}]", depth + 1)
+            _check_json_value(item, f"{field}[{i}]", depth + 1)
         return
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValidationError(field, "object keys must be strings")
-            check_str(key, field)
-            check_json_value(item, f"{field}.{key}", depth + 1)
+            _check_str(key, field)
+            _check_json_value(item, f"{field}.{key}", depth + 1)
         return
     raise ValidationError(field, f"not a JSON value ({type(value).__name__})")
 
 
-def check_str(value: str, field: str) -> str:
+def _check_str(value: str, field: str) -> str:
     # pycrdt panics (a BaseException, not an error) on strings it cannot encode as UTF-8.
     try:
         value.encode("utf-8")
@@ -625,13 +626,13 @@ def check_str(value: str, field: str) -> str:
     return value
 
 
-def check_key(value: object, field: str, *, what: str = "required non-empty string") -> str:
+def _check_key(value: object, field: str, *, what: str = "required non-empty string") -> str:
     if not isinstance(value, str) or not value:
         raise ValidationError(field, what)
-    return check_str(value, field)
+    return _check_str(value, field)
 
 
-def find_cycle(children: Mapping[str, list[str]]) -> list[str] | None:
+def _find_cycle(children: Mapping[str, list[str]]) -> list[str] | None:
     """A cycle as ``[a, b, ..., a]`` if the child graph has one, else None."""
     done: set[str] = set()
     for start in children:
@@ -659,7 +660,7 @@ def find_cycle(children: Mapping[str, list[str]]) -> list[str] | None:
     return None
 
 
-def show_keys(keys: list[str], limit: int = 20) -> str:
+def _show_keys(keys: list[str], limit: int = 20) -> str:
     """``['a', 'b', ...]`` capped at ``limit`` keys so error messages stay bounded."""
     shown = ", ".join(f"'{k}'" for k in keys[:limit])
     more = f", ... ({len(keys) - limit} more)" if len(keys) > limit else ""

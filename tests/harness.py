@@ -1,0 +1,113 @@
+"""Starting real gateways inside the test process, against the run's Ray cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+from aiohttp import web
+
+from actors.directory import SessionDirectory
+from actors.settings import ActorSettings
+from gateway.app import build_app
+from gateway.settings import Settings
+from gateway.state import DIRECTORY
+from storage.settings import StorageSettings
+
+from .services import free_port
+
+__all__ = ["Gateway", "gateway_settings", "wait_until"]
+
+T = TypeVar("T")
+
+
+def gateway_settings(
+    *,
+    database_url: str | None,
+    data_dir: Path,
+    redis_url: str | None = None,
+    namespace: str | None = None,
+    storage_overrides: dict[str, Any] | None = None,
+    **actor_overrides: Any,
+) -> Settings:
+    actors = replace(
+        ActorSettings(),
+        namespace=namespace or f"test-{uuid.uuid4().hex[:8]}",
+        **actor_overrides,
+    )
+    storage = StorageSettings(
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=data_dir,
+        **(storage_overrides or {}),
+    )
+    return Settings(host="127.0.0.1", port=free_port(), actors=actors, storage=storage)
+
+
+class Gateway:
+    """A running gateway app on a loopback port, with an HTTP client bound to it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = build_app(settings)
+        self._runner = web.AppRunner(self.app)
+        self.http: aiohttp.ClientSession | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.settings.port}"
+
+    @property
+    def directory(self) -> SessionDirectory:
+        return self.app[DIRECTORY]
+
+    async def start(self) -> Gateway:
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.settings.port).start()
+        self.http = aiohttp.ClientSession(self.url)
+        return self
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+        await self._runner.cleanup()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        assert self.http is not None
+        async with self.http.request(method, path, **kwargs) as response:
+            body = await response.json(content_type=None)
+            return response.status, body
+
+    async def create(self, **body: Any) -> str:
+        status, payload = await self.request("POST", "/api/sessions", json=body)
+        assert status == 201, payload
+        session_id: str = payload["session"]["id"]
+        return session_id
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.05,
+) -> T:
+    """Poll ``probe`` until ``accept`` holds, bounded by ``timeout``; returns the last value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+        await asyncio.sleep(interval)

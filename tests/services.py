@@ -1,0 +1,138 @@
+"""Real Postgres and Redis for the test run: the machine's own, or throwaway ones.
+
+The suite prefers the services already running on 127.0.0.1 (each run gets its own fresh
+database). Where none answers, it starts a throwaway server on a free loopback port and
+removes it afterwards: Redis through pytest-redis' executor; Postgres by hand, because
+initdb refuses to run as root and pytest-postgresql cannot switch users.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import redis
+
+__all__ = ["free_port", "postgres_dsn", "redis_url"]
+
+PG_HOST = os.environ.get("ATELIER_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("ATELIER_TEST_PG_PORT", "5432"))
+REDIS_PORT = int(os.environ.get("ATELIER_TEST_REDIS_PORT", "6379"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not candidates:
+        raise RuntimeError(f"{name} not found: install PostgreSQL server binaries")
+    return candidates[-1]
+
+
+@contextmanager
+def _throwaway_postgres(base: Path) -> Iterator[str]:
+    port = free_port()
+    data = base / "pgdata"
+    base.mkdir(parents=True, exist_ok=True)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*prefix, _pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60", "start"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
+
+
+def _admin_sql(admin_dsn: str, sql: str) -> None:
+    # Synchronous on purpose: fixtures may run inside the test event loop.
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+@contextmanager
+def postgres_dsn(base: Path) -> Iterator[str]:
+    """A DSN to a fresh database, dropped afterwards."""
+    with _admin_dsn(base) as admin:
+        name = f"atelier_test_{uuid.uuid4().hex[:12]}"
+        _admin_sql(admin, f'CREATE DATABASE "{name}"')
+        try:
+            yield admin.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            _admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _admin_dsn(base: Path) -> Iterator[str]:
+    if _answers(PG_PORT):
+        yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
+        return
+    with _throwaway_postgres(base) as dsn:
+        yield dsn
+
+
+@contextmanager
+def redis_url(base: Path) -> Iterator[str]:
+    if _answers(REDIS_PORT):
+        client = redis.Redis(port=REDIS_PORT)
+        client.ping()
+        client.close()
+        yield f"redis://127.0.0.1:{REDIS_PORT}/0"
+        return
+    from pytest_redis.executor import RedisExecutor
+
+    port = free_port()
+    base.mkdir(parents=True, exist_ok=True)
+    executor = RedisExecutor(
+        shutil.which("redis-server") or "/usr/bin/redis-server",
+        databases=4,
+        redis_timeout=30,
+        loglevel="warning",
+        host="127.0.0.1",
+        port=port,
+        datadir=base,
+    )
+    with executor:
+        yield f"redis://127.0.0.1:{port}/0"
