@@ -120,7 +120,9 @@ class SessionHost:
 
     # -- API used by the gateway (through the directory) ------------------------------
 
-    async def ping(self) -> int:
+    async def ping(self, session_id: str) -> int:
+        """Activate the session if needed; returns the host's process id."""
+        await self._session(session_id)
         return os.getpid()
 
     async def create(
