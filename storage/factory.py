@@ -17,6 +17,7 @@ def make_store(settings: StorageSettings) -> Store:
             settings.database_url,
             min_connections=settings.pg_min_connections,
             max_connections=settings.pg_max_connections,
+            application_name=settings.pg_application_name,
         )
     from .sqlite import SqliteStore
 

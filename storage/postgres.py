@@ -70,8 +70,15 @@ def _record(row: asyncpg.Record) -> SessionRecord:
 
 
 class PostgresStore:
-    def __init__(self, dsn: str, min_connections: int = 1, max_connections: int = 8) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        min_connections: int = 1,
+        max_connections: int = 8,
+        application_name: str = "atelier",
+    ) -> None:
         self._dsn = dsn
+        self._application_name = application_name
         self._min = min_connections
         self._max = max_connections
         self._pool: asyncpg.Pool | None = None
@@ -85,7 +92,10 @@ class PostgresStore:
     async def open(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
-                self._dsn, min_size=self._min, max_size=self._max
+                self._dsn,
+                min_size=self._min,
+                max_size=self._max,
+                server_settings={"application_name": self._application_name},
             )
             async with self.pool.acquire() as conn, conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK_KEY)

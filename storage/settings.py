@@ -16,6 +16,7 @@ class StorageSettings:
     data_dir: Path = Path("./atelier-data")
     pg_min_connections: int = 1
     pg_max_connections: int = 8
+    pg_application_name: str = "atelier"
     sqlite_synchronous: str = "FULL"
     group_commit_max_rows: int = 4096
 
@@ -28,6 +29,7 @@ class StorageSettings:
             data_dir=Path(env.get("ATELIER_DATA_DIR", str(default.data_dir))),
             pg_min_connections=int(env.get("ATELIER_PG_MIN_CONNECTIONS", default.pg_min_connections)),
             pg_max_connections=int(env.get("ATELIER_PG_MAX_CONNECTIONS", default.pg_max_connections)),
+            pg_application_name=env.get("ATELIER_PG_APPLICATION_NAME", default.pg_application_name),
             sqlite_synchronous=env.get("ATELIER_SQLITE_SYNCHRONOUS", default.sqlite_synchronous),
             group_commit_max_rows=int(
                 env.get("ATELIER_GROUP_COMMIT_MAX_ROWS", default.group_commit_max_rows)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+import ray
 from aiohttp import web
 
 from actors.directory import SessionDirectory
@@ -80,6 +81,15 @@ class Gateway:
         if self.http is not None:
             await self.http.close()
         await self._runner.cleanup()
+        # Session and store actors are detached: end this gateway's ones so each test
+        # leaves the shared Ray cluster (and the store's connections) as it found them.
+        namespace = self.settings.actors.namespace
+        for actor in ray.util.list_named_actors(all_namespaces=True):
+            if actor["namespace"] == namespace:
+                try:
+                    ray.kill(ray.get_actor(actor["name"], namespace=namespace), no_restart=True)
+                except ValueError:
+                    continue  # already gone
 
     async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         assert self.http is not None

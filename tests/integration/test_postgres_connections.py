@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -15,13 +16,12 @@ pytestmark = pytest.mark.integration
 SPEC = {"root": "r", "elements": {"r": {"type": "Card", "props": {}, "children": []}}}
 
 
-async def _connections(pg_url: str) -> int:
-    database = pg_url.rsplit("/", 1)[1]
+async def _connections(pg_url: str, application_name: str) -> int:
     conn = await asyncpg.connect(pg_url)
     try:
         count: int = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            database,
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            application_name,
         )
     finally:
         await conn.close()
@@ -32,8 +32,11 @@ async def test_many_live_sessions_share_one_bounded_pool(
     ray_cluster: None, pg_url: str, tmp_path: Path
 ) -> None:
     limit = 3
+    application_name = f"atelier-test-{uuid.uuid4().hex[:8]}"
     settings = gateway_settings(
-        database_url=pg_url, data_dir=tmp_path, storage_overrides={"pg_max_connections": limit}
+        database_url=pg_url,
+        data_dir=tmp_path,
+        storage_overrides={"pg_max_connections": limit, "pg_application_name": application_name},
     )
     gw = await Gateway(settings).start()
     try:
@@ -50,7 +53,7 @@ async def test_many_live_sessions_share_one_bounded_pool(
 
         editing = asyncio.gather(*(edit(session_id) for session_id in ids))
         while not editing.done():
-            peak = max(peak, await _connections(pg_url))
+            peak = max(peak, await _connections(pg_url, application_name))
             await asyncio.sleep(0.02)
         await editing
         assert len(set(ids)) == 24
