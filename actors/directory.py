@@ -130,6 +130,10 @@ class SessionDirectory:
         handle = self._host_cls.options(**self._options(name)).remote(self._settings)
         return handle
 
+    async def handle_for(self, session_id: str) -> ray.actor.ActorHandle:
+        """The host actor of an existing session (raises SessionNotFound)."""
+        return await self._resolve(session_id, known_to_exist=False)
+
     def forget(self, session_id: str) -> None:
         self._handles.pop(self.host_name(session_id), None)
 

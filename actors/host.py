@@ -11,18 +11,23 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import ray
 
 from storage.records import SessionRecord, utc_now_iso
 
+from .core.awareness import agent_client_id
 from .core.errors import ValidationError
-from .core.presence import Presence
 from .core.session import Session
+from .core.sync import Inbound, Scope, process_frames
 from .core.theme import ThemeParams
 from .errors import HostExiting, SessionNotFound
+from .fanout import Event
 from .live import LiveSession
+from .protocol.lib0 import write_var_bytes, write_var_uint
+from .protocol.messages import MessageType
 from .settings import ActorSettings
 from .store_client import StoreClient
 from .store_service import STORE_ACTOR_NAME, RayStoreClient
@@ -30,6 +35,8 @@ from .store_service import STORE_ACTOR_NAME, RayStoreClient
 __all__ = ["SessionHost"]
 
 log = logging.getLogger(__name__)
+
+_ACK_APPLIED = write_var_uint(1)
 
 
 class SessionHost:
@@ -39,9 +46,9 @@ class SessionHost:
             ray.get_actor(STORE_ACTOR_NAME, namespace=settings.namespace)
         )
         self._sessions: dict[str, LiveSession] = {}
-        self._presence: dict[str, Presence] = {}
         self._loading: dict[str, asyncio.Future[LiveSession]] = {}
         self._reaper: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
         self._exiting = False
 
     # -- lifecycle --------------------------------------------------------------------
@@ -50,7 +57,9 @@ class SessionHost:
         if self._exiting:
             raise HostExiting("host is shutting down")
         if self._reaper is None:
-            self._reaper = asyncio.get_running_loop().create_task(self._reap(), name="reaper")
+            loop = asyncio.get_running_loop()
+            self._reaper = loop.create_task(self._reap(), name="reaper")
+            self._ticker = loop.create_task(self._tick(), name="presence-ticker")
 
     async def _session(self, session_id: str) -> LiveSession:
         self._enter()
@@ -107,9 +116,23 @@ class SessionHost:
         if not live.is_idle():
             return  # a call came in while we checkpointed
         self._sessions.pop(session_id, None)
-        self._presence.pop(session_id, None)
         live.close()
         log.info("session unloaded session=%s", session_id)
+
+    async def _tick(self) -> None:
+        """Expire presence/awareness states and dead gateways' subscriptions."""
+        interval = max(0.05, min(1.0, self._settings.presence_timeout / 4))
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for session_id, live in list(self._sessions.items()):
+                live.presence.expire(now)
+                removed = live.awareness.expire(now=now)
+                if removed is not None:
+                    live.fanout.to_all((Scope.TO_ALL, MessageType.AWARENESS, write_var_bytes(removed), -1, None))
+                live.awareness.forget_removed(now=now)
+                for gateway_id in live.fanout.expire(now, self._settings.subscriber_lease):
+                    log.info("subscription lease expired session=%s gateway=%s", session_id, gateway_id)
 
     async def _exit(self) -> None:
         self._exiting = True
@@ -159,11 +182,18 @@ class SessionHost:
             revision = live.core.revision
         return {"revision": revision, "applied": result.applied, "errors": result.errors}
 
-    def _presence_of(self, session_id: str) -> Presence:
-        presence = self._presence.get(session_id)
-        if presence is None:
-            presence = self._presence[session_id] = Presence(self._settings.presence_timeout)
-        return presence
+    def _presence_json(self, live: LiveSession, now: float) -> dict[str, Any]:
+        """REST agents plus every awareness state (keyed by agentId, else by client id)."""
+        merged: dict[str, Any] = {}
+        agent_ids = {agent_client_id(e.agent_id) for e in live.presence.entries(now)}
+        for client_id, state in live.awareness.states().items():
+            if client_id in agent_ids:
+                continue
+            agent = state.get("agentId")
+            key = agent if isinstance(agent, str) and agent else f"client:{client_id}"
+            merged[key] = {**state, "clientId": client_id}
+        merged.update(live.presence.to_json(now))
+        return merged
 
     async def set_presence(
         self,
@@ -173,15 +203,82 @@ class SessionHost:
         cursor: dict[str, str] | None,
         status: str | None,
     ) -> dict[str, Any]:
-        await self._session(session_id)
-        presence = self._presence_of(session_id)
+        live = await self._session(session_id)
         now = time.monotonic()
-        presence.upsert(agent_id, name, cursor, status, now_iso=utc_now_iso(), now=now)
-        return presence.to_json(now)
+        entry = live.presence.upsert(agent_id, name, cursor, status, now_iso=utc_now_iso(), now=now)
+        # Browsers see REST agents through awareness, under a stable synthetic client id.
+        update = live.awareness.set_state(agent_client_id(agent_id), entry.to_json(), now=now)
+        live.fanout.to_all((Scope.TO_ALL, MessageType.AWARENESS, write_var_bytes(update), -1, None))
+        return self._presence_json(live, now)
 
     async def get_presence(self, session_id: str) -> dict[str, Any]:
-        await self._session(session_id)
-        return self._presence_of(session_id).to_json(time.monotonic())
+        live = await self._session(session_id)
+        return self._presence_json(live, time.monotonic())
+
+    # -- realtime ---------------------------------------------------------------------
+
+    async def subscribe(self, session_id: str, gateway_id: str) -> AsyncIterator[list[Event]]:
+        """The one event stream of a gateway for a session (a Ray streaming generator)."""
+        live = await self._session(session_id)
+        subscriber = live.fanout.subscribe(gateway_id, time.monotonic())
+        try:
+            async for batch in subscriber.batches(
+                self._settings.stream_batch_events, self._settings.subscriber_lease / 4
+            ):
+                yield batch
+        finally:
+            live.fanout.release(subscriber)
+            live.touch()
+
+    async def unsubscribe(self, session_id: str, gateway_id: str) -> None:
+        live = self._sessions.get(session_id)
+        if live is not None:
+            live.fanout.unsubscribe(gateway_id)
+
+    async def keepalive(self, session_id: str, gateway_id: str) -> bool:
+        live = self._sessions.get(session_id)
+        return live is not None and live.fanout.renew(gateway_id, time.monotonic())
+
+    async def handle_frames(self, session_id: str, gateway_id: str, items: list[Inbound]) -> int:
+        """Apply a gateway's batch of frames; replies and acks travel on its stream.
+
+        Returns at once after applying: acknowledgements follow on the stream when the
+        batch's changes are committed, so the next batch need not wait for the store.
+        """
+        live = await self._session(session_id)
+        now = time.monotonic()
+        live.fanout.renew(gateway_id, now)
+        outcome = process_frames(live.core, live.awareness, items, now=now, now_iso=utc_now_iso())
+        for conn, kind, payload in outcome.direct:
+            live.fanout.to_gateway(gateway_id, (Scope.TO_CONN, kind, payload, conn, gateway_id))
+        for scope, kind, payload, origin in outcome.broadcast:
+            live.fanout.to_all((scope, kind, payload, origin, gateway_id))
+        if outcome.acks:
+            pending = [live.record(change) for change in outcome.changes]
+            if pending:
+                asyncio.get_running_loop().create_task(
+                    self._ack_after_commit(live, gateway_id, pending[-1], outcome.acks)
+                )
+            else:
+                self._ack(live, gateway_id, outcome.acks)
+        return len(items)
+
+    @staticmethod
+    def _ack(live: LiveSession, gateway_id: str, conns: list[int]) -> None:
+        for conn in conns:
+            live.fanout.to_gateway(
+                gateway_id, (Scope.TO_CONN, MessageType.SYNC_STATUS, _ACK_APPLIED, conn, gateway_id)
+            )
+
+    async def _ack_after_commit(
+        self, live: LiveSession, gateway_id: str, last: asyncio.Future[None], conns: list[int]
+    ) -> None:
+        try:
+            await last  # the log is ordered: the last row committed means all did
+        except Exception as exc:  # deleted meanwhile: nothing to acknowledge
+            log.info("acks dropped session=%s: %s", live.id, exc)
+            return
+        self._ack(live, gateway_id, conns)
 
     async def delete(self, session_id: str) -> bool:
         self._enter()
@@ -189,7 +286,6 @@ class SessionHost:
         if live is not None:
             live.mark_deleted()
             live.close()
-        self._presence.pop(session_id, None)
         return await self._store.delete_session(session_id)
 
     async def stats(self) -> dict[str, Any]:

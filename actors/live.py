@@ -15,7 +15,10 @@ from collections.abc import Callable
 
 from storage.records import Append
 
+from .core.awareness import AwarenessRegistry
+from .core.presence import Presence
 from .core.session import Change, Session
+from .fanout import Fanout
 from .settings import ActorSettings
 from .store_client import StoreClient
 
@@ -46,7 +49,9 @@ class LiveSession:
         self._log_bytes = 0
         self._deleted = False
         self.last_activity = clock()
-        self.subscribers = 0
+        self.fanout = Fanout(settings.subscriber_queue_events)
+        self.awareness = AwarenessRegistry(settings.presence_timeout)
+        self.presence = Presence(settings.presence_timeout)
 
     @property
     def id(self) -> str:
@@ -61,7 +66,7 @@ class LiveSession:
 
     def is_idle(self) -> bool:
         return (
-            self.subscribers == 0
+            len(self.fanout) == 0
             and not self._pending
             and self._flusher is None
             and self._snapshotting is None
@@ -156,6 +161,7 @@ class LiveSession:
 
     def mark_deleted(self) -> None:
         self._deleted = True
+        self.fanout.close_all()
         self._pending.clear()
         while self._waiters:
             _, fut = self._waiters.popleft()
@@ -163,4 +169,5 @@ class LiveSession:
                 fut.set_exception(RuntimeError("session deleted"))
 
     def close(self) -> None:
+        self.fanout.close_all()
         self.core.close()

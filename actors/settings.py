@@ -33,6 +33,7 @@ class ActorSettings:
     max_ops_per_request: int = 500
     max_theme_css_bytes: int = 65536
     subscriber_queue_events: int = 10000
+    subscriber_lease: float = 30.0
     stream_batch_events: int = 512
 
     @classmethod
@@ -53,5 +54,6 @@ class ActorSettings:
             max_ops_per_request=_int(env, "ATELIER_MAX_OPS_PER_REQUEST", d.max_ops_per_request),
             max_theme_css_bytes=_int(env, "ATELIER_MAX_THEME_CSS_BYTES", d.max_theme_css_bytes),
             subscriber_queue_events=_int(env, "ATELIER_SUBSCRIBER_QUEUE_EVENTS", d.subscriber_queue_events),
+            subscriber_lease=_float(env, "ATELIER_SUBSCRIBER_LEASE", d.subscriber_lease),
             stream_batch_events=_int(env, "ATELIER_STREAM_BATCH_EVENTS", d.stream_batch_events),
         )

@@ -7,14 +7,22 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+import uuid
+
 from actors.directory import SessionDirectory
+from storage import make_bus
 
 from .cors import cors_middleware
 from .http_errors import error_middleware
 from .metrics import Metrics, metrics_middleware
 from .routes.bridge import routes as bridge_routes
 from .settings import Settings
-from .state import DIRECTORY, METRICS, SETTINGS
+from .state import BUS, CHANNELS, DIRECTORY, METRICS, SETTINGS, WS_AUTH
+from .ws.auth import AllowAll, AuthPolicy, SharedSecret
+from .ws.channel import ChannelRegistry
+from .ws.handler import hocuspocus_endpoint, y_websocket_endpoint
+
+SESSION_EVENTS = "session-events"
 
 __all__ = ["build_app"]
 
@@ -35,13 +43,37 @@ def build_app(settings: Settings, directory: SessionDirectory | None = None) -> 
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[DIRECTORY] = directory or SessionDirectory(settings.actors, settings.storage)
+    policy: AuthPolicy = SharedSecret(settings.ws_secret) if settings.ws_secret else AllowAll()
+    app[WS_AUTH] = policy
+    app[BUS] = make_bus(settings.storage)
+    app[CHANNELS] = ChannelRegistry(
+        uuid.uuid4().hex,
+        app[DIRECTORY],
+        max_batch=settings.ws_batch_max_frames,
+        lease=settings.actors.subscriber_lease,
+        start_timeout=settings.ws_subscribe_timeout,
+        metrics=metrics,
+    )
     app.add_routes(bridge_routes)
     app.router.add_get("/metrics", metrics.handle)
+    app.router.add_get("/ws", hocuspocus_endpoint)
+    app.router.add_get("/ws/{session_id}", y_websocket_endpoint)
+
+    def on_session_event(channel: str, message: bytes) -> None:
+        kind, _, session_id = message.decode().partition(":")
+        if kind == "deleted":
+            # Another gateway (or this one) deleted it: drop our cached handle.
+            app[DIRECTORY].forget(session_id)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         kind = await app[DIRECTORY].start()
+        await app[BUS].open()
+        subscription = await app[BUS].subscribe(SESSION_EVENTS, on_session_event)
         log.info("gateway ready store=%s placement=%s", kind, settings.actors.placement)
         yield
+        await app[CHANNELS].close_all()
+        await subscription.close()
+        await app[BUS].close()
 
     app.cleanup_ctx.append(lifecycle)
     return app

@@ -24,6 +24,14 @@ class Settings:
     ray_num_cpus: int | None = None
     ray_temp_dir: Path | None = None
     call_timeout: float = 30.0
+    ws_max_frame_bytes: int = 8 << 20
+    ws_max_documents: int = 64
+    ws_max_pending_frames: int = 256
+    ws_outbound_queue_frames: int = 10000
+    ws_idle_timeout: float = 60.0
+    ws_batch_max_frames: int = 512
+    ws_subscribe_timeout: float = 30.0
+    ws_secret: str | None = None
     log_level: str = "INFO"
     actors: ActorSettings = field(default_factory=ActorSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -43,6 +51,16 @@ class Settings:
             ray_num_cpus=int(cpus) if cpus else None,
             ray_temp_dir=Path(temp) if temp else None,
             call_timeout=float(env.get("ATELIER_CALL_TIMEOUT", d.call_timeout)),
+            ws_max_frame_bytes=int(env.get("ATELIER_WS_MAX_FRAME_BYTES", d.ws_max_frame_bytes)),
+            ws_max_documents=int(env.get("ATELIER_WS_MAX_DOCUMENTS", d.ws_max_documents)),
+            ws_max_pending_frames=int(env.get("ATELIER_WS_MAX_PENDING_FRAMES", d.ws_max_pending_frames)),
+            ws_outbound_queue_frames=int(
+                env.get("ATELIER_WS_OUTBOUND_QUEUE_FRAMES", d.ws_outbound_queue_frames)
+            ),
+            ws_idle_timeout=float(env.get("ATELIER_WS_IDLE_TIMEOUT", d.ws_idle_timeout)),
+            ws_batch_max_frames=int(env.get("ATELIER_WS_BATCH_MAX_FRAMES", d.ws_batch_max_frames)),
+            ws_subscribe_timeout=float(env.get("ATELIER_WS_SUBSCRIBE_TIMEOUT", d.ws_subscribe_timeout)),
+            ws_secret=env.get("ATELIER_WS_SECRET") or None,
             log_level=env.get("ATELIER_LOG_LEVEL", d.log_level),
             actors=ActorSettings.from_env(env),
             storage=StorageSettings.from_env(env),

@@ -6,11 +6,18 @@ from aiohttp import web
 
 from actors.directory import SessionDirectory
 
+from storage import Bus
+
 from .metrics import Metrics
 from .settings import Settings
+from .ws.auth import AuthPolicy
+from .ws.channel import ChannelRegistry
 
-__all__ = ["DIRECTORY", "METRICS", "SETTINGS"]
+__all__ = ["BUS", "CHANNELS", "DIRECTORY", "METRICS", "SETTINGS", "WS_AUTH"]
 
 SETTINGS = web.AppKey("settings", Settings)
 DIRECTORY = web.AppKey("directory", SessionDirectory)
 METRICS = web.AppKey("metrics", Metrics)
+CHANNELS = web.AppKey("channels", ChannelRegistry)
+WS_AUTH = web.AppKey("ws_auth", AuthPolicy)
+BUS = web.AppKey("bus", Bus)

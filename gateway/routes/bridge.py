@@ -14,7 +14,7 @@ from actors.core.theme import DEFAULT_THEME, parse_theme
 from actors.errors import SessionNotFound
 
 from ..json_body import read_json
-from ..state import DIRECTORY, SETTINGS
+from ..state import BUS, DIRECTORY, SETTINGS
 
 __all__ = ["routes", "session_id_of"]
 
@@ -136,4 +136,5 @@ async def get_presence(request: web.Request) -> web.Response:
 async def delete_session(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     await request.app[DIRECTORY].delete_session(session_id)
+    await request.app[BUS].publish("session-events", f"deleted:{session_id}".encode())
     return web.json_response({"ok": True})

@@ -1,0 +1,143 @@
+"""Realtime frame processing for one session (pure: frames in, replies and changes out).
+
+The gateway has already decoded addresses and decided auth; what reaches here is, per
+frame, the connection it came from, its message type, its payload and whether that
+connection may write. Outputs are addressed to one connection or to every connection of
+the document; changes go to the write-ahead log and acknowledgements wait for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from pycrdt import Doc
+
+from ..protocol.lib0 import Decoder, DecodeError, write_var_bytes, write_var_uint
+from ..protocol.messages import MessageType, ProtocolError, SyncType, decode_sync, sync_step1, sync_step2, sync_update
+from .awareness import AwarenessError, AwarenessRegistry
+from .session import EMPTY_UPDATE, Change, Session
+
+__all__ = ["Control", "Inbound", "Outcome", "Scope", "process_frames", "readonly_step2_is_noop"]
+
+log = logging.getLogger(__name__)
+
+
+class Control(IntEnum):
+    """Internal inbound kinds that are not wire messages."""
+
+    OPEN = 100  # a connection was authorised for the document
+    LEAVE = 101  # a connection left the document (closed, or sent Close)
+
+
+class Scope(IntEnum):
+    TO_CONN = 0  # one connection (on the gateway that sent the frame)
+    TO_OTHERS = 1  # every synced connection but the origin
+    TO_ALL = 2  # every authorised connection, origin included (awareness echo)
+
+
+# (conn, kind, payload, writable): kind is a MessageType or a Control value.
+Inbound = tuple[int, int, bytes, bool]
+
+
+@dataclass(slots=True)
+class Outcome:
+    direct: list[tuple[int, int, bytes]] = field(default_factory=list)
+    broadcast: list[tuple[Scope, int, bytes, int]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    acks: list[int] = field(default_factory=list)
+    refused: int = 0
+
+
+_STATUS_OK = write_var_uint(1)
+_STATUS_REFUSED = write_var_uint(0)
+
+
+def readonly_step2_is_noop(session: Session, update: bytes) -> bool:
+    """Would this update change the document? Tried on a scratch copy, never on the real one."""
+    if update == EMPTY_UPDATE:
+        return True
+    scratch: Doc[Any] = Doc()
+    scratch.apply_update(session.full_update())
+    changed: list[bytes] = []
+    scratch.observe(lambda event: changed.append(event.update))
+    scratch.apply_update(update)
+    return all(u == EMPTY_UPDATE for u in changed)
+
+
+def _awareness_payload(update: bytes) -> bytes:
+    return write_var_bytes(update)
+
+
+def process_frames(
+    session: Session,
+    awareness: AwarenessRegistry,
+    items: list[Inbound],
+    *,
+    now: float,
+    now_iso: str,
+) -> Outcome:
+    out = Outcome()
+    for conn, kind, payload, writable in items:
+        try:
+            _process_one(session, awareness, out, conn, kind, payload, writable, now, now_iso)
+        except (ProtocolError, DecodeError, AwarenessError, ValueError) as exc:
+            # A bad frame is refused for its own connection; the document is untouched.
+            log.info("frame refused session=%s conn=%s kind=%s: %s", session.id, conn, kind, exc)
+            out.refused += 1
+            if kind == MessageType.SYNC:
+                out.direct.append((conn, MessageType.SYNC_STATUS, _STATUS_REFUSED))
+    return out
+
+
+def _process_one(
+    session: Session,
+    awareness: AwarenessRegistry,
+    out: Outcome,
+    conn: int,
+    kind: int,
+    payload: bytes,
+    writable: bool,
+    now: float,
+    now_iso: str,
+) -> None:
+    if kind == MessageType.SYNC:
+        sync_kind, body = decode_sync(payload)
+        if sync_kind == SyncType.STEP1:
+            out.direct.append((conn, MessageType.SYNC, sync_step2(session.doc.get_update(body))))
+            return
+        if not writable:
+            noop = sync_kind == SyncType.STEP2 and readonly_step2_is_noop(session, body)
+            out.direct.append((conn, MessageType.SYNC_STATUS, _STATUS_OK if noop else _STATUS_REFUSED))
+            return
+        change = session.apply_update(body, now_iso=now_iso)
+        if change is not None:
+            out.changes.append(change)
+            if change.update is not None:
+                out.broadcast.append((Scope.TO_OTHERS, MessageType.SYNC, sync_update(change.update), conn))
+        out.acks.append(conn)
+    elif kind == MessageType.AWARENESS:
+        update = Decoder(payload).read_var_bytes()
+        accepted = awareness.apply(update, now=now, owner=conn)
+        if accepted is not None:
+            out.broadcast.append((Scope.TO_ALL, MessageType.AWARENESS, _awareness_payload(accepted), conn))
+    elif kind == MessageType.QUERY_AWARENESS:
+        full = awareness.full_update()
+        if full is not None:
+            out.direct.append((conn, MessageType.AWARENESS, _awareness_payload(full)))
+    elif kind == MessageType.STATELESS:
+        Decoder(payload).read_var_string()  # validate before forwarding
+        out.broadcast.append((Scope.TO_OTHERS, MessageType.STATELESS, payload, conn))
+    elif kind == Control.OPEN:
+        out.direct.append((conn, MessageType.SYNC, sync_step1(session.doc.get_state())))
+        full = awareness.full_update()
+        if full is not None:
+            out.direct.append((conn, MessageType.AWARENESS, _awareness_payload(full)))
+    elif kind == Control.LEAVE:
+        removed = awareness.remove_owner(conn, now=now)
+        if removed is not None:
+            out.broadcast.append((Scope.TO_ALL, MessageType.AWARENESS, _awareness_payload(removed), conn))
+    else:
+        raise ProtocolError(f"message type {kind} is not accepted from a client")

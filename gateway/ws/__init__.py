@@ -1,0 +1,1 @@
+"""WebSocket plumbing: Hocuspocus on /ws, plain y-websocket on /ws/{session_id}."""

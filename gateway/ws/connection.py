@@ -1,0 +1,142 @@
+"""One WebSocket: its documents (bindings) and its single bounded, ordered outbound queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from aiohttp import WSCloseCode, web
+
+from actors.protocol.lib0 import write_var_string, write_var_uint
+from actors.protocol.messages import MessageType, SyncType, YMessageType, permission_denied
+
+if TYPE_CHECKING:
+    from .channel import SessionChannel
+
+__all__ = ["Binding", "BindingState", "Connection", "CLOSE_SLOW_CONSUMER", "CLOSE_RESTART"]
+
+log = logging.getLogger(__name__)
+
+CLOSE_SLOW_CONSUMER = int(WSCloseCode.TRY_AGAIN_LATER)  # 1013
+CLOSE_RESTART = int(WSCloseCode.SERVICE_RESTART)  # 1012
+_STEP2 = bytes([SyncType.STEP2])
+
+
+class BindingState(Enum):
+    PENDING = "pending"  # frames queue until auth is decided
+    AUTHORIZED = "authorized"
+    CLOSED = "closed"
+
+
+class Binding:
+    """A document opened on a connection (Hocuspocus multiplexes many per socket)."""
+
+    def __init__(self, connection: Connection, address: str, session_id: str) -> None:
+        self.connection = connection
+        self.address = address
+        self.session_id = session_id
+        # Unique across gateways: the actor keys awareness ownership and replies by it.
+        self.key = random.getrandbits(62)
+        self.state = BindingState.PENDING
+        self.writable = False
+        self.synced = False
+        self.queued: list[tuple[int, bytes]] = []
+        self.channel: SessionChannel | None = None
+        self._prefixes: dict[int, bytes] = {}
+
+    def encode(self, kind: int, payload: bytes) -> bytes | None:
+        if self.connection.plain:
+            # y-websocket has no address, no SyncStatus and no stateless messages.
+            if kind in (YMessageType.SYNC, YMessageType.AWARENESS, YMessageType.AUTH):
+                return write_var_uint(kind) + payload
+            return None
+        prefix = self._prefixes.get(kind)
+        if prefix is None:
+            prefix = self._prefixes[kind] = write_var_string(self.address) + write_var_uint(kind)
+        return prefix + payload
+
+    def deny(self, reason: str) -> None:
+        """Refuse this document only; the socket stays up for the others."""
+        self.state = BindingState.CLOSED
+        self.connection.bindings.pop(self.address, None)
+        if self.connection.plain:
+            # y-websocket: auth message, permission-denied, reason; then the socket goes.
+            self.connection.send(write_var_uint(YMessageType.AUTH) + write_var_uint(0) + write_var_string(reason))
+            self.connection.close_soon(4403, reason)
+        else:
+            self.connection.send(permission_denied(self.address, reason))
+
+    def deliver(self, kind: int, payload: bytes) -> None:
+        frame = self.encode(kind, payload)
+        if frame is not None:
+            self.connection.send(frame)
+        if kind == MessageType.SYNC and payload[:1] == _STEP2:
+            # Only now may document broadcasts reach this connection.
+            self.synced = True
+
+
+class Connection:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        *,
+        queue_limit: int,
+        plain: bool,
+        on_slow: Callable[[], None] | None = None,
+        on_sent: Callable[[int], None] | None = None,
+    ) -> None:
+        self.ws = ws
+        self.plain = plain
+        self.bindings: dict[str, Binding] = {}
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=queue_limit)
+        self._writer: asyncio.Task[None] | None = None
+        self._on_slow = on_slow
+        self._on_sent = on_sent
+        self.closing = False
+
+    def start(self) -> None:
+        self._writer = asyncio.get_running_loop().create_task(self._write(), name="ws-writer")
+
+    def send(self, frame: bytes) -> None:
+        if self.closing:
+            return
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("slow consumer: outbound queue full, closing queued=%d", self._queue.qsize())
+            if self._on_slow is not None:
+                self._on_slow()
+            self.close_soon(CLOSE_SLOW_CONSUMER, "slow consumer: outbound queue overflow")
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason.encode()))
+
+    async def _write(self) -> None:
+        sent = 0
+        while True:
+            frame = await self._queue.get()
+            if frame is None:
+                return
+            try:
+                await self.ws.send_bytes(frame)
+            except (ConnectionError, RuntimeError) as exc:
+                log.info("ws write failed, closing: %s", exc)
+                self.closing = True
+                return
+            sent += 1
+            if self._on_sent is not None and self._queue.empty():
+                self._on_sent(sent)
+                sent = 0
+
+    async def stop(self) -> None:
+        self.closing = True
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)

@@ -1,0 +1,260 @@
+"""The /ws (Hocuspocus) and /ws/{session_id} (y-websocket) endpoints.
+
+Reading is a loop of pure decodes; a frame whose header cannot be read closes only its
+own connection; a bad document-level message is refused for that document only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from actors.errors import SessionNotFound, SessionUnavailable
+from actors.protocol.lib0 import Decoder, DecodeError
+from actors.protocol.messages import (
+    PONG,
+    AuthType,
+    MessageType,
+    ProtocolError,
+    YMessageType,
+    authenticated,
+    decode_frame,
+    route_name,
+)
+
+from ..metrics import Metrics
+from ..settings import Settings
+from ..state import CHANNELS, METRICS, SETTINGS, WS_AUTH
+from .auth import READ_WRITE, AuthDenied
+from .connection import Binding, BindingState, Connection
+
+__all__ = ["hocuspocus_endpoint", "y_websocket_endpoint"]
+
+log = logging.getLogger(__name__)
+
+_CLIENT_TYPES = {
+    MessageType.SYNC,
+    MessageType.AWARENESS,
+    MessageType.QUERY_AWARENESS,
+    MessageType.STATELESS,
+}
+_SESSION_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def _valid_session_id(name: str) -> bool:
+    return 0 < len(name) <= 128 and set(name) <= _SESSION_ID_CHARS
+
+
+async def _prepare(request: web.Request, settings: Settings) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(max_msg_size=settings.ws_max_frame_bytes, autoping=True)
+    await ws.prepare(request)
+    return ws
+
+
+class _Session:
+    """Per-socket reader state shared by both protocols."""
+
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, plain: bool) -> None:
+        self.app = request.app
+        self.settings: Settings = request.app[SETTINGS]
+        self.metrics: Metrics = request.app[METRICS]
+        self.ws = ws
+        self.conn = Connection(
+            ws,
+            queue_limit=self.settings.ws_outbound_queue_frames,
+            plain=plain,
+            on_slow=self.metrics.ws_slow_closes.inc,
+            on_sent=self.metrics.ws_frames_out.inc,
+        )
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def refuse(self, reason: str) -> None:
+        self.metrics.ws_refusals.labels(reason).inc()
+
+    # -- auth -------------------------------------------------------------------------
+
+    def open_binding(self, address: str) -> Binding | None:
+        if len(self.conn.bindings) >= self.settings.ws_max_documents:
+            self.refuse("too-many-documents")
+            Binding(self.conn, address, route_name(address)).deny("too-many-documents")
+            return None
+        binding = Binding(self.conn, address, route_name(address))
+        self.conn.bindings[address] = binding
+        return binding
+
+    def authorize(self, binding: Binding, token: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._authorize(binding, token))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _authorize(self, binding: Binding, token: str) -> None:
+        try:
+            if not _valid_session_id(binding.session_id):
+                raise AuthDenied("session-not-found")
+            scope = self.app[WS_AUTH].authorize(binding.session_id, token)
+            binding.writable = scope == READ_WRITE
+            await self.app[CHANNELS].attach(binding)
+        except AuthDenied as exc:
+            self.refuse(exc.reason)
+            binding.deny(exc.reason)
+            return
+        except SessionNotFound:
+            self.refuse("session-not-found")
+            binding.deny("session-not-found")
+            return
+        except (SessionUnavailable, ConnectionError, asyncio.TimeoutError) as exc:
+            log.warning("attach failed session=%s: %s", binding.session_id, exc)
+            self.refuse("unavailable")
+            binding.deny("session-unavailable")
+            return
+        if binding.state is BindingState.CLOSED or self.conn.closing:
+            # The socket or document went away while we were attaching.
+            if binding.channel is not None:
+                binding.channel.detach(binding)
+            return
+        binding.state = BindingState.AUTHORIZED
+        if not self.conn.plain:
+            self.conn.send(authenticated(binding.address, scope))
+        queued, binding.queued = binding.queued, []
+        for kind, payload in queued:
+            self.dispatch(binding, kind, payload)
+
+    # -- frames -----------------------------------------------------------------------
+
+    def queue(self, binding: Binding, kind: int, payload: bytes) -> None:
+        if len(binding.queued) >= self.settings.ws_max_pending_frames:
+            self.refuse("too-many-frames-before-auth")
+            binding.queued.clear()
+            binding.deny("too-many-frames-before-auth")
+            return
+        binding.queued.append((kind, payload))
+
+    def dispatch(self, binding: Binding, kind: int, payload: bytes) -> None:
+        channel = binding.channel
+        if channel is None or binding.state is not BindingState.AUTHORIZED:
+            return
+        if kind == MessageType.CLOSE:
+            # The provider detached this document: forget it, keep the socket.
+            self.conn.bindings.pop(binding.address, None)
+            binding.state = BindingState.CLOSED
+            channel.detach(binding)
+            return
+        if kind not in _CLIENT_TYPES:
+            self.refuse("message-type-not-allowed")
+            log.info("refused client message type=%s doc=%s", kind, binding.session_id)
+            return
+        channel.submit(binding, kind, payload)
+
+    def hocuspocus_frame(self, data: bytes) -> None:
+        frame = decode_frame(data)
+        self.metrics.ws_frames_in.labels(frame.type.name).inc()
+        if frame.type == MessageType.PING:
+            self.conn.send(PONG)
+            return
+        if frame.type == MessageType.PONG:
+            return
+        binding = self.conn.bindings.get(frame.address)
+        if frame.type == MessageType.AUTH:
+            decoder = Decoder(frame.payload)
+            try:
+                subtype = decoder.read_var_uint()
+                token = decoder.read_var_string() if subtype == AuthType.TOKEN else None
+            except DecodeError as exc:
+                raise ProtocolError(f"bad auth message: {exc}") from exc
+            if token is None:
+                raise ProtocolError("clients may only send auth tokens")
+            if binding is None:
+                binding = self.open_binding(frame.address)
+            if binding is not None and binding.state is BindingState.PENDING and binding.channel is None:
+                self.authorize(binding, token)
+            return
+        if binding is None:
+            binding = self.open_binding(frame.address)
+            if binding is None:
+                return
+        if binding.state is BindingState.PENDING:
+            self.queue(binding, frame.type, frame.payload)
+        else:
+            self.dispatch(binding, frame.type, frame.payload)
+
+    def plain_frame(self, binding: Binding, data: bytes) -> None:
+        decoder = Decoder(data)
+        try:
+            kind = decoder.read_var_uint()
+        except DecodeError as exc:
+            raise ProtocolError(str(exc)) from exc
+        if kind not in (YMessageType.SYNC, YMessageType.AWARENESS, YMessageType.QUERY_AWARENESS):
+            raise ProtocolError(f"unknown y-websocket message type {kind}")
+        self.metrics.ws_frames_in.labels(YMessageType(kind).name).inc()
+        payload = decoder.read_rest()
+        if binding.state is BindingState.PENDING:
+            self.queue(binding, kind, payload)
+        else:
+            self.dispatch(binding, kind, payload)
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def run(self, binding: Binding | None = None) -> None:
+        self.conn.start()
+        self.metrics.ws_connections.inc()
+        idle = self.settings.ws_idle_timeout
+        try:
+            while True:
+                try:
+                    msg = await self.ws.receive(timeout=idle)
+                except asyncio.TimeoutError:
+                    await self.ws.close(code=4408, message=b"idle timeout")
+                    break
+                if msg.type == WSMsgType.BINARY:
+                    try:
+                        if binding is not None:
+                            self.plain_frame(binding, msg.data)
+                        else:
+                            self.hocuspocus_frame(msg.data)
+                    except ProtocolError as exc:
+                        self.refuse("protocol-error")
+                        log.info("closing connection on protocol error: %s", exc)
+                        await self.ws.close(code=WSCloseCode.PROTOCOL_ERROR, message=str(exc)[:120].encode())
+                        break
+                elif msg.type == WSMsgType.TEXT:
+                    self.refuse("text-frame")
+                    await self.ws.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"binary frames only")
+                    break
+                elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    break
+        finally:
+            await self.cleanup()
+
+    async def cleanup(self) -> None:
+        self.metrics.ws_connections.dec()
+        self.conn.closing = True
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for binding in list(self.conn.bindings.values()):
+            binding.state = BindingState.CLOSED
+            if binding.channel is not None:
+                binding.channel.detach(binding)
+        self.conn.bindings.clear()
+        await self.conn.stop()
+
+
+async def hocuspocus_endpoint(request: web.Request) -> web.WebSocketResponse:
+    ws = await _prepare(request, request.app[SETTINGS])
+    session = _Session(request, ws, plain=False)
+    await session.run()
+    return ws
+
+
+async def y_websocket_endpoint(request: web.Request) -> web.WebSocketResponse:
+    ws = await _prepare(request, request.app[SETTINGS])
+    session = _Session(request, ws, plain=True)
+    session_id = request.match_info["session_id"]
+    binding = Binding(session.conn, "", session_id)
+    session.conn.bindings[""] = binding
+    session.authorize(binding, request.query.get("token", ""))
+    await session.run(binding)
+    return ws
+
