@@ -27,7 +27,7 @@ from .errors import HostExiting, SessionNotFound
 from .fanout import Event
 from .live import LiveSession
 from .protocol.lib0 import write_var_bytes, write_var_uint
-from .protocol.messages import MessageType
+from .protocol.messages import MessageType, sync_update
 from .settings import ActorSettings
 from .store_client import StoreClient
 from .store_service import STORE_ACTOR_NAME, RayStoreClient
@@ -176,6 +176,9 @@ class SessionHost:
             ops, now_iso=utc_now_iso(), max_css_bytes=self._settings.max_theme_css_bytes
         )
         if change is not None:
+            # Connected editors see the agent's change at once; the caller after commit.
+            if change.update is not None:
+                live.fanout.to_all((Scope.TO_OTHERS, MessageType.SYNC, sync_update(change.update), -1, None))
             await live.commit(change)
             revision = change.append.revision
         else:

@@ -28,6 +28,7 @@ class Settings:
     ws_max_documents: int = 64
     ws_max_pending_frames: int = 256
     ws_outbound_queue_frames: int = 10000
+    ws_outbound_queue_bytes: int = 32 << 20
     ws_idle_timeout: float = 60.0
     ws_batch_max_frames: int = 512
     ws_subscribe_timeout: float = 30.0
@@ -56,6 +57,9 @@ class Settings:
             ws_max_pending_frames=int(env.get("ATELIER_WS_MAX_PENDING_FRAMES", d.ws_max_pending_frames)),
             ws_outbound_queue_frames=int(
                 env.get("ATELIER_WS_OUTBOUND_QUEUE_FRAMES", d.ws_outbound_queue_frames)
+            ),
+            ws_outbound_queue_bytes=int(
+                env.get("ATELIER_WS_OUTBOUND_QUEUE_BYTES", d.ws_outbound_queue_bytes)
             ),
             ws_idle_timeout=float(env.get("ATELIER_WS_IDLE_TIMEOUT", d.ws_idle_timeout)),
             ws_batch_max_frames=int(env.get("ATELIER_WS_BATCH_MAX_FRAMES", d.ws_batch_max_frames)),

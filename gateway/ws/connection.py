@@ -85,6 +85,7 @@ class Connection:
         ws: web.WebSocketResponse,
         *,
         queue_limit: int,
+        queue_bytes: int,
         plain: bool,
         on_slow: Callable[[], None] | None = None,
         on_sent: Callable[[int], None] | None = None,
@@ -93,6 +94,8 @@ class Connection:
         self.plain = plain
         self.bindings: dict[str, Binding] = {}
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=queue_limit)
+        self._queue_bytes_limit = queue_bytes
+        self._queued_bytes = 0
         self._writer: asyncio.Task[None] | None = None
         self._on_slow = on_slow
         self._on_sent = on_sent
@@ -105,9 +108,16 @@ class Connection:
         if self.closing:
             return
         try:
+            if self._queued_bytes + len(frame) > self._queue_bytes_limit:
+                raise asyncio.QueueFull
             self._queue.put_nowait(frame)
+            self._queued_bytes += len(frame)
         except asyncio.QueueFull:
-            log.warning("slow consumer: outbound queue full, closing queued=%d", self._queue.qsize())
+            log.warning(
+                "slow consumer: outbound queue full, closing frames=%d bytes=%d",
+                self._queue.qsize(),
+                self._queued_bytes,
+            )
             if self._on_slow is not None:
                 self._on_slow()
             self.close_soon(CLOSE_SLOW_CONSUMER, "slow consumer: outbound queue overflow")
@@ -124,6 +134,7 @@ class Connection:
             frame = await self._queue.get()
             if frame is None:
                 return
+            self._queued_bytes -= len(frame)
             try:
                 await self.ws.send_bytes(frame)
             except (ConnectionError, RuntimeError) as exc:

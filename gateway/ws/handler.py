@@ -64,6 +64,7 @@ class _Session:
         self.conn = Connection(
             ws,
             queue_limit=self.settings.ws_outbound_queue_frames,
+            queue_bytes=self.settings.ws_outbound_queue_bytes,
             plain=plain,
             on_slow=self.metrics.ws_slow_closes.inc,
             on_sent=self.metrics.ws_frames_out.inc,
