@@ -27,6 +27,9 @@ from .store_service import STORE_ACTOR_NAME, RayStoreClient, StoreService
 
 __all__ = ["SessionDirectory", "new_session_id"]
 
+# Ray's handle typing does not follow methods called by name; handles are opaque here.
+Handle = Any
+
 log = logging.getLogger(__name__)
 
 # Handles unused for this share of the idle timeout are resolved again by name, so a
@@ -43,8 +46,8 @@ class SessionDirectory:
     def __init__(self, settings: ActorSettings, storage: StorageSettings) -> None:
         self._settings = settings
         self._storage = storage
-        self._handles: dict[str, tuple[ray.actor.ActorHandle, float]] = {}
-        self._resolving: dict[str, asyncio.Future[ray.actor.ActorHandle]] = {}
+        self._handles: dict[str, tuple[Handle, float]] = {}
+        self._resolving: dict[str, asyncio.Future[Handle]] = {}
         self._store: RayStoreClient | None = None
         self._host_cls = ray.remote(SessionHost)
 
@@ -56,7 +59,7 @@ class SessionDirectory:
 
     async def start(self) -> str:
         """Create (or join) the StoreService actor and wait until the store is open."""
-        handle = (
+        handle: Handle = (
             ray.remote(StoreService)
             .options(
                 name=STORE_ACTOR_NAME,
@@ -92,7 +95,7 @@ class SessionDirectory:
             "max_concurrency": 10000,
         }
 
-    async def _resolve(self, session_id: str, *, known_to_exist: bool) -> ray.actor.ActorHandle:
+    async def _resolve(self, session_id: str, *, known_to_exist: bool) -> Handle:
         name = self.host_name(session_id)
         cached = self._handles.get(name)
         ttl = self._settings.idle_timeout * _HANDLE_TTL_SHARE
@@ -102,7 +105,7 @@ class SessionDirectory:
         pending = self._resolving.get(name)
         if pending is not None:
             return await asyncio.shield(pending)
-        fut: asyncio.Future[ray.actor.ActorHandle] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Handle] = asyncio.get_running_loop().create_future()
         self._resolving[name] = fut
         try:
             handle = await self._lookup_or_create(name, session_id, known_to_exist)
@@ -118,7 +121,7 @@ class SessionDirectory:
 
     async def _lookup_or_create(
         self, name: str, session_id: str, known_to_exist: bool
-    ) -> ray.actor.ActorHandle:
+    ) -> Handle:
         try:
             return ray.get_actor(name, namespace=self._settings.namespace)
         except ValueError:
@@ -127,10 +130,10 @@ class SessionDirectory:
             # Do not start a process for a session id nobody created.
             if await self.store.get_session(session_id) is None:
                 raise SessionNotFound(session_id)
-        handle = self._host_cls.options(**self._options(name)).remote(self._settings)
+        handle: Handle = self._host_cls.options(**self._options(name)).remote(self._settings)
         return handle
 
-    async def handle_for(self, session_id: str) -> ray.actor.ActorHandle:
+    async def handle_for(self, session_id: str) -> Handle:
         """The host actor of an existing session (raises SessionNotFound)."""
         return await self._resolve(session_id, known_to_exist=False)
 

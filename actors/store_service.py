@@ -10,8 +10,8 @@ import asyncio
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
-import ray
 
 from storage import (
     Append,
@@ -104,7 +104,7 @@ class StoreService:
 class RayStoreClient:
     """StoreClient over a StoreService actor handle."""
 
-    def __init__(self, handle: ray.actor.ActorHandle) -> None:
+    def __init__(self, handle: Any) -> None:
         self._handle = handle
 
     async def create_session(self, record: SessionRecord, initial: bytes) -> None:

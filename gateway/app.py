@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 import uuid
 
@@ -17,7 +17,7 @@ from .http_errors import error_middleware
 from .metrics import Metrics, metrics_middleware
 from .routes.bridge import routes as bridge_routes
 from .settings import Settings
-from .state import BUS, CHANNELS, DIRECTORY, METRICS, SETTINGS, WS_AUTH
+from .state import BUS, CHANNELS, DIRECTORY, METRICS, SETTINGS, SOCKETS, WS_AUTH
 from .ws.auth import AllowAll, AuthPolicy, SharedSecret
 from .ws.channel import ChannelRegistry
 from .ws.handler import hocuspocus_endpoint, y_websocket_endpoint
@@ -54,6 +54,7 @@ def build_app(settings: Settings, directory: SessionDirectory | None = None) -> 
         start_timeout=settings.ws_subscribe_timeout,
         metrics=metrics,
     )
+    app[SOCKETS] = set()
     app.add_routes(bridge_routes)
     app.router.add_get("/metrics", metrics.handle)
     app.router.add_get("/ws", hocuspocus_endpoint)
@@ -75,5 +76,12 @@ def build_app(settings: Settings, directory: SessionDirectory | None = None) -> 
         await subscription.close()
         await app[BUS].close()
 
+    async def close_sockets(app: web.Application) -> None:
+        # Clients reconnect elsewhere (or later) and resync: nothing acknowledged is lost.
+        sockets = app[SOCKETS]
+        for ws in list(sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(lifecycle)
     return app

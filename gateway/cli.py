@@ -14,6 +14,7 @@ from aiohttp import web
 from .app import build_app
 from .ray_runtime import init_ray, shutdown_ray
 from .settings import Settings
+from .ws.auth import mint_token
 
 __all__ = ["main"]
 
@@ -28,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 4321, env ATELIER_PORT)")
     serve.add_argument("--data-dir", type=Path, help="embedded store directory (env ATELIER_DATA_DIR)")
     serve.add_argument("--ray-temp-dir", type=Path, help="Ray temp directory (env ATELIER_RAY_TEMP_DIR)")
+    token = sub.add_parser("token", help="mint a WebSocket token (needs ATELIER_WS_SECRET)")
+    token.add_argument("--scope", choices=["read-write", "readonly"], default="read-write")
+    token.add_argument("--document", default="*", help="session id, or * for every session")
     return parser
 
 
@@ -53,8 +57,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             host=args.host, port=args.port, data_dir=args.data_dir, ray_temp_dir=args.ray_temp_dir
         )
         serve(settings)
-    else:  # pragma: no cover - argparse enforces the choices
-        sys.exit(2)
+    elif args.command == "token":
+        if not settings.ws_secret:
+            sys.exit("atelier token: set ATELIER_WS_SECRET to the server's secret")
+        print(mint_token(settings.ws_secret, args.scope, args.document))
 
 
 if __name__ == "__main__":

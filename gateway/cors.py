@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 __all__ = ["cors_middleware"]
 
@@ -14,7 +15,7 @@ _ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 _ALLOW_HEADERS = "Content-Type, Authorization"
 
 
-def cors_middleware(origin: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def cors_middleware(origin: str) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:

@@ -13,7 +13,7 @@ from .settings import Settings
 from .ws.auth import AuthPolicy
 from .ws.channel import ChannelRegistry
 
-__all__ = ["BUS", "CHANNELS", "DIRECTORY", "METRICS", "SETTINGS", "WS_AUTH"]
+__all__ = ["BUS", "CHANNELS", "DIRECTORY", "METRICS", "SETTINGS", "SOCKETS", "WS_AUTH"]
 
 SETTINGS = web.AppKey("settings", Settings)
 DIRECTORY = web.AppKey("directory", SessionDirectory)
@@ -21,3 +21,4 @@ METRICS = web.AppKey("metrics", Metrics)
 CHANNELS = web.AppKey("channels", ChannelRegistry)
 WS_AUTH = web.AppKey("ws_auth", AuthPolicy)
 BUS = web.AppKey("bus", Bus)
+SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])

@@ -46,7 +46,7 @@ class RedisBus:
             await asyncio.gather(self._reader, return_exceptions=True)
             self._reader = None
         if self._pubsub is not None:
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
             self._pubsub = None
         if self._client is not None:
             await self._client.aclose()

@@ -7,6 +7,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -43,12 +44,12 @@ CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created_at, id);
 _RECORD_COLUMNS = "id, name, description, revision, created_at, updated_at"
 
 
-def _record(row: sqlite3.Row | tuple[object, ...]) -> SessionRecord:
+def _record(row: Any) -> SessionRecord:
     return SessionRecord(
         id=str(row[0]),
         name=str(row[1]),
         description=str(row[2]),
-        revision=int(row[3]),  # type: ignore[call-overload]
+        revision=int(row[3]),
         created_at=str(row[4]),
         updated_at=str(row[5]),
     )

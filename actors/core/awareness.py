@@ -9,6 +9,7 @@ pycrdt's Awareness gets wrong for non-ASCII states, so this is our own small cod
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ class _Entry:
     owner: int | None  # the connection that last set it; None for REST agents
 
 
-def _encode(entries: list[tuple[int, int, dict[str, Any] | None]]) -> bytes:
+def _encode(entries: Sequence[tuple[int, int, dict[str, Any] | None]]) -> bytes:
     out = bytearray(write_var_uint(len(entries)))
     for client_id, clock, state in entries:
         out += write_var_uint(client_id)

@@ -26,7 +26,7 @@ from actors.protocol.messages import (
 
 from ..metrics import Metrics
 from ..settings import Settings
-from ..state import CHANNELS, METRICS, SETTINGS, WS_AUTH
+from ..state import CHANNELS, METRICS, SETTINGS, SOCKETS, WS_AUTH
 from .auth import READ_WRITE, AuthDenied
 from .connection import Binding, BindingState, Connection
 
@@ -50,6 +50,7 @@ def _valid_session_id(name: str) -> bool:
 async def _prepare(request: web.Request, settings: Settings) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(max_msg_size=settings.ws_max_frame_bytes, autoping=True)
     await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
     return ws
 
 
@@ -226,6 +227,7 @@ class _Session:
                 elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
         finally:
+            self.app[SOCKETS].discard(self.ws)
             await self.cleanup()
 
     async def cleanup(self) -> None:
