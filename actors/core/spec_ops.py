@@ -34,7 +34,16 @@ from pycrdt import Doc
 
 from . import layout
 from .errors import OpError, ValidationError
-from .layout import MAX_SAFE_INTEGER
+from .spec_check import (
+    MAX_JSON_DEPTH,
+    check_element,
+    check_json_object,
+    check_json_value,
+    check_key,
+    check_str,
+    show_keys,
+    validate_spec,
+)
 from .theme import DEFAULT_THEME, parse_theme, theme_css
 
 __all__ = [
@@ -52,9 +61,6 @@ __all__ = [
 DEFAULT_MAX_OPS = 1000
 DEFAULT_MAX_CSS_BYTES = 65536
 MAX_AGENT_ID_CHARS = 200
-# Deeper values are refused rather than risking RecursionError in the checks, in pycrdt's
-# conversion, or in a browser's renderer.
-MAX_JSON_DEPTH = 64
 
 
 class OpKind(StrEnum):
@@ -129,7 +135,7 @@ def validate_ops_request(
     if agent_id is not None:
         if not isinstance(agent_id, str):
             raise ValidationError("agentId", "must be a string")
-        _check_str(agent_id, "agentId")
+        check_str(agent_id, "agentId")
         if len(agent_id) > MAX_AGENT_ID_CHARS:
             raise ValidationError("agentId", f"must be at most {MAX_AGENT_ID_CHARS} characters")
     return list(ops), agent_id
@@ -269,9 +275,9 @@ def _plan(ctx: _Context, index: int, op: object) -> _Mutation:
 
 def _plan_add_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
     tree = ctx.tree
-    key = _check_key(op["key"], f"{p}.key")
-    element = _check_element(op["element"], f"{p}.element")
-    parent_key = _check_key(op["parentKey"], f"{p}.parentKey")
+    key = check_key(op["key"], f"{p}.key")
+    element = check_element(op["element"], f"{p}.element")
+    parent_key = check_key(op["parentKey"], f"{p}.parentKey")
     if key in tree.children:
         raise OpError(f"{p}.key: element '{key}' already exists")
     siblings = tree.require(parent_key, f"{p}.parentKey")
@@ -313,7 +319,7 @@ def _plan_add_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation
 
 def _plan_remove_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
     tree = ctx.tree
-    key = _check_key(op["key"], f"{p}.key")
+    key = check_key(op["key"], f"{p}.key")
     tree.require(key, f"{p}.key")
     if key == tree.root:
         raise OpError(
@@ -343,8 +349,8 @@ def _plan_remove_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutat
 
 
 def _plan_update_props(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    key = _check_key(op["key"], f"{p}.key")
-    props = _check_json_object(op["props"], f"{p}.props")
+    key = check_key(op["key"], f"{p}.key")
+    props = check_json_object(op["props"], f"{p}.props")
     ctx.tree.require(key, f"{p}.key")
 
     def mutate() -> bool:
@@ -358,10 +364,10 @@ def _plan_update_props(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutatio
 
 
 def _plan_set_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    key = _check_key(op["key"], f"{p}.key")
+    key = check_key(op["key"], f"{p}.key")
     prop = _prop_name(op["prop"], f"{p}.prop")
     value = op["value"]
-    _check_json_value(value, f"{p}.value")
+    check_json_value(value, f"{p}.value")
     ctx.tree.require(key, f"{p}.key")
 
     def mutate() -> bool:
@@ -374,7 +380,7 @@ def _plan_set_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
 
 
 def _plan_remove_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    key = _check_key(op["key"], f"{p}.key")
+    key = check_key(op["key"], f"{p}.key")
     prop = _prop_name(op["prop"], f"{p}.prop")
     ctx.tree.require(key, f"{p}.key")
 
@@ -392,7 +398,7 @@ def _plan_remove_prop(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation
 
 
 def _plan_reorder_children(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    key = _check_key(op["key"], f"{p}.key")
+    key = check_key(op["key"], f"{p}.key")
     order = op["children"]
     if not isinstance(order, list) or not all(isinstance(kid, str) for kid in order):
         raise ValidationError(f"{p}.children", "required array of strings")
@@ -400,7 +406,7 @@ def _plan_reorder_children(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mut
     if sorted(order) != sorted(current):
         raise OpError(
             f"{p}.children: must be a permutation of the current children of '{key}' "
-            f"{_show_keys(current)}"
+            f"{show_keys(current)}"
         )
     new_order: list[str] = list(order)
 
@@ -419,7 +425,7 @@ def _plan_reorder_children(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mut
 
 
 def _plan_set_root(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
-    root = _check_key(op["root"], f"{p}.root")
+    root = check_key(op["root"], f"{p}.root")
     ctx.tree.require(root, f"{p}.root")
 
     def mutate() -> bool:
@@ -470,7 +476,7 @@ def _plan_set_theme_css(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutati
     css = op["css"]
     if not isinstance(css, str):
         raise ValidationError(f"{p}.css", "required string")
-    _check_str(css, f"{p}.css")
+    check_str(css, f"{p}.css")
     size = len(css.encode("utf-8"))
     if size > ctx.max_css_bytes:
         raise ValidationError(
@@ -489,7 +495,7 @@ def _plan_set_theme_css(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutati
 def _prop_name(value: object, field_name: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(field_name, "required string")
-    return _check_str(value, field_name)
+    return check_str(value, field_name)
 
 
 _PLANNERS: dict[OpKind, Callable[[_Context, str, Mapping[str, Any]], _Mutation]] = {
@@ -504,164 +510,3 @@ _PLANNERS: dict[OpKind, Callable[[_Context, str, Mapping[str, Any]], _Mutation]]
     OpKind.SET_THEME: _plan_set_theme,
     OpKind.SET_THEME_CSS: _plan_set_theme_css,
 }
-
-
-# --- value and spec validation (shared by ops and session creation) --------------------
-
-
-def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
-    """A request ``Spec`` checked in full and returned in canonical form (every element
-    has ``children``; ``state`` only when given and not null)."""
-    if not isinstance(obj, Mapping):
-        raise ValidationError(field, "must be an object")
-    for key in obj:
-        if key not in ("root", "elements", "state"):
-            raise ValidationError(f"{field}.{key}", "unknown key (allowed: root, elements, state)")
-    root = obj.get("root")
-    if not isinstance(root, str):
-        raise ValidationError(f"{field}.root", "required string")
-    _check_str(root, f"{field}.root")
-    raw_elements = obj.get("elements")
-    if not isinstance(raw_elements, Mapping):
-        raise ValidationError(f"{field}.elements", "required object")
-    elements: dict[str, dict[str, Any]] = {}
-    for key, raw in raw_elements.items():
-        _check_key(key, f"{field}.elements", what="element keys must be non-empty strings")
-        elements[key] = _check_element(raw, f"{field}.elements.{key}")
-    for key, element in elements.items():
-        for kid in element["children"]:
-            if kid not in elements:
-                raise ValidationError(
-                    f"{field}.elements.{key}.children", f"references missing element '{kid}'"
-                )
-    if elements and root not in elements:
-        raise ValidationError(f"{field}.root", f"element '{root}' is not in elements")
-    if not elements and root:
-        raise ValidationError(f"{field}.root", 'must be "" when elements is empty')
-    cycle = _find_cycle({key: el["children"] for key, el in elements.items()})
-    if cycle is not None:
-        raise ValidationError(
-            f"{field}.elements.{cycle[-2]}.children",
-            "creates a cycle: " + " -> ".join(f"'{k}'" for k in cycle),
-        )
-    spec: dict[str, Any] = {"root": root, "elements": elements}
-    state = obj.get("state")
-    if state is not None:
-        spec["state"] = _check_json_object(state, f"{field}.state")
-    return spec
-
-
-def _check_element(value: object, field: str) -> dict[str, Any]:
-    """A ``UIElement`` shape check (not whether its children exist)."""
-    if not isinstance(value, Mapping):
-        raise ValidationError(field, "must be an object")
-    for key in value:
-        if key not in ("type", "props", "children"):
-            raise ValidationError(f"{field}.{key}", "unknown key (allowed: type, props, children)")
-    kind = value.get("type")
-    if not isinstance(kind, str) or not kind:
-        raise ValidationError(f"{field}.type", "required non-empty string")
-    _check_str(kind, f"{field}.type")
-    if "props" not in value:
-        raise ValidationError(f"{field}.props", "required object")
-    props = _check_json_object(value["props"], f"{field}.props")
-    children: list[str] = []
-    raw_children = value.get("children")
-    if raw_children is not None:
-        if not isinstance(raw_children, list):
-            raise ValidationError(f"{field}.children", "must be an array of element keys")
-        for i, kid in enumerate(raw_children):
-            _check_key(kid, f"{field}.children[{i}]")
-            if kid in children:
-                raise ValidationError(f"{field}.children", f"lists '{kid}' more than once")
-            children.append(kid)
-    return {"type": kind, "props": props, "children": children}
-
-
-def _check_json_object(value: object, field: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValidationError(field, "required object")
-    _check_json_value(value, field)
-    return dict(value)
-
-
-def _check_json_value(value: object, field: str, depth: int = 0) -> None:
-    """Raise unless ``value`` is JSON that pycrdt can store and a browser reads back
-    unchanged."""
-    if depth > MAX_JSON_DEPTH:
-        raise ValidationError(field, f"nested deeper than {MAX_JSON_DEPTH} levels")
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise ValidationError(field, "integer out of range (must be within +-(2**53-1))")
-        return
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValidationError(field, "must be a finite number")
-        return
-    if isinstance(value, str):
-        _check_str(value, field)
-        return
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_json_value(item, f"{field}[{i}]", depth + 1)
-        return
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValidationError(field, "object keys must be strings")
-            _check_str(key, field)
-            _check_json_value(item, f"{field}.{key}", depth + 1)
-        return
-    raise ValidationError(field, f"not a JSON value ({type(value).__name__})")
-
-
-def _check_str(value: str, field: str) -> str:
-    # pycrdt panics (a BaseException, not an error) on strings it cannot encode as UTF-8.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(field, "must be valid Unicode (no lone surrogates)") from None
-    return value
-
-
-def _check_key(value: object, field: str, *, what: str = "required non-empty string") -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(field, what)
-    return _check_str(value, field)
-
-
-def _find_cycle(children: Mapping[str, list[str]]) -> list[str] | None:
-    """A cycle as ``[a, b, ..., a]`` if the child graph has one, else None."""
-    done: set[str] = set()
-    for start in children:
-        if start in done:
-            continue
-        # Iterative DFS: path holds the current chain, frames the unvisited children.
-        path: list[str] = [start]
-        on_path = {start}
-        frames = [iter(children.get(start, ()))]
-        while frames:
-            kid = next(frames[-1], None)
-            if kid is None:
-                frames.pop()
-                finished = path.pop()
-                on_path.discard(finished)
-                done.add(finished)
-                continue
-            if kid in on_path:
-                return path[path.index(kid) :] + [kid]
-            if kid in done or kid not in children:
-                continue
-            path.append(kid)
-            on_path.add(kid)
-            frames.append(iter(children[kid]))
-    return None
-
-
-def _show_keys(keys: list[str], limit: int = 20) -> str:
-    """``['a', 'b', ...]`` capped at ``limit`` keys so error messages stay bounded."""
-    shown = ", ".join(f"'{k}'" for k in keys[:limit])
-    more = f", ... ({len(keys) - limit} more)" if len(keys) > limit else ""
-    return f"[{shown}{more}]"
