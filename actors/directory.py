@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 # Handles unused for this share of the idle timeout are resolved again by name, so a
 # cached handle never outlives the actor it points to (that actor waits a full timeout).
 _HANDLE_TTL_SHARE = 0.5
-_MAX_ATTEMPTS = 3
+_MAX_ATTEMPTS = 6
+# Only a host ends itself with ray.kill, and only when idle: a call that finds it dead
+# that way was never run, so even a mutation may be retried.
+_SELF_EXIT = "killed by `ray.kill`"
 
 
 def new_session_id() -> str:
@@ -163,14 +166,14 @@ class SessionDirectory:
                 last = exc.cause
             except RayActorError as exc:
                 last = exc
-                if not retry_unknown:
+                if not retry_unknown and _SELF_EXIT not in str(exc):
                     self.forget(session_id)
                     raise SessionUnavailable(
                         "the session's actor failed during the call; retry"
                     ) from exc
             self.forget(session_id)
             log.info("retrying session=%s method=%s attempt=%d: %s", session_id, method, attempt + 1, last)
-            await asyncio.sleep(0.05 * (attempt + 1))
+            await asyncio.sleep(min(0.05 * 2**attempt, 0.5))
         raise SessionUnavailable(f"session actor unavailable: {last}")
 
     async def create_session(

@@ -49,13 +49,17 @@ class SessionHost:
         self._loading: dict[str, asyncio.Future[LiveSession]] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
-        self._exiting = False
+        self._exiting = False  # idle, counting down the grace period; a call cancels it
+        self._killing = False  # past the point of no return
 
     # -- lifecycle --------------------------------------------------------------------
 
     def _enter(self) -> None:
-        if self._exiting:
+        if self._killing:
             raise HostExiting("host is shutting down")
+        if self._exiting:
+            log.info("idle exit cancelled by a new call")
+            self._exiting = False
         if self._reaper is None:
             loop = asyncio.get_running_loop()
             self._reaper = loop.create_task(self._reap(), name="reaper")
@@ -106,7 +110,6 @@ class SessionHost:
                 and not self._loading
             ):
                 await self._exit()
-                return
 
     async def _unload(self, session_id: str, live: LiveSession) -> None:
         try:
@@ -135,9 +138,16 @@ class SessionHost:
                     log.info("subscription lease expired session=%s gateway=%s", session_id, gateway_id)
 
     async def _exit(self) -> None:
+        """Leave after a grace period in which any call keeps the host alive.
+
+        Once killing, calls are refused with HostExiting (not run, safe to retry), so a
+        call that finds this actor dead afterwards was never run either.
+        """
         self._exiting = True
-        # Calls resolved before the flag may still arrive; they get HostExiting and retry.
         await asyncio.sleep(self._settings.exit_grace)
+        if not self._exiting or self._sessions or self._loading:
+            return
+        self._killing = True
         log.info("host exiting pid=%s", os.getpid())
         ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
 
