@@ -14,6 +14,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,8 +57,9 @@ def _pg_bin(name: str) -> str:
 @contextmanager
 def _throwaway_postgres(base: Path) -> Iterator[str]:
     port = free_port()
+    # A directory of its own: the postgres user must be able to reach it.
+    base = Path(tempfile.mkdtemp(prefix="atelier-pg-"))
     data = base / "pgdata"
-    base.mkdir(parents=True, exist_ok=True)
     prefix: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
@@ -70,20 +72,25 @@ def _throwaway_postgres(base: Path) -> Iterator[str]:
         timeout=120,
     )
     options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    # The server inherits pg_ctl's output: send it to a log file, never to a pipe we wait on.
     subprocess.run(
-        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60", "start"],
+        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"),
+         "-w", "-t", "60", "start"],
         check=True,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         timeout=120,
     )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
-            [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
+            [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             timeout=60,
         )
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _admin_sql(admin_dsn: str, sql: str) -> None:
