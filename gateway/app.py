@@ -52,6 +52,7 @@ def build_app(settings: Settings, directory: SessionDirectory | None = None) -> 
         max_batch=settings.ws_batch_max_frames,
         lease=settings.actors.subscriber_lease,
         start_timeout=settings.ws_subscribe_timeout,
+        backpressure=settings.ws_stream_backpressure,
         metrics=metrics,
     )
     app[SOCKETS] = set()

@@ -32,6 +32,7 @@ class Settings:
     ws_idle_timeout: float = 60.0
     ws_batch_max_frames: int = 512
     ws_subscribe_timeout: float = 30.0
+    ws_stream_backpressure: int = 64
     ws_secret: str | None = None
     log_level: str = "INFO"
     actors: ActorSettings = field(default_factory=ActorSettings)
@@ -64,6 +65,9 @@ class Settings:
             ws_idle_timeout=float(env.get("ATELIER_WS_IDLE_TIMEOUT", d.ws_idle_timeout)),
             ws_batch_max_frames=int(env.get("ATELIER_WS_BATCH_MAX_FRAMES", d.ws_batch_max_frames)),
             ws_subscribe_timeout=float(env.get("ATELIER_WS_SUBSCRIBE_TIMEOUT", d.ws_subscribe_timeout)),
+            ws_stream_backpressure=int(
+                env.get("ATELIER_WS_STREAM_BACKPRESSURE", d.ws_stream_backpressure)
+            ),
             ws_secret=env.get("ATELIER_WS_SECRET") or None,
             log_level=env.get("ATELIER_LOG_LEVEL", d.log_level),
             actors=ActorSettings.from_env(env),

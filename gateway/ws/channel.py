@@ -37,9 +37,11 @@ class SessionChannel:
         *,
         max_batch: int,
         lease: float,
+        backpressure: int,
         metrics: Metrics,
         on_closed: Callable[[SessionChannel], None],
     ) -> None:
+        self._backpressure = backpressure
         self.session_id = session_id
         self._gateway_id = gateway_id
         self._directory = directory
@@ -59,9 +61,11 @@ class SessionChannel:
     async def start(self, timeout: float) -> None:
         """Subscribe; returns once the actor has registered this gateway's stream."""
         self._handle = await self._directory.handle_for(self.session_id)
-        self._stream = self._handle.subscribe.options(num_returns="streaming").remote(
-            self.session_id, self._gateway_id
-        )
+        # Backpressure bounds what Ray buffers between the actor and us; past it the
+        # actor's own bounded queue overflows and this gateway is told to resync.
+        self._stream = self._handle.subscribe.options(
+            num_returns="streaming", _generator_backpressure_num_objects=self._backpressure
+        ).remote(self.session_id, self._gateway_id)
         try:
             first = await asyncio.wait_for(self._stream.__anext__(), timeout)
             await asyncio.wait_for(first, timeout)
@@ -211,9 +215,11 @@ class ChannelRegistry:
         max_batch: int,
         lease: float,
         start_timeout: float,
+        backpressure: int,
         metrics: Metrics,
     ) -> None:
         self.gateway_id = gateway_id
+        self._backpressure = backpressure
         self._directory = directory
         self._max_batch = max_batch
         self._lease = lease
@@ -248,6 +254,7 @@ class ChannelRegistry:
                 self._directory,
                 max_batch=self._max_batch,
                 lease=self._lease,
+                backpressure=self._backpressure,
                 metrics=self._metrics,
                 on_closed=self._closed,
             )
