@@ -26,8 +26,8 @@ from .core.theme import ThemeParams
 from .errors import HostExiting, SessionNotFound
 from .fanout import Event
 from .live import LiveSession
-from .protocol.lib0 import write_var_bytes, write_var_uint
-from .protocol.messages import MessageType, sync_update
+from .protocol.lib0 import write_var_uint
+from .protocol.messages import MessageType
 from .settings import ActorSettings
 from .store_client import StoreClient
 from .store_service import STORE_ACTOR_NAME, RayStoreClient
@@ -132,7 +132,7 @@ class SessionHost:
                 live.presence.expire(now)
                 removed = live.awareness.expire(now=now)
                 if removed is not None:
-                    live.fanout.to_all((Scope.TO_ALL, MessageType.AWARENESS, write_var_bytes(removed), -1, None))
+                    live.broadcast_awareness(removed)
                 live.awareness.forget_removed(now=now)
                 for gateway_id in live.fanout.expire(now, self._settings.subscriber_lease):
                     log.info("subscription lease expired session=%s gateway=%s", session_id, gateway_id)
@@ -188,7 +188,7 @@ class SessionHost:
         if change is not None:
             # Connected editors see the agent's change at once; the caller after commit.
             if change.update is not None:
-                live.fanout.to_all((Scope.TO_OTHERS, MessageType.SYNC, sync_update(change.update), -1, None))
+                live.broadcast_update(change.update)
             await live.commit(change)
             revision = change.append.revision
         else:
@@ -220,8 +220,9 @@ class SessionHost:
         now = time.monotonic()
         entry = live.presence.upsert(agent_id, name, cursor, status, now_iso=utc_now_iso(), now=now)
         # Browsers see REST agents through awareness, under a stable synthetic client id.
-        update = live.awareness.set_state(agent_client_id(agent_id), entry.to_json(), now=now)
-        live.fanout.to_all((Scope.TO_ALL, MessageType.AWARENESS, write_var_bytes(update), -1, None))
+        live.broadcast_awareness(
+            live.awareness.set_state(agent_client_id(agent_id), entry.to_json(), now=now)
+        )
         return self._presence_json(live, now)
 
     async def get_presence(self, session_id: str) -> dict[str, Any]:

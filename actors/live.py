@@ -18,7 +18,10 @@ from storage.records import Append
 from .core.awareness import AwarenessRegistry
 from .core.presence import Presence
 from .core.session import Change, Session
+from .core.sync import Scope
 from .fanout import Fanout
+from .protocol.lib0 import write_var_bytes
+from .protocol.messages import MessageType, sync_update
 from .settings import ActorSettings
 from .store_client import StoreClient
 
@@ -158,6 +161,15 @@ class LiveSession:
             self.start_snapshot()
             if self._snapshotting is not None:
                 await asyncio.shield(self._snapshotting)
+
+    # -- fan-out ----------------------------------------------------------------------
+
+    def broadcast_update(self, update: bytes) -> None:
+        """A server-made document change (REST ops) for every synced connection."""
+        self.fanout.to_all((Scope.TO_OTHERS, MessageType.SYNC, sync_update(update), -1, None))
+
+    def broadcast_awareness(self, update: bytes) -> None:
+        self.fanout.to_all((Scope.TO_ALL, MessageType.AWARENESS, write_var_bytes(update), -1, None))
 
     def mark_deleted(self) -> None:
         self._deleted = True
