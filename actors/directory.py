@@ -23,6 +23,7 @@ from .core.theme import ThemeParams
 from .errors import HostExiting, SessionNotFound, SessionUnavailable
 from .host import SessionHost
 from .settings import ActorSettings
+from .singleflight import SingleFlight
 from .store_service import STORE_ACTOR_NAME, RayStoreClient, StoreService
 
 __all__ = ["SessionDirectory", "new_session_id"]
@@ -50,7 +51,7 @@ class SessionDirectory:
         self._settings = settings
         self._storage = storage
         self._handles: dict[str, tuple[Handle, float]] = {}
-        self._resolving: dict[str, asyncio.Future[Handle]] = {}
+        self._resolving: SingleFlight[str, Handle] = SingleFlight()
         self._store: RayStoreClient | None = None
         self._host_cls = ray.remote(SessionHost)
 
@@ -105,35 +106,26 @@ class SessionDirectory:
         if cached is not None and time.monotonic() - cached[1] < ttl:
             self._handles[name] = (cached[0], time.monotonic())
             return cached[0]
-        pending = self._resolving.get(name)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[Handle] = asyncio.get_running_loop().create_future()
-        self._resolving[name] = fut
-        try:
-            handle = await self._lookup_or_create(name, session_id, known_to_exist)
-            self._handles[name] = (handle, time.monotonic())
-            fut.set_result(handle)
-            return handle
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()
-            raise
-        finally:
-            del self._resolving[name]
+        return await self._resolving.run(
+            name, lambda: self._lookup_or_create(name, session_id, known_to_exist)
+        )
 
     async def _lookup_or_create(
         self, name: str, session_id: str, known_to_exist: bool
     ) -> Handle:
         try:
-            return ray.get_actor(name, namespace=self._settings.namespace)
+            found: Handle = ray.get_actor(name, namespace=self._settings.namespace)
         except ValueError:
             pass  # no such actor yet
+        else:
+            self._handles[name] = (found, time.monotonic())
+            return found
         if not known_to_exist and self._settings.placement == "session":
             # Do not start a process for a session id nobody created.
             if await self.store.get_session(session_id) is None:
                 raise SessionNotFound(session_id)
         handle: Handle = self._host_cls.options(**self._options(name)).remote(self._settings)
+        self._handles[name] = (handle, time.monotonic())
         return handle
 
     async def handle_for(self, session_id: str) -> Handle:

@@ -29,6 +29,7 @@ from .live import LiveSession
 from .protocol.lib0 import write_var_uint
 from .protocol.messages import MessageType
 from .settings import ActorSettings
+from .singleflight import SingleFlight
 from .store_client import StoreClient
 from .store_service import STORE_ACTOR_NAME, RayStoreClient
 
@@ -46,7 +47,7 @@ class SessionHost:
             ray.get_actor(STORE_ACTOR_NAME, namespace=settings.namespace)
         )
         self._sessions: dict[str, LiveSession] = {}
-        self._loading: dict[str, asyncio.Future[LiveSession]] = {}
+        self._loading: SingleFlight[str, LiveSession] = SingleFlight()
         self._reaper: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._exiting = False  # idle, counting down the grace period; a call cancels it
@@ -71,31 +72,21 @@ class SessionHost:
         if live is not None:
             live.touch()
             return live
-        pending = self._loading.get(session_id)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[LiveSession] = asyncio.get_running_loop().create_future()
-        self._loading[session_id] = fut
-        try:
-            loaded = await self._store.load(session_id)
-            if loaded is None:
-                raise SessionNotFound(session_id)
-            live = LiveSession(Session.restore(loaded), self._store, self._settings)
-            self._sessions[session_id] = live
-            log.info(
-                "session activated session=%s log_rows=%d snapshot=%s",
-                session_id,
-                len(loaded.updates),
-                loaded.snapshot is not None,
-            )
-            fut.set_result(live)
-            return live
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # mark retrieved: waiters, if any, re-raise it themselves
-            raise
-        finally:
-            del self._loading[session_id]
+        return await self._loading.run(session_id, lambda: self._activate(session_id))
+
+    async def _activate(self, session_id: str) -> LiveSession:
+        loaded = await self._store.load(session_id)
+        if loaded is None:
+            raise SessionNotFound(session_id)
+        live = LiveSession(Session.restore(loaded), self._store, self._settings)
+        self._sessions[session_id] = live
+        log.info(
+            "session activated session=%s log_rows=%d snapshot=%s",
+            session_id,
+            len(loaded.updates),
+            loaded.snapshot is not None,
+        )
+        return live
 
     async def _reap(self) -> None:
         interval = self._settings.idle_check_interval

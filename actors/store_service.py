@@ -12,14 +12,13 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-
 from storage import (
     Append,
     GroupCommitter,
     LoadedDoc,
     SessionRecord,
-    Store,
     StorageSettings,
+    Store,
     make_store,
 )
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
-
-import uuid
 
 from actors.directory import SessionDirectory
 from storage import make_bus

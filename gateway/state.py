@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from actors.directory import SessionDirectory
-
 from storage import Bus
 
 from .metrics import Metrics

@@ -23,3 +23,8 @@ def test_import_layers() -> None:
 def test_mypy_strict() -> None:
     result = _run(sys.executable, "-m", "mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff() -> None:
+    result = _run(sys.executable, "-m", "ruff", "check", "actors", "gateway", "storage", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr

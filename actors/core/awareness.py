@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ..protocol.lib0 import Decoder, DecodeError, write_var_string, write_var_uint
+from ..protocol.lib0 import DecodeError, Decoder, write_var_string, write_var_uint
 
 __all__ = ["AwarenessError", "AwarenessRegistry", "agent_client_id"]
 

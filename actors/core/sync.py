@@ -15,8 +15,16 @@ from typing import Any
 
 from pycrdt import Doc
 
-from ..protocol.lib0 import Decoder, DecodeError, write_var_bytes, write_var_uint
-from ..protocol.messages import MessageType, ProtocolError, SyncType, decode_sync, sync_step1, sync_step2, sync_update
+from ..protocol.lib0 import DecodeError, Decoder, write_var_bytes, write_var_uint
+from ..protocol.messages import (
+    MessageType,
+    ProtocolError,
+    SyncType,
+    decode_sync,
+    sync_step1,
+    sync_step2,
+    sync_update,
+)
 from .awareness import AwarenessError, AwarenessRegistry
 from .session import EMPTY_UPDATE, Change, Session
 

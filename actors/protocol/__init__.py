@@ -1,7 +1,7 @@
 """Wire protocols: lib0 encoding, Hocuspocus frames and y-protocols sync messages."""
 
-from .lib0 import Decoder as Decoder
 from .lib0 import DecodeError as DecodeError
+from .lib0 import Decoder as Decoder
 from .messages import AuthType as AuthType
 from .messages import Frame as Frame
 from .messages import MessageType as MessageType

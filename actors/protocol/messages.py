@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .lib0 import Decoder, DecodeError, write_var_bytes, write_var_string, write_var_uint
+from .lib0 import (
+    DecodeError,
+    Decoder,
+    write_var_bytes,
+    write_var_string,
+    write_var_uint,
+)
 
 __all__ = [
     "AuthType",

@@ -19,6 +19,7 @@ from ray.exceptions import RayError, RayTaskError
 
 from actors.core.sync import Control, Inbound, Scope
 from actors.directory import SessionDirectory
+from actors.singleflight import SingleFlight
 
 from ..metrics import Metrics
 from .connection import CLOSE_RESTART, Binding, BindingState
@@ -226,7 +227,7 @@ class ChannelRegistry:
         self._start_timeout = start_timeout
         self._metrics = metrics
         self._channels: dict[str, SessionChannel] = {}
-        self._starting: dict[str, asyncio.Future[SessionChannel]] = {}
+        self._starting: SingleFlight[str, SessionChannel] = SingleFlight()
 
     def __len__(self) -> int:
         return len(self._channels)
@@ -242,33 +243,23 @@ class ChannelRegistry:
         return channel
 
     async def _start(self, session_id: str) -> SessionChannel:
-        pending = self._starting.get(session_id)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[SessionChannel] = asyncio.get_running_loop().create_future()
-        self._starting[session_id] = fut
-        try:
-            channel = SessionChannel(
-                session_id,
-                self.gateway_id,
-                self._directory,
-                max_batch=self._max_batch,
-                lease=self._lease,
-                backpressure=self._backpressure,
-                metrics=self._metrics,
-                on_closed=self._closed,
-            )
-            await channel.start(self._start_timeout)
-            self._channels[session_id] = channel
-            self._metrics.live_channels.set(len(self._channels))
-            fut.set_result(channel)
-            return channel
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()
-            raise
-        finally:
-            del self._starting[session_id]
+        return await self._starting.run(session_id, lambda: self._open(session_id))
+
+    async def _open(self, session_id: str) -> SessionChannel:
+        channel = SessionChannel(
+            session_id,
+            self.gateway_id,
+            self._directory,
+            max_batch=self._max_batch,
+            lease=self._lease,
+            backpressure=self._backpressure,
+            metrics=self._metrics,
+            on_closed=self._closed,
+        )
+        await channel.start(self._start_timeout)
+        self._channels[session_id] = channel
+        self._metrics.live_channels.set(len(self._channels))
+        return channel
 
     def _closed(self, channel: SessionChannel) -> None:
         if self._channels.get(channel.session_id) is channel:

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 from aiohttp import WSCloseCode, web
 
 from actors.protocol.lib0 import write_var_string, write_var_uint
-from actors.protocol.messages import MessageType, SyncType, YMessageType, permission_denied
+from actors.protocol.messages import (
+    MessageType,
+    SyncType,
+    YMessageType,
+    permission_denied,
+)
 
 if TYPE_CHECKING:
     from .channel import SessionChannel

@@ -12,7 +12,7 @@ import logging
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from actors.errors import SessionNotFound, SessionUnavailable
-from actors.protocol.lib0 import Decoder, DecodeError
+from actors.protocol.lib0 import DecodeError, Decoder
 from actors.protocol.messages import (
     PONG,
     AuthType,

@@ -349,7 +349,13 @@ async def test_slow_consumer_is_disconnected(ray_cluster: None, tmp_path: Any) -
 
 
 async def test_y_websocket_endpoint_with_pycrdt(gateway: Gateway) -> None:
-    from pycrdt import Doc, Text, create_sync_message, create_update_message, handle_sync_message
+    from pycrdt import (
+        Doc,
+        Text,
+        create_sync_message,
+        create_update_message,
+        handle_sync_message,
+    )
 
     sid = await gateway.create()
     async with HocusClient(f"{gateway.ws_url}/ws") as browser:

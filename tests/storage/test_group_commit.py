@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from storage import Append, GroupCommitter, SessionRecord, Store, StoreError, make_store
-from storage.settings import StorageSettings
+from storage import Append, GroupCommitter, SessionRecord, Store, StoreError
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    instance = make_store(StorageSettings(database_url=url, data_dir=tmp_path))
-    await instance.open()
-    try:
-        yield instance
-    finally:
-        await instance.close()
 
 
 async def test_many_callers_share_transactions(store: Store) -> None:
