@@ -81,7 +81,9 @@ class AwarenessRegistry:
         accepted: list[tuple[int, int, dict[str, Any] | None]] = []
         for client_id, clock, state in _decode(update):
             entry = self._entries.get(client_id)
-            current = entry.clock if entry is not None else -1
+            # As y-protocols: an unknown client counts as clock 0, so its first state
+            # must carry clock >= 1 (every Yjs client does).
+            current = entry.clock if entry is not None else 0
             newer = clock > current
             removal_of_live = (
                 entry is not None and clock == current and state is None and entry.state is not None
@@ -95,7 +97,7 @@ class AwarenessRegistry:
     def set_state(self, client_id: int, state: dict[str, Any] | None, *, now: float) -> bytes:
         """Set a server-held state (a REST agent's); returns the update to broadcast."""
         entry = self._entries.get(client_id)
-        clock = entry.clock + 1 if entry is not None else 0
+        clock = entry.clock + 1 if entry is not None else 1
         self._entries[client_id] = _Entry(clock, state, now, None)
         return _encode([(client_id, clock, state)])
 
