@@ -1,0 +1,237 @@
+"""``python -m benchmarks``: one scenario, a full comparison, or a re-rendered report.
+
+    python -m benchmarks fanout   [--clients 50 --rate 10 --duration 10 --room-size 0]
+    python -m benchmarks saturate [--clients 20 --room-size 5 --start-rate 200 ...]
+    python -m benchmarks sessions [--sessions 50 --concurrency 4]
+    python -m benchmarks rest-ops [--editors 10 --agents 10 --agent-rate 5 ...]
+    python -m benchmarks compare  [--scenarios fanout,saturate,sessions,rest-ops] [--repeats 2]
+                                  [--fanout-clients 50 ... any scenario option, prefixed]
+    python -m benchmarks report   RESULTS_DIR        (re-render report.md and plots)
+
+Common options: --targets atelier,hocuspocus,pycrdt,relay --repeats N --workers W
+--protocol auto|hocuspocus|y-websocket --out DIR --quiet --atelier-env KEY=VALUE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import fields, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .config import (
+    SCENARIOS,
+    BenchConfigError,
+    FanoutOptions,
+    RestOpsOptions,
+    RunOptions,
+    SaturateOptions,
+    ScenarioOptions,
+    SessionsOptions,
+    option_fields,
+    validate,
+)
+from .progress import RichProgress
+from .runner import Comparison, run_comparison
+from .targets.servers import DEFAULT_TARGETS, TARGET_NAMES
+
+__all__ = ["main", "SMOKE", "SMOKE_FANOUT"]
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+# Tiny sizes that exercise every scenario in well under a minute per target.
+SMOKE_FANOUT = FanoutOptions(clients=3, rate=5.0, duration=2.0)
+SMOKE: dict[str, ScenarioOptions] = {
+    "fanout": SMOKE_FANOUT,
+    "saturate": SaturateOptions(
+        clients=4, room_size=2, start_rate=20.0, growth=2.0, max_rate=80.0, step_duration=1.0, max_steps=3
+    ),
+    "sessions": SessionsOptions(sessions=3, concurrency=2),
+    "rest-ops": RestOpsOptions(editors=2, editor_rate=2.0, agents=2, agent_rate=2.0, duration=2.0),
+}
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _add_options(parser: argparse.ArgumentParser, cls: type[Any], prefix: str = "") -> None:
+    group = parser.add_argument_group(f"{prefix.rstrip('-') or 'scenario'} sizes")
+    for name, default, text in option_fields(cls):
+        group.add_argument(
+            f"--{prefix}{_flag(name)}",
+            dest=f"{prefix}{name}".replace("-", "_"),
+            type=type(default),
+            default=None,
+            metavar=type(default).__name__.upper(),
+            help=f"{text} (default {default})",
+        )
+
+
+def _add_common(parser: argparse.ArgumentParser, repeats: int) -> None:
+    group = parser.add_argument_group("run")
+    group.add_argument(
+        "--targets",
+        default=",".join(DEFAULT_TARGETS),
+        help=f"comma-separated, from {', '.join(TARGET_NAMES)} (default %(default)s)",
+    )
+    group.add_argument("--repeats", type=int, default=repeats, help="rounds per target (default %(default)s)")
+    group.add_argument("--workers", type=int, default=1, help="load worker processes (default 1)")
+    group.add_argument(
+        "--protocol",
+        choices=["auto", "hocuspocus", "y-websocket"],
+        default="auto",
+        help="client protocol; auto = each target's native one (default)",
+    )
+    group.add_argument("--out", type=Path, help="results folder (default benchmarks/results/<name>-<time>)")
+    group.add_argument("--drain-timeout", type=float, default=10.0, help="seconds to wait for late deliveries")
+    group.add_argument("--connect-timeout", type=float, default=60.0, help="seconds for all editors to sync")
+    group.add_argument("--compress", action="store_true", help="offer permessage-deflate like a browser")
+    group.add_argument("--quiet", action="store_true", help="no progress bars")
+    group.add_argument(
+        "--atelier-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for atelier serve (repeatable), e.g. DATABASE_URL=…",
+    )
+    group.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, cls in SCENARIOS.items():
+        scenario = sub.add_parser(name, help=f"run the {name} scenario against the targets")
+        _add_options(scenario, cls)
+        _add_common(scenario, repeats=1)
+    compare = sub.add_parser("compare", help="run scenarios against all targets, alternating, and report")
+    compare.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help="comma-separated (default %(default)s)"
+    )
+    compare.add_argument("--smoke", action="store_true", help="tiny sizes (a quick end-to-end check)")
+    shorthand = compare.add_argument_group("fanout shorthands")
+    shorthand.add_argument("--clients", type=int, help="= --fanout-clients")
+    shorthand.add_argument("--rate", type=float, help="= --fanout-rate")
+    shorthand.add_argument("--duration", type=float, help="= --fanout-duration")
+    for name, cls in SCENARIOS.items():
+        _add_options(compare, cls, prefix=f"{name}-")
+    _add_common(compare, repeats=2)
+    report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
+    report.add_argument("results", type=Path, help="folder holding results.json")
+    return parser
+
+
+def _options_from(args: argparse.Namespace, cls: type[Any], base: Any, prefix: str = "") -> Any:
+    changes = {}
+    for f in fields(cls):
+        value = getattr(args, f"{prefix}{f.name}".replace("-", "_"), None)
+        if value is not None:
+            changes[f.name] = value
+    return replace(base, **changes)
+
+
+def _run_options(args: argparse.Namespace) -> RunOptions:
+    targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
+    unknown = [t for t in targets if t not in TARGET_NAMES]
+    if unknown:
+        raise BenchConfigError("targets", f"unknown {', '.join(unknown)} (known: {', '.join(TARGET_NAMES)})")
+    if not targets:
+        raise BenchConfigError("targets", "name at least one")
+    return RunOptions(
+        targets=targets,
+        repeats=args.repeats,
+        workers=args.workers,
+        protocol=args.protocol,
+        drain_timeout=args.drain_timeout,
+        connect_timeout=args.connect_timeout,
+        compress=args.compress,
+        quiet=args.quiet,
+    )
+
+
+def _atelier_env(pairs: Sequence[str]) -> dict[str, dict[str, str]]:
+    env: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BenchConfigError("atelier_env", f"expected KEY=VALUE, got {pair!r}")
+        env[key] = value
+    return {"atelier": env, "atelier-hashed": env}
+
+
+def _scenarios(args: argparse.Namespace) -> list[tuple[str, ScenarioOptions]]:
+    if args.command != "compare":
+        return [(args.command, _options_from(args, SCENARIOS[args.command], SCENARIOS[args.command]()))]
+    names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        raise BenchConfigError("scenarios", f"unknown {', '.join(unknown)} (known: {', '.join(SCENARIOS)})")
+    for short in ("clients", "rate", "duration"):
+        if getattr(args, short) is not None and getattr(args, f"fanout_{short}") is None:
+            setattr(args, f"fanout_{short}", getattr(args, short))
+    chosen = []
+    for name in names:
+        base = SMOKE[name] if args.smoke else SCENARIOS[name]()
+        chosen.append((name, _options_from(args, SCENARIOS[name], base, prefix=f"{name}-")))
+    return chosen
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    if args.out is not None:
+        return Path(args.out)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return RESULTS_DIR / f"{args.command}-{stamp}"
+
+
+async def _compare(
+    scenarios: list[tuple[str, ScenarioOptions]], run: RunOptions, out: Path, env: dict[str, dict[str, str]]
+) -> Comparison:
+    from .report.writer import write_json
+
+    total = len(scenarios) * run.repeats * len(run.targets)
+
+    def checkpoint(partial: Comparison) -> None:
+        write_json(partial, out)  # a crash mid-way still leaves every finished run on disk
+
+    if run.quiet:
+        return await run_comparison(scenarios, run, out, target_env=env, on_result=checkpoint)
+    with RichProgress(total) as progress:
+        return await run_comparison(scenarios, run, out, progress=progress, target_env=env, on_result=checkpoint)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    from .report.writer import load_comparison, write_report
+
+    if args.command == "report":
+        comparison = load_comparison(args.results / "results.json")
+        written = write_report(comparison, args.results)
+        print(written["markdown"].read_text())
+        return 0
+    try:
+        run = _run_options(args)
+        scenarios = _scenarios(args)
+        for _, options in scenarios:
+            validate(options, run)
+        env = _atelier_env(args.atelier_env)
+    except BenchConfigError as exc:
+        print(f"python -m benchmarks {args.command}: {exc}", file=sys.stderr)
+        return 2
+    out = _out_dir(args)
+    comparison = asyncio.run(_compare(scenarios, run, out, env))
+    written = write_report(comparison, out)
+    print(written["markdown"].read_text())
+    print(f"results: {out}", file=sys.stderr)
+    failed = [r for r in comparison.runs if r.status == "failed"]
+    return 1 if failed and len(failed) == len(comparison.runs) else 0

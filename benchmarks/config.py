@@ -1,0 +1,214 @@
+"""Scenario sizes and the hard bounds every run must stay within (pure).
+
+Each scenario's options are a frozen dataclass whose fields carry their CLI help; the CLI
+builds its flags from them (``--clients`` for ``fanout``, ``--fanout-clients`` for
+``compare``). ``validate`` rejects sizes past the bounds before anything starts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+__all__ = [
+    "BenchConfigError",
+    "FanoutOptions",
+    "LIMITS",
+    "Limits",
+    "RestOpsOptions",
+    "RunOptions",
+    "SCENARIOS",
+    "SaturateOptions",
+    "ScenarioOptions",
+    "SessionsOptions",
+    "saturate_rates",
+    "validate",
+]
+
+
+class BenchConfigError(ValueError):
+    """A size or option out of bounds; names the option."""
+
+    def __init__(self, option: str, problem: str) -> None:
+        super().__init__(f"--{option.replace('_', '-')}: {problem}")
+        self.option = option
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_clients: int = 2000
+    max_rate_per_client: float = 1000.0
+    max_duration: float = 600.0
+    max_total_updates: int = 2_000_000  # edits + ops of one run, all steps together
+    max_sessions: int = 1000
+    max_agents: int = 200
+    max_workers: int = 8
+    max_steps: int = 40
+
+
+LIMITS = Limits()
+
+
+def _opt(default: Any, help: str) -> Any:  # noqa: A002 - the argparse name
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True, slots=True)
+class FanoutOptions:
+    clients: int = _opt(50, "editors in total")
+    rate: float = _opt(10.0, "edits per second per editor")
+    duration: float = _opt(10.0, "seconds of sending")
+    room_size: int = _opt(0, "editors per document (0: all in one room)")
+
+    def total_updates(self) -> int:
+        return math.ceil(self.clients * self.rate * self.duration)
+
+
+@dataclass(frozen=True, slots=True)
+class SaturateOptions:
+    clients: int = _opt(20, "editors in total")
+    room_size: int = _opt(5, "editors per document")
+    start_rate: float = _opt(200.0, "offered edits/s (all editors) of the first step")
+    growth: float = _opt(1.5, "offered rate multiplier per step")
+    max_rate: float = _opt(20000.0, "stop raising the rate here")
+    step_duration: float = _opt(4.0, "seconds of sending per step")
+    max_steps: int = _opt(12, "at most this many steps")
+    p99_bound_ms: float = _opt(100.0, "a step is sustained while delivery p99 stays under this")
+
+    def total_updates(self) -> int:
+        return math.ceil(sum(saturate_rates(self)) * self.step_duration)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsOptions:
+    sessions: int = _opt(50, "live sessions to activate (one editor each)")
+    concurrency: int = _opt(4, "activations in flight at once")
+
+    def total_updates(self) -> int:
+        return self.sessions
+
+
+@dataclass(frozen=True, slots=True)
+class RestOpsOptions:
+    editors: int = _opt(10, "editors connected to the session")
+    editor_rate: float = _opt(2.0, "edits per second per editor")
+    agents: int = _opt(10, "REST agents posting ops")
+    agent_rate: float = _opt(5.0, "requests per second per agent (one set_prop op each)")
+    duration: float = _opt(10.0, "seconds of sending")
+
+    def total_updates(self) -> int:
+        return math.ceil((self.editors * self.editor_rate + self.agents * self.agent_rate) * self.duration)
+
+
+ScenarioOptions = FanoutOptions | SaturateOptions | SessionsOptions | RestOpsOptions
+
+SCENARIOS: dict[str, type[Any]] = {
+    "fanout": FanoutOptions,
+    "saturate": SaturateOptions,
+    "sessions": SessionsOptions,
+    "rest-ops": RestOpsOptions,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What applies to every scenario of a run."""
+
+    targets: tuple[str, ...] = ("atelier", "hocuspocus", "pycrdt", "relay")
+    repeats: int = 1
+    workers: int = 1
+    protocol: str = "auto"  # auto | hocuspocus | y-websocket (where the target speaks it)
+    drain_timeout: float = 10.0
+    connect_timeout: float = 60.0
+    compress: bool = False
+    quiet: bool = False
+
+
+def saturate_rates(options: SaturateOptions) -> list[float]:
+    """The offered rates of the steps: start, start·growth, … up to max_rate and max_steps."""
+    rates: list[float] = []
+    rate = options.start_rate
+    while len(rates) < options.max_steps and rate <= options.max_rate * (1 + 1e-9):
+        rates.append(rate)
+        rate *= options.growth
+    return rates
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise BenchConfigError(name, "must be > 0")
+
+
+def validate(options: ScenarioOptions, run: RunOptions, limits: Limits = LIMITS) -> None:
+    """Raise BenchConfigError for sizes that are meaningless or past the hard bounds."""
+    if not 1 <= run.repeats <= 20:
+        raise BenchConfigError("repeats", "must be within 1..20")
+    if not 1 <= run.workers <= limits.max_workers:
+        raise BenchConfigError("workers", f"must be within 1..{limits.max_workers}")
+    for name in ("drain_timeout", "connect_timeout"):
+        _positive(name, getattr(run, name))
+    if isinstance(options, FanoutOptions):
+        _clients(options.clients, limits)
+        _rate("rate", options.rate, limits)
+        _duration("duration", options.duration, limits)
+        if options.room_size < 0:
+            raise BenchConfigError("room_size", "must be >= 0")
+        if options.room_size == 1 or (options.clients < 2 and options.room_size != 0):
+            raise BenchConfigError("room_size", "a room needs at least 2 editors to measure delivery")
+        if options.clients < 2:
+            raise BenchConfigError("clients", "fanout needs at least 2 editors")
+    elif isinstance(options, SaturateOptions):
+        _clients(options.clients, limits)
+        if options.room_size < 2:
+            raise BenchConfigError("room_size", "must be >= 2")
+        _positive("start_rate", options.start_rate)
+        if options.growth <= 1:
+            raise BenchConfigError("growth", "must be > 1")
+        if options.max_rate < options.start_rate:
+            raise BenchConfigError("max_rate", "must be >= start_rate")
+        if options.max_rate / options.clients > limits.max_rate_per_client:
+            raise BenchConfigError("max_rate", f"over {limits.max_rate_per_client:g} edits/s per editor")
+        _duration("step_duration", options.step_duration, limits)
+        if not 1 <= options.max_steps <= limits.max_steps:
+            raise BenchConfigError("max_steps", f"must be within 1..{limits.max_steps}")
+        _positive("p99_bound_ms", options.p99_bound_ms)
+    elif isinstance(options, SessionsOptions):
+        if not 1 <= options.sessions <= limits.max_sessions:
+            raise BenchConfigError("sessions", f"must be within 1..{limits.max_sessions}")
+        if not 1 <= options.concurrency <= 64:
+            raise BenchConfigError("concurrency", "must be within 1..64")
+    elif isinstance(options, RestOpsOptions):
+        _clients(options.editors, limits, name="editors")
+        if not 1 <= options.agents <= limits.max_agents:
+            raise BenchConfigError("agents", f"must be within 1..{limits.max_agents}")
+        _rate("editor_rate", options.editor_rate, limits, allow_zero=True)
+        _rate("agent_rate", options.agent_rate, limits)
+        _duration("duration", options.duration, limits)
+    total = options.total_updates() * run.repeats
+    if total > limits.max_total_updates:
+        raise BenchConfigError(
+            "duration", f"{total} edits in total is over the bound of {limits.max_total_updates}"
+        )
+
+
+def _clients(value: int, limits: Limits, name: str = "clients") -> None:
+    if not 1 <= value <= limits.max_clients:
+        raise BenchConfigError(name, f"must be within 1..{limits.max_clients}")
+
+
+def _rate(name: str, value: float, limits: Limits, *, allow_zero: bool = False) -> None:
+    if value < 0 or (value == 0 and not allow_zero):
+        raise BenchConfigError(name, "must be > 0")
+    if value > limits.max_rate_per_client:
+        raise BenchConfigError(name, f"must be at most {limits.max_rate_per_client:g}/s")
+
+
+def _duration(name: str, value: float, limits: Limits) -> None:
+    if not 0 < value <= limits.max_duration:
+        raise BenchConfigError(name, f"must be within (0, {limits.max_duration:g}] seconds")
+
+
+def option_fields(cls: type[Any]) -> list[tuple[str, Any, str]]:
+    """(name, default, help) of a scenario options dataclass, for building CLI flags."""
+    return [(f.name, f.default, str(f.metadata.get("help", ""))) for f in fields(cls)]

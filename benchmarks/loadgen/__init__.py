@@ -1,0 +1,1 @@
+"""The load generator: editor clients, REST agents, worker processes and their orchestration."""

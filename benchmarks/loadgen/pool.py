@@ -1,0 +1,287 @@
+"""The orchestrator's side of the load workers: spawn, command, merge, and always clean up.
+
+Every wait on a worker is bounded; a worker that misses a deadline is killed (only the
+processes this pool started) and the step is reported as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from ..stats import Histogram
+from .plan import StepPlan, WorkerPlan, expected_deliveries
+
+__all__ = ["PoolError", "ReadyInfo", "StepOutcome", "WorkerPool"]
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[dict[str, int]], None]
+
+
+class PoolError(RuntimeError):
+    """A worker failed, died or missed a deadline."""
+
+
+@dataclass
+class ReadyInfo:
+    connected: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    sync: Histogram = field(default_factory=Histogram)
+    sync_ns: dict[int, int] = field(default_factory=dict)  # per editor: connect → synced
+
+
+@dataclass
+class StepOutcome:
+    """The merged observations of all workers for one step."""
+
+    step: int
+    sent: dict[int, int]
+    expected: dict[int, int]
+    received: dict[int, int]
+    duplicates: int
+    stale: int
+    acked: int
+    rejected: int
+    pending_acks: int
+    errors: int
+    error_samples: list[str]
+    latency: Histogram
+    agent_latency: Histogram
+    ack_latency: Histogram
+    http_latency: Histogram
+    send_lag: Histogram
+    client_cpu_s: float
+    first_send_ns: int
+    last_delivery_ns: int
+    open_clients: int
+
+
+class _WorkerProcess:
+    def __init__(self, index: int, process: asyncio.subprocess.Process, log_file: IO[bytes]) -> None:
+        self.index = index
+        self.process = process
+        self.log_file = log_file
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        while True:
+            line = await stdout.readline()
+            if not line:
+                await self.events.put({"event": "exit"})
+                return
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                log.warning("worker %d wrote a non-JSON line: %r", self.index, line[:200])
+                continue
+            await self.events.put(event)
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.write(orjson.dumps(message) + b"\n")
+
+    async def expect(
+        self, name: str, timeout: float, on_progress: ProgressCallback | None = None
+    ) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise PoolError(f"worker {self.index}: no {name!r} within {timeout:.0f}s")
+            try:
+                event = await asyncio.wait_for(self.events.get(), remaining)
+            except asyncio.TimeoutError:
+                continue
+            kind = event.get("event")
+            if kind == name:
+                return event
+            if kind == "progress":
+                if on_progress is not None:
+                    on_progress({"worker": self.index, **event})
+                continue
+            if kind == "exit":
+                code = self.process.returncode
+                raise PoolError(f"worker {self.index} exited (code {code}) while waiting for {name!r}")
+            if kind == "fatal":
+                raise PoolError(f"worker {self.index} failed: {event.get('error')}")
+            log.debug("worker %d: ignoring %r while waiting for %r", self.index, kind, name)
+
+
+class WorkerPool:
+    def __init__(self, plans: list[WorkerPlan], log_dir: Path) -> None:
+        if not plans:
+            raise ValueError("a pool needs at least one worker plan")
+        self.plans = plans
+        self.log_dir = log_dir
+        self._workers: list[_WorkerProcess] = []
+        self._progress: dict[int, dict[str, int]] = {}
+        self.room_of: dict[int, int] = {}
+        self.receivers: dict[int, list[int]] = {}
+        for plan in plans:
+            for client in plan.clients:
+                self.room_of[client.cid] = client.room
+                self.receivers.setdefault(client.room, []).append(client.cid)
+            for agent in plan.agents:
+                self.room_of[agent.cid] = agent.room
+
+    async def start(self, timeout: float) -> ReadyInfo:
+        """Spawn the workers, hand out the plans, and wait until every client is synced."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for plan in self.plans:
+            log_file = open(self.log_dir / f"worker-{plan.worker}.log", "ab")  # noqa: SIM115
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "benchmarks.loadgen.worker",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log_file,
+                limit=64 * 1024 * 1024,
+            )
+            worker = _WorkerProcess(plan.worker, process, log_file)
+            self._workers.append(worker)
+            worker.send(plan.to_dict())
+        info = ReadyInfo()
+        for worker in self._workers:
+            event = await worker.expect("ready", timeout)
+            info.connected += int(event["connected"])
+            info.failed += int(event["failed"])
+            info.failures.extend(event.get("failures", []))
+            for cid, ns in event.get("sync_ns", {}).items():
+                info.sync.record_ns(int(ns))
+                info.sync_ns[int(cid)] = int(ns)
+        return info
+
+    def _on_progress(self, callback: ProgressCallback | None) -> ProgressCallback:
+        def merge(event: dict[str, int]) -> None:
+            self._progress[int(event["worker"])] = event
+            if callback is not None:
+                totals = {
+                    key: sum(p.get(key, 0) for p in self._progress.values())
+                    for key in ("sent", "received", "acked", "errors")
+                }
+                callback(totals)
+
+        return merge
+
+    async def run_step(
+        self,
+        step: StepPlan,
+        *,
+        drain: float,
+        on_progress: ProgressCallback | None = None,
+    ) -> StepOutcome:
+        """Run one step on every worker; a step's sends are split evenly between workers."""
+        self._progress = {}
+        progress = self._on_progress(on_progress)
+        share = max(1, step.max_updates // len(self._workers))
+        for worker in self._workers:
+            worker.send({"cmd": "go", "step": {**step.to_dict(), "max_updates": share}})
+        lead = max(0.0, (step.start_ns - time.monotonic_ns()) / 1e9)
+        send_window = lead + step.duration + 30.0
+        if step.edits_per_client and step.client_rate > 0:
+            send_window += step.edits_per_client / step.client_rate
+        sent: dict[int, int] = {}
+        for worker in self._workers:
+            event = await worker.expect("sent", send_window, progress)
+            for cid, n in event["sent"].items():
+                sent[int(cid)] = sent.get(int(cid), 0) + int(n)
+        expected = expected_deliveries(sent, self.room_of, self.receivers)
+        for worker in self._workers:
+            worker.send({"cmd": "expect", "expected": {str(k): v for k, v in expected.items()}, "drain": drain})
+        results = [await w.expect("result", drain + 30.0, progress) for w in self._workers]
+        return _merge(step.step, sent, expected, results)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Ask every worker to close its clients and exit; kill the ones that do not."""
+        for worker in self._workers:
+            if worker.process.returncode is None and worker.process.stdin is not None:
+                try:
+                    worker.send({"cmd": "stop"})
+                    worker.process.stdin.close()
+                except (ConnectionError, RuntimeError):
+                    pass  # already gone
+        for worker in self._workers:
+            try:
+                await asyncio.wait_for(worker.process.wait(), timeout)
+            except asyncio.TimeoutError:
+                log.warning("worker %d did not exit in %.0fs: killing it", worker.index, timeout)
+                worker.process.kill()
+                await worker.process.wait()
+            worker.reader.cancel()
+            await asyncio.gather(worker.reader, return_exceptions=True)
+            worker.log_file.close()
+        self._workers = []
+
+    def kill(self) -> None:
+        """Immediate cleanup (used when the orchestrator itself is being cancelled)."""
+        for worker in self._workers:
+            if worker.process.returncode is None:
+                worker.process.kill()
+
+
+def _merge(step: int, sent: dict[int, int], expected: dict[int, int], results: list[dict[str, Any]]) -> StepOutcome:
+    received: dict[int, int] = {}
+    hist: dict[str, Histogram] = {
+        name: Histogram()
+        for name in ("latency", "agent_latency", "ack_latency", "http_latency", "send_lag")
+    }
+    totals = {"duplicates": 0, "stale": 0, "acked": 0, "rejected": 0, "errors": 0}
+    samples: list[str] = []
+    cpu = 0.0
+    pending = 0
+    open_clients = 0
+    first_send = 0
+    last_delivery = 0
+    for result in results:
+        counters = result["counters"]
+        for cid, n in counters["received"].items():
+            received[int(cid)] = received.get(int(cid), 0) + int(n)
+        for name, histogram in hist.items():
+            histogram.merge(Histogram.from_dict(counters[name]))
+        for key in totals:
+            totals[key] += int(counters[key])
+        samples.extend(counters["error_samples"])
+        cpu += float(result["client_cpu_s"])
+        pending += int(result["pending_acks"])
+        open_clients += int(result["open_clients"])
+        if counters["first_send_ns"] and (first_send == 0 or counters["first_send_ns"] < first_send):
+            first_send = int(counters["first_send_ns"])
+        last_delivery = max(last_delivery, int(counters["last_delivery_ns"]))
+    return StepOutcome(
+        step=step,
+        sent=sent,
+        expected=expected,
+        received=received,
+        duplicates=totals["duplicates"],
+        stale=totals["stale"],
+        acked=totals["acked"],
+        rejected=totals["rejected"],
+        pending_acks=pending,
+        errors=totals["errors"],
+        error_samples=samples[:20],
+        latency=hist["latency"],
+        agent_latency=hist["agent_latency"],
+        ack_latency=hist["ack_latency"],
+        http_latency=hist["http_latency"],
+        send_lag=hist["send_lag"],
+        client_cpu_s=cpu,
+        first_send_ns=first_send,
+        last_delivery_ns=last_delivery,
+        open_clients=open_clients,
+    )

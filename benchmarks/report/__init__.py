@@ -1,0 +1,1 @@
+"""Reports: the result model, summaries and ratios, Markdown tables and PNG plots."""

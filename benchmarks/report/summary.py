@@ -1,0 +1,231 @@
+"""From runs to the numbers a reader compares (pure): per scenario and target, and ratios.
+
+Latency percentiles come from the histograms of all successful rounds merged; rates and
+memory are the median over rounds (robust to one noisy round). A target with no successful
+round shows its status and first error instead of numbers.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..stats import Histogram
+from .model import MIB, RunResult, RunStatus, StepResult
+
+__all__ = ["Metric", "METRICS", "ratios", "summarize", "RATIO_BASE"]
+
+RATIO_BASE = "atelier"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    key: str
+    header: str
+    digits: int = 1
+    lower_is_better: bool = True
+    ratio: bool = False  # shown in the atelier/peer table
+
+
+METRICS: dict[str, list[Metric]] = {
+    "fanout": [
+        Metric("p50", "p50 ms", 2, ratio=True),
+        Metric("p95", "p95 ms", 2, ratio=True),
+        Metric("p99", "p99 ms", 2, ratio=True),
+        Metric("ack_p50", "ack p50 ms", 2, ratio=True),
+        Metric("ack_p99", "ack p99 ms", 2),
+        Metric("deliveries_per_s", "deliveries/s", 0, lower_is_better=False, ratio=True),
+        Metric("delivered_pct", "delivered %", 2, lower_is_better=False),
+        Metric("errors", "errors", 0),
+        Metric("server_cpu", "server CPU (cores)", 2, ratio=True),
+        Metric("client_cpu", "client CPU (cores)", 2),
+        Metric("other_cpu", "other CPU (cores)", 2),
+        Metric("peak_pss_mib", "peak PSS MiB", 0, ratio=True),
+    ],
+    "saturate": [
+        Metric("max_sustained", "max sustained edits/s", 0, lower_is_better=False, ratio=True),
+        Metric("max_sustained_min", "min over rounds", 0, lower_is_better=False),
+        Metric("deliveries_at_max", "deliveries/s at max", 0, lower_is_better=False),
+        Metric("p99_at_max", "p99 ms at max", 2),
+        Metric("server_cpu_at_max", "server CPU at max", 2),
+        Metric("client_cpu_at_max", "client CPU at max", 2),
+        Metric("other_cpu_at_max", "other CPU at max", 2),
+    ],
+    "sessions": [
+        Metric("pss_per_session_mib", "PSS MiB / session", 3, ratio=True),
+        Metric("rss_per_session_mib", "RSS MiB / session", 3),
+        Metric("baseline_pss_mib", "idle server PSS MiB", 0, ratio=True),
+        Metric("activation_p50", "activation p50 ms", 1, ratio=True),
+        Metric("activation_p99", "activation p99 ms", 1),
+        Metric("create_p50", "REST create p50 ms", 1),
+        Metric("sync_p50", "first sync p50 ms", 1),
+        Metric("ack_p50", "first edit ack p50 ms", 2),
+        Metric("errors", "errors", 0),
+    ],
+    "rest-ops": [
+        Metric("ops_per_s", "ops/s", 1, lower_is_better=False),
+        Metric("http_p50", "REST p50 ms", 2),
+        Metric("http_p99", "REST p99 ms", 2),
+        Metric("op_to_editor_p50", "op→editor p50 ms", 2),
+        Metric("op_to_editor_p99", "op→editor p99 ms", 2),
+        Metric("editor_p99", "editor→editor p99 ms", 2),
+        Metric("delivered_pct", "delivered %", 2, lower_is_better=False),
+        Metric("errors", "errors", 0),
+    ],
+}
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _merged(steps: Iterable[StepResult], name: str) -> Histogram:
+    return Histogram.merged(getattr(step, name) for step in steps)
+
+
+def _pct(delivered: int, expected: int) -> float | None:
+    return 100.0 * delivered / expected if expected else None
+
+
+def _fanout(runs: Sequence[RunResult]) -> dict[str, Any]:
+    steps = [s for r in runs for s in r.steps]
+    latency = _merged(steps, "latency")
+    acks = _merged(steps, "ack_latency")
+    return {
+        "p50": latency.percentile_ms(0.50),
+        "p95": latency.percentile_ms(0.95),
+        "p99": latency.percentile_ms(0.99),
+        "ack_p50": acks.percentile_ms(0.50),
+        "ack_p99": acks.percentile_ms(0.99),
+        "deliveries_per_s": _median(s.deliveries_per_s for s in steps),
+        "delivered_pct": _pct(sum(s.delivered for s in steps), sum(s.expected for s in steps)),
+        "errors": sum(s.errors + s.rejected for s in steps),
+        "server_cpu": _median(s.server_cpu for s in steps),
+        "client_cpu": _median(s.client_cpu for s in steps),
+        "other_cpu": _median(s.other_cpu for s in steps),
+        "peak_pss_mib": _median(r.memory.peak_pss / MIB for r in runs if r.memory),
+    }
+
+
+def _at_max(run: RunResult) -> StepResult | None:
+    """The last sustained step of a saturate run."""
+    best = run.extra.get("max_sustained_rate", 0.0)
+    for step in run.steps:
+        if step.offered_rate == best:
+            return step
+    return None
+
+
+def _saturate(runs: Sequence[RunResult]) -> dict[str, Any]:
+    sustained = [float(r.extra.get("max_sustained_rate", 0.0)) for r in runs]
+    at_max = [s for s in (_at_max(r) for r in runs) if s is not None]
+    return {
+        "max_sustained": _median(sustained),
+        "max_sustained_min": min(sustained) if sustained else None,
+        "deliveries_at_max": _median(s.deliveries_per_s for s in at_max),
+        "p99_at_max": _median(s.latency.percentile_ms(0.99) for s in at_max),
+        "server_cpu_at_max": _median(s.server_cpu for s in at_max),
+        "client_cpu_at_max": _median(s.client_cpu for s in at_max),
+        "other_cpu_at_max": _median(s.other_cpu for s in at_max),
+        "client_bound": any(bool(r.extra.get("client_bound")) for r in runs),
+        "stop_reasons": [str(r.extra.get("stop_reason", "")) for r in runs],
+    }
+
+
+def _sessions(runs: Sequence[RunResult]) -> dict[str, Any]:
+    steps = [s for r in runs for s in r.steps]
+    create = Histogram.merged(r.create for r in runs)
+    sync = Histogram.merged(r.sync for r in runs)
+    acks = _merged(steps, "ack_latency")
+    return {
+        "pss_per_session_mib": _median(r.extra.get("pss_per_session_mib") for r in runs),
+        "rss_per_session_mib": _median(r.extra.get("rss_per_session_mib") for r in runs),
+        "baseline_pss_mib": _median(r.memory.baseline_pss / MIB for r in runs if r.memory),
+        "activation_p50": _median(r.extra.get("activation_ms", {}).get("p50") for r in runs),
+        "activation_p99": _median(r.extra.get("activation_ms", {}).get("p99") for r in runs),
+        "create_p50": create.percentile_ms(0.50),
+        "sync_p50": sync.percentile_ms(0.50),
+        "ack_p50": acks.percentile_ms(0.50),
+        "errors": sum(s.errors + s.rejected + s.pending_acks for s in steps),
+    }
+
+
+def _rest_ops(runs: Sequence[RunResult]) -> dict[str, Any]:
+    steps = [s for r in runs for s in r.steps]
+    http = _merged(steps, "http_latency")
+    agent = _merged(steps, "agent_latency")
+    editor = _merged(steps, "latency")
+    return {
+        "ops_per_s": _median(r.extra.get("ops_per_s") for r in runs),
+        "http_p50": http.percentile_ms(0.50),
+        "http_p99": http.percentile_ms(0.99),
+        "op_to_editor_p50": agent.percentile_ms(0.50),
+        "op_to_editor_p99": agent.percentile_ms(0.99),
+        "editor_p99": editor.percentile_ms(0.99),
+        "delivered_pct": _pct(sum(s.delivered for s in steps), sum(s.expected for s in steps)),
+        "errors": sum(s.errors + s.rejected for s in steps),
+    }
+
+
+_SUMMARIZERS = {"fanout": _fanout, "saturate": _saturate, "sessions": _sessions, "rest-ops": _rest_ops}
+
+
+def summarize(runs: Sequence[RunResult]) -> dict[str, dict[str, dict[str, Any]]]:
+    """scenario → target → metrics (plus ``status``, ``rounds``, ``ok_rounds``, ``errors_seen``)."""
+    grouped: dict[str, dict[str, list[RunResult]]] = {}
+    for run in runs:
+        grouped.setdefault(run.scenario, {}).setdefault(run.target, []).append(run)
+    summary: dict[str, dict[str, dict[str, Any]]] = {}
+    for scenario, by_target in grouped.items():
+        summary[scenario] = {}
+        for target, target_runs in by_target.items():
+            ok = [r for r in target_runs if r.status == RunStatus.OK]
+            entry: dict[str, Any] = {
+                "rounds": len(target_runs),
+                "ok_rounds": len(ok),
+                "problems": [f"round {r.round + 1}: {r.error}" for r in target_runs if r.error],
+                "protocol": next((r.protocol for r in target_runs if r.protocol), ""),
+            }
+            if ok:
+                entry["status"] = RunStatus.OK
+                entry.update(_SUMMARIZERS[scenario](ok))
+            elif all(r.status == RunStatus.SKIPPED for r in target_runs):
+                entry["status"] = RunStatus.SKIPPED
+            else:
+                entry["status"] = RunStatus.FAILED
+            summary[scenario][target] = entry
+    return summary
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    """a/b for two positive numbers (a ratio of noise around zero means nothing)."""
+    numbers = isinstance(a, (int, float)) and isinstance(b, (int, float))
+    if not numbers or isinstance(a, bool) or isinstance(b, bool) or a <= 0 or b <= 0:
+        return None
+    return float(a) / float(b)
+
+
+def ratios(
+    summary: dict[str, dict[str, dict[str, Any]]], base: str = RATIO_BASE
+) -> dict[str, dict[str, dict[str, float | None]]]:
+    """scenario → metric → peer → base/peer for the metrics marked ``ratio``."""
+    result: dict[str, dict[str, dict[str, float | None]]] = {}
+    for scenario, by_target in summary.items():
+        mine = by_target.get(base)
+        if mine is None or mine.get("status") != RunStatus.OK:
+            continue
+        table: dict[str, dict[str, float | None]] = {}
+        for metric in METRICS.get(scenario, []):
+            if not metric.ratio:
+                continue
+            row: dict[str, float | None] = {}
+            for peer, theirs in by_target.items():
+                if peer == base:
+                    continue
+                row[peer] = _ratio(mine.get(metric.key), theirs.get(metric.key))
+            table[metric.key] = row
+        result[scenario] = table
+    return result

@@ -1,0 +1,245 @@
+"""Runs scenarios against targets, alternating, one fresh server per run, and never hangs.
+
+Order: for each scenario, for each round, every target once; the target order rotates
+each round, so slow drifts of a noisy machine spread over all targets and the ratios hold.
+A target that fails to install, start or finish is recorded as failed with its reason and
+the comparison goes on with the others. Every run is bounded by a hard time budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from .config import RunOptions, ScenarioOptions
+from .loadgen.pool import PoolError
+from .progress import NullProgress, ProgressSink
+from .report.model import RunResult, RunStatus
+from .scenarios.common import MemorySampler, RunContext, RunFailed, SkipRun, choose_protocol
+from .scenarios.fanout import fanout_budget, run_fanout
+from .scenarios.rest_ops import rest_ops_budget, run_rest_ops
+from .scenarios.saturate import run_saturate, saturate_budget
+from .scenarios.sessions import run_sessions, sessions_budget
+from .targets.npm import NpmError
+from .targets.process import StartError
+from .targets.servers import Target, make_target
+
+__all__ = ["Comparison", "machine_info", "rotation", "run_comparison", "source_info"]
+
+log = logging.getLogger(__name__)
+
+ScenarioFn = Callable[[RunContext, Any, RunResult], Awaitable[None]]
+BudgetFn = Callable[[Any, float, float], float]
+
+_SCENARIOS: dict[str, tuple[ScenarioFn, BudgetFn]] = {
+    "fanout": (run_fanout, fanout_budget),
+    "saturate": (run_saturate, saturate_budget),
+    "sessions": (run_sessions, sessions_budget),
+    "rest-ops": (run_rest_ops, rest_ops_budget),
+}
+
+# Errors that end one run (reported as its failure) but never the comparison.
+_RUN_ERRORS = (RunFailed, PoolError, StartError, NpmError, aiohttp.ClientError, OSError, ValueError)
+
+
+@dataclass
+class Comparison:
+    """Everything one invocation measured, ready for the report."""
+
+    meta: dict[str, Any]
+    runs: list[RunResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"meta": self.meta, "runs": [r.to_dict() for r in self.runs]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Comparison:
+        return cls(meta=dict(data.get("meta", {})), runs=[RunResult.from_dict(r) for r in data["runs"]])
+
+
+def rotation(items: Sequence[str], round_index: int) -> list[str]:
+    """``items`` rotated left by ``round_index`` (pure): each round starts with the next one."""
+    if not items:
+        return []
+    shift = round_index % len(items)
+    return [*items[shift:], *items[:shift]]
+
+
+def _version(command: list[str]) -> str:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unavailable"
+
+
+def source_info() -> dict[str, Any]:
+    """The atelier code under test: its commit and how many files differ from it (read-only git)."""
+    root = Path(__file__).resolve().parents[1]
+    commit = _version(["git", "-C", str(root), "rev-parse", "HEAD"]) if shutil.which("git") else ""
+    status = _version(["git", "-C", str(root), "status", "--porcelain", "--", "actors", "gateway", "storage"])
+    changed = len([line for line in status.splitlines() if line.strip()]) if commit else 0
+    return {"commit": commit or "unknown", "changed_files": changed}
+
+
+def machine_info() -> dict[str, Any]:
+    import psutil
+
+    return {
+        "python": sys.version.split()[0],
+        "node": _version(["node", "--version"]) if shutil.which("node") else "unavailable",
+        "platform": platform.platform(),
+        "cpus": psutil.cpu_count(logical=True),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+    }
+
+
+async def _prepare(targets: dict[str, Target], progress: ProgressSink) -> dict[str, str]:
+    """One-time setup per target; returns the targets that cannot run, with the reason."""
+    broken: dict[str, str] = {}
+    for name, target in targets.items():
+        try:
+            await target.prepare()
+        except (StartError, NpmError, OSError) as exc:
+            broken[name] = f"setup failed: {exc}"
+            progress.note(f"[red]{name}: {broken[name]}[/red]")
+    return broken
+
+
+async def run_one(
+    scenario: str,
+    options: ScenarioOptions,
+    target: Target,
+    round_index: int,
+    run: RunOptions,
+    run_dir: Path,
+    progress: ProgressSink,
+) -> RunResult:
+    """One scenario against one fresh server; failures become the result, never raise."""
+    fn, budget_fn = _SCENARIOS[scenario]
+    result = RunResult(scenario=scenario, target=target.name, round=round_index)
+    try:
+        protocol = choose_protocol(target.info, run.protocol)
+    except SkipRun as exc:
+        result.status, result.error = RunStatus.SKIPPED, str(exc)
+        return result
+    result.protocol = protocol.value
+    budget = budget_fn(options, run.drain_timeout, run.connect_timeout) + target.start_timeout
+    run_dir.mkdir(parents=True, exist_ok=True)
+    server = None
+    sampler: MemorySampler | None = None
+    progress.phase("starting server")
+    try:
+        async with asyncio.timeout(budget):
+            server = await target.start(run_dir)
+            result.startup_s = server.startup_s
+            sampler = MemorySampler(server)
+            sampler.start()
+            await sampler.mark("baseline")
+            ctx = RunContext(
+                server=server,
+                protocol=protocol,
+                run=run,
+                run_dir=run_dir,
+                progress=progress,
+                memory=sampler,
+                rng=random.Random(),
+            )
+            await fn(ctx, options, result)
+            if ctx.server_cpu_by_process:
+                result.extra["server_cpu_by_process"] = ctx.server_cpu_by_process
+    except SkipRun as exc:
+        result.status, result.error = RunStatus.SKIPPED, str(exc)
+    except TimeoutError:
+        result.status, result.error = RunStatus.FAILED, f"timed out after {budget:.0f}s"
+    except _RUN_ERRORS as exc:
+        result.status, result.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        if sampler is not None:
+            await sampler.stop()
+            result.memory = sampler.stats()
+        if server is not None:
+            progress.phase("stopping server")
+            try:
+                await target.stop(server)
+            except (OSError, TimeoutError) as exc:
+                log.warning("%s: stop failed: %s", target.name, exc)
+            result.extra["server_pids"] = server.process.known_pids
+    return result
+
+
+async def run_comparison(
+    scenarios: Sequence[tuple[str, ScenarioOptions]],
+    run: RunOptions,
+    out_dir: Path,
+    *,
+    progress: ProgressSink | None = None,
+    target_env: dict[str, dict[str, str]] | None = None,
+    on_result: Callable[[Comparison], None] | None = None,
+) -> Comparison:
+    """Every scenario × round × target, alternating; ``on_result`` sees the partial report."""
+    sink: ProgressSink = progress or NullProgress()
+    targets = {name: make_target(name, (target_env or {}).get(name)) for name in run.targets}
+    meta: dict[str, Any] = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "atelier_source": source_info(),
+        "run": asdict(run),
+        "scenarios": {name: asdict(options) for name, options in scenarios},
+        "targets": {name: t.info.note for name, t in targets.items()},
+    }
+    comparison = Comparison(meta=meta, runs=[])
+    broken = await _prepare(targets, sink)
+    began = time.monotonic()
+    for scenario, options in scenarios:
+        for round_index in range(run.repeats):
+            for name in rotation(list(run.targets), round_index):
+                label = f"{scenario} · {name} · round {round_index + 1}"
+                sink.begin_run(label, _planned_sends(options))
+                if name in broken:
+                    result = RunResult(scenario, name, round_index, RunStatus.FAILED, broken[name])
+                else:
+                    run_dir = out_dir / "runs" / f"{scenario}-{name}-r{round_index + 1}"
+                    result = await run_one(scenario, options, targets[name], round_index, run, run_dir, sink)
+                comparison.runs.append(result)
+                sink.end_run(_outcome(result))
+                if on_result is not None:
+                    on_result(comparison)
+    comparison.meta["elapsed_s"] = round(time.monotonic() - began, 1)
+    return comparison
+
+
+def _planned_sends(options: ScenarioOptions) -> int:
+    return int(options.total_updates())
+
+
+def _outcome(result: RunResult) -> str:
+    if result.status != RunStatus.OK:
+        colour = "yellow" if result.status == RunStatus.SKIPPED else "red"
+        return f"[{colour}]{result.status}[/{colour}]: {result.error}"
+    if not result.steps:
+        return "ok"
+    step = result.steps[-1]
+    p99 = step.latency.percentile_ms(0.99)
+    parts = [f"delivered {step.delivered}/{step.expected}"]
+    if p99 is not None:
+        parts.append(f"p99 {p99:.1f} ms")
+    if step.errors:
+        parts.append(f"[red]{step.errors} errors[/red]")
+    if "max_sustained_rate" in result.extra:
+        parts.append(f"max sustained {result.extra['max_sustained_rate']:.0f}/s")
+    if "pss_per_session_mib" in result.extra:
+        parts.append(f"{result.extra['pss_per_session_mib']:.2f} MiB PSS/session")
+    return ", ".join(parts)

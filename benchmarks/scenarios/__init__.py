@@ -1,0 +1,1 @@
+"""The benchmark scenarios: fanout, saturate, sessions and rest-ops."""
