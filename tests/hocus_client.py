@@ -82,6 +82,10 @@ class HocusClient:
         if wait:
             await asyncio.wait_for(state.authenticated.wait(), 20)
             await asyncio.wait_for(state.got_step2.wait(), 20)
+            if state.denied is None:
+                # Our SyncStep2 (the answer to the server's SyncStep1) has been acknowledged:
+                # the handshake is over and later statuses belong to later messages.
+                await self.wait_statuses(name, 1)
         return state
 
     async def insert(self, name: str, text: str, field_name: str = "t") -> bytes:
