@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -105,17 +106,18 @@ class Gateway:
 
 
 async def wait_until(
-    probe: Callable[[], Awaitable[T]],
+    probe: Callable[[], Awaitable[T] | T],
     accept: Callable[[T], bool],
     *,
     timeout: float = 20.0,
     interval: float = 0.05,
 ) -> T:
-    """Poll ``probe`` until ``accept`` holds, bounded by ``timeout``; returns the last value."""
+    """Poll ``probe`` (sync or async) until ``accept`` holds, within ``timeout``; returns it."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        value = await probe()
+        got = probe()
+        value: T = await got if inspect.isawaitable(got) else got  # type: ignore[assignment]
         if accept(value):
             return value
         if loop.time() > deadline:

@@ -192,7 +192,7 @@ class ServerProcess:
             try:
                 process.send_signal(signal.SIGTERM)
             except ProcessLookupError:
-                pass
+                log.debug("%s exited before SIGTERM", self.name)
             try:
                 await asyncio.wait_for(process.wait(), grace)
             except asyncio.TimeoutError:

@@ -46,7 +46,7 @@ async def test_two_clients_converge_and_acks_follow_commits(gateway: Gateway) ->
         assert state_a.scope == "read-write"
         await asyncio.gather(*(a.insert(sid, f"a{i};") for i in range(10)),
                              *(b.insert(sid, f"b{i};") for i in range(10)))
-        await wait_until(lambda: asyncio.sleep(0, a.text(sid) == b.text(sid) and len(a.text(sid)) == 60),
+        await wait_until(lambda: (a.text(sid) == b.text(sid) and len(a.text(sid)) == 60),
                          lambda ok: ok)
         # One SyncStatus(1) per update, plus one for the SyncStep2 answering the server.
         assert await a.wait_statuses(sid, 11) == [1] * 11
@@ -123,7 +123,7 @@ async def test_awareness_echo_query_and_rest_presence(gateway: Gateway) -> None:
         await b.open(sid)
         await a.send(awareness_frame_for(sid, 1234, 1, '{"agentId":"alice","name":"Alicé"}'))
         for client in (a, b):  # echoed to everyone, the sender included
-            await wait_until(lambda c=client: asyncio.sleep(0, c.docs[sid].awareness),
+            await wait_until(lambda c=client: (c.docs[sid].awareness),
                              lambda got: bool(got) and 1234 in _decode_awareness(got[-1]))
         assert _decode_awareness(b.docs[sid].awareness[-1])[1234]["name"] == "Alicé"
         # Browser awareness is visible over REST, keyed by its agentId.
@@ -131,12 +131,12 @@ async def test_awareness_echo_query_and_rest_presence(gateway: Gateway) -> None:
         assert presence["presence"]["alice"]["name"] == "Alicé"
         # REST presence reaches browsers as awareness.
         await gateway.request("POST", f"/api/sessions/{sid}/presence", json={"agentId": "claude", "status": "working"})
-        await wait_until(lambda: asyncio.sleep(0, b.docs[sid].awareness),
+        await wait_until(lambda: (b.docs[sid].awareness),
                          lambda got: agent_client_id("claude") in _decode_awareness(got[-1]))
         # QueryAwareness answers with every live state.
         count = len(a.docs[sid].awareness)
         await a.send(encode_frame(sid, MessageType.QUERY_AWARENESS))
-        await wait_until(lambda: asyncio.sleep(0, a.docs[sid].awareness), lambda got: len(got) > count)
+        await wait_until(lambda: (a.docs[sid].awareness), lambda got: len(got) > count)
         assert set(_decode_awareness(a.docs[sid].awareness[-1])) == {1234, agent_client_id("claude")}
     # When a's socket closes, its state is removed for everyone.
     async with HocusClient(url) as c:
@@ -152,16 +152,17 @@ async def test_stateless_reaches_the_other_connections_only(gateway: Gateway) ->
         await a.open(sid)
         await b.open(sid)
         await a.send(encode_frame(sid, MessageType.STATELESS, write_var_string('{"hello":1}')))
-        await wait_until(lambda: asyncio.sleep(0, b.docs[sid].stateless), lambda got: got == ['{"hello":1}'])
-        await a.send(encode_frame(sid, MessageType.QUERY_AWARENESS))  # a round trip to flush
-        await asyncio.sleep(0.2)
+        await wait_until(lambda: (b.docs[sid].stateless), lambda got: got == ['{"hello":1}'])
+        # A round trip of a's own after the stateless message: any echo would come first.
+        await a.insert(sid, "x")
+        await a.wait_statuses(sid, 2)
         assert a.docs[sid].stateless == []
 
 
 async def test_ping_pong(gateway: Gateway) -> None:
     async with HocusClient(f"{gateway.ws_url}/ws") as client:
         await client.send(b"\x09")
-        await wait_until(lambda: asyncio.sleep(0, client.pongs), lambda n: n == 1)
+        await wait_until(lambda: (client.pongs), lambda n: n == 1)
 
 
 async def test_malformed_frames_affect_only_their_connection(gateway: Gateway) -> None:
@@ -274,7 +275,7 @@ async def test_deleting_a_session_refuses_its_open_documents(gateway: Gateway) -
         await client.open(sid)
         await client.open(keep)
         await gateway.request("DELETE", f"/api/sessions/{sid}")
-        await wait_until(lambda: asyncio.sleep(0, client.docs[sid].denied), lambda d: d == "session-closed")
+        await wait_until(lambda: (client.docs[sid].denied), lambda d: d == "session-closed")
         await client.insert(keep, "alive")
         await client.wait_statuses(keep, 2)
 
