@@ -59,6 +59,7 @@ class Outcome:
     refused: int = 0
 
 
+_REFUSABLE = (ProtocolError, DecodeError, AwarenessError, ValueError)
 _STATUS_OK = write_var_uint(1)
 _STATUS_REFUSED = write_var_uint(0)
 
@@ -91,7 +92,11 @@ def process_frames(
     for conn, kind, payload, writable in items:
         try:
             _process_one(session, awareness, out, conn, kind, payload, writable, now, now_iso)
-        except (ProtocolError, DecodeError, AwarenessError, ValueError) as exc:
+        except BaseException as exc:
+            # pycrdt raises ValueError for a bad update; a Rust panic surfaces as pyo3's
+            # PanicException (a BaseException). Either is this frame's fault only.
+            if not isinstance(exc, _REFUSABLE) and type(exc).__name__ != "PanicException":
+                raise
             # A bad frame is refused for its own connection; the document is untouched.
             log.info("frame refused session=%s conn=%s kind=%s: %s", session.id, conn, kind, exc)
             out.refused += 1
