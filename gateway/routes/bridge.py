@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from typing import Any
 
@@ -18,6 +20,7 @@ from ..state import BUS, DIRECTORY, SETTINGS
 
 __all__ = ["routes", "session_id_of"]
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 # Session ids become actor names: keep them to a safe, bounded alphabet.
@@ -42,6 +45,15 @@ def _optional_text(body: dict[str, Any], key: str, default: str, limit: int) -> 
     if len(value) > limit:
         raise ValidationError(key, f"must be at most {limit} characters")
     return value
+
+
+async def _call(request: web.Request, method: str, *args: Any, retry_unknown: bool = True) -> Any:
+    """A session-actor call bounded by the call timeout (503 past it, outcome unknown)."""
+    settings = request.app[SETTINGS]
+    return await asyncio.wait_for(
+        request.app[DIRECTORY].call(session_id_of(request), method, *args, retry_unknown=retry_unknown),
+        settings.call_timeout,
+    )
 
 
 def _ok(payload: dict[str, Any], status: int = 200) -> web.Response:
@@ -99,36 +111,41 @@ async def get_session(request: web.Request) -> web.Response:
 
 @routes.get("/api/sessions/{id}/state")
 async def get_state(request: web.Request) -> web.Response:
-    state = await request.app[DIRECTORY].call(session_id_of(request), "state")
+    state = await _call(request, "state")
     return _ok(state)
 
 
 @routes.post("/api/sessions/{id}/ops")
 async def apply_ops(request: web.Request) -> web.Response:
-    session_id = session_id_of(request)
+    session_id = session_id_of(request)  # an unknown id is a 404 before any body error
     settings = request.app[SETTINGS]
     body = await read_json(request, settings.max_body_bytes)
     ops, agent_id = validate_ops_request(body, max_ops=settings.actors.max_ops_per_request)
-    result = await request.app[DIRECTORY].call(
-        session_id, "apply_ops", ops, retry_unknown=False
+    result = await _call(request, "apply_ops", ops, retry_unknown=False)
+    # The audit trail of agents' changes.
+    log.info(
+        "ops session=%s agent=%s applied=%d errors=%d revision=%d",
+        session_id,
+        agent_id,
+        result["applied"],
+        len(result["errors"]),
+        result["revision"],
     )
     return _ok(result)
 
 
 @routes.post("/api/sessions/{id}/presence")
 async def set_presence(request: web.Request) -> web.Response:
-    session_id = session_id_of(request)
+    session_id_of(request)  # an unknown id is a 404 before any body error
     body = await read_json(request, request.app[SETTINGS].max_body_bytes)
     agent_id, name, cursor, status = parse_presence(body)
-    presence = await request.app[DIRECTORY].call(
-        session_id, "set_presence", agent_id, name, cursor, status
-    )
+    presence = await _call(request, "set_presence", agent_id, name, cursor, status)
     return _ok({"presence": presence})
 
 
 @routes.get("/api/sessions/{id}/presence")
 async def get_presence(request: web.Request) -> web.Response:
-    presence = await request.app[DIRECTORY].call(session_id_of(request), "get_presence")
+    presence = await _call(request, "get_presence")
     return _ok({"presence": presence})
 
 
