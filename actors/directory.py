@@ -142,9 +142,10 @@ class SessionDirectory:
     ) -> Any:
         """Call a SessionHost method for a session.
 
-        HostExiting is always retried (the call did not run). A dead actor is retried
-        only when ``retry_unknown`` (reads): for a mutation the outcome is unknown and
-        the caller gets SessionUnavailable.
+        HostExiting is always retried (the call did not run), and so is an actor found
+        dead by its own idle exit. Any other dead actor is retried only when
+        ``retry_unknown`` (reads): for a mutation the outcome is unknown and the caller
+        gets SessionUnavailable.
         """
         last: Exception | None = None
         for attempt in range(_MAX_ATTEMPTS):
