@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 import zlib
@@ -26,7 +27,7 @@ from .settings import ActorSettings
 from .singleflight import SingleFlight
 from .store_service import STORE_ACTOR_NAME, RayStoreClient, StoreService
 
-__all__ = ["SessionDirectory", "new_session_id"]
+__all__ = ["SessionDirectory", "new_session_id", "valid_session_id"]
 
 # Ray's handle typing does not follow methods called by name; handles are opaque here.
 Handle = Any
@@ -42,8 +43,16 @@ _MAX_ATTEMPTS = 6
 _SELF_EXIT = "killed by `ray.kill`"
 
 
+# Session ids become actor names: a safe, bounded alphabet.
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
 def new_session_id() -> str:
     return str(uuid.uuid4())
+
+
+def valid_session_id(session_id: str) -> bool:
+    return _SESSION_ID.match(session_id) is not None
 
 
 class SessionDirectory:

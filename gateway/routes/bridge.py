@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +12,7 @@ from actors.core.errors import ValidationError
 from actors.core.presence import parse_presence
 from actors.core.spec_ops import validate_ops_request, validate_spec
 from actors.core.theme import DEFAULT_THEME, parse_theme
+from actors.directory import valid_session_id
 from actors.errors import SessionNotFound
 
 from ..json_body import read_json
@@ -23,15 +23,13 @@ __all__ = ["routes", "session_id_of"]
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-# Session ids become actor names: keep them to a safe, bounded alphabet.
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _MAX_NAME = 200
 _MAX_DESCRIPTION = 5000
 
 
 def session_id_of(request: web.Request) -> str:
     session_id = request.match_info["id"]
-    if not _SESSION_ID.match(session_id):
+    if not valid_session_id(session_id):
         raise SessionNotFound(session_id)
     return session_id
 

@@ -11,6 +11,7 @@ import logging
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from actors.directory import valid_session_id
 from actors.errors import SessionNotFound, SessionUnavailable
 from actors.protocol.lib0 import DecodeError, Decoder
 from actors.protocol.messages import (
@@ -40,11 +41,6 @@ _CLIENT_TYPES = {
     MessageType.QUERY_AWARENESS,
     MessageType.STATELESS,
 }
-_SESSION_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-def _valid_session_id(name: str) -> bool:
-    return 0 < len(name) <= 128 and set(name) <= _SESSION_ID_CHARS
 
 
 async def _prepare(request: web.Request, settings: Settings) -> web.WebSocketResponse:
@@ -93,7 +89,7 @@ class _Session:
 
     async def _authorize(self, binding: Binding, token: str) -> None:
         try:
-            if not _valid_session_id(binding.session_id):
+            if not valid_session_id(binding.session_id):
                 raise AuthDenied("session-not-found")
             scope = self.app[WS_AUTH].authorize(binding.session_id, token)
             binding.writable = scope == READ_WRITE
