@@ -90,13 +90,19 @@ class SqliteStore:
 
     async def _write(self, statements: Sequence[tuple[str, Sequence[object]]]) -> int:
         """Run the statements in one transaction; returns the last statement's row count."""
+        return await self._write_many([(sql, [params]) for sql, params in statements])
+
+    async def _write_many(
+        self, statements: Sequence[tuple[str, Sequence[Sequence[object]]]]
+    ) -> int:
+        """One transaction; each statement runs once per parameter row (one thread hop)."""
         db = self.db
         rowcount = 0
         try:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in statements:
-                    cursor = await db.execute(sql, params)
+                for sql, rows in statements:
+                    cursor = await db.executemany(sql, rows)
                     rowcount = cursor.rowcount
             except BaseException:
                 await db.execute("ROLLBACK")
@@ -179,27 +185,24 @@ class SqliteStore:
         )
 
     async def append(self, batch: Sequence[Append]) -> None:
-        statements: list[tuple[str, Sequence[object]]] = []
-        last: dict[str, Append] = {}
-        for item in batch:
-            # Rows of a session deleted meanwhile are dropped, not allowed to fail the batch.
-            statements.append(
-                (
-                    "INSERT OR IGNORE INTO updates (session_id, seq, data) "
-                    "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)",
-                    (item.session_id, item.seq, item.data, item.session_id),
-                )
-            )
-            last[item.session_id] = item
-        for item in last.values():
-            statements.append(
-                (
-                    "UPDATE sessions SET revision = MAX(revision, ?), updated_at = ? WHERE id = ?",
-                    (item.revision, item.updated_at, item.session_id),
-                )
-            )
+        if not batch:
+            return
+        last: dict[str, Append] = {item.session_id: item for item in batch}
         async with self._lock:
-            await self._write(statements)
+            await self._write_many(
+                [
+                    # Rows of a session deleted meanwhile are dropped, never fail the batch.
+                    (
+                        "INSERT OR IGNORE INTO updates (session_id, seq, data) "
+                        "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)",
+                        [(i.session_id, i.seq, i.data, i.session_id) for i in batch],
+                    ),
+                    (
+                        "UPDATE sessions SET revision = MAX(revision, ?), updated_at = ? WHERE id = ?",
+                        [(i.revision, i.updated_at, i.session_id) for i in last.values()],
+                    ),
+                ]
+            )
 
     async def snapshot(self, session_id: str, seq: int, data: bytes) -> None:
         async with self._lock:
