@@ -23,7 +23,7 @@ from .core.errors import ValidationError
 from .core.session import Session
 from .core.sync import Inbound, Scope, process_frames
 from .core.theme import ThemeParams
-from .errors import HostExiting, SessionNotFound
+from .errors import HostExiting, SessionNotFound, SessionUnavailable
 from .fanout import Event
 from .live import LiveSession
 from .protocol.lib0 import write_var_uint
@@ -169,6 +169,8 @@ class SessionHost:
 
     async def apply_ops(self, session_id: str, ops: list[object]) -> dict[str, Any]:
         live = await self._session(session_id)
+        if live.backlogged:
+            raise SessionUnavailable("the store is behind on this session's changes; retry")
         if len(ops) > self._settings.max_ops_per_request:
             raise ValidationError(
                 "ops", f"at most {self._settings.max_ops_per_request} ops per request"
@@ -253,6 +255,9 @@ class SessionHost:
         live = await self._session(session_id)
         now = time.monotonic()
         live.fanout.renew(gateway_id, now)
+        if live.backlogged:
+            # Refused edits stay unsynced in their clients, which resend them later.
+            items = [(conn, kind, payload, False) for conn, kind, payload, _ in items]
         outcome = process_frames(live.core, live.awareness, items, now=now, now_iso=utc_now_iso())
         for conn, kind, payload in outcome.direct:
             live.fanout.to_gateway(gateway_id, (Scope.TO_CONN, kind, payload, conn, gateway_id))

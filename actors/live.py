@@ -67,6 +67,11 @@ class LiveSession:
     def unflushed(self) -> int:
         return len(self._pending)
 
+    @property
+    def backlogged(self) -> bool:
+        """The store is too far behind: refuse new changes rather than hold them unbounded."""
+        return len(self._pending) >= self._settings.max_unflushed_rows
+
     def is_idle(self) -> bool:
         return (
             len(self.fanout) == 0
@@ -99,7 +104,7 @@ class LiveSession:
         delay = 0.01
         try:
             while self._pending and not self._deleted:
-                batch = list(self._pending)
+                batch = self._pending[: self._settings.flush_max_rows]
                 try:
                     await self._store.append(batch)
                 except Exception as exc:  # store or Ray failure: keep the rows, retry

@@ -29,6 +29,8 @@ class ActorSettings:
     snapshot_every_updates: int = 500
     snapshot_every_bytes: int = 1 << 20
     commit_retry_max_delay: float = 2.0
+    flush_max_rows: int = 1024
+    max_unflushed_rows: int = 100_000
     presence_timeout: float = 30.0
     max_ops_per_request: int = 500
     max_theme_css_bytes: int = 65536
@@ -50,6 +52,8 @@ class ActorSettings:
             snapshot_every_updates=_int(env, "ATELIER_SNAPSHOT_EVERY_UPDATES", d.snapshot_every_updates),
             snapshot_every_bytes=_int(env, "ATELIER_SNAPSHOT_EVERY_BYTES", d.snapshot_every_bytes),
             commit_retry_max_delay=_float(env, "ATELIER_COMMIT_RETRY_MAX_DELAY", d.commit_retry_max_delay),
+            flush_max_rows=_int(env, "ATELIER_FLUSH_MAX_ROWS", d.flush_max_rows),
+            max_unflushed_rows=_int(env, "ATELIER_MAX_UNFLUSHED_ROWS", d.max_unflushed_rows),
             presence_timeout=_float(env, "ATELIER_PRESENCE_TIMEOUT", d.presence_timeout),
             max_ops_per_request=_int(env, "ATELIER_MAX_OPS_PER_REQUEST", d.max_ops_per_request),
             max_theme_css_bytes=_int(env, "ATELIER_MAX_THEME_CSS_BYTES", d.max_theme_css_bytes),

@@ -135,3 +135,21 @@ async def test_hashed_placement_shares_hosts(make_gateway: MakeGateway) -> None:
         _, state = await wait_until(lambda sid=session_id: gw.request("GET", f"/api/sessions/{sid}/state"),
                                     lambda r: r[0] == 200, timeout=60)
         assert state["spec"]["elements"]["root"]["props"]["n"] == n
+
+
+async def test_a_store_backlog_refuses_new_changes(make_gateway: MakeGateway) -> None:
+    from ..hocus_client import HocusClient
+
+    # A limit of zero unflushed rows: the store is always "behind", so every edit is refused.
+    gw = await make_gateway(max_unflushed_rows=0)
+    session_id = await gw.create(spec=SPEC)
+    status, body = await gw.request("POST", f"/api/sessions/{session_id}/ops", json={
+        "ops": [{"op": "set_prop", "key": "root", "prop": "n", "value": 1}]})
+    assert status == 503 and "retry" in body["error"]
+    async with HocusClient(f"{gw.ws_url}/ws") as client:
+        await client.open(session_id)
+        await client.insert(session_id, "held back")
+        assert (await client.wait_statuses(session_id, 2))[-1] == 0
+    state = await _state(gw, session_id)
+    assert state["meta"]["revision"] == 0
+    assert "n" not in state["spec"]["elements"]["root"]["props"]
