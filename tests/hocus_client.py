@@ -7,6 +7,7 @@ lets tests send malformed or hand-built frames and read exactly what comes back.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,34 +104,38 @@ class HocusClient:
     def text(self, name: str, field_name: str = "t") -> str:
         return str(self.docs[name].doc.get(field_name, type=Text))
 
-    async def wait_statuses(self, name: str, count: int, timeout: float = 20) -> list[int]:
+    async def _wait(self, name: str, done: Callable[[], bool], describe: Callable[[], str], timeout: float) -> None:
+        """Wait until ``done()`` holds, re-checking whenever a frame for ``name`` arrives."""
         state = self.docs[name]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while len(state.statuses) < count:
+        while not done():
             state.changed.clear()
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(f"only {len(state.statuses)} of {count} SyncStatus arrived")
+                raise AssertionError(describe())
             try:
                 await asyncio.wait_for(state.changed.wait(), remaining)
             except asyncio.TimeoutError:
                 continue
-        return state.statuses
+
+    async def wait_statuses(self, name: str, count: int, timeout: float = 20) -> list[int]:
+        statuses = self.docs[name].statuses
+        await self._wait(
+            name,
+            lambda: len(statuses) >= count,
+            lambda: f"only {len(statuses)} of {count} SyncStatus arrived",
+            timeout,
+        )
+        return statuses
 
     async def wait_text(self, name: str, expected: str, timeout: float = 20) -> None:
-        state = self.docs[name]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.text(name) != expected:
-            state.changed.clear()
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(f"text is {self.text(name)!r}, expected {expected!r}")
-            try:
-                await asyncio.wait_for(state.changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                continue
+        await self._wait(
+            name,
+            lambda: self.text(name) == expected,
+            lambda: f"text is {self.text(name)!r}, expected {expected!r}",
+            timeout,
+        )
 
     async def _read(self) -> None:
         assert self.ws is not None
