@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["HostExiting", "SessionError", "SessionNotFound", "SessionUnavailable"]
+__all__ = ["HostExiting", "SessionError", "SessionMoved", "SessionNotFound", "SessionUnavailable"]
 
 
 class SessionError(Exception):
@@ -21,3 +21,11 @@ class SessionUnavailable(SessionError):
 
 class HostExiting(SessionError):
     """The host actor is shutting down and did not run the call: safe to retry elsewhere."""
+
+
+class SessionMoved(SessionError):
+    """This host does not own the session (the directory placed it elsewhere): locate again."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id!r} is placed on another host")
+        self.session_id = session_id

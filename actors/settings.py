@@ -1,31 +1,77 @@
-"""Session-actor settings: placement, lifetime, durability and presence limits."""
+"""Session-layer settings: placement, links, lifetime, durability and presence limits."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TypeVar
 
-__all__ = ["ActorSettings"]
+from .link import LinkSettings
+
+__all__ = ["ActorSettings", "Placement", "SettingError", "env_float", "env_int"]
+
+E = TypeVar("E", bound=Enum)
 
 
-def _float(env: Mapping[str, str], key: str, default: float) -> float:
-    return float(env[key]) if key in env else default
+class SettingError(ValueError):
+    """An environment variable holds a value the server cannot use; names the variable."""
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
-    return int(env[key]) if key in env else default
+def env_int(env: Mapping[str, str], key: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{key}={raw!r}: expected an integer") from None
+    if value < minimum:
+        raise SettingError(f"{key}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def env_float(env: Mapping[str, str], key: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingError(f"{key}={raw!r}: expected a number") from None
+    if not value >= minimum:
+        raise SettingError(f"{key}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def env_choice(env: Mapping[str, str], key: str, default: E) -> E:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    kind = type(default)
+    try:
+        return kind(raw.strip().lower())
+    except ValueError:
+        choices = ", ".join(str(member.value) for member in kind)
+        raise SettingError(f"{key}={raw!r}: expected one of {choices}") from None
+
+
+class Placement(str, Enum):
+    DENSE = "dense"  # many sessions per long-lived host actor (least-loaded first)
+    ISOLATED = "isolated"  # one host actor per session, from a pre-started pool
 
 
 @dataclass(frozen=True, slots=True)
 class ActorSettings:
     namespace: str = "atelier"
-    # "session": one Ray actor per live session; "hashed": sessions share `hosts` actors.
-    placement: str = "session"
-    hosts: int = 4
+    placement: Placement = Placement.DENSE
+    hosts: int = 0  # dense hosts in the cluster; 0: one per CPU
+    isolated_pool: int = 2  # pre-started hosts waiting for a session (isolated)
+    suspect_timeout: float = 0.5  # a host that does not answer a ping in this long is ended
     idle_timeout: float = 60.0
     idle_check_interval: float = 5.0
     exit_grace: float = 1.0
-    max_restarts: int = 3
     snapshot_every_updates: int = 500
     snapshot_every_bytes: int = 1 << 20
     commit_retry_max_delay: float = 2.0
@@ -34,30 +80,36 @@ class ActorSettings:
     presence_timeout: float = 30.0
     max_ops_per_request: int = 500
     max_theme_css_bytes: int = 65536
-    subscriber_queue_events: int = 10000
-    subscriber_lease: float = 30.0
-    stream_batch_events: int = 512
+    link: LinkSettings = field(default_factory=LinkSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ActorSettings:
         d = cls()
+        socket_dir = env.get("ATELIER_LINK_SOCKET_DIR")
+        link = LinkSettings(
+            max_queue=env_int(env, "ATELIER_LINK_MAX_QUEUE", d.link.max_queue, minimum=1),
+            max_batch=env_int(env, "ATELIER_LINK_MAX_BATCH", d.link.max_batch, minimum=1),
+            max_frame_bytes=env_int(env, "ATELIER_LINK_MAX_FRAME_BYTES", d.link.max_frame_bytes, minimum=1024),
+            connect_timeout=env_float(env, "ATELIER_LINK_CONNECT_TIMEOUT", d.link.connect_timeout),
+            tcp_host=env.get("ATELIER_LINK_HOST", d.link.tcp_host),
+            socket_dir=Path(socket_dir) if socket_dir else None,
+        )
         return cls(
             namespace=env.get("ATELIER_RAY_NAMESPACE", d.namespace),
-            placement=env.get("ATELIER_PLACEMENT", d.placement),
-            hosts=_int(env, "ATELIER_HOSTS", d.hosts),
-            idle_timeout=_float(env, "ATELIER_IDLE_TIMEOUT", d.idle_timeout),
-            idle_check_interval=_float(env, "ATELIER_IDLE_CHECK_INTERVAL", d.idle_check_interval),
-            exit_grace=_float(env, "ATELIER_EXIT_GRACE", d.exit_grace),
-            max_restarts=_int(env, "ATELIER_MAX_RESTARTS", d.max_restarts),
-            snapshot_every_updates=_int(env, "ATELIER_SNAPSHOT_EVERY_UPDATES", d.snapshot_every_updates),
-            snapshot_every_bytes=_int(env, "ATELIER_SNAPSHOT_EVERY_BYTES", d.snapshot_every_bytes),
-            commit_retry_max_delay=_float(env, "ATELIER_COMMIT_RETRY_MAX_DELAY", d.commit_retry_max_delay),
-            flush_max_rows=_int(env, "ATELIER_FLUSH_MAX_ROWS", d.flush_max_rows),
-            max_unflushed_rows=_int(env, "ATELIER_MAX_UNFLUSHED_ROWS", d.max_unflushed_rows),
-            presence_timeout=_float(env, "ATELIER_PRESENCE_TIMEOUT", d.presence_timeout),
-            max_ops_per_request=_int(env, "ATELIER_MAX_OPS_PER_REQUEST", d.max_ops_per_request),
-            max_theme_css_bytes=_int(env, "ATELIER_MAX_THEME_CSS_BYTES", d.max_theme_css_bytes),
-            subscriber_queue_events=_int(env, "ATELIER_SUBSCRIBER_QUEUE_EVENTS", d.subscriber_queue_events),
-            subscriber_lease=_float(env, "ATELIER_SUBSCRIBER_LEASE", d.subscriber_lease),
-            stream_batch_events=_int(env, "ATELIER_STREAM_BATCH_EVENTS", d.stream_batch_events),
+            placement=env_choice(env, "ATELIER_PLACEMENT", d.placement),
+            hosts=env_int(env, "ATELIER_HOSTS", d.hosts),
+            isolated_pool=env_int(env, "ATELIER_ISOLATED_POOL", d.isolated_pool),
+            suspect_timeout=env_float(env, "ATELIER_SUSPECT_TIMEOUT", d.suspect_timeout),
+            idle_timeout=env_float(env, "ATELIER_IDLE_TIMEOUT", d.idle_timeout),
+            idle_check_interval=env_float(env, "ATELIER_IDLE_CHECK_INTERVAL", d.idle_check_interval, minimum=0.01),
+            exit_grace=env_float(env, "ATELIER_EXIT_GRACE", d.exit_grace),
+            snapshot_every_updates=env_int(env, "ATELIER_SNAPSHOT_EVERY_UPDATES", d.snapshot_every_updates, minimum=1),
+            snapshot_every_bytes=env_int(env, "ATELIER_SNAPSHOT_EVERY_BYTES", d.snapshot_every_bytes, minimum=1),
+            commit_retry_max_delay=env_float(env, "ATELIER_COMMIT_RETRY_MAX_DELAY", d.commit_retry_max_delay),
+            flush_max_rows=env_int(env, "ATELIER_FLUSH_MAX_ROWS", d.flush_max_rows, minimum=1),
+            max_unflushed_rows=env_int(env, "ATELIER_MAX_UNFLUSHED_ROWS", d.max_unflushed_rows, minimum=1),
+            presence_timeout=env_float(env, "ATELIER_PRESENCE_TIMEOUT", d.presence_timeout),
+            max_ops_per_request=env_int(env, "ATELIER_MAX_OPS_PER_REQUEST", d.max_ops_per_request, minimum=1),
+            max_theme_css_bytes=env_int(env, "ATELIER_MAX_THEME_CSS_BYTES", d.max_theme_css_bytes, minimum=1),
+            link=link,
         )

@@ -13,29 +13,32 @@ V = TypeVar("V")
 
 
 class SingleFlight(Generic[K, V]):
-    """Used for session activation, handle resolution and channel start-up."""
+    """Used for session activation, host dialling and stream start-up.
+
+    The work runs in a task of its own: a caller that gives up (is cancelled) stops
+    waiting, never the work the other callers wait for.
+    """
 
     def __init__(self) -> None:
-        self._inflight: dict[K, asyncio.Future[V]] = {}
+        self._inflight: dict[K, asyncio.Task[V]] = {}
 
     def __len__(self) -> int:
         return len(self._inflight)
 
     async def run(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
-        pending = self._inflight.get(key)
-        if pending is not None:
-            # Shielded: one waiter giving up must not cancel the work for the others.
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = fut
-        try:
-            value = await compute()
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # retrieved here; each waiter re-raises it itself
-            raise
-        else:
-            fut.set_result(value)
-            return value
-        finally:
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._call(compute))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        return await asyncio.shield(task)
+
+    @staticmethod
+    async def _call(compute: Callable[[], Awaitable[V]]) -> V:
+        return await compute()
+
+    def _finished(self, key: K, task: asyncio.Task[V]) -> None:
+        if self._inflight.get(key) is task:
             del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here; each waiter re-raises it itself

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from actors.directory import SessionDirectory
+from actors.client import ClusterSessionClient, SessionClient
 from storage import make_bus
 
 from .cors import cors_middleware
@@ -16,7 +15,7 @@ from .http_errors import error_middleware
 from .metrics import Metrics, metrics_middleware
 from .routes.bridge import routes as bridge_routes
 from .settings import Settings
-from .state import BUS, CHANNELS, DIRECTORY, METRICS, SETTINGS, SOCKETS, WS_AUTH
+from .state import BUS, CHANNELS, METRICS, SESSIONS, SETTINGS, SOCKETS, WS_AUTH
 from .ws.auth import AllowAll, AuthPolicy, SharedSecret
 from .ws.channel import ChannelRegistry
 from .ws.handler import hocuspocus_endpoint, y_websocket_endpoint
@@ -28,8 +27,8 @@ __all__ = ["build_app"]
 log = logging.getLogger(__name__)
 
 
-def build_app(settings: Settings, directory: SessionDirectory | None = None) -> web.Application:
-    """The gateway app. Ray must already be initialised by the caller."""
+def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.Application:
+    """The gateway app. With the default (cluster) client, Ray must already be initialised."""
     metrics = Metrics()
     app = web.Application(
         middlewares=[
@@ -41,17 +40,16 @@ def build_app(settings: Settings, directory: SessionDirectory | None = None) -> 
     )
     app[SETTINGS] = settings
     app[METRICS] = metrics
-    app[DIRECTORY] = directory or SessionDirectory(settings.actors, settings.storage)
+    app[SESSIONS] = sessions or ClusterSessionClient(
+        settings.actors, settings.storage, stream_queue_limit=settings.ws_stream_queue_batches
+    )
     policy: AuthPolicy = SharedSecret(settings.ws_secret) if settings.ws_secret else AllowAll()
     app[WS_AUTH] = policy
     app[BUS] = make_bus(settings.storage)
     app[CHANNELS] = ChannelRegistry(
-        uuid.uuid4().hex,
-        app[DIRECTORY],
+        app[SESSIONS],
         max_batch=settings.ws_batch_max_frames,
-        lease=settings.actors.subscriber_lease,
         start_timeout=settings.ws_subscribe_timeout,
-        backpressure=settings.ws_stream_backpressure,
         metrics=metrics,
     )
     app[SOCKETS] = set()
@@ -63,18 +61,19 @@ def build_app(settings: Settings, directory: SessionDirectory | None = None) -> 
     def on_session_event(channel: str, message: bytes) -> None:
         kind, _, session_id = message.decode().partition(":")
         if kind == "deleted":
-            # Another gateway (or this one) deleted it: drop our cached handle.
-            app[DIRECTORY].forget(session_id)
+            # Another gateway (or this one) deleted it: drop what we know of its placement.
+            app[SESSIONS].forget(session_id)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        kind = await app[DIRECTORY].start()
+        kind = await app[SESSIONS].start()
         await app[BUS].open()
         subscription = await app[BUS].subscribe(SESSION_EVENTS, on_session_event)
-        log.info("gateway ready store=%s placement=%s", kind, settings.actors.placement)
+        log.info("gateway ready store=%s placement=%s", kind, settings.actors.placement.value)
         yield
         await app[CHANNELS].close_all()
         await subscription.close()
         await app[BUS].close()
+        await app[SESSIONS].stop()
 
     async def close_sockets(app: web.Application) -> None:
         # Clients reconnect elsewhere (or later) and resync: nothing acknowledged is lost.

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from actors.runtime import init_ray, shutdown_ray
+from actors.settings import SettingError
+
 from .app import build_app
-from .ray_runtime import init_ray, shutdown_ray
 from .settings import Settings
 from .ws.auth import mint_token
 
@@ -40,18 +42,27 @@ def serve(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    init_ray(settings)
+    init_ray(
+        address=settings.ray_address,
+        namespace=settings.actors.namespace,
+        num_cpus=settings.ray_num_cpus,
+        temp_dir=settings.ray_temp_dir,
+        log_to_driver=settings.log_level.upper() == "DEBUG",
+    )
     try:
         app = build_app(settings)
         log.info("atelier listening on http://%s:%d", settings.host, settings.port)
         web.run_app(app, host=settings.host, port=settings.port, print=None)
     finally:
-        shutdown_ray(settings)
+        shutdown_ray(temp_dir=settings.ray_temp_dir, joined=bool(settings.ray_address))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    settings = Settings.from_env(os.environ)
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingError as exc:
+        sys.exit(f"atelier: {exc}")
     if args.command == "serve":
         settings = settings.with_overrides(
             host=args.host, port=args.port, data_dir=args.data_dir, ray_temp_dir=args.ray_temp_dir

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from actors.settings import ActorSettings
+from actors.settings import ActorSettings, env_float, env_int
 from storage.settings import StorageSettings
 
 __all__ = ["Settings"]
@@ -32,7 +32,7 @@ class Settings:
     ws_idle_timeout: float = 60.0
     ws_batch_max_frames: int = 512
     ws_subscribe_timeout: float = 30.0
-    ws_stream_backpressure: int = 64
+    ws_stream_queue_batches: int = 10000
     ws_secret: str | None = None
     log_level: str = "INFO"
     actors: ActorSettings = field(default_factory=ActorSettings)
@@ -42,31 +42,31 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         d = cls()
         temp = env.get("ATELIER_RAY_TEMP_DIR")
-        cpus = env.get("ATELIER_RAY_NUM_CPUS")
+        cpus = env_int(env, "ATELIER_RAY_NUM_CPUS", 0)
         return cls(
             host=env.get("ATELIER_HOST", d.host),
-            port=int(env.get("ATELIER_PORT", d.port)),
-            max_body_bytes=int(env.get("ATELIER_MAX_BODY_BYTES", d.max_body_bytes)),
-            list_limit=int(env.get("ATELIER_LIST_LIMIT", d.list_limit)),
+            port=env_int(env, "ATELIER_PORT", d.port),
+            max_body_bytes=env_int(env, "ATELIER_MAX_BODY_BYTES", d.max_body_bytes, minimum=1),
+            list_limit=env_int(env, "ATELIER_LIST_LIMIT", d.list_limit, minimum=1),
             cors_origin=env.get("ATELIER_CORS_ORIGIN", d.cors_origin),
             ray_address=env.get("RAY_ADDRESS") or None,
-            ray_num_cpus=int(cpus) if cpus else None,
+            ray_num_cpus=cpus or None,
             ray_temp_dir=Path(temp) if temp else None,
-            call_timeout=float(env.get("ATELIER_CALL_TIMEOUT", d.call_timeout)),
-            ws_max_frame_bytes=int(env.get("ATELIER_WS_MAX_FRAME_BYTES", d.ws_max_frame_bytes)),
-            ws_max_documents=int(env.get("ATELIER_WS_MAX_DOCUMENTS", d.ws_max_documents)),
-            ws_max_pending_frames=int(env.get("ATELIER_WS_MAX_PENDING_FRAMES", d.ws_max_pending_frames)),
-            ws_outbound_queue_frames=int(
-                env.get("ATELIER_WS_OUTBOUND_QUEUE_FRAMES", d.ws_outbound_queue_frames)
+            call_timeout=env_float(env, "ATELIER_CALL_TIMEOUT", d.call_timeout),
+            ws_max_frame_bytes=env_int(env, "ATELIER_WS_MAX_FRAME_BYTES", d.ws_max_frame_bytes, minimum=1),
+            ws_max_documents=env_int(env, "ATELIER_WS_MAX_DOCUMENTS", d.ws_max_documents, minimum=1),
+            ws_max_pending_frames=env_int(env, "ATELIER_WS_MAX_PENDING_FRAMES", d.ws_max_pending_frames),
+            ws_outbound_queue_frames=env_int(
+                env, "ATELIER_WS_OUTBOUND_QUEUE_FRAMES", d.ws_outbound_queue_frames, minimum=1
             ),
-            ws_outbound_queue_bytes=int(
-                env.get("ATELIER_WS_OUTBOUND_QUEUE_BYTES", d.ws_outbound_queue_bytes)
+            ws_outbound_queue_bytes=env_int(
+                env, "ATELIER_WS_OUTBOUND_QUEUE_BYTES", d.ws_outbound_queue_bytes, minimum=1
             ),
-            ws_idle_timeout=float(env.get("ATELIER_WS_IDLE_TIMEOUT", d.ws_idle_timeout)),
-            ws_batch_max_frames=int(env.get("ATELIER_WS_BATCH_MAX_FRAMES", d.ws_batch_max_frames)),
-            ws_subscribe_timeout=float(env.get("ATELIER_WS_SUBSCRIBE_TIMEOUT", d.ws_subscribe_timeout)),
-            ws_stream_backpressure=int(
-                env.get("ATELIER_WS_STREAM_BACKPRESSURE", d.ws_stream_backpressure)
+            ws_idle_timeout=env_float(env, "ATELIER_WS_IDLE_TIMEOUT", d.ws_idle_timeout),
+            ws_batch_max_frames=env_int(env, "ATELIER_WS_BATCH_MAX_FRAMES", d.ws_batch_max_frames, minimum=1),
+            ws_subscribe_timeout=env_float(env, "ATELIER_WS_SUBSCRIBE_TIMEOUT", d.ws_subscribe_timeout),
+            ws_stream_queue_batches=env_int(
+                env, "ATELIER_WS_STREAM_QUEUE_BATCHES", d.ws_stream_queue_batches, minimum=1
             ),
             ws_secret=env.get("ATELIER_WS_SECRET") or None,
             log_level=env.get("ATELIER_LOG_LEVEL", d.log_level),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors.directory import SessionDirectory
+from actors.client import SessionClient
 from storage import Bus
 
 from .metrics import Metrics
@@ -12,10 +12,10 @@ from .settings import Settings
 from .ws.auth import AuthPolicy
 from .ws.channel import ChannelRegistry
 
-__all__ = ["BUS", "CHANNELS", "DIRECTORY", "METRICS", "SETTINGS", "SOCKETS", "WS_AUTH"]
+__all__ = ["BUS", "CHANNELS", "METRICS", "SESSIONS", "SETTINGS", "SOCKETS", "WS_AUTH"]
 
 SETTINGS = web.AppKey("settings", Settings)
-DIRECTORY = web.AppKey("directory", SessionDirectory)
+SESSIONS = web.AppKey("sessions", SessionClient)
 METRICS = web.AppKey("metrics", Metrics)
 CHANNELS = web.AppKey("channels", ChannelRegistry)
 WS_AUTH = web.AppKey("ws_auth", AuthPolicy)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.ray_runtime import RAY_ENV
+from actors.runtime import RAY_ENV
 
 for _key, _value in RAY_ENV.items():
     os.environ.setdefault(_key, _value)

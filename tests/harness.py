@@ -14,11 +14,13 @@ import aiohttp
 import ray
 from aiohttp import web
 
-from actors.directory import SessionDirectory
-from actors.settings import ActorSettings
+from actors.client import SessionClient
+from actors.placement import PLACEMENT_ACTOR_NAME
+from actors.settings import ActorSettings, Placement
 from gateway.app import build_app
 from gateway.settings import Settings
-from gateway.state import DIRECTORY
+from gateway.state import SESSIONS
+from storage import LoadedDoc, make_store
 from storage.settings import StorageSettings
 
 from .services import free_port
@@ -37,6 +39,8 @@ def gateway_settings(
     storage_overrides: dict[str, Any] | None = None,
     **actor_overrides: Any,
 ) -> Settings:
+    if "placement" in actor_overrides:
+        actor_overrides["placement"] = Placement(actor_overrides["placement"])
     actors = replace(
         ActorSettings(),
         namespace=namespace or f"test-{uuid.uuid4().hex[:8]}",
@@ -69,8 +73,23 @@ class Gateway:
         return f"ws://127.0.0.1:{self.settings.port}"
 
     @property
-    def directory(self) -> SessionDirectory:
-        return self.app[DIRECTORY]
+    def sessions(self) -> SessionClient:
+        return self.app[SESSIONS]
+
+    def placement(self) -> Any:
+        return ray.get_actor(PLACEMENT_ACTOR_NAME, namespace=self.settings.actors.namespace)
+
+    async def host_pid(self, session_id: str) -> int:
+        return await self.sessions.host_pid(session_id)
+
+    async def load(self, session_id: str) -> LoadedDoc | None:
+        """What the store holds for a session, read directly (not through the session)."""
+        store = make_store(self.settings.storage)
+        await store.open()
+        try:
+            return await store.load(session_id)
+        finally:
+            await store.close()
 
     async def start(self) -> Gateway:
         await self._runner.setup()

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from actors.core.errors import ValidationError
+from actors.core.ids import valid_session_id
 from actors.core.presence import parse_presence
 from actors.core.spec_ops import validate_ops_request, validate_spec
 from actors.core.theme import DEFAULT_THEME, parse_theme
-from actors.directory import valid_session_id
 from actors.errors import SessionNotFound
 
 from ..json_body import read_json
-from ..state import BUS, DIRECTORY, SETTINGS
+from ..state import BUS, SESSIONS, SETTINGS
 
 __all__ = ["routes", "session_id_of"]
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+T = TypeVar("T")
 
 _MAX_NAME = 200
 _MAX_DESCRIPTION = 5000
@@ -45,13 +47,9 @@ def _optional_text(body: dict[str, Any], key: str, default: str, limit: int) -> 
     return value
 
 
-async def _call(request: web.Request, method: str, *args: Any, retry_unknown: bool = True) -> Any:
-    """A session-actor call bounded by the call timeout (503 past it, outcome unknown)."""
-    settings = request.app[SETTINGS]
-    return await asyncio.wait_for(
-        request.app[DIRECTORY].call(session_id_of(request), method, *args, retry_unknown=retry_unknown),
-        settings.call_timeout,
-    )
+async def _bounded(request: web.Request, call: Awaitable[T]) -> T:
+    """A session call bounded by the call timeout (503 past it, outcome unknown)."""
+    return await asyncio.wait_for(call, request.app[SETTINGS].call_timeout)
 
 
 def _ok(payload: dict[str, Any], status: int = 200) -> web.Response:
@@ -73,8 +71,9 @@ async def create_session(request: web.Request) -> web.Response:
     description = _optional_text(body, "description", "", _MAX_DESCRIPTION)
     spec = validate_spec(body["spec"]) if body.get("spec") is not None else None
     theme = parse_theme(body["theme"], DEFAULT_THEME) if body.get("theme") is not None else DEFAULT_THEME
-    session = await request.app[DIRECTORY].create_session(
-        name, description, spec or {"root": "", "elements": {}}, theme
+    session = await _bounded(
+        request,
+        request.app[SESSIONS].create_session(name, description, spec or {"root": "", "elements": {}}, theme),
     )
     return _ok({"session": session}, status=201)
 
@@ -97,19 +96,19 @@ def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
 @routes.get("/api/sessions")
 async def list_sessions(request: web.Request) -> web.Response:
     limit, offset = _page(request, request.app[SETTINGS].list_limit)
-    sessions = await request.app[DIRECTORY].list_sessions(limit, offset)
+    sessions = await _bounded(request, request.app[SESSIONS].list_sessions(limit, offset))
     return _ok({"sessions": sessions})
 
 
 @routes.get("/api/sessions/{id}")
 async def get_session(request: web.Request) -> web.Response:
-    session = await request.app[DIRECTORY].get_session(session_id_of(request))
+    session = await _bounded(request, request.app[SESSIONS].get_session(session_id_of(request)))
     return _ok({"session": session})
 
 
 @routes.get("/api/sessions/{id}/state")
 async def get_state(request: web.Request) -> web.Response:
-    state = await _call(request, "state")
+    state = await _bounded(request, request.app[SESSIONS].state(session_id_of(request)))
     return _ok(state)
 
 
@@ -119,7 +118,7 @@ async def apply_ops(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     body = await read_json(request, settings.max_body_bytes)
     ops, agent_id = validate_ops_request(body, max_ops=settings.actors.max_ops_per_request)
-    result = await _call(request, "apply_ops", ops, retry_unknown=False)
+    result = await _bounded(request, request.app[SESSIONS].apply_ops(session_id, ops))
     # The audit trail of agents' changes.
     log.info(
         "ops session=%s agent=%s applied=%d errors=%d revision=%d",
@@ -134,22 +133,24 @@ async def apply_ops(request: web.Request) -> web.Response:
 
 @routes.post("/api/sessions/{id}/presence")
 async def set_presence(request: web.Request) -> web.Response:
-    session_id_of(request)  # an unknown id is a 404 before any body error
+    session_id = session_id_of(request)  # an unknown id is a 404 before any body error
     body = await read_json(request, request.app[SETTINGS].max_body_bytes)
     agent_id, name, cursor, status = parse_presence(body)
-    presence = await _call(request, "set_presence", agent_id, name, cursor, status)
+    presence = await _bounded(
+        request, request.app[SESSIONS].set_presence(session_id, agent_id, name, cursor, status)
+    )
     return _ok({"presence": presence})
 
 
 @routes.get("/api/sessions/{id}/presence")
 async def get_presence(request: web.Request) -> web.Response:
-    presence = await _call(request, "get_presence")
+    presence = await _bounded(request, request.app[SESSIONS].get_presence(session_id_of(request)))
     return _ok({"presence": presence})
 
 
 @routes.delete("/api/sessions/{id}")
 async def delete_session(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
-    await request.app[DIRECTORY].delete_session(session_id)
+    await _bounded(request, request.app[SESSIONS].delete_session(session_id))
     await request.app[BUS].publish("session-events", f"deleted:{session_id}".encode())
     return web.json_response({"ok": True})

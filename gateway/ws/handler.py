@@ -11,7 +11,7 @@ import logging
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from actors.directory import valid_session_id
+from actors.core.ids import valid_session_id
 from actors.errors import SessionNotFound, SessionUnavailable
 from actors.protocol.lib0 import DecodeError, Decoder
 from actors.protocol.messages import (

@@ -34,17 +34,22 @@ async def _state(gw: Gateway, session_id: str) -> dict[str, Any]:
     return dict(body)
 
 
-def _actor_alive(gw: Gateway, session_id: str) -> bool:
+async def _placed(gw: Gateway) -> int:
+    """Sessions the placement directory holds as live in some host."""
+    hosts = await gw.placement().hosts.remote()
+    return sum(host["sessions"] for host in hosts)
+
+
+def _process_alive(pid: int) -> bool:
     try:
-        ray.get_actor(gw.directory.host_name(session_id), namespace=gw.settings.actors.namespace)
-    except ValueError:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
     return True
 
 
 async def _host_pid(gw: Gateway, session_id: str) -> int:
-    pid: int = await gw.directory.call(session_id, "ping")
-    return pid
+    return await gw.host_pid(session_id)
 
 
 @pytest.mark.parametrize("how", ["sigkill", "ray.kill"])
@@ -64,7 +69,7 @@ async def test_killed_actor_loses_no_acknowledged_change(make_gateway: MakeGatew
     if how == "sigkill":
         os.kill(pid, signal.SIGKILL)
     else:
-        handle = ray.get_actor(gw.directory.host_name(session_id), namespace=gw.settings.actors.namespace)
+        handle = await gw.placement().host_handle.remote(session_id)
         ray.kill(handle, no_restart=True)
 
     after = await wait_until(lambda: gw.request("GET", f"/api/sessions/{session_id}/state"),
@@ -76,19 +81,21 @@ async def test_killed_actor_loses_no_acknowledged_change(make_gateway: MakeGatew
     assert body["revision"] == 21
 
 
-async def test_idle_session_checkpoints_exits_and_reactivates(make_gateway: MakeGateway) -> None:
-    gw = await make_gateway(idle_timeout=1.0, idle_check_interval=0.2, exit_grace=0.2)
+@pytest.mark.parametrize("placement", ["dense", "isolated"])
+async def test_idle_session_checkpoints_unloads_and_reactivates(make_gateway: MakeGateway, placement: str) -> None:
+    gw = await make_gateway(idle_timeout=1.0, idle_check_interval=0.2, exit_grace=0.2, placement=placement)
     session_id = await gw.create(spec=SPEC)
     await _apply(gw, session_id, [{"op": "set_prop", "key": "root", "prop": "title", "value": "kept"}])
     before = await _state(gw, session_id)
-    assert _actor_alive(gw, session_id)
+    pid = await _host_pid(gw, session_id)
+    assert await _placed(gw) == 1
 
-    async def alive() -> bool:
-        return _actor_alive(gw, session_id)
-
-    await wait_until(alive, lambda up: not up, timeout=30)
-    # The idle exit wrote a snapshot: the log behind it is compacted away.
-    loaded = await gw.directory.store.load(session_id)
+    await wait_until(lambda: _placed(gw), lambda n: n == 0, timeout=30)
+    if placement == "isolated":
+        # An isolated host lives for its one session.
+        await wait_until(lambda: _process_alive(pid), lambda up: not up, timeout=30)
+    # The unload wrote a snapshot: the log behind it is compacted away.
+    loaded = await gw.load(session_id)
     assert loaded is not None and loaded.snapshot is not None and loaded.updates == []
 
     # Concurrent first uses after the exit coalesce into one activation.
@@ -104,7 +111,7 @@ async def test_snapshots_compact_the_log(make_gateway: MakeGateway) -> None:
         await _apply(gw, session_id, [{"op": "set_prop", "key": "root", "prop": "n", "value": i}])
 
     async def log_rows() -> tuple[int, int]:
-        loaded = await gw.directory.store.load(session_id)
+        loaded = await gw.load(session_id)
         assert loaded is not None
         return loaded.snapshot_seq, len(loaded.updates)
 
@@ -118,8 +125,8 @@ async def test_snapshots_compact_the_log(make_gateway: MakeGateway) -> None:
     assert after[1]["spec"]["elements"]["root"]["props"]["n"] == 11
 
 
-async def test_hashed_placement_shares_hosts(make_gateway: MakeGateway) -> None:
-    gw = await make_gateway(placement="hashed", hosts=2)
+async def test_dense_placement_shares_hosts(make_gateway: MakeGateway) -> None:
+    gw = await make_gateway(hosts=2)
     ids = [await gw.create(spec=SPEC) for _ in range(6)]
     for n, session_id in enumerate(ids):
         await _apply(gw, session_id, [{"op": "set_prop", "key": "root", "prop": "n", "value": n}])

@@ -54,7 +54,7 @@ async def test_two_clients_converge_and_acks_follow_commits(gateway: Gateway) ->
         # The browser edits count as revisions and are durable: visible over REST.
         _, meta = await gateway.request("GET", f"/api/sessions/{sid}")
         assert meta["session"]["revision"] == 20
-        loaded = await gateway.directory.store.load(sid)
+        loaded = await gateway.load(sid)
         assert loaded is not None and len(loaded.updates) >= 21
 
 
@@ -256,7 +256,7 @@ async def test_acked_edit_survives_sigkill(make_gateway: MakeGateway) -> None:
         await client.open(sid)
         await client.insert(sid, "durable")
         await client.wait_statuses(sid, 2)
-        pid = await gw.directory.call(sid, "ping")
+        pid = await gw.host_pid(sid)
         os.kill(pid, signal.SIGKILL)
         # The socket is told to go away and reconnect.
         await asyncio.wait_for(client.closed.wait(), 30)

@@ -204,7 +204,7 @@ async def test_acked_provider_edit_survives_sigkill(gateway: Gateway, node: Node
     await node.wait_event("a", "synced")
     await node.call("insertText", peer="a", text="kept")
     await node.wait_state("a", _not_pending)  # SyncStatus(1) arrived: it is durable
-    os.kill(await gateway.directory.call(sid, "ping"), signal.SIGKILL)
+    os.kill(await gateway.host_pid(sid), signal.SIGKILL)
     await node.call("destroy", peer="a")
     await node.connect("b", url, sid)
     await node.wait_event("b", "synced", timeout=60)

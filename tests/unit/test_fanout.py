@@ -1,50 +1,63 @@
-"""Actor-side fan-out queues and single-flight, by value."""
+"""Host-side fan-out to peers and single-flight, by value."""
 
 from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from actors.fanout import CONTROL_CLOSED, CONTROL_OVERFLOW, CONTROL_READY, Fanout
+from actors.core.events import Delivery, StreamEnd
+from actors.core.sync import Scope
+from actors.host.fanout import Fanout
 from actors.singleflight import SingleFlight
 
 
-async def test_events_arrive_in_order_in_bounded_batches() -> None:
-    fanout = Fanout(limit=10)
-    subscriber = fanout.subscribe("g", now=0)
-    stream = subscriber.batches(max_batch=2, poll=0.01)
-    assert await anext(stream) == [CONTROL_READY]
-    events = [(0, 0, bytes([n]), n, "g") for n in range(5)]
-    for event in events:
-        fanout.to_gateway("g", event)
-    fanout.to_gateway("other", events[0])  # not subscribed: dropped
-    got = [await anext(stream) for _ in range(3)]
-    assert got == [events[0:2], events[2:4], events[4:5]]
-    fanout.unsubscribe("g")
-    assert await anext(stream) == [CONTROL_CLOSED]
-    with pytest.raises(StopAsyncIteration):
-        await anext(stream)
+class _Peer:
+    def __init__(self, peer_id: int) -> None:
+        self.peer_id = peer_id
+        self.got: list[list[Delivery]] = []
+        self.ended: list[StreamEnd] = []
+
+    def deliver(self, session_id: str, events: list[Delivery]) -> None:
+        assert session_id == "s"
+        self.got.append(events)
+
+    def end(self, session_id: str, reason: StreamEnd) -> None:
+        self.ended.append(reason)
 
 
-async def test_overflow_cuts_the_subscriber_off() -> None:
-    fanout = Fanout(limit=3)
-    subscriber = fanout.subscribe("g", now=0)
-    stream = subscriber.batches(max_batch=10, poll=0.01)
-    await anext(stream)
-    for n in range(5):
-        fanout.to_all((1, 0, b"x", n, None))
-    assert await anext(stream) == [CONTROL_OVERFLOW]
-    assert subscriber.closed
+def test_the_origin_gateway_skips_its_own_connection_others_get_everything() -> None:
+    fanout = Fanout("s")
+    origin, other = _Peer(1), _Peer(2)
+    fanout.add(origin)
+    fanout.add(other)
+    update = Delivery(Scope.TO_OTHERS, 0, b"u", 7)
+    echo = Delivery(Scope.TO_ALL, 1, b"a", 7)
+    fanout.to_all([update, echo], origin=origin)
+    assert origin.got == [[update, echo]]
+    # Connection 7 of another gateway is not connection 7 here.
+    assert other.got == [[update._replace(conn=-1), echo]]
 
 
-def test_leases_expire() -> None:
-    fanout = Fanout(limit=3)
-    fanout.subscribe("a", now=0)
-    fanout.subscribe("b", now=0)
-    assert fanout.renew("b", now=20)
-    assert fanout.expire(now=25, lease=10) == ["a"]
-    assert len(fanout) == 1 and not fanout.renew("a", now=26)
+def test_direct_events_go_to_one_subscribed_peer_only() -> None:
+    fanout = Fanout("s")
+    peer, stranger = _Peer(1), _Peer(2)
+    fanout.add(peer)
+    reply = Delivery(Scope.TO_CONN, 8, b"\x01", 3)
+    fanout.to_peer(peer, [reply])
+    fanout.to_peer(stranger, [reply])
+    fanout.to_peer(peer, [])
+    assert peer.got == [[reply]] and stranger.got == []
+    assert peer in fanout and stranger not in fanout
+
+
+def test_end_all_tells_every_peer_why_and_forgets_them() -> None:
+    fanout = Fanout("s")
+    a, b = _Peer(1), _Peer(2)
+    fanout.add(a)
+    fanout.add(b)
+    assert fanout.remove(b) and not fanout.remove(b)
+    fanout.end_all(StreamEnd.DELETED)
+    assert a.ended == [StreamEnd.DELETED] and b.ended == []
+    assert len(fanout) == 0
 
 
 async def test_single_flight_shares_one_computation_and_its_failure() -> None:
@@ -69,3 +82,21 @@ async def test_single_flight_shares_one_computation_and_its_failure() -> None:
 
     results = await asyncio.gather(flight.run("k", boom), flight.run("k", boom), return_exceptions=True)
     assert all(isinstance(r, RuntimeError) for r in results)
+
+
+async def test_single_flight_survives_its_first_caller_being_cancelled() -> None:
+    flight: SingleFlight[str, int] = SingleFlight()
+    gate = asyncio.Event()
+
+    async def compute() -> int:
+        await gate.wait()
+        return 7
+
+    first = asyncio.ensure_future(flight.run("k", compute))
+    second = asyncio.ensure_future(flight.run("k", compute))
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    gate.set()
+    assert await asyncio.wait_for(second, 5) == 7
+    assert first.cancelled()

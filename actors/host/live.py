@@ -15,15 +15,16 @@ from collections.abc import Callable
 
 from storage.records import Append
 
-from .core.awareness import AwarenessRegistry
-from .core.presence import Presence
-from .core.session import Change, Session
-from .core.sync import Scope
+from ..core.awareness import AwarenessRegistry
+from ..core.events import Delivery, StreamEnd
+from ..core.presence import Presence
+from ..core.session import Change, Session
+from ..core.sync import Scope
+from ..protocol.lib0 import write_var_bytes
+from ..protocol.messages import MessageType, sync_update
+from ..settings import ActorSettings
+from ..store.client import StoreClient
 from .fanout import Fanout
-from .protocol.lib0 import write_var_bytes
-from .protocol.messages import MessageType, sync_update
-from .settings import ActorSettings
-from .store_client import StoreClient
 
 __all__ = ["LiveSession"]
 
@@ -52,7 +53,7 @@ class LiveSession:
         self._log_bytes = 0
         self._deleted = False
         self.last_activity = clock()
-        self.fanout = Fanout(settings.subscriber_queue_events)
+        self.fanout = Fanout(core.id)
         self.awareness = AwarenessRegistry(settings.presence_timeout)
         self.presence = Presence(settings.presence_timeout)
 
@@ -171,14 +172,14 @@ class LiveSession:
 
     def broadcast_update(self, update: bytes) -> None:
         """A server-made document change (REST ops) for every synced connection."""
-        self.fanout.to_all((Scope.TO_OTHERS, MessageType.SYNC, sync_update(update), -1, None))
+        self.fanout.to_all([Delivery(Scope.TO_OTHERS, MessageType.SYNC, sync_update(update), -1)])
 
     def broadcast_awareness(self, update: bytes) -> None:
-        self.fanout.to_all((Scope.TO_ALL, MessageType.AWARENESS, write_var_bytes(update), -1, None))
+        self.fanout.to_all([Delivery(Scope.TO_ALL, MessageType.AWARENESS, write_var_bytes(update), -1)])
 
     def mark_deleted(self) -> None:
         self._deleted = True
-        self.fanout.close_all()
+        self.fanout.end_all(StreamEnd.DELETED)
         self._pending.clear()
         while self._waiters:
             _, fut = self._waiters.popleft()
@@ -186,5 +187,5 @@ class LiveSession:
                 fut.set_exception(RuntimeError("session deleted"))
 
     def close(self) -> None:
-        self.fanout.close_all()
+        self.fanout.end_all(StreamEnd.RESTART)
         self.core.close()

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import ray
 
-from .settings import Settings
-
 __all__ = ["RAY_ENV", "init_ray", "shutdown_ray"]
 
 log = logging.getLogger(__name__)
@@ -22,34 +20,40 @@ RAY_ENV = {
 }
 
 
-def init_ray(settings: Settings) -> None:
+def init_ray(
+    *,
+    address: str | None,
+    namespace: str,
+    num_cpus: int | None = None,
+    temp_dir: Path | None = None,
+    log_to_driver: bool = False,
+) -> None:
     for key, value in RAY_ENV.items():
         os.environ.setdefault(key, value)
     if ray.is_initialized():
         return
-    if settings.ray_address:
-        ray.init(address=settings.ray_address, namespace=settings.actors.namespace, log_to_driver=False)
-        log.info("joined ray cluster address=%s", settings.ray_address)
+    if address:
+        ray.init(address=address, namespace=namespace, log_to_driver=False)
+        log.info("joined ray cluster address=%s", address)
         return
-    temp = settings.ray_temp_dir
-    if temp is not None:
-        temp.mkdir(parents=True, exist_ok=True)
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
     ray.init(
-        num_cpus=settings.ray_num_cpus,
+        num_cpus=num_cpus,
         include_dashboard=False,
         _node_ip_address="127.0.0.1",
-        _temp_dir=str(temp) if temp is not None else None,
-        namespace=settings.actors.namespace,
-        log_to_driver=settings.log_level.upper() == "DEBUG",
+        _temp_dir=str(temp_dir) if temp_dir is not None else None,
+        namespace=namespace,
+        log_to_driver=log_to_driver,
     )
-    log.info("started local ray temp_dir=%s", temp)
+    log.info("started local ray temp_dir=%s", temp_dir)
 
 
-def shutdown_ray(settings: Settings) -> None:
+def shutdown_ray(*, temp_dir: Path | None, joined: bool) -> None:
     if not ray.is_initialized():
         return
     ray.shutdown()
-    if settings.ray_temp_dir is not None and not settings.ray_address:
-        marker = Path(settings.ray_temp_dir) / "ray_current_cluster"
+    if temp_dir is not None and not joined:
+        marker = Path(temp_dir) / "ray_current_cluster"
         if marker.exists():
             marker.unlink()

@@ -1,0 +1,9 @@
+"""The typed session client: the only thing the gateway imports from the session layer."""
+
+from ..core.events import Delivery as Delivery
+from ..core.events import StreamEnd as StreamEnd
+from .base import RealtimeStream as RealtimeStream
+from .base import SessionClient as SessionClient
+from .base import StreamItem as StreamItem
+from .cluster import ClusterSessionClient as ClusterSessionClient
+from .local import LocalSessionClient as LocalSessionClient

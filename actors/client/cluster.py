@@ -1,0 +1,361 @@
+"""ClusterSessionClient: sessions in Ray host actors, reached over direct links.
+
+Ray is the control plane here: it starts (or joins) the placement directory and the
+store owner and answers "which host holds this session, at which address". Everything
+after that — REST requests, frames, events — rides one link per host process. Every Ray
+or link failure becomes ``SessionUnavailable`` in this module and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import ray
+from ray.exceptions import RayError
+
+from storage import SessionRecord, StorageSettings, StoreError, utc_now_iso
+
+from ..core.errors import ValidationError
+from ..core.events import Delivery, StreamEnd
+from ..core.ids import new_session_id
+from ..core.sync import Inbound, Scope
+from ..core.theme import ThemeParams
+from ..errors import SessionNotFound, SessionUnavailable
+from ..host.service import HostMethod, HostTopic
+from ..link import Kind, Link, LinkAddress, LinkClosed, RemoteFailure, dial
+from ..placement import PLACEMENT_ACTOR_NAME, HostInfo, Placement
+from ..settings import ActorSettings
+from ..singleflight import SingleFlight
+from ..store.client import LinkStoreClient
+from ..store.service import STORE_ACTOR_NAME, StoreService
+from ..store.wire import record_to_wire
+from .base import RealtimeStream, StreamItem
+from .stream import StreamQueue
+
+__all__ = ["ClusterSessionClient"]
+
+log = logging.getLogger(__name__)
+
+_MAX_ATTEMPTS = 6
+
+
+def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
+    if failure.kind == "SessionNotFound":
+        raise SessionNotFound(session_id) from None
+    if failure.kind == "ValidationError":
+        raise ValidationError(failure.field or "body", failure.message) from None
+    raise SessionUnavailable(failure.message) from None
+
+
+class _HostLink:
+    """This gateway's link to one host process, and the session streams riding it."""
+
+    def __init__(self, info: HostInfo, link: Link, reader: asyncio.Task[None]) -> None:
+        self.info = info
+        self.link = link
+        self.reader = reader
+        self.streams: dict[str, StreamQueue] = {}
+        link.handler = self._handle
+        link.on_close(self._closed)
+
+    def _handle(self, link: Link, message: list[Any]) -> None:
+        if message[0] != Kind.NOTIFY:
+            return
+        _, topic, (session_id, body) = message
+        stream = self.streams.get(session_id)
+        if stream is None:
+            return  # closed locally while the host was still sending
+        if topic == HostTopic.EVENTS:
+            stream.push([Delivery(Scope(s), k, p, c) for s, k, p, c in body])
+        elif topic == HostTopic.END:
+            self.streams.pop(session_id, None)
+            stream.end(StreamEnd(body))
+
+    def _closed(self, link: Link) -> None:
+        streams, self.streams = list(self.streams.values()), {}
+        for stream in streams:
+            stream.end(StreamEnd.RESTART)
+
+
+class _LinkStream:
+    def __init__(self, host: _HostLink, queue: StreamQueue) -> None:
+        self._host = host
+        self._queue = queue
+
+    @property
+    def session_id(self) -> str:
+        return self._queue.session_id
+
+    def send(self, batch: Sequence[Inbound]) -> None:
+        if self._queue.ended is not None:
+            return
+        try:
+            self._host.link.notify(HostTopic.FRAMES, [self.session_id, list(batch)])
+        except LinkClosed:
+            self._queue.end(StreamEnd.RESTART)
+
+    def events(self) -> AsyncIterator[StreamItem]:
+        return self._queue.items()
+
+    async def close(self) -> None:
+        if self._host.streams.get(self.session_id) is self._queue:
+            del self._host.streams[self.session_id]
+            if not self._host.link.closed:
+                try:
+                    self._host.link.notify(HostTopic.UNSUBSCRIBE, [self.session_id])
+                except LinkClosed as exc:
+                    log.debug("unsubscribe on a closed link session=%s: %s", self.session_id, exc)
+
+
+class ClusterSessionClient:
+    def __init__(
+        self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000
+    ) -> None:
+        self._settings = settings
+        self._storage = storage
+        self._stream_queue_limit = stream_queue_limit
+        self._placement: Any = None
+        self._store_actor: Any = None
+        self._store: LinkStoreClient | None = None
+        self._located: dict[str, HostInfo] = {}
+        self._links: dict[str, _HostLink] = {}
+        self._dialing: SingleFlight[str, _HostLink] = SingleFlight()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> str:
+        try:
+            self._store_actor = (
+                ray.remote(StoreService)
+                .options(
+                    name=STORE_ACTOR_NAME,
+                    namespace=self._settings.namespace,
+                    get_if_exists=True,
+                    lifetime="detached",
+                    num_cpus=0,
+                    max_restarts=-1,
+                    max_concurrency=100_000,
+                )
+                .remote(self._storage, self._settings.link)
+            )
+            kind: str = await self._store_actor.kind.remote()
+            self._placement = (
+                ray.remote(Placement)
+                .options(
+                    name=PLACEMENT_ACTOR_NAME,
+                    namespace=self._settings.namespace,
+                    get_if_exists=True,
+                    lifetime="detached",
+                    num_cpus=0,
+                    max_restarts=-1,
+                    max_concurrency=100_000,
+                )
+                .remote(self._settings, self._settings.link)
+            )
+            hosts: int = await self._placement.ready.remote()
+        except RayError as exc:
+            raise SessionUnavailable(f"cannot start the session layer: {exc}") from exc
+        self._store = LinkStoreClient(self._store_address, self._settings.link, "gateway")
+        log.info("session layer ready store=%s placement=%s hosts=%d", kind, self._settings.placement.value, hosts)
+        return kind
+
+    async def _store_address(self) -> LinkAddress:
+        try:
+            address: LinkAddress = await self._store_actor.address.remote()
+        except RayError as exc:
+            raise StoreError(f"store owner unavailable: {exc}") from exc
+        return address
+
+    async def stop(self) -> None:
+        for host in list(self._links.values()):
+            await host.link.close("gateway stopping")
+            await asyncio.gather(host.reader, return_exceptions=True)
+        self._links.clear()
+        if self._store is not None:
+            await self._store.close()
+
+    @property
+    def store(self) -> LinkStoreClient:
+        if self._store is None:
+            raise SessionUnavailable("session client not started")
+        return self._store
+
+    # -- finding hosts ----------------------------------------------------------------
+
+    async def _locate(self, session_id: str, suspect: str | None) -> HostInfo:
+        cached = self._located.get(session_id)
+        if cached is not None and suspect is None:
+            return cached
+        try:
+            info: HostInfo = await self._placement.locate.remote(session_id, suspect)
+        except RayError as exc:
+            raise SessionUnavailable(f"placement directory unavailable: {exc}") from exc
+        self._located[session_id] = info
+        return info
+
+    async def _host(self, info: HostInfo) -> _HostLink:
+        host = self._links.get(info.name)
+        if host is not None and not host.link.closed and host.info.address == info.address:
+            return host
+        return await self._dialing.run(info.name, lambda: self._dial(info))
+
+    async def _dial(self, info: HostInfo) -> _HostLink:
+        link, reader = await dial(info.address, f"gateway->{info.name}", self._settings.link)
+        host = _HostLink(info, link, reader)
+        self._links[info.name] = host
+        link.on_close(lambda _: self._lost(info.name, host))
+        return host
+
+    def _lost(self, name: str, host: _HostLink) -> None:
+        if self._links.get(name) is host:
+            del self._links[name]
+        for session_id in [s for s, i in self._located.items() if i.name == name]:
+            del self._located[session_id]
+
+    def forget(self, session_id: str) -> None:
+        self._located.pop(session_id, None)
+
+    async def _request(self, session_id: str, method: HostMethod, args: list[Any], *, retry_unknown: bool) -> Any:
+        """A request to the session's host, re-located when the host moved or died.
+
+        A request whose link broke after it was sent has an unknown outcome: reads are
+        retried, mutations answer ``SessionUnavailable`` (``retry_unknown=False``).
+        """
+        suspect: str | None = None
+        last = "no attempt"
+        for attempt in range(_MAX_ATTEMPTS):
+            info = await self._locate(session_id, suspect)
+            suspect = None
+            try:
+                host = await self._host(info)
+            except LinkClosed as exc:
+                last, suspect = str(exc), info.name
+                continue
+            try:
+                return await host.link.request(method, [session_id, *args])
+            except RemoteFailure as failure:
+                if failure.kind not in ("SessionMoved", "HostExiting"):
+                    _raise_remote(session_id, failure)
+                last = failure.message
+                self.forget(session_id)
+            except LinkClosed as exc:
+                if not retry_unknown:
+                    raise SessionUnavailable("the session's host failed during the call; retry") from exc
+                last, suspect = str(exc), info.name
+            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
+        raise SessionUnavailable(f"session host unavailable: {last}")
+
+    # -- sessions ---------------------------------------------------------------------
+
+    async def create_session(
+        self, name: str, description: str, spec: dict[str, Any], theme: ThemeParams
+    ) -> dict[str, Any]:
+        session_id = new_session_id()
+        now = utc_now_iso()
+        record = SessionRecord(session_id, name, description, 0, now, now)
+        result: dict[str, Any] = await self._create(session_id, record, spec, theme)
+        return result
+
+    async def _create(self, session_id: str, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams) -> Any:
+        # CREATE carries the record instead of a session id as its first argument.
+        wire = record_to_wire(record)
+        for attempt in range(_MAX_ATTEMPTS):
+            info = await self._locate(session_id, None)
+            try:
+                host = await self._host(info)
+                return await host.link.request(HostMethod.CREATE, [wire, spec, asdict(theme)])
+            except RemoteFailure as failure:
+                if failure.kind != "SessionMoved":
+                    _raise_remote(session_id, failure)
+                self.forget(session_id)
+            except LinkClosed as exc:
+                raise SessionUnavailable("could not create the session; retry") from exc
+            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
+        raise SessionUnavailable("could not place the new session")
+
+    async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]:
+        try:
+            records = await self.store.list_sessions(limit, offset)
+        except StoreError as exc:
+            raise SessionUnavailable(str(exc)) from exc
+        return [dict(record.to_json()) for record in records]
+
+    async def get_session(self, session_id: str) -> dict[str, Any]:
+        try:
+            record = await self.store.get_session(session_id)
+        except StoreError as exc:
+            raise SessionUnavailable(str(exc)) from exc
+        if record is None:
+            raise SessionNotFound(session_id)
+        return dict(record.to_json())
+
+    async def state(self, session_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(session_id, HostMethod.STATE, [], retry_unknown=True)
+        return result
+
+    async def apply_ops(self, session_id: str, ops: list[object]) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(session_id, HostMethod.APPLY_OPS, [ops], retry_unknown=False)
+        return result
+
+    async def set_presence(
+        self,
+        session_id: str,
+        agent_id: str,
+        name: str | None,
+        cursor: dict[str, str] | None,
+        status: str | None,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(
+            session_id, HostMethod.SET_PRESENCE, [agent_id, name, cursor, status], retry_unknown=True
+        )
+        return result
+
+    async def get_presence(self, session_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(session_id, HostMethod.GET_PRESENCE, [], retry_unknown=True)
+        return result
+
+    async def delete_session(self, session_id: str) -> None:
+        await self.get_session(session_id)  # an unknown id is a 404 without placing it
+        await self._request(session_id, HostMethod.DELETE, [], retry_unknown=True)
+        self.forget(session_id)
+
+    async def open_stream(self, session_id: str) -> RealtimeStream:
+        suspect: str | None = None
+        last = "no attempt"
+        for attempt in range(_MAX_ATTEMPTS):
+            info = await self._locate(session_id, suspect)
+            suspect = None
+            try:
+                host = await self._host(info)
+                queue = StreamQueue(session_id, self._stream_queue_limit)
+                # Registered first: events may follow the subscription's reply at once.
+                previous = host.streams.get(session_id)
+                if previous is not None:
+                    previous.end(StreamEnd.RESTART)
+                host.streams[session_id] = queue
+                await host.link.request(HostMethod.SUBSCRIBE, [session_id])
+                return _LinkStream(host, queue)
+            except RemoteFailure as failure:
+                host.streams.pop(session_id, None)
+                if failure.kind not in ("SessionMoved", "HostExiting"):
+                    _raise_remote(session_id, failure)
+                last = failure.message
+                self.forget(session_id)
+            except LinkClosed as exc:
+                last, suspect = str(exc), info.name
+            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
+        raise SessionUnavailable(f"cannot subscribe to the session: {last}")
+
+    async def host_pid(self, session_id: str) -> int:
+        await self.state(session_id)  # activates it where the directory placed it
+        try:
+            pid: int | None = await self._placement.host_pid.remote(session_id)
+        except RayError as exc:
+            raise SessionUnavailable(str(exc)) from exc
+        if pid is None:
+            raise SessionUnavailable("session is not placed")
+        return pid

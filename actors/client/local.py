@@ -1,0 +1,130 @@
+"""LocalSessionClient: the same host logic in this process, with no Ray cluster.
+
+For gateway tests (``aiohttp_client``) and for embedding: one ``HostCore`` over the
+store opened here. Streams are in-process peers of the host's sessions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from storage import SessionRecord, StorageSettings, utc_now_iso
+
+from ..core.events import Delivery, StreamEnd
+from ..core.ids import new_session_id
+from ..core.sync import Inbound
+from ..core.theme import ThemeParams
+from ..errors import SessionNotFound
+from ..host.core import HostCore
+from ..settings import ActorSettings
+from ..store.client import StoreCore
+from .base import RealtimeStream, StreamItem
+from .stream import StreamQueue
+
+__all__ = ["LocalSessionClient"]
+
+_peer_ids = itertools.count(1)
+
+
+class _LocalStream:
+    """A stream and, to the host, the peer it delivers to."""
+
+    def __init__(self, core: HostCore, session_id: str, limit: int) -> None:
+        self._core = core
+        self._queue = StreamQueue(session_id, limit)
+        self._peer_id = -next(_peer_ids)  # never equal to a link's id
+
+    @property
+    def peer_id(self) -> int:
+        return self._peer_id
+
+    @property
+    def session_id(self) -> str:
+        return self._queue.session_id
+
+    def deliver(self, session_id: str, events: list[Delivery]) -> None:
+        self._queue.push(events)
+
+    def end(self, session_id: str, reason: StreamEnd) -> None:
+        self._queue.end(reason)
+
+    def send(self, batch: Sequence[Inbound]) -> None:
+        if self._queue.ended is None:
+            self._core.frames(self.session_id, self, batch)
+
+    def events(self) -> AsyncIterator[StreamItem]:
+        return self._queue.items()
+
+    async def close(self) -> None:
+        self._core.unsubscribe(self.session_id, self)
+        self._core.peer_closed(self)
+
+
+class LocalSessionClient:
+    def __init__(self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000) -> None:
+        self._store = StoreCore(storage)
+        self._core = HostCore(settings, self._store)
+        self._stream_queue_limit = stream_queue_limit
+
+    async def start(self) -> str:
+        await self._store.open()
+        self._core.start()
+        return self._store.kind
+
+    async def stop(self) -> None:
+        await self._core.stop()
+        await self._store.close()
+
+    async def create_session(
+        self, name: str, description: str, spec: dict[str, Any], theme: ThemeParams
+    ) -> dict[str, Any]:
+        now = utc_now_iso()
+        record = SessionRecord(new_session_id(), name, description, 0, now, now)
+        return await self._core.create(record, spec, theme)
+
+    async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]:
+        return [dict(r.to_json()) for r in await self._store.list_sessions(limit, offset)]
+
+    async def get_session(self, session_id: str) -> dict[str, Any]:
+        record = await self._store.get_session(session_id)
+        if record is None:
+            raise SessionNotFound(session_id)
+        return dict(record.to_json())
+
+    async def state(self, session_id: str) -> dict[str, Any]:
+        return await self._core.state(session_id)
+
+    async def apply_ops(self, session_id: str, ops: list[object]) -> dict[str, Any]:
+        return await self._core.apply_ops(session_id, ops)
+
+    async def set_presence(
+        self,
+        session_id: str,
+        agent_id: str,
+        name: str | None,
+        cursor: dict[str, str] | None,
+        status: str | None,
+    ) -> dict[str, Any]:
+        return await self._core.set_presence(session_id, agent_id, name, cursor, status)
+
+    async def get_presence(self, session_id: str) -> dict[str, Any]:
+        return await self._core.get_presence(session_id)
+
+    async def delete_session(self, session_id: str) -> None:
+        await self.get_session(session_id)
+        await self._core.delete(session_id)
+
+    async def open_stream(self, session_id: str) -> RealtimeStream:
+        stream = _LocalStream(self._core, session_id, self._stream_queue_limit)
+        await self._core.subscribe(session_id, stream)
+        return stream
+
+    def forget(self, session_id: str) -> None:
+        """Nothing to forget: every session lives in this process."""
+
+    async def host_pid(self, session_id: str) -> int:
+        await self._core.state(session_id)
+        return os.getpid()

@@ -1,0 +1,1 @@
+"""Session hosts: many live sessions per process, reached over links."""

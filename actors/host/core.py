@@ -1,0 +1,322 @@
+"""HostCore: many live sessions in one process, whatever carries their traffic.
+
+It loads sessions on first use (concurrent first uses share one load), validates,
+delegates to the pure core and each session's ``LiveSession``, and returns plain data.
+Idle sessions checkpoint and unload. The same object serves a Ray host actor (frames over
+links) and the in-process session client (gateway tests without a cluster).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from storage.records import SessionRecord, utc_now_iso
+
+from ..core.awareness import agent_client_id
+from ..core.errors import ValidationError
+from ..core.events import Delivery, StreamEnd
+from ..core.session import Session
+from ..core.sync import Inbound, Scope, process_frames
+from ..core.theme import ThemeParams
+from ..errors import SessionMoved, SessionNotFound, SessionUnavailable
+from ..protocol.lib0 import write_var_uint
+from ..protocol.messages import MessageType
+from ..settings import ActorSettings
+from ..singleflight import SingleFlight
+from ..store.client import StoreClient
+from .fanout import Peer
+from .live import LiveSession
+
+__all__ = ["HostCore"]
+
+log = logging.getLogger(__name__)
+
+_ACK_APPLIED = write_var_uint(1)
+
+
+class HostCore:
+    def __init__(
+        self,
+        settings: ActorSettings,
+        store: StoreClient,
+        *,
+        claim: Callable[[str], Awaitable[bool]] | None = None,
+        release: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        # The cluster's directory: a session is live in one host only. Activation
+        # claims it; unloading releases it (awaited, so the two never cross).
+        self._claim = claim
+        self._release = release
+        self._unloading: dict[str, asyncio.Future[None]] = {}
+        self._sessions: dict[str, LiveSession] = {}
+        self._loading: SingleFlight[str, LiveSession] = SingleFlight()
+        self._subscriptions: dict[int, set[str]] = {}  # peer id -> session ids
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self._loops:
+            loop = asyncio.get_running_loop()
+            self._loops = [
+                loop.create_task(self._reap(), name="reaper"),
+                loop.create_task(self._tick(), name="presence-ticker"),
+            ]
+
+    async def stop(self) -> None:
+        """Checkpoint every live session (best effort) and stop the loops."""
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
+        for session_id, live in list(self._sessions.items()):
+            await self._unload(session_id, live, force=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @property
+    def load(self) -> int:
+        return len(self._sessions) + len(self._loading)
+
+    @property
+    def session_ids(self) -> list[str]:
+        return list(self._sessions)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _session(self, session_id: str) -> LiveSession:
+        live = self._sessions.get(session_id)
+        if live is not None:
+            live.touch()
+            return live
+        return await self._loading.run(session_id, lambda: self._activate(session_id))
+
+    async def _activate(self, session_id: str) -> LiveSession:
+        unloading = self._unloading.get(session_id)
+        if unloading is not None:
+            await asyncio.shield(unloading)
+        if self._claim is not None and not await self._claim(session_id):
+            raise SessionMoved(session_id)
+        try:
+            loaded = await self._store.load(session_id)
+        except BaseException:
+            await self._released(session_id)
+            raise
+        if loaded is None:
+            await self._released(session_id)
+            raise SessionNotFound(session_id)
+        live = LiveSession(Session.restore(loaded), self._store, self._settings)
+        self._sessions[session_id] = live
+        log.info(
+            "session activated session=%s log_rows=%d snapshot=%s",
+            session_id,
+            len(loaded.updates),
+            loaded.snapshot is not None,
+        )
+        return live
+
+    async def _reap(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.idle_check_interval)
+            for session_id, live in list(self._sessions.items()):
+                if live.is_idle():
+                    await self._unload(session_id, live)
+
+    async def _unload(self, session_id: str, live: LiveSession, *, force: bool = False) -> None:
+        try:
+            await live.checkpoint()
+        except Exception:  # the log is complete without the snapshot; unload anyway
+            log.exception("checkpoint before unload failed session=%s", session_id)
+        if not force and not live.is_idle():
+            return  # a call came in while we checkpointed
+        if self._sessions.get(session_id) is not live:
+            return
+        del self._sessions[session_id]
+        live.close()
+        log.info("session unloaded session=%s", session_id)
+        await self._released(session_id)
+
+    async def _released(self, session_id: str) -> None:
+        if self._release is None:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unloading[session_id] = done
+        try:
+            await self._release(session_id)
+        except Exception as exc:  # the directory re-learns ownership from the next claim
+            log.warning("release failed session=%s: %s", session_id, exc)
+        finally:
+            del self._unloading[session_id]
+            done.set_result(None)
+
+    async def _tick(self) -> None:
+        """Expire presence and awareness states that were not renewed."""
+        interval = max(0.05, min(1.0, self._settings.presence_timeout / 4))
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for live in list(self._sessions.values()):
+                live.presence.expire(now)
+                removed = live.awareness.expire(now=now)
+                if removed is not None:
+                    live.broadcast_awareness(removed)
+                live.awareness.forget_removed(now=now)
+
+    # -- REST -------------------------------------------------------------------------
+
+    async def create(self, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams) -> dict[str, Any]:
+        """Create a session from a validated spec and theme (the gateway validated them)."""
+        if self._claim is not None and not await self._claim(record.id):
+            raise SessionMoved(record.id)
+        core, initial = Session.create(record, spec, theme)
+        await self._store.create_session(record, initial)
+        self._sessions[record.id] = LiveSession(core, self._store, self._settings)
+        return dict(record.to_json())
+
+    async def state(self, session_id: str) -> dict[str, Any]:
+        live = await self._session(session_id)
+        return live.core.state()
+
+    async def apply_ops(self, session_id: str, ops: list[object]) -> dict[str, Any]:
+        live = await self._session(session_id)
+        if live.backlogged:
+            raise SessionUnavailable("the store is behind on this session's changes; retry")
+        if len(ops) > self._settings.max_ops_per_request:
+            raise ValidationError("ops", f"at most {self._settings.max_ops_per_request} ops per request")
+        result, change = live.core.apply_ops(
+            ops, now_iso=utc_now_iso(), max_css_bytes=self._settings.max_theme_css_bytes
+        )
+        if change is not None:
+            # Connected editors see the agent's change at once; the caller after commit.
+            if change.update is not None:
+                live.broadcast_update(change.update)
+            await live.commit(change)
+            revision = change.append.revision
+        else:
+            revision = live.core.revision
+        return {"revision": revision, "applied": result.applied, "errors": result.errors}
+
+    def _presence_json(self, live: LiveSession, now: float) -> dict[str, Any]:
+        """REST agents plus every awareness state (keyed by agentId, else by client id)."""
+        merged: dict[str, Any] = {}
+        agent_ids = {agent_client_id(e.agent_id) for e in live.presence.entries(now)}
+        for client_id, state in live.awareness.states().items():
+            if client_id in agent_ids:
+                continue
+            agent = state.get("agentId")
+            key = agent if isinstance(agent, str) and agent else f"client:{client_id}"
+            merged[key] = {**state, "clientId": client_id}
+        merged.update(live.presence.to_json(now))
+        return merged
+
+    async def set_presence(
+        self,
+        session_id: str,
+        agent_id: str,
+        name: str | None,
+        cursor: dict[str, str] | None,
+        status: str | None,
+    ) -> dict[str, Any]:
+        live = await self._session(session_id)
+        now = time.monotonic()
+        entry = live.presence.upsert(agent_id, name, cursor, status, now_iso=utc_now_iso(), now=now)
+        # Browsers see REST agents through awareness, under a stable synthetic client id.
+        live.broadcast_awareness(live.awareness.set_state(agent_client_id(agent_id), entry.to_json(), now=now))
+        return self._presence_json(live, now)
+
+    async def get_presence(self, session_id: str) -> dict[str, Any]:
+        live = await self._session(session_id)
+        return self._presence_json(live, time.monotonic())
+
+    async def delete(self, session_id: str) -> bool:
+        live = self._sessions.pop(session_id, None)
+        if live is not None:
+            live.mark_deleted()
+            live.close()
+        deleted = await self._store.delete_session(session_id)
+        if live is not None:
+            await self._released(session_id)
+        return deleted
+
+    # -- realtime ---------------------------------------------------------------------
+
+    async def subscribe(self, session_id: str, peer: Peer) -> None:
+        """Activate the session if needed and register ``peer`` for its events."""
+        live = await self._session(session_id)
+        live.fanout.add(peer)
+        self._subscriptions.setdefault(peer.peer_id, set()).add(session_id)
+
+    def unsubscribe(self, session_id: str, peer: Peer) -> None:
+        live = self._sessions.get(session_id)
+        if live is not None and live.fanout.remove(peer):
+            live.touch()
+        subscribed = self._subscriptions.get(peer.peer_id)
+        if subscribed is not None:
+            subscribed.discard(session_id)
+
+    def peer_closed(self, peer: Peer) -> None:
+        for session_id in self._subscriptions.pop(peer.peer_id, set()):
+            live = self._sessions.get(session_id)
+            if live is not None:
+                live.fanout.remove(peer)
+                # Awareness of that gateway's connections goes with it.
+                live.touch()
+
+    def frames(self, session_id: str, peer: Peer, items: Sequence[Inbound]) -> None:
+        """Apply a gateway's batch of frames; replies and acks go back to ``peer``.
+
+        Returns at once after applying: acknowledgements follow when the batch's changes
+        are committed, so the next batch need not wait for the store.
+        """
+        live = self._sessions.get(session_id)
+        if live is None or peer not in live.fanout:
+            # Unloaded, deleted or never subscribed: the gateway must resubscribe.
+            peer.end(session_id, StreamEnd.RESTART)
+            return
+        now = time.monotonic()
+        live.touch()
+        batch = list(items)
+        if live.backlogged:
+            # Refused edits stay unsynced in their clients, which resend them later.
+            batch = [(conn, kind, payload, False) for conn, kind, payload, _ in batch]
+        outcome = process_frames(live.core, live.awareness, batch, now=now, now_iso=utc_now_iso())
+        live.fanout.to_peer(peer, [Delivery(Scope.TO_CONN, kind, payload, conn) for conn, kind, payload in outcome.direct])
+        live.fanout.to_all(
+            [Delivery(scope, kind, payload, conn) for scope, kind, payload, conn in outcome.broadcast], origin=peer
+        )
+        if outcome.acks:
+            pending = [live.record(change) for change in outcome.changes]
+            if pending:
+                self._spawn(self._ack_after_commit(live, peer, pending[-1], outcome.acks))
+            else:
+                self._ack(live, peer, outcome.acks)
+
+    @staticmethod
+    def _ack(live: LiveSession, peer: Peer, conns: list[int]) -> None:
+        live.fanout.to_peer(peer, [Delivery(Scope.TO_CONN, MessageType.SYNC_STATUS, _ACK_APPLIED, c) for c in conns])
+
+    async def _ack_after_commit(
+        self, live: LiveSession, peer: Peer, last: asyncio.Future[None], conns: list[int]
+    ) -> None:
+        try:
+            await last  # the log is ordered: the last row committed means all did
+        except RuntimeError as exc:  # deleted meanwhile: nothing to acknowledge
+            log.info("acks dropped session=%s: %s", live.id, exc)
+            return
+        self._ack(live, peer, conns)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "sessions": len(self._sessions),
+            "unflushed": sum(live.unflushed for live in self._sessions.values()),
+            "peers": len(self._subscriptions),
+        }

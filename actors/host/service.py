@@ -1,0 +1,137 @@
+"""A host's links: gateways' requests and frames in, each gateway's events out.
+
+Each gateway link is one ``Peer`` of the host's sessions. Requests run as tasks (kept,
+so shutdown can await them); frames are applied at once, in the order they arrive on the
+link, which is the order the gateway sent them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from enum import IntEnum
+from typing import Any
+
+from storage import StoreError
+
+from ..core.errors import ValidationError
+from ..core.events import Delivery, StreamEnd
+from ..core.theme import ThemeParams
+from ..errors import SessionError
+from ..link import Kind, Link, LinkClosed
+from ..store.wire import record_from_wire
+from .core import HostCore
+
+__all__ = ["HostLinkHandler", "HostMethod", "HostTopic", "LinkPeer", "error_to_wire"]
+
+log = logging.getLogger(__name__)
+
+
+class HostMethod(IntEnum):
+    CREATE = 1
+    STATE = 2
+    APPLY_OPS = 3
+    SET_PRESENCE = 4
+    GET_PRESENCE = 5
+    DELETE = 6
+    SUBSCRIBE = 7
+
+
+class HostTopic(IntEnum):
+    FRAMES = 1  # gateway -> host: [session, [[conn, kind, payload, writable], ...]]
+    UNSUBSCRIBE = 2  # gateway -> host: [session]
+    EVENTS = 3  # host -> gateway: [session, [[scope, kind, payload, conn], ...]]
+    END = 4  # host -> gateway: [session, StreamEnd]
+
+
+def error_to_wire(exc: Exception) -> tuple[str, str, str | None]:
+    if isinstance(exc, ValidationError):
+        return "ValidationError", exc.message, exc.field
+    return type(exc).__name__, str(exc), None
+
+
+class LinkPeer:
+    """A gateway, as seen by the sessions it subscribed to over one link."""
+
+    def __init__(self, link: Link) -> None:
+        self._link = link
+
+    @property
+    def peer_id(self) -> int:
+        return self._link.id
+
+    def deliver(self, session_id: str, events: list[Delivery]) -> None:
+        try:
+            self._link.notify(HostTopic.EVENTS, [session_id, events])
+        except LinkClosed as exc:  # its close callback unsubscribes this peer everywhere
+            log.debug("events for a closed link session=%s: %s", session_id, exc)
+
+    def end(self, session_id: str, reason: StreamEnd) -> None:
+        try:
+            self._link.notify(HostTopic.END, [session_id, int(reason)])
+        except LinkClosed as exc:  # the gateway sees the link itself close
+            log.debug("end for a closed link session=%s: %s", session_id, exc)
+
+
+class HostLinkHandler:
+    def __init__(self, core: HostCore) -> None:
+        self._core = core
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def attach(self, link: Link) -> None:
+        peer = LinkPeer(link)
+        link.handler = lambda link, message: self._handle(link, peer, message)
+        link.on_close(lambda _: self._core.peer_closed(peer))
+
+    def _handle(self, link: Link, peer: LinkPeer, message: list[Any]) -> None:
+        kind = message[0]
+        if kind == Kind.NOTIFY:
+            _, topic, args = message
+            if topic == HostTopic.FRAMES:
+                self._core.frames(args[0], peer, args[1])
+            elif topic == HostTopic.UNSUBSCRIBE:
+                self._core.unsubscribe(args[0], peer)
+            else:
+                log.warning("host link: unknown topic=%s", topic)
+        elif kind == Kind.REQUEST:
+            _, request_id, method, args = message
+            task = asyncio.get_running_loop().create_task(self._answer(link, peer, request_id, method, args))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, link: Link, peer: LinkPeer, request_id: int, method: int, args: list[Any]) -> None:
+        try:
+            value = await self._dispatch(peer, HostMethod(method), args)
+        except (SessionError, ValidationError, StoreError) as exc:
+            link.fail(request_id, *error_to_wire(exc))
+            return
+        except Exception as exc:  # a bug must cost its request, not the link
+            log.exception("host request failed method=%s", method)
+            link.fail(request_id, "InternalError", str(exc))
+            return
+        link.reply(request_id, value)
+
+    async def _dispatch(self, peer: LinkPeer, method: HostMethod, args: list[Any]) -> Any:
+        core = self._core
+        if method is HostMethod.SUBSCRIBE:
+            await core.subscribe(args[0], peer)
+            return None
+        if method is HostMethod.STATE:
+            return await core.state(args[0])
+        if method is HostMethod.APPLY_OPS:
+            return await core.apply_ops(args[0], args[1])
+        if method is HostMethod.SET_PRESENCE:
+            return await core.set_presence(*args)
+        if method is HostMethod.GET_PRESENCE:
+            return await core.get_presence(args[0])
+        if method is HostMethod.DELETE:
+            return await core.delete(args[0])
+        if method is HostMethod.CREATE:
+            record, spec, theme = args
+            return await core.create(record_from_wire(record), spec, ThemeParams(**theme))
+        raise ValueError(f"unknown host method {method}")
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

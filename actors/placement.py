@@ -1,0 +1,226 @@
+"""Placement: the cluster's directory of session hosts (the control plane, a Ray actor).
+
+Dense (the default, as Orleans places many grains per silo): a fixed set of long-lived
+host actors, each holding many sessions; a new session goes to the least-loaded host.
+Isolated: one host process per session, taken from a pool of pre-started hosts so an
+activation does not wait for a process to start.
+
+A session is live in one host at a time: a host *claims* a session before activating it
+and *releases* it after unloading; a claim for a session owned by a live host is refused.
+A host's death is learnt from a call that only returns when it dies; its sessions are
+then free to be claimed elsewhere at once, and a replacement host is started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import ray
+from ray.exceptions import RayError
+
+from .host.actor import SessionHost
+from .link import LinkAddress, LinkSettings
+from .settings import ActorSettings
+from .settings import Placement as PlacementMode
+from .singleflight import SingleFlight
+
+__all__ = ["HostInfo", "PLACEMENT_ACTOR_NAME", "Placement"]
+
+log = logging.getLogger(__name__)
+
+PLACEMENT_ACTOR_NAME = "atelier-placement"
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    name: str
+    address: LinkAddress
+
+
+@dataclass(slots=True)
+class _Host:
+    name: str
+    handle: Any
+    address: LinkAddress
+    sessions: set[str] = field(default_factory=set)
+    pooled: bool = False  # isolated: pre-started, not yet given a session
+    monitor: asyncio.Task[None] | None = None
+
+
+class Placement:
+    def __init__(self, settings: ActorSettings, link_settings: LinkSettings) -> None:
+        self._settings = settings
+        self._link_settings = link_settings
+        self._hosts: dict[str, _Host] = {}
+        self._owner: dict[str, str] = {}  # session id -> host name
+        self._starting: SingleFlight[str, None] = SingleFlight()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._host_cls = ray.remote(SessionHost)
+        self._me: Any = None
+
+    # -- hosts ------------------------------------------------------------------------
+
+    def _target_hosts(self) -> int:
+        if self._settings.hosts > 0:
+            return self._settings.hosts
+        resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+        return max(1, int(resources.get("CPU", 1)))
+
+    async def ready(self) -> int:
+        """Start the hosts (dense) or the pool (isolated); returns the number of hosts."""
+        await self._starting.run("fill", self._fill)
+        return len(self._hosts)
+
+    async def _fill(self) -> None:
+        if self._settings.placement == PlacementMode.ISOLATED:
+            missing = self._settings.isolated_pool - sum(1 for h in self._hosts.values() if h.pooled)
+        else:
+            missing = self._target_hosts() - len(self._hosts)
+        if missing > 0:
+            await asyncio.gather(*(self._start_host() for _ in range(missing)))
+
+    def _refill_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._refill())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refill(self) -> None:
+        try:
+            await self._starting.run("fill", self._fill)
+        except RayError as exc:
+            log.warning("could not start replacement hosts: %s", exc)
+
+    async def _start_host(self) -> _Host:
+        if self._me is None:
+            self._me = ray.get_runtime_context().current_actor
+        name = f"host-{uuid.uuid4().hex[:8]}"
+        handle: Any = self._host_cls.options(
+            num_cpus=0, max_restarts=0, max_concurrency=100_000, namespace=self._settings.namespace
+        ).remote(self._settings, self._link_settings, name, self._me)
+        address: LinkAddress = await handle.address.remote()
+        host = _Host(name, handle, address, pooled=self._settings.placement == PlacementMode.ISOLATED)
+        host.monitor = asyncio.get_running_loop().create_task(self._watch(host), name=f"watch:{name}")
+        self._hosts[name] = host
+        log.info("host started name=%s", name)
+        return host
+
+    async def _watch(self, host: _Host) -> None:
+        try:
+            await host.handle.wait_closed.remote()
+        except RayError as exc:
+            log.warning("host died name=%s sessions=%d: %s", host.name, len(host.sessions), exc)
+        self._forget(host)
+        self._refill_soon()
+
+    def _forget(self, host: _Host) -> None:
+        if self._hosts.get(host.name) is not host:
+            return
+        del self._hosts[host.name]
+        for session_id in host.sessions:
+            if self._owner.get(session_id) == host.name:
+                del self._owner[session_id]
+
+    # -- directory --------------------------------------------------------------------
+
+    async def locate(self, session_id: str, suspect: str | None = None) -> HostInfo:
+        """The host of a session, placing it when it has none.
+
+        ``suspect``: the caller lost its link to that host. If the host does not answer
+        a ping in time it is ended (so it can never write again) and forgotten.
+        """
+        if suspect is not None and self._owner.get(session_id) == suspect:
+            await self._check(suspect)
+        name = self._owner.get(session_id)
+        if name is None or name not in self._hosts:
+            host = await self._choose()
+            # Chosen, not owned: the host claims the session when it activates it.
+            name = self._owner.setdefault(session_id, host.name)
+            self._hosts[name].sessions.add(session_id)
+        return HostInfo(name, self._hosts[name].address)
+
+    async def _check(self, name: str) -> None:
+        host = self._hosts.get(name)
+        if host is None:
+            return
+        try:
+            await asyncio.wait_for(host.handle.ping.remote(), self._settings.suspect_timeout)
+            return
+        except (RayError, asyncio.TimeoutError) as exc:
+            log.warning("host unresponsive name=%s, ending it: %s", name, exc)
+        ray.kill(host.handle, no_restart=True)
+        self._forget(host)
+        self._refill_soon()
+
+    async def _choose(self) -> _Host:
+        if self._settings.placement == PlacementMode.ISOLATED:
+            pooled = next((h for h in self._hosts.values() if h.pooled), None)
+            if pooled is None:
+                pooled = await self._start_host()
+            pooled.pooled = False
+            self._refill_soon()
+            return pooled
+        if not self._hosts:
+            await self._starting.run("fill", self._fill)
+        if not self._hosts:
+            raise RuntimeError("no session host could be started")
+        return min(self._hosts.values(), key=lambda h: len(h.sessions))
+
+    async def claim(self, session_id: str, host_name: str) -> bool:
+        """May ``host_name`` activate the session? Yes unless another live host owns it."""
+        owner = self._owner.get(session_id)
+        if owner is not None and owner != host_name and owner in self._hosts:
+            return False
+        host = self._hosts.get(host_name)
+        if host is None:
+            return False  # a host we consider dead must not take sessions
+        self._owner[session_id] = host_name
+        host.sessions.add(session_id)
+        return True
+
+    async def release(self, session_id: str, host_name: str) -> None:
+        if self._owner.get(session_id) == host_name:
+            del self._owner[session_id]
+        host = self._hosts.get(host_name)
+        if host is None:
+            return
+        host.sessions.discard(session_id)
+        if self._settings.placement == PlacementMode.ISOLATED and not host.sessions and not host.pooled:
+            # An isolated host lives for its one session.
+            self._forget(host)
+            task = asyncio.get_running_loop().create_task(self._end(host))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _end(self, host: _Host) -> None:
+        try:
+            await asyncio.wait_for(host.handle.shutdown.remote(), self._settings.exit_grace + 5)
+        except (RayError, asyncio.TimeoutError) as exc:
+            log.info("host shutdown name=%s: %s", host.name, exc)
+        ray.kill(host.handle, no_restart=True)
+
+    async def hosts(self) -> list[dict[str, Any]]:
+        return [
+            {"name": h.name, "sessions": len(h.sessions), "pooled": h.pooled} for h in self._hosts.values()
+        ]
+
+    async def host_handle(self, session_id: str) -> Any:
+        """The actor handle of the session's host, or None (operators and fault tests)."""
+        name = self._owner.get(session_id)
+        host = self._hosts.get(name) if name is not None else None
+        return None if host is None else host.handle
+
+    async def host_pid(self, session_id: str) -> int | None:
+        name = self._owner.get(session_id)
+        if name is None or name not in self._hosts:
+            return None
+        pid: int = await self._hosts[name].handle.ping.remote()
+        return pid
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(*(self._end(h) for h in list(self._hosts.values())), return_exceptions=True)
+        self._hosts.clear()
+        self._owner.clear()

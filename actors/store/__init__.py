@@ -1,0 +1,1 @@
+"""The store owner and how hosts and gateways reach it."""
