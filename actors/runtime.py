@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import ray
 
-__all__ = ["RAY_ENV", "init_ray", "shutdown_ray"]
+from .link import LinkSettings
+
+__all__ = ["RAY_ENV", "init_ray", "node_link_settings", "shutdown_ray"]
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +60,11 @@ def shutdown_ray(*, temp_dir: Path | None, joined: bool) -> None:
         marker = Path(temp_dir) / "ray_current_cluster"
         if marker.exists():
             marker.unlink()
+
+
+def node_link_settings(settings: LinkSettings) -> LinkSettings:
+    """Link settings for a process on a Ray node: TCP on the node's own address by default."""
+    if settings.tcp_host:
+        return settings
+    node_ip: str = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
+    return replace(settings, tcp_host=node_ip)

@@ -41,7 +41,10 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[SESSIONS] = sessions or ClusterSessionClient(
-        settings.actors, settings.storage, stream_queue_limit=settings.ws_stream_queue_batches
+        settings.actors,
+        settings.storage,
+        stream_queue_limit=settings.ws_stream_queue_batches,
+        shutdown_on_stop=settings.ray_address is None,
     )
     policy: AuthPolicy = SharedSecret(settings.ws_secret) if settings.ws_secret else AllowAll()
     app[WS_AUTH] = policy

@@ -113,9 +113,17 @@ class _LinkStream:
 
 class ClusterSessionClient:
     def __init__(
-        self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000
+        self,
+        settings: ActorSettings,
+        storage: StorageSettings,
+        *,
+        stream_queue_limit: int = 10_000,
+        shutdown_on_stop: bool = False,
     ) -> None:
         self._settings = settings
+        # A gateway that started its own local Ray owns the session layer: stopping it
+        # checkpoints every session and closes the store's pool before Ray goes away.
+        self._shutdown_on_stop = shutdown_on_stop
         self._storage = storage
         self._stream_queue_limit = stream_queue_limit
         self._placement: Any = None
@@ -177,6 +185,12 @@ class ClusterSessionClient:
         self._links.clear()
         if self._store is not None:
             await self._store.close()
+        if self._shutdown_on_stop and self._placement is not None:
+            try:
+                await self._placement.shutdown.remote()
+                await self._store_actor.shutdown.remote()
+            except RayError as exc:
+                log.warning("session layer shutdown incomplete: %s", exc)
 
     @property
     def store(self) -> LinkStoreClient:

@@ -15,6 +15,7 @@ from typing import Any
 import ray
 
 from ..link import LinkAddress, LinkServer, LinkSettings
+from ..runtime import node_link_settings
 from ..settings import ActorSettings
 from ..singleflight import SingleFlight
 from ..store.client import LinkStoreClient
@@ -63,7 +64,7 @@ class SessionHost:
         core = HostCore(self._settings, self._store, claim=self._claim, release=self._release)
         core.start()
         handler = HostLinkHandler(core)
-        server = LinkServer(self._name, self._link_settings, handler.attach)
+        server = LinkServer(self._name, node_link_settings(self._link_settings), handler.attach)
         address = await server.start()
         self._core, self._handler, self._server = core, handler, server
         log.info("host ready name=%s pid=%d", self._name, os.getpid())

@@ -36,7 +36,7 @@ class LinkSettings:
     max_batch: int = 1024  # messages per frame
     max_frame_bytes: int = 64 << 20
     connect_timeout: float = 5.0
-    tcp_host: str = "127.0.0.1"  # the node's address other nodes reach (loopback by default)
+    tcp_host: str = ""  # the address other nodes dial; empty: the Ray node's own address
     socket_dir: Path | None = None  # where Unix sockets live (the system temp dir by default)
 
 

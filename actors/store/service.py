@@ -16,6 +16,7 @@ from typing import Any
 from storage import StorageSettings, StoreError
 
 from ..link import Kind, Link, LinkAddress, LinkServer, LinkSettings
+from ..runtime import node_link_settings
 from ..singleflight import SingleFlight
 from .client import StoreCore
 from .wire import StoreMethod, append_from_wire, loaded_to_wire, record_from_wire, record_to_wire
@@ -104,7 +105,7 @@ class StoreService:
         core = StoreCore(self._settings)
         await core.open()
         handler = StoreLinkHandler(core)
-        server = LinkServer("store", self._link_settings, handler.attach)
+        server = LinkServer("store", node_link_settings(self._link_settings), handler.attach)
         address = await server.start()
         self._core, self._handler, self._server = core, handler, server
         log.info("store ready kind=%s pid=%d", core.kind, os.getpid())

@@ -17,7 +17,7 @@ from actors.core.sync import Control, Inbound, Scope
 from actors.singleflight import SingleFlight
 
 from ..metrics import Metrics
-from .connection import CLOSE_RESTART, Binding, BindingState
+from .connection import CLOSE_RESTART, Binding
 
 __all__ = ["ChannelRegistry", "SessionChannel"]
 
@@ -120,7 +120,7 @@ class SessionChannel:
         """The stream broke: close our sockets so their clients reconnect and resync."""
         log.info("channel failed session=%s bindings=%d: %s", self.session_id, len(self.bindings), reason)
         for binding in list(self.bindings.values()):
-            binding.state = BindingState.CLOSED
+            binding.close()
             binding.connection.close_soon(CLOSE_RESTART, reason)
         self.bindings.clear()
         self.close()

@@ -22,7 +22,7 @@ from actors.protocol.messages import (
 if TYPE_CHECKING:
     from .channel import SessionChannel
 
-__all__ = ["Binding", "BindingState", "Connection", "CLOSE_SLOW_CONSUMER", "CLOSE_RESTART"]
+__all__ = ["Binding", "BindingState", "Connection", "IllegalTransition", "CLOSE_SLOW_CONSUMER", "CLOSE_RESTART"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,19 @@ class BindingState(Enum):
     CLOSED = "closed"
 
 
+# The only moves a document binding makes; CLOSED is final (closing twice is harmless).
+_TRANSITIONS: dict[BindingState, frozenset[BindingState]] = {
+    BindingState.PENDING: frozenset({BindingState.AUTHORIZED, BindingState.CLOSED}),
+    BindingState.AUTHORIZED: frozenset({BindingState.CLOSED}),
+    BindingState.CLOSED: frozenset({BindingState.CLOSED}),
+}
+
+
+class IllegalTransition(RuntimeError):
+    def __init__(self, current: BindingState, target: BindingState) -> None:
+        super().__init__(f"binding cannot move from {current.value} to {target.value}")
+
+
 class Binding:
     """A document opened on a connection (Hocuspocus multiplexes many per socket)."""
 
@@ -46,12 +59,24 @@ class Binding:
         self.session_id = session_id
         # Unique across gateways: the actor keys awareness ownership and replies by it.
         self.key = random.getrandbits(62)
-        self.state = BindingState.PENDING
+        self._state = BindingState.PENDING
         self.writable = False
         self.synced = False
         self.queued: list[tuple[int, bytes]] = []
         self.channel: SessionChannel | None = None
         self._prefixes: dict[int, bytes] = {}
+
+    @property
+    def state(self) -> BindingState:
+        return self._state
+
+    def move(self, target: BindingState) -> None:
+        if target not in _TRANSITIONS[self._state]:
+            raise IllegalTransition(self._state, target)
+        self._state = target
+
+    def close(self) -> None:
+        self.move(BindingState.CLOSED)
 
     def encode(self, kind: int, payload: bytes) -> bytes | None:
         if self.connection.plain:
@@ -66,7 +91,7 @@ class Binding:
 
     def deny(self, reason: str) -> None:
         """Refuse this document only; the socket stays up for the others."""
-        self.state = BindingState.CLOSED
+        self.close()
         self.connection.bindings.pop(self.address, None)
         if self.connection.plain:
             # y-websocket: auth message, permission-denied, reason; then the socket goes.
@@ -104,6 +129,7 @@ class Connection:
         self._writer: asyncio.Task[None] | None = None
         self._on_slow = on_slow
         self._on_sent = on_sent
+        self._closer: asyncio.Task[bool] | None = None
         self.closing = False
 
     def start(self) -> None:
@@ -131,7 +157,9 @@ class Connection:
         if self.closing:
             return
         self.closing = True
-        asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason.encode()))
+        self._closer = asyncio.get_running_loop().create_task(
+            self.ws.close(code=code, message=reason.encode()), name="ws-close"
+        )
 
     async def _write(self) -> None:
         sent = 0
@@ -153,6 +181,7 @@ class Connection:
 
     async def stop(self) -> None:
         self.closing = True
+        tasks = [task for task in (self._writer, self._closer) if task is not None]
         if self._writer is not None:
             self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -112,7 +112,7 @@ class _Session:
             if binding.channel is not None:
                 binding.channel.detach(binding)
             return
-        binding.state = BindingState.AUTHORIZED
+        binding.move(BindingState.AUTHORIZED)
         if not self.conn.plain:
             self.conn.send(authenticated(binding.address, scope))
         queued, binding.queued = binding.queued, []
@@ -136,7 +136,7 @@ class _Session:
         if kind == MessageType.CLOSE:
             # The provider detached this document: forget it, keep the socket.
             self.conn.bindings.pop(binding.address, None)
-            binding.state = BindingState.CLOSED
+            binding.close()
             channel.detach(binding)
             return
         if kind not in _CLIENT_TYPES:
@@ -233,7 +233,7 @@ class _Session:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for binding in list(self.conn.bindings.values()):
-            binding.state = BindingState.CLOSED
+            binding.close()
             if binding.channel is not None:
                 binding.channel.detach(binding)
         self.conn.bindings.clear()
