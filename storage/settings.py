@@ -19,6 +19,8 @@ class StorageSettings:
     pg_application_name: str = "atelier"
     sqlite_synchronous: str = "FULL"
     group_commit_max_rows: int = 4096
+    engine_pg_max_connections: int = 4
+    engine_pg_schema: str = "atelier"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StorageSettings:
@@ -34,6 +36,10 @@ class StorageSettings:
             group_commit_max_rows=int(
                 env.get("ATELIER_GROUP_COMMIT_MAX_ROWS", default.group_commit_max_rows)
             ),
+            engine_pg_max_connections=int(
+                env.get("ATELIER_ENGINE_PG_MAX_CONNECTIONS", default.engine_pg_max_connections)
+            ),
+            engine_pg_schema=env.get("ATELIER_ENGINE_PG_SCHEMA", default.engine_pg_schema),
         )
 
     @property

@@ -1,0 +1,431 @@
+"""Postgres engine store over asyncpg: its own small pool, its tables in their own schema."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+
+from storage.records import utc_now_iso
+
+from .base import Conflict, EngineStoreError, NotFound, StaleRevision
+from .migrations import MIGRATIONS, Migration, check_schema_name, migrate_postgres
+from .records import Design, DesignSessionRecord, LifecycleState, Program, ProgramMember, StoredEvent
+from .rows import (
+    DESIGN_COLUMNS,
+    EVENT_COLUMNS,
+    MEMBER_COLUMNS,
+    PROGRAM_COLUMNS,
+    SESSION_COLUMNS,
+    check_events,
+    check_page,
+    design_from_row,
+    dump_json,
+    event_from_row,
+    load_json,
+    member_from_row,
+    program_from_row,
+    session_from_row,
+)
+
+__all__ = ["PostgresEngineStore"]
+
+log = logging.getLogger(__name__)
+
+_SAVE_SESSION = f"""
+UPDATE design_sessions
+SET title = $3, stage = $4, status = $5, design_id = $6, ai_chat_session_id = $7,
+    artifacts = $8, pending_run = $9, updated_at = $10, doc = $11, revision = revision + 1
+WHERE id = $1 AND revision = $2
+RETURNING {SESSION_COLUMNS}
+"""
+
+# One round trip for the whole batch, whatever its size.
+_INSERT_EVENTS = f"""
+INSERT INTO design_session_events ({EVENT_COLUMNS})
+SELECT $1, e.event_id, e.run_id, e.data, e.created_at
+FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::text[]) AS e(event_id, run_id, data, created_at)
+"""
+
+_MEMBER_ROLE = """
+SELECT CASE WHEN p.owner_id = $2 THEN 'owner' ELSE m.role END
+FROM programs AS p
+LEFT JOIN program_members AS m ON m.program_id = p.id AND m.user_id = $2
+WHERE p.id = $1
+"""
+
+_LIST_PROGRAMS = f"""
+SELECT {PROGRAM_COLUMNS} FROM programs AS p
+WHERE p.owner_id = $1
+   OR EXISTS (SELECT 1 FROM program_members AS m WHERE m.program_id = p.id AND m.user_id = $1)
+ORDER BY created_at DESC, id
+"""
+
+
+def _encode_jsonb(value: object) -> bytes:
+    # jsonb's binary wire format is a version byte (1) and the JSON text.
+    return b"\x01" + dump_json(value, "a JSON column")
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return load_json(data[1:])
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", schema="pg_catalog", encoder=_encode_jsonb, decoder=_decode_jsonb, format="binary"
+    )
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _session(row: asyncpg.Record) -> DesignSessionRecord:
+    return session_from_row(row, _identity)
+
+
+@contextmanager
+def _translated(what: str) -> Iterator[None]:
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"{what}: {exc.detail or exc}") from exc
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise NotFound(f"{what}: a record it refers to does not exist ({exc.detail or exc})") from exc
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # InterfaceError covers arguments the codecs refuse (e.g. unserialisable artifacts).
+        raise EngineStoreError(f"{what} failed: {exc}") from exc
+
+
+class PostgresEngineStore:
+    """A bounded pool (``max_connections``) whatever the number of live sessions.
+
+    Every connection's ``search_path`` is the engine's schema, so the SQL names its tables
+    unqualified and nothing lands in ``public``. Optimistic saves need no explicit lock: a
+    concurrent ``UPDATE ... WHERE revision = $2`` waits for the first to commit, re-reads
+    the row and then matches nothing.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "atelier",
+        max_connections: int = 4,
+        application_name: str = "atelier-engine",
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, not {max_connections}")
+        self._dsn = dsn
+        self._schema = check_schema_name(schema)
+        self._max = max_connections
+        self._application_name = application_name
+        self._migrations = tuple(migrations)
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    @property
+    def schema(self) -> str:
+        return self._schema
+
+    @property
+    def _conn(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise EngineStoreError("engine store is not open")
+        return self._pool
+
+    async def open(self) -> None:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await self._open_pool()
+
+    async def _open_pool(self) -> asyncpg.Pool:
+        pool: asyncpg.Pool | None = None
+        try:
+            with _translated("opening the engine store"):
+                pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=1,
+                    max_size=self._max,
+                    init=_init_connection,
+                    server_settings={
+                        "application_name": self._application_name,
+                        "search_path": self._schema,
+                    },
+                )
+                async with pool.acquire() as conn:
+                    applied = await migrate_postgres(conn, self._schema, self._migrations)
+        except BaseException:
+            if pool is not None:
+                await pool.close()
+            raise
+        log.info(
+            "engine postgres store open schema=%s max_connections=%s migrated=%s",
+            self._schema,
+            self._max,
+            applied,
+        )
+        return pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def __aenter__(self) -> PostgresEngineStore:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _transaction(self, what: str) -> AsyncIterator[asyncpg.Connection]:
+        with _translated(what):
+            async with self._conn.acquire() as conn, conn.transaction():
+                yield conn
+
+    async def _fetch(self, what: str, sql: str, *args: object) -> list[asyncpg.Record]:
+        with _translated(what):
+            return list(await self._conn.fetch(sql, *args))
+
+    async def _execute(self, what: str, sql: str, *args: object) -> None:
+        with _translated(what):
+            await self._conn.execute(sql, *args)
+
+    async def _fetchrow(self, what: str, sql: str, *args: object) -> asyncpg.Record | None:
+        with _translated(what):
+            row: asyncpg.Record | None = await self._conn.fetchrow(sql, *args)
+            return row
+
+    # programs
+
+    async def create_program(self, program: Program) -> None:
+        await self._execute(
+            f"create_program {program.id}",
+            f"INSERT INTO programs ({PROGRAM_COLUMNS}) VALUES ($1, $2, $3, $4, $5)",
+            program.id,
+            program.owner_id,
+            program.name,
+            program.description,
+            program.created_at,
+        )
+
+    async def get_program(self, program_id: str) -> Program | None:
+        row = await self._fetchrow(
+            "get_program", f"SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1", program_id
+        )
+        return None if row is None else program_from_row(row)
+
+    async def list_programs(self, user_id: str) -> list[Program]:
+        rows = await self._fetch("list_programs", _LIST_PROGRAMS, user_id)
+        return [program_from_row(row) for row in rows]
+
+    async def add_member(self, program_id: str, user_id: str, role: str = "member") -> None:
+        await self._execute(
+            f"add_member {program_id}",
+            f"INSERT INTO program_members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3) "
+            "ON CONFLICT (program_id, user_id) DO UPDATE SET role = excluded.role",
+            program_id,
+            user_id,
+            role,
+        )
+
+    async def list_members(self, program_id: str) -> list[ProgramMember]:
+        rows = await self._fetch(
+            "list_members",
+            f"SELECT {MEMBER_COLUMNS} FROM program_members WHERE program_id = $1 ORDER BY user_id",
+            program_id,
+        )
+        return [member_from_row(row) for row in rows]
+
+    async def member_role(self, program_id: str, user_id: str) -> str | None:
+        row = await self._fetchrow("member_role", _MEMBER_ROLE, program_id, user_id)
+        return None if row is None or row[0] is None else str(row[0])
+
+    # designs
+
+    async def create_design(self, design: Design) -> None:
+        await self._execute(
+            f"create_design {design.id}",
+            f"INSERT INTO designs ({DESIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+            design.id,
+            design.program_id,
+            design.name,
+            LifecycleState(design.lifecycle_state).value,
+            design.created_at,
+            design.updated_at,
+        )
+
+    async def get_design(self, design_id: str) -> Design | None:
+        row = await self._fetchrow(
+            "get_design", f"SELECT {DESIGN_COLUMNS} FROM designs WHERE id = $1", design_id
+        )
+        return None if row is None else design_from_row(row)
+
+    async def list_designs(self, program_id: str) -> list[Design]:
+        rows = await self._fetch(
+            "list_designs",
+            f"SELECT {DESIGN_COLUMNS} FROM designs WHERE program_id = $1 ORDER BY created_at DESC, id",
+            program_id,
+        )
+        return [design_from_row(row) for row in rows]
+
+    async def set_design_state(
+        self, design_id: str, state: LifecycleState, *, updated_at: str | None = None
+    ) -> Design:
+        row = await self._fetchrow(
+            f"set_design_state {design_id}",
+            f"UPDATE designs SET lifecycle_state = $2, updated_at = $3 WHERE id = $1 "
+            f"RETURNING {DESIGN_COLUMNS}",
+            design_id,
+            LifecycleState(state).value,
+            updated_at or utc_now_iso(),
+        )
+        if row is None:
+            raise NotFound(f"design {design_id} does not exist")
+        return design_from_row(row)
+
+    # design sessions
+
+    async def create_session(self, record: DesignSessionRecord) -> None:
+        await self._execute(
+            f"create_session {record.id}",
+            f"INSERT INTO design_sessions ({SESSION_COLUMNS}) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            record.id,
+            record.user_id,
+            record.program_id,
+            record.design_id,
+            record.ai_chat_session_id,
+            record.title,
+            record.stage,
+            record.status,
+            record.artifacts,
+            record.pending_run,
+            record.created_at,
+            record.updated_at,
+            record.revision,
+            record.doc,
+        )
+
+    async def get_session(self, session_id: str) -> DesignSessionRecord | None:
+        row = await self._fetchrow(
+            "get_session", f"SELECT {SESSION_COLUMNS} FROM design_sessions WHERE id = $1", session_id
+        )
+        return None if row is None else _session(row)
+
+    async def list_sessions(
+        self, user_id: str, limit: int, offset: int = 0
+    ) -> list[DesignSessionRecord]:
+        check_page(limit, offset)
+        rows = await self._fetch(
+            "list_sessions",
+            f"SELECT {SESSION_COLUMNS} FROM design_sessions WHERE user_id = $1 "
+            "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
+            user_id,
+            limit,
+            offset,
+        )
+        return [_session(row) for row in rows]
+
+    async def save_session(
+        self, record: DesignSessionRecord, expected_revision: int
+    ) -> DesignSessionRecord:
+        return await self.save_session_with_events(record, expected_revision, ())
+
+    async def save_session_with_events(
+        self,
+        record: DesignSessionRecord,
+        expected_revision: int,
+        events: Sequence[StoredEvent],
+    ) -> DesignSessionRecord:
+        check_events(record.id, events)
+        async with self._transaction(f"save_session {record.id}") as conn:
+            row = await conn.fetchrow(
+                _SAVE_SESSION,
+                record.id,
+                expected_revision,
+                record.title,
+                record.stage,
+                record.status,
+                record.design_id,
+                record.ai_chat_session_id,
+                record.artifacts,
+                record.pending_run,
+                record.updated_at,
+                record.doc,
+            )
+            if row is None:
+                current = await conn.fetchval(
+                    "SELECT revision FROM design_sessions WHERE id = $1", record.id
+                )
+                if current is None:
+                    raise NotFound(f"design session {record.id} does not exist")
+                raise StaleRevision(record.id, expected_revision, int(current))
+            if events:
+                await self._insert_events(conn, record.id, events)
+        return _session(row)
+
+    async def delete_session(self, session_id: str) -> bool:
+        # The event log goes with it (ON DELETE CASCADE).
+        row = await self._fetchrow(
+            f"delete_session {session_id}",
+            "DELETE FROM design_sessions WHERE id = $1 RETURNING id",
+            session_id,
+        )
+        return row is not None
+
+    # event log
+
+    @staticmethod
+    async def _insert_events(
+        conn: asyncpg.Connection, session_id: str, events: Sequence[StoredEvent]
+    ) -> None:
+        await conn.execute(
+            _INSERT_EVENTS,
+            session_id,
+            [e.event_id for e in events],
+            [e.run_id for e in events],
+            [e.data for e in events],
+            [e.created_at for e in events],
+        )
+
+    async def append_events(self, session_id: str, events: Sequence[StoredEvent]) -> None:
+        check_events(session_id, events)
+        if not events:
+            return
+        async with self._transaction(f"append_events {session_id}") as conn:
+            await self._insert_events(conn, session_id, events)
+
+    async def read_events(self, session_id: str, after_id: int, limit: int) -> list[StoredEvent]:
+        check_page(limit, 0)
+        rows = await self._fetch(
+            "read_events",
+            f"SELECT {EVENT_COLUMNS} FROM design_session_events "
+            "WHERE session_id = $1 AND event_id > $2 ORDER BY event_id LIMIT $3",
+            session_id,
+            after_id,
+            limit,
+        )
+        return [event_from_row(row) for row in rows]
+
+    async def last_event_id(self, session_id: str) -> int:
+        row = await self._fetchrow(
+            "last_event_id",
+            "SELECT COALESCE(MAX(event_id), 0) FROM design_session_events WHERE session_id = $1",
+            session_id,
+        )
+        return 0 if row is None else int(row[0])

@@ -1,0 +1,415 @@
+"""Embedded SQLite engine store: its own file (``engine.sqlite3``) in the data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiosqlite
+
+from storage.records import utc_now_iso
+
+from .base import Conflict, EngineStoreError, NotFound, StaleRevision
+from .migrations import MIGRATIONS, Migration, migrate_sqlite
+from .records import Design, DesignSessionRecord, LifecycleState, Program, ProgramMember, StoredEvent
+from .rows import (
+    DESIGN_COLUMNS,
+    EVENT_COLUMNS,
+    MEMBER_COLUMNS,
+    PROGRAM_COLUMNS,
+    SESSION_COLUMNS,
+    check_events,
+    check_page,
+    design_from_row,
+    dump_json,
+    event_from_row,
+    load_json,
+    member_from_row,
+    program_from_row,
+    session_from_row,
+)
+
+__all__ = ["SYNCHRONOUS_MODES", "SqliteEngineStore"]
+
+log = logging.getLogger(__name__)
+
+SYNCHRONOUS_MODES = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+
+# Bounds the wait for another connection's WAL switch: about 2 s in all.
+_WAL_ATTEMPTS = 20
+_WAL_RETRY_DELAY = 0.01
+
+_SAVE_SESSION = f"""
+UPDATE design_sessions
+SET title = ?, stage = ?, status = ?, design_id = ?, ai_chat_session_id = ?,
+    artifacts = ?, pending_run = ?, updated_at = ?, doc = ?, revision = revision + 1
+WHERE id = ? AND revision = ?
+RETURNING {SESSION_COLUMNS}
+"""
+
+_INSERT_EVENT = f"INSERT INTO design_session_events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+
+_MEMBER_ROLE = """
+SELECT CASE WHEN p.owner_id = ? THEN 'owner' ELSE m.role END
+FROM programs AS p
+LEFT JOIN program_members AS m ON m.program_id = p.id AND m.user_id = ?
+WHERE p.id = ?
+"""
+
+
+@contextmanager
+def _translated(what: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        if name in ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"):
+            raise Conflict(f"{what}: {exc}") from exc
+        if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
+            raise NotFound(f"{what}: a record it refers to does not exist") from exc
+        raise EngineStoreError(f"{what} failed: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise EngineStoreError(f"{what} failed: {exc}") from exc
+
+
+async def _enable_wal(db: aiosqlite.Connection, path: Path) -> None:
+    # Switching to WAL needs an exclusive lock, and SQLite answers BUSY at once (without
+    # its busy handler) while another connection is opening the same file: retry briefly.
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            rows = list(await db.execute_fetchall("PRAGMA journal_mode=WAL"))
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(_WAL_RETRY_DELAY * (attempt + 1))
+            continue
+        if rows and str(rows[0][0]).lower() != "wal":
+            log.warning("engine sqlite store is not in WAL mode path=%s mode=%s", path, rows[0][0])
+        return
+
+
+def _session(row: Sequence[Any]) -> DesignSessionRecord:
+    return session_from_row(row, load_json)
+
+
+def _event_rows(events: Iterable[StoredEvent]) -> list[tuple[object, ...]]:
+    return [(e.session_id, e.event_id, e.run_id, e.data, e.created_at) for e in events]
+
+
+class SqliteEngineStore:
+    """One connection and one writer: SQLite serialises writes anyway.
+
+    Reads take the same lock as writes because the connection is shared: a read issued
+    while another caller's transaction is open would see its uncommitted rows.
+    ``synchronous`` is FULL by default so a committed save survives power loss.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> None:
+        if synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise ValueError(f"sqlite synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
+        self._path = path
+        self._synchronous = synchronous.upper()
+        self._migrations = tuple(migrations)
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise EngineStoreError("engine store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        async with self._lock:
+            if self._db is None:
+                self._db = await self._connect()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db: aiosqlite.Connection | None = None
+        try:
+            with _translated("opening the engine store"):
+                db = await aiosqlite.connect(self._path, isolation_level=None)
+                await _enable_wal(db, self._path)
+                await db.execute(f"PRAGMA synchronous={self._synchronous}")
+                # Per connection, off by default: the cascades and references rely on it.
+                await db.execute("PRAGMA foreign_keys=ON")
+                applied = await migrate_sqlite(db, self._migrations)
+        except BaseException:
+            if db is not None:
+                await db.close()
+            raise
+        log.info("engine sqlite store open path=%s migrated=%s", self._path, applied)
+        return db
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._db is not None:
+                await self._db.close()
+                self._db = None
+
+    async def __aenter__(self) -> SqliteEngineStore:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _write(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; anything raised inside rolls all of it back."""
+        async with self._lock:
+            db = self._conn
+            with _translated(what):
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    await db.execute("ROLLBACK")
+                    raise
+                await db.execute("COMMIT")
+
+    async def _fetch(self, what: str, sql: str, params: Sequence[object]) -> list[Any]:
+        async with self._lock:
+            db = self._conn
+            with _translated(what):
+                return list(await db.execute_fetchall(sql, params))
+
+    # programs
+
+    async def create_program(self, program: Program) -> None:
+        async with self._write(f"create_program {program.id}") as db:
+            await db.execute(
+                f"INSERT INTO programs ({PROGRAM_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (program.id, program.owner_id, program.name, program.description, program.created_at),
+            )
+
+    async def get_program(self, program_id: str) -> Program | None:
+        rows = await self._fetch(
+            "get_program", f"SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = ?", (program_id,)
+        )
+        return program_from_row(rows[0]) if rows else None
+
+    async def list_programs(self, user_id: str) -> list[Program]:
+        rows = await self._fetch(
+            "list_programs",
+            f"SELECT {PROGRAM_COLUMNS} FROM programs AS p WHERE p.owner_id = ? OR EXISTS "
+            "(SELECT 1 FROM program_members AS m WHERE m.program_id = p.id AND m.user_id = ?) "
+            "ORDER BY created_at DESC, id",
+            (user_id, user_id),
+        )
+        return [program_from_row(row) for row in rows]
+
+    async def add_member(self, program_id: str, user_id: str, role: str = "member") -> None:
+        async with self._write(f"add_member {program_id}") as db:
+            await db.execute(
+                f"INSERT INTO program_members ({MEMBER_COLUMNS}) VALUES (?, ?, ?) "
+                "ON CONFLICT (program_id, user_id) DO UPDATE SET role = excluded.role",
+                (program_id, user_id, role),
+            )
+
+    async def list_members(self, program_id: str) -> list[ProgramMember]:
+        rows = await self._fetch(
+            "list_members",
+            f"SELECT {MEMBER_COLUMNS} FROM program_members WHERE program_id = ? ORDER BY user_id",
+            (program_id,),
+        )
+        return [member_from_row(row) for row in rows]
+
+    async def member_role(self, program_id: str, user_id: str) -> str | None:
+        rows = await self._fetch("member_role", _MEMBER_ROLE, (user_id, user_id, program_id))
+        return None if not rows or rows[0][0] is None else str(rows[0][0])
+
+    # designs
+
+    async def create_design(self, design: Design) -> None:
+        async with self._write(f"create_design {design.id}") as db:
+            await db.execute(
+                f"INSERT INTO designs ({DESIGN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    design.id,
+                    design.program_id,
+                    design.name,
+                    LifecycleState(design.lifecycle_state).value,
+                    design.created_at,
+                    design.updated_at,
+                ),
+            )
+
+    async def get_design(self, design_id: str) -> Design | None:
+        rows = await self._fetch(
+            "get_design", f"SELECT {DESIGN_COLUMNS} FROM designs WHERE id = ?", (design_id,)
+        )
+        return design_from_row(rows[0]) if rows else None
+
+    async def list_designs(self, program_id: str) -> list[Design]:
+        rows = await self._fetch(
+            "list_designs",
+            f"SELECT {DESIGN_COLUMNS} FROM designs WHERE program_id = ? ORDER BY created_at DESC, id",
+            (program_id,),
+        )
+        return [design_from_row(row) for row in rows]
+
+    async def set_design_state(
+        self, design_id: str, state: LifecycleState, *, updated_at: str | None = None
+    ) -> Design:
+        value = LifecycleState(state).value
+        async with self._write(f"set_design_state {design_id}") as db:
+            rows = list(
+                await db.execute_fetchall(
+                    f"UPDATE designs SET lifecycle_state = ?, updated_at = ? WHERE id = ? "
+                    f"RETURNING {DESIGN_COLUMNS}",
+                    (value, updated_at or utc_now_iso(), design_id),
+                )
+            )
+        if not rows:
+            raise NotFound(f"design {design_id} does not exist")
+        return design_from_row(rows[0])
+
+    # design sessions
+
+    async def create_session(self, record: DesignSessionRecord) -> None:
+        artifacts = dump_json(record.artifacts, "artifacts")
+        pending_run = None if record.pending_run is None else dump_json(record.pending_run, "pending_run")
+        async with self._write(f"create_session {record.id}") as db:
+            await db.execute(
+                f"INSERT INTO design_sessions ({SESSION_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.user_id,
+                    record.program_id,
+                    record.design_id,
+                    record.ai_chat_session_id,
+                    record.title,
+                    record.stage,
+                    record.status,
+                    artifacts.decode(),
+                    None if pending_run is None else pending_run.decode(),
+                    record.created_at,
+                    record.updated_at,
+                    record.revision,
+                    record.doc,
+                ),
+            )
+
+    async def get_session(self, session_id: str) -> DesignSessionRecord | None:
+        rows = await self._fetch(
+            "get_session", f"SELECT {SESSION_COLUMNS} FROM design_sessions WHERE id = ?", (session_id,)
+        )
+        return _session(rows[0]) if rows else None
+
+    async def list_sessions(
+        self, user_id: str, limit: int, offset: int = 0
+    ) -> list[DesignSessionRecord]:
+        check_page(limit, offset)
+        rows = await self._fetch(
+            "list_sessions",
+            f"SELECT {SESSION_COLUMNS} FROM design_sessions WHERE user_id = ? "
+            "ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        return [_session(row) for row in rows]
+
+    async def save_session(
+        self, record: DesignSessionRecord, expected_revision: int
+    ) -> DesignSessionRecord:
+        return await self.save_session_with_events(record, expected_revision, ())
+
+    async def save_session_with_events(
+        self,
+        record: DesignSessionRecord,
+        expected_revision: int,
+        events: Sequence[StoredEvent],
+    ) -> DesignSessionRecord:
+        check_events(record.id, events)
+        artifacts = dump_json(record.artifacts, "artifacts").decode()
+        pending_run = (
+            None if record.pending_run is None else dump_json(record.pending_run, "pending_run").decode()
+        )
+        async with self._write(f"save_session {record.id}") as db:
+            rows = list(
+                await db.execute_fetchall(
+                    _SAVE_SESSION,
+                    (
+                        record.title,
+                        record.stage,
+                        record.status,
+                        record.design_id,
+                        record.ai_chat_session_id,
+                        artifacts,
+                        pending_run,
+                        record.updated_at,
+                        record.doc,
+                        record.id,
+                        expected_revision,
+                    ),
+                )
+            )
+            if not rows:
+                current = list(
+                    await db.execute_fetchall(
+                        "SELECT revision FROM design_sessions WHERE id = ?", (record.id,)
+                    )
+                )
+                if not current:
+                    raise NotFound(f"design session {record.id} does not exist")
+                raise StaleRevision(record.id, expected_revision, int(current[0][0]))
+            if events:
+                await db.executemany(_INSERT_EVENT, _event_rows(events))
+        return _session(rows[0])
+
+    async def delete_session(self, session_id: str) -> bool:
+        async with self._write(f"delete_session {session_id}") as db:
+            # The event log goes with it (ON DELETE CASCADE).
+            cursor = await db.execute("DELETE FROM design_sessions WHERE id = ?", (session_id,))
+            deleted = cursor.rowcount
+        return deleted > 0
+
+    # event log
+
+    async def append_events(self, session_id: str, events: Sequence[StoredEvent]) -> None:
+        check_events(session_id, events)
+        if not events:
+            return
+        async with self._write(f"append_events {session_id}") as db:
+            await db.executemany(_INSERT_EVENT, _event_rows(events))
+
+    async def read_events(self, session_id: str, after_id: int, limit: int) -> list[StoredEvent]:
+        check_page(limit, 0)
+        rows = await self._fetch(
+            "read_events",
+            f"SELECT {EVENT_COLUMNS} FROM design_session_events "
+            "WHERE session_id = ? AND event_id > ? ORDER BY event_id LIMIT ?",
+            (session_id, after_id, limit),
+        )
+        return [event_from_row(row) for row in rows]
+
+    async def last_event_id(self, session_id: str) -> int:
+        rows = await self._fetch(
+            "last_event_id",
+            "SELECT COALESCE(MAX(event_id), 0) FROM design_session_events WHERE session_id = ?",
+            (session_id,),
+        )
+        return int(rows[0][0])

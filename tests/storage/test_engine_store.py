@@ -1,0 +1,612 @@
+"""The engine store contract, run against both backends (real SQLite file, real Postgres)."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import asyncpg
+import pytest
+
+from storage.engine import (
+    MIGRATIONS,
+    Conflict,
+    Design,
+    DesignSessionRecord,
+    EngineStore,
+    EngineStoreError,
+    LifecycleState,
+    Migration,
+    NotFound,
+    Program,
+    ProgramMember,
+    StaleRevision,
+    StoredEvent,
+    make_engine_store,
+)
+from storage.engine.migrations import MIGRATIONS_TABLE, pending, split_sqlite
+from storage.engine.postgres import PostgresEngineStore
+from storage.engine.sqlite import SqliteEngineStore
+
+pytestmark = pytest.mark.integration
+
+ENGINE_TABLES = {
+    MIGRATIONS_TABLE,
+    "programs",
+    "program_members",
+    "designs",
+    "design_sessions",
+    "design_session_events",
+}
+
+
+def ts(second: int) -> str:
+    return f"2026-01-01T00:{second // 60:02d}:{second % 60:02d}.000Z"
+
+
+@dataclass
+class Place:
+    """Where one test's stores live: a fresh SQLite directory or a fresh Postgres schema."""
+
+    kind: str
+    data_dir: Path
+    pg_url: str | None
+    schema: str
+
+    def store(self, migrations: Sequence[Migration] = MIGRATIONS) -> EngineStore:
+        if self.pg_url is None:
+            return SqliteEngineStore(self.data_dir / "engine.sqlite3", migrations=migrations)
+        return PostgresEngineStore(
+            self.pg_url,
+            schema=self.schema,
+            max_connections=4,
+            application_name="atelier-engine-test",
+            migrations=migrations,
+        )
+
+    async def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Raw SQL beside the store (``?`` placeholders), committed: to look at what the
+        store left behind, or to write rows as an older build would have."""
+        if self.pg_url is None:
+            async with aiosqlite.connect(self.data_dir / "engine.sqlite3") as db:
+                rows = [tuple(row) for row in await db.execute_fetchall(sql, args)]
+                await db.commit()
+                return rows
+        for n in range(len(args)):
+            sql = sql.replace("?", f"${n + 1}", 1)
+        conn = await asyncpg.connect(self.pg_url, server_settings={"search_path": self.schema})
+        try:
+            return [tuple(row) for row in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    async def tables(self) -> set[str]:
+        if self.pg_url is None:
+            rows = await self.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        else:
+            rows = await self.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", self.schema
+            )
+        return {str(row[0]) for row in rows}
+
+    async def columns(self, table: str) -> set[str]:
+        if self.pg_url is None:
+            rows = await self.query("SELECT name FROM pragma_table_info(?)", table)
+        else:
+            rows = await self.query(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                self.schema,
+                table,
+            )
+        return {str(row[0]) for row in rows}
+
+    async def applied_versions(self) -> list[int]:
+        rows = await self.query(f"SELECT version FROM {MIGRATIONS_TABLE} ORDER BY version")
+        return [int(row[0]) for row in rows]
+
+
+@asynccontextmanager
+async def new_place(kind: str, pg_url: str | None, data_dir: Path) -> AsyncIterator[Place]:
+    spot = Place(kind, data_dir, pg_url, f"engine_test_{uuid.uuid4().hex[:12]}")
+    try:
+        yield spot
+    finally:
+        if pg_url is not None:
+            conn = await asyncpg.connect(pg_url)
+            try:
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{spot.schema}" CASCADE')
+            finally:
+                await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Place]:
+    pg_url: str | None = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    async with new_place(request.param, pg_url, tmp_path) as spot:
+        yield spot
+
+
+@pytest.fixture
+async def pg_place(pg_url: str, tmp_path: Path) -> AsyncIterator[Place]:
+    async with new_place("postgres", pg_url, tmp_path) as spot:
+        yield spot
+
+
+@pytest.fixture
+async def store(place: Place) -> AsyncIterator[EngineStore]:
+    async with place.store() as opened:
+        yield opened
+
+
+def program(pid: str, owner: str, created: int = 0) -> Program:
+    return Program(pid, owner, f"program {pid}", "desc", ts(created))
+
+
+def session(
+    sid: str, user: str = "alice", program_id: str = "p1", created: int = 0, **changes: Any
+) -> DesignSessionRecord:
+    record = DesignSessionRecord(
+        id=sid,
+        user_id=user,
+        program_id=program_id,
+        design_id=None,
+        ai_chat_session_id=None,
+        title=f"title {sid}",
+        stage="idle",
+        status="active",
+        artifacts={"description": "Design an electric go-kart", "requirements": [], "bom": None},
+        pending_run=None,
+        created_at=ts(created),
+        updated_at=ts(created),
+        revision=0,
+    )
+    return replace(record, **changes)
+
+
+# Every byte value, NUL and invalid UTF-8 included: the document is opaque binary.
+DOC = bytes(range(256)) * 64
+
+
+def event(sid: str, event_id: int, run_id: str = "run-1") -> StoredEvent:
+    data = b'{"type":"llm_text","text":"part %d \xc3\xa9"}' % event_id
+    return StoredEvent(sid, event_id, run_id, data, ts(event_id))
+
+
+async def with_program(store: EngineStore, pid: str = "p1", owner: str = "alice") -> Program:
+    created = program(pid, owner)
+    await store.create_program(created)
+    return created
+
+
+# --- pure parts ---------------------------------------------------------------------------
+
+
+def test_records_and_errors_pickle() -> None:
+    values: list[object] = [
+        program("p1", "alice"),
+        ProgramMember("p1", "bob", "editor"),
+        Design("d1", "p1", "Kart", LifecycleState.RELEASED, ts(1), ts(2)),
+        session("s1", pending_run={"runId": "r1", "action": "start_bom"}),
+        session("s2", doc=DOC),
+        event("s1", 7),
+    ]
+    for value in values:
+        assert pickle.loads(pickle.dumps(value)) == value
+    error = pickle.loads(pickle.dumps(StaleRevision("s1", 2, 3)))
+    assert (error.session_id, error.expected, error.actual) == ("s1", 2, 3)
+    assert isinstance(error, EngineStoreError)
+
+
+def test_pending_migrations() -> None:
+    first, second = Migration(1, "a", "", ""), Migration(2, "b", "", "")
+    assert pending(set(), [first, second]) == [first, second]
+    assert pending({1}, [first, second]) == [second]
+    assert pending({1, 2, 3}, [first, second]) == []
+    with pytest.raises(ValueError):
+        pending(set(), [second, first])
+    with pytest.raises(ValueError):
+        pending(set(), [first, first])
+
+
+def test_split_sqlite_keeps_semicolons_inside_literals() -> None:
+    script = "CREATE TABLE a (x TEXT DEFAULT 'x;y');\n\nINSERT INTO a VALUES ('1;2');\n"
+    assert split_sqlite(script) == [
+        "CREATE TABLE a (x TEXT DEFAULT 'x;y');",
+        "INSERT INTO a VALUES ('1;2');",
+    ]
+    with pytest.raises(ValueError):
+        split_sqlite("SELECT 'unterminated")
+
+
+def test_factory_picks_the_backend(tmp_path: Path) -> None:
+    sqlite_store = make_engine_store(None, tmp_path, sqlite_synchronous="normal")
+    assert isinstance(sqlite_store, SqliteEngineStore)
+    assert sqlite_store.path == tmp_path / "engine.sqlite3"
+    pg_store = make_engine_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema="plm")
+    assert isinstance(pg_store, PostgresEngineStore) and pg_store.schema == "plm"
+    with pytest.raises(ValueError):
+        make_engine_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema='x"; DROP')
+    with pytest.raises(ValueError):
+        make_engine_store(None, tmp_path, sqlite_synchronous="FULL; DROP")
+
+
+# --- lifecycle and migrations -------------------------------------------------------------
+
+
+async def test_a_closed_store_refuses_work(place: Place) -> None:
+    store = place.store()
+    with pytest.raises(EngineStoreError):
+        await store.get_program("p1")
+    async with store:
+        assert await store.get_program("p1") is None
+    with pytest.raises(EngineStoreError):
+        await store.get_program("p1")
+
+
+async def test_migrations_apply_once_across_reopens(place: Place) -> None:
+    async with place.store() as first:
+        await with_program(first)
+    async with place.store() as second:
+        assert await second.get_program("p1") == program("p1", "alice")
+    assert await place.applied_versions() == [m.version for m in MIGRATIONS]
+    assert ENGINE_TABLES <= await place.tables()
+
+
+async def test_concurrent_opens_migrate_once(place: Place) -> None:
+    stores = [place.store() for _ in range(4)]
+    await asyncio.gather(*(s.open() for s in stores))
+    try:
+        await stores[0].create_program(program("p1", "alice"))
+        assert await stores[3].get_program("p1") == program("p1", "alice")
+    finally:
+        await asyncio.gather(*(s.close() for s in stores))
+    assert await place.applied_versions() == [m.version for m in MIGRATIONS]
+
+
+async def test_a_failed_migration_leaves_the_schema_as_it_was(place: Place) -> None:
+    broken = Migration(
+        MIGRATIONS[-1].version + 1,
+        "broken",
+        "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;",
+        "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;",
+    )
+    with pytest.raises(EngineStoreError):
+        await place.store([*MIGRATIONS, broken]).open()
+    async with place.store() as store:
+        await with_program(store)
+    assert await place.applied_versions() == [m.version for m in MIGRATIONS]
+    assert "half_done" not in await place.tables()
+
+
+async def test_migrating_a_version_1_store_keeps_its_sessions_without_a_doc(
+    place: Place,
+) -> None:
+    v1 = [m for m in MIGRATIONS if m.version == 1]
+    async with place.store(v1) as old:
+        await with_program(old)
+    # Written as a version-1 build writes it: that build knows no doc column.
+    await place.query(
+        "INSERT INTO design_sessions (id, user_id, program_id, design_id, ai_chat_session_id, "
+        "title, stage, status, artifacts, pending_run, created_at, updated_at, revision) "
+        "VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?, NULL, ?, ?, ?)",
+        "s1",
+        "alice",
+        "p1",
+        "title s1",
+        "idle",
+        "active",
+        '{"description": "Design an electric go-kart", "requirements": [], "bom": null}',
+        ts(0),
+        ts(0),
+        0,
+    )
+    assert await place.applied_versions() == [1]
+    assert "doc" not in await place.columns("design_sessions")
+
+    async with place.store() as store:
+        assert await place.applied_versions() == [1, 2]
+        assert "doc" in await place.columns("design_sessions")
+        assert await store.get_session("s1") == session("s1")
+        assert await store.list_sessions("alice", limit=10) == [session("s1")]
+        saved = await store.save_session(session("s1", doc=DOC), expected_revision=0)
+        assert saved == session("s1", doc=DOC, revision=1)
+        assert await store.get_session("s1") == saved
+
+
+async def test_postgres_tables_live_in_their_schema(pg_place: Place) -> None:
+    async with pg_place.store():
+        assert ENGINE_TABLES <= await pg_place.tables()
+        names = await pg_place.query("SELECT application_name FROM pg_stat_activity")
+        assert ("atelier-engine-test",) in names
+    in_public = await pg_place.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+        "AND table_name = ANY(?::text[])",
+        sorted(ENGINE_TABLES),
+    )
+    assert in_public == []
+
+
+# --- programs and designs -----------------------------------------------------------------
+
+
+async def test_programs_are_scoped_to_owner_and_members(store: EngineStore) -> None:
+    await store.create_program(program("pa", "alice", created=1))
+    await store.create_program(program("pb", "bob", created=2))
+    await store.create_program(program("pa2", "alice", created=3))
+    assert [p.id for p in await store.list_programs("alice")] == ["pa2", "pa"]
+    assert [p.id for p in await store.list_programs("bob")] == ["pb"]
+    assert await store.list_programs("carol") == []
+
+    await store.add_member("pa", "bob", "viewer")
+    await store.add_member("pa", "bob", "editor")  # a second add changes the role
+    assert [p.id for p in await store.list_programs("bob")] == ["pb", "pa"]
+    assert [p.id for p in await store.list_programs("alice")] == ["pa2", "pa"]
+    assert await store.list_members("pa") == [ProgramMember("pa", "bob", "editor")]
+    assert await store.member_role("pa", "alice") == "owner"
+    assert await store.member_role("pa", "bob") == "editor"
+    assert await store.member_role("pa", "carol") is None
+    assert await store.member_role("missing", "alice") is None
+
+    assert await store.get_program("pb") == program("pb", "bob", created=2)
+    assert await store.get_program("missing") is None
+    with pytest.raises(Conflict):
+        await store.create_program(program("pa", "carol"))
+    with pytest.raises(NotFound):
+        await store.add_member("missing", "bob")
+
+
+async def test_designs_and_their_lifecycle(store: EngineStore) -> None:
+    await with_program(store)
+    older = Design("d1", "p1", "Kart", LifecycleState.DRAFT, ts(1), ts(1))
+    newer = Design("d2", "p1", "Trailer", LifecycleState.DRAFT, ts(2), ts(2))
+    await store.create_design(older)
+    await store.create_design(newer)
+    assert await store.get_design("d1") == older
+    assert await store.list_designs("p1") == [newer, older]
+    assert await store.list_designs("other") == []
+
+    released = await store.set_design_state("d1", LifecycleState.RELEASED, updated_at=ts(9))
+    assert released == replace(older, lifecycle_state=LifecycleState.RELEASED, updated_at=ts(9))
+    assert await store.get_design("d1") == released
+    assert released.lifecycle_state == "released"
+
+    with pytest.raises(NotFound):
+        await store.set_design_state("missing", LifecycleState.RELEASED)
+    with pytest.raises(ValueError):
+        await store.set_design_state("d1", "obsolete")  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        await store.create_design(Design("d3", "missing", "x", LifecycleState.DRAFT, ts(0), ts(0)))
+    with pytest.raises(Conflict):
+        await store.create_design(older)
+
+
+# --- design sessions ----------------------------------------------------------------------
+
+
+async def test_session_round_trip(store: EngineStore) -> None:
+    await with_program(store)
+    await store.create_design(Design("d1", "p1", "Kart", LifecycleState.DRAFT, ts(0), ts(0)))
+    record = session(
+        "s1",
+        design_id="d1",
+        ai_chat_session_id="chat-1",
+        artifacts={
+            "description": "Go-kart für Kinder ✓",
+            "requirements": [{"tempId": "req-1", "confidence": 0.9, "priority": "high"}],
+            "bom": {"rootAssembly": {"tempId": "asm-1", "children": [], "quantity": 1}},
+            "clarifications": [],
+        },
+        pending_run={"runId": "r1", "action": "start_requirements", "lastEventId": 12},
+    )
+    await store.create_session(record)
+    assert await store.get_session("s1") == record
+    assert await store.get_session("missing") is None
+    with pytest.raises(Conflict):
+        await store.create_session(record)
+    with pytest.raises(NotFound):
+        await store.create_session(session("s2", program_id="missing"))
+
+
+async def test_unserialisable_artifacts_are_refused(store: EngineStore) -> None:
+    await with_program(store)
+    with pytest.raises(EngineStoreError):
+        await store.create_session(session("s1", artifacts={"bad": {1, 2}}))
+    assert await store.get_session("s1") is None
+    await store.create_session(session("s1"))
+    with pytest.raises(EngineStoreError):
+        await store.save_session(session("s1", artifacts={"bad": object()}), 0)
+    assert await store.get_session("s1") == session("s1")
+
+
+async def test_sessions_are_listed_per_user_newest_first(store: EngineStore) -> None:
+    await with_program(store)
+    # s3 and s4 share a timestamp: id breaks the tie, so pages never overlap.
+    for sid, created in [("s1", 1), ("s2", 2), ("s4", 3), ("s3", 3), ("s5", 5)]:
+        await store.create_session(session(sid, user="alice", created=created))
+    await store.create_session(session("b1", user="bob", created=4))
+
+    listed = await store.list_sessions("alice", limit=10)
+    assert [s.id for s in listed] == ["s5", "s3", "s4", "s2", "s1"]
+    pages = [await store.list_sessions("alice", limit=2, offset=o) for o in (0, 2, 4, 6)]
+    assert [[s.id for s in page] for page in pages] == [["s5", "s3"], ["s4", "s2"], ["s1"], []]
+    assert [s.id for s in await store.list_sessions("bob", limit=10)] == ["b1"]
+    assert await store.list_sessions("carol", limit=10) == []
+    with pytest.raises(ValueError):
+        await store.list_sessions("alice", limit=-1)
+
+
+async def test_save_session_is_optimistic(store: EngineStore) -> None:
+    await with_program(store)
+    await store.create_session(session("s1"))
+    edited = session(
+        "s1",
+        title="Electric Go-Kart",
+        stage="requirements_drafting",
+        artifacts={"description": "kart", "requirements": [{"tempId": "req-1"}]},
+        pending_run={"runId": "r1"},
+        updated_at=ts(10),
+        # Immutable fields are not the caller's to change.
+        user_id="mallory",
+        created_at=ts(59),
+    )
+    saved = await store.save_session(edited, expected_revision=0)
+    assert saved == replace(edited, user_id="alice", created_at=ts(0), revision=1)
+    assert await store.get_session("s1") == saved
+
+    again = await store.save_session(replace(saved, status="paused", pending_run=None), 1)
+    assert (again.revision, again.status, again.pending_run) == (2, "paused", None)
+
+    with pytest.raises(StaleRevision) as stale:
+        await store.save_session(replace(saved, title="lost"), expected_revision=1)
+    assert (stale.value.expected, stale.value.actual) == (1, 2)
+    assert await store.get_session("s1") == again
+    with pytest.raises(NotFound):
+        await store.save_session(session("missing"), 0)
+
+
+async def test_session_doc_round_trips(store: EngineStore, place: Place) -> None:
+    await with_program(store)
+    with_doc = session("s1", created=1, doc=DOC)
+    without = session("s2", created=2)
+    empty = session("s3", created=3, doc=b"")
+    for record in (with_doc, without, empty):
+        await store.create_session(record)
+
+    read = await store.get_session("s1")
+    assert read == with_doc and read is not None
+    assert type(read.doc) is bytes and read.doc == DOC
+    assert await store.get_session("s2") == without
+    # An empty document is not a missing one.
+    assert await store.get_session("s3") == empty
+    assert await store.list_sessions("alice", limit=10) == [empty, without, with_doc]
+    stored = await place.query("SELECT id, doc IS NULL FROM design_sessions ORDER BY id")
+    assert [(sid, bool(null)) for sid, null in stored] == [("s1", False), ("s2", True), ("s3", False)]
+    assert "doc=" not in repr(with_doc)  # kilobytes of binary would drown the log line
+
+    # A save writes the doc like any other mutable field, None included.
+    changed = DOC[::-1]
+    saved = await store.save_session(replace(with_doc, doc=changed), expected_revision=0)
+    assert saved.doc == changed and await store.get_session("s1") == saved
+    cleared = await store.save_session(replace(saved, doc=None), expected_revision=1)
+    assert cleared.doc is None and await store.get_session("s1") == cleared
+    assert await place.query("SELECT doc IS NULL FROM design_sessions WHERE id = ?", "s1") == [(1,)]
+    given = await store.save_session(replace(without, doc=DOC), expected_revision=0)
+    assert given.doc == DOC and await store.get_session("s2") == given
+
+    # With events: the doc is kept only with them, and a lost save keeps neither.
+    with_events = await store.save_session_with_events(replace(cleared, doc=DOC), 2, [event("s1", 1)])
+    assert with_events.doc == DOC and await store.get_session("s1") == with_events
+    with pytest.raises(Conflict):
+        await store.save_session_with_events(
+            replace(with_events, doc=changed), 3, [event("s1", 2), event("s1", 1)]
+        )
+    with pytest.raises(StaleRevision):
+        await store.save_session(replace(with_events, doc=changed), expected_revision=2)
+    assert await store.get_session("s1") == with_events
+    assert await store.list_sessions("alice", limit=10) == [empty, given, with_events]
+
+
+async def test_concurrent_saves_exactly_one_wins(store: EngineStore) -> None:
+    await with_program(store)
+    await store.create_session(session("s1"))
+    writers = [session("s1", title=f"writer {n}", updated_at=ts(n)) for n in range(6)]
+    results = await asyncio.gather(
+        *(store.save_session(w, expected_revision=0) for w in writers), return_exceptions=True
+    )
+    won = [r for r in results if isinstance(r, DesignSessionRecord)]
+    lost = [r for r in results if isinstance(r, BaseException)]
+    assert len(won) == 1 and len(lost) == len(writers) - 1
+    assert all(isinstance(e, StaleRevision) and e.actual == 1 for e in lost)
+    assert await store.get_session("s1") == won[0]
+    assert won[0].revision == 1
+
+
+# --- event log ----------------------------------------------------------------------------
+
+
+async def test_events_append_and_read_after_an_id(store: EngineStore) -> None:
+    await with_program(store)
+    await store.create_session(session("s1"))
+    await store.create_session(session("s2"))
+    assert await store.last_event_id("s1") == 0
+    assert await store.read_events("s1", 0, 100) == []
+
+    await store.append_events("s1", [event("s1", n) for n in (1, 2, 3)])
+    await store.append_events("s1", [event("s1", n, run_id="run-2") for n in (4, 5)])
+    await store.append_events("s2", [event("s2", 1)])
+    await store.append_events("s1", [])
+
+    assert await store.read_events("s1", 0, 100) == [event("s1", n) for n in (1, 2, 3)] + [
+        event("s1", n, run_id="run-2") for n in (4, 5)
+    ]
+    assert [e.event_id for e in await store.read_events("s1", 2, 2)] == [3, 4]
+    assert await store.read_events("s1", 5, 100) == []
+    assert await store.last_event_id("s1") == 5
+    assert await store.last_event_id("s2") == 1
+    assert await store.last_event_id("missing") == 0
+
+
+async def test_a_batch_with_a_duplicate_event_commits_nothing(store: EngineStore) -> None:
+    await with_program(store)
+    await store.create_session(session("s1"))
+    await store.append_events("s1", [event("s1", 1)])
+    with pytest.raises(Conflict):
+        await store.append_events("s1", [event("s1", 2), event("s1", 1)])
+    assert [e.event_id for e in await store.read_events("s1", 0, 10)] == [1]
+    with pytest.raises(NotFound):
+        await store.append_events("missing", [event("missing", 1)])
+    with pytest.raises(ValueError):
+        await store.append_events("s1", [event("s2", 9)])
+
+
+async def test_save_with_events_commits_both_or_neither(store: EngineStore) -> None:
+    await with_program(store)
+    await store.create_session(session("s1"))
+    update = session("s1", stage="requirements_review", artifacts={"requirements": [1]})
+    saved = await store.save_session_with_events(update, 0, [event("s1", 1), event("s1", 2)])
+    assert saved.revision == 1
+    assert await store.get_session("s1") == saved
+    assert await store.last_event_id("s1") == 2
+
+    # A duplicate event id: neither the record nor the other event is kept.
+    failing = replace(saved, stage="bom_drafting")
+    with pytest.raises(Conflict):
+        await store.save_session_with_events(failing, 1, [event("s1", 3), event("s1", 2)])
+    assert await store.get_session("s1") == saved
+    assert await store.last_event_id("s1") == 2
+
+    # A stale revision: the events announcing the lost change are not kept either.
+    with pytest.raises(StaleRevision):
+        await store.save_session_with_events(failing, 0, [event("s1", 3)])
+    assert await store.last_event_id("s1") == 2
+
+    final = await store.save_session_with_events(failing, 1, [event("s1", 3)])
+    assert final.revision == 2 and final.stage == "bom_drafting"
+    assert [e.event_id for e in await store.read_events("s1", 0, 10)] == [1, 2, 3]
+
+
+async def test_delete_session_takes_its_events(store: EngineStore) -> None:
+    await with_program(store)
+    await store.create_session(session("s1"))
+    await store.create_session(session("s2"))
+    await store.append_events("s1", [event("s1", n) for n in (1, 2)])
+    await store.append_events("s2", [event("s2", 1)])
+
+    assert await store.delete_session("s1") is True
+    assert await store.delete_session("s1") is False
+    assert await store.get_session("s1") is None
+    assert await store.read_events("s1", 0, 10) == []
+    assert await store.last_event_id("s1") == 0
+    assert await store.last_event_id("s2") == 1
+    # A session recreated under the same id starts with an empty log, not the old one.
+    await store.create_session(session("s1"))
+    await store.append_events("s1", [event("s1", 1)])
+    assert await store.read_events("s1", 0, 10) == [event("s1", 1)]
