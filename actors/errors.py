@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["HostExiting", "SessionError", "SessionMoved", "SessionNotFound", "SessionUnavailable"]
+__all__ = [
+    "AccessDenied",
+    "Conflict",
+    "HostExiting",
+    "NotFound",
+    "SessionError",
+    "SessionMoved",
+    "SessionNotFound",
+    "SessionUnavailable",
+]
 
 
 class SessionError(Exception):
@@ -29,3 +38,29 @@ class SessionMoved(SessionError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"session {session_id!r} is placed on another host")
         self.session_id = session_id
+
+
+class NotFound(SessionError):
+    """A record the request names does not exist (404); ``field`` names where it was named."""
+
+    def __init__(self, what: str, field: str | None = None) -> None:
+        super().__init__(f"{what} not found")
+        self.what = what
+        self.field = field
+
+
+class AccessDenied(SessionError):
+    """The caller may not see or change this record (403)."""
+
+    def __init__(self, what: str, field: str | None = None) -> None:
+        super().__init__(f"not allowed to access this {what}")
+        self.what = what
+        self.field = field
+
+
+class Conflict(SessionError):
+    """The request does not fit the record's current state (409); ``detail`` says how."""
+
+    def __init__(self, message: str, detail: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or {}

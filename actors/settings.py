@@ -6,56 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TypeVar
 
+from .engine.settings import EngineSettings
+from .env import SettingError, env_choice, env_float, env_int
 from .link import LinkSettings
 
 __all__ = ["ActorSettings", "Placement", "SettingError", "env_float", "env_int"]
-
-E = TypeVar("E", bound=Enum)
-
-
-class SettingError(ValueError):
-    """An environment variable holds a value the server cannot use; names the variable."""
-
-
-def env_int(env: Mapping[str, str], key: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingError(f"{key}={raw!r}: expected an integer") from None
-    if value < minimum:
-        raise SettingError(f"{key}={raw!r}: must be at least {minimum}")
-    return value
-
-
-def env_float(env: Mapping[str, str], key: str, default: float, *, minimum: float = 0.0) -> float:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingError(f"{key}={raw!r}: expected a number") from None
-    if not value >= minimum:
-        raise SettingError(f"{key}={raw!r}: must be at least {minimum}")
-    return value
-
-
-def env_choice(env: Mapping[str, str], key: str, default: E) -> E:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    kind = type(default)
-    try:
-        return kind(raw.strip().lower())
-    except ValueError:
-        choices = ", ".join(str(member.value) for member in kind)
-        raise SettingError(f"{key}={raw!r}: expected one of {choices}") from None
-
 
 class Placement(str, Enum):
     DENSE = "dense"  # many sessions per long-lived host actor (least-loaded first)
@@ -81,6 +37,7 @@ class ActorSettings:
     max_ops_per_request: int = 500
     max_theme_css_bytes: int = 65536
     link: LinkSettings = field(default_factory=LinkSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ActorSettings:
@@ -112,4 +69,5 @@ class ActorSettings:
             max_ops_per_request=env_int(env, "ATELIER_MAX_OPS_PER_REQUEST", d.max_ops_per_request, minimum=1),
             max_theme_css_bytes=env_int(env, "ATELIER_MAX_THEME_CSS_BYTES", d.max_theme_css_bytes, minimum=1),
             link=link,
+            engine=EngineSettings.from_env(env),
         )

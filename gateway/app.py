@@ -10,12 +10,16 @@ from aiohttp import WSCloseCode, web
 from actors.client import ClusterSessionClient, SessionClient
 from storage import make_bus
 
+from .auth import VERIFIER, AuthSettings, Verifier, bridge_auth_middleware
 from .cors import cors_middleware
 from .http_errors import error_middleware
 from .metrics import Metrics, metrics_middleware
 from .routes.bridge import routes as bridge_routes
+from .routes.engine import routes as engine_routes
+from .routes.plm import routes as plm_routes
 from .settings import Settings
-from .state import BUS, CHANNELS, METRICS, SESSIONS, SETTINGS, SOCKETS, WS_AUTH
+from .sse import stop_streams
+from .state import BUS, CHANNELS, METRICS, SESSIONS, SETTINGS, SOCKETS, SSE_STREAMS, WS_AUTH
 from .ws.auth import AllowAll, AuthPolicy, SharedSecret
 from .ws.channel import ChannelRegistry
 from .ws.handler import hocuspocus_endpoint, y_websocket_endpoint
@@ -30,11 +34,13 @@ log = logging.getLogger(__name__)
 def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.Application:
     """The gateway app. With the default (cluster) client, Ray must already be initialised."""
     metrics = Metrics()
+    auth = settings.auth or AuthSettings.from_env({}, settings.storage.data_dir)
     app = web.Application(
         middlewares=[
             cors_middleware(settings.cors_origin),
             metrics_middleware(metrics),
             error_middleware,
+            bridge_auth_middleware(auth.bridge_auth),
         ],
         client_max_size=settings.max_body_bytes,
     )
@@ -56,7 +62,11 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
         metrics=metrics,
     )
     app[SOCKETS] = set()
+    app[SSE_STREAMS] = set()
+    app[VERIFIER] = Verifier(auth)
     app.add_routes(bridge_routes)
+    app.add_routes(plm_routes)
+    app.add_routes(engine_routes)
     app.router.add_get("/metrics", metrics.handle)
     app.router.add_get("/ws", hocuspocus_endpoint)
     app.router.add_get("/ws/{session_id}", y_websocket_endpoint)
@@ -84,6 +94,10 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
         for ws in list(sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
+    async def close_streams(app: web.Application) -> None:
+        await stop_streams(app[SSE_STREAMS])
+
     app.on_shutdown.append(close_sockets)
+    app.on_shutdown.append(close_streams)
     app.cleanup_ctx.append(lifecycle)
     return app

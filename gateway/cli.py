@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from actors.runtime import init_ray, shutdown_ray
 from actors.settings import SettingError
 
 from .app import build_app
+from .auth import AuthSettings, mint_command
 from .settings import Settings
 from .ws.auth import mint_token
 
@@ -31,7 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 4321, env ATELIER_PORT)")
     serve.add_argument("--data-dir", type=Path, help="embedded store directory (env ATELIER_DATA_DIR)")
     serve.add_argument("--ray-temp-dir", type=Path, help="Ray temp directory (env ATELIER_RAY_TEMP_DIR)")
-    token = sub.add_parser("token", help="mint a WebSocket token (needs ATELIER_WS_SECRET)")
+    token = sub.add_parser(
+        "token",
+        help="mint a bearer JWT for a user (--user), or a Bridge WebSocket token (needs ATELIER_WS_SECRET)",
+    )
+    token.add_argument("--user", help="mint a bearer JWT whose sub is this user id")
+    token.add_argument("--ttl", type=int, help="JWT lifetime in seconds (default ATELIER_AUTH_TOKEN_TTL)")
+    token.add_argument("--claim", action="append", default=[], help="extra JWT claim KEY=VALUE (repeatable)")
+    token.add_argument("--data-dir", type=Path, help="where the server keeps its auth secret (env ATELIER_DATA_DIR)")
     token.add_argument("--scope", choices=["read-write", "readonly"], default="read-write")
     token.add_argument("--document", default="*", help="session id, or * for every session")
     return parser
@@ -57,6 +66,13 @@ def serve(settings: Settings) -> None:
         shutdown_ray(temp_dir=settings.ray_temp_dir, joined=bool(settings.ray_address))
 
 
+def _auth(settings: Settings) -> AuthSettings:
+    try:
+        return AuthSettings.from_env(os.environ, settings.storage.data_dir)
+    except ValueError as exc:
+        sys.exit(f"atelier: {exc}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
@@ -67,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = settings.with_overrides(
             host=args.host, port=args.port, data_dir=args.data_dir, ray_temp_dir=args.ray_temp_dir
         )
-        serve(settings)
+        serve(replace(settings, auth=_auth(settings)))
+    elif args.command == "token" and args.user:
+        settings = settings.with_overrides(data_dir=args.data_dir)
+        print(mint_command(_auth(settings), args.user, args.ttl, args.claim))
     elif args.command == "token":
         if not settings.ws_secret:
             sys.exit("atelier token: set ATELIER_WS_SECRET to the server's secret")

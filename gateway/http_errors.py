@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from actors.core.errors import ValidationError
-from actors.errors import SessionNotFound, SessionUnavailable
+from actors.errors import AccessDenied, Conflict, NotFound, SessionNotFound, SessionUnavailable
 from storage import StoreError
 
+from .auth import AuthError, Forbidden, auth_error_response, forbidden_response
 from .json_body import BodyError
 
 __all__ = ["error_middleware", "json_error"]
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def json_error(status: int, message: str, **extra: object) -> web.Response:
+def json_error(status: int, message: str, /, **extra: object) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
@@ -35,6 +36,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(400, f"{exc.field}: {exc.message}", field=exc.field)
     except SessionNotFound:
         return json_error(404, "Session not found")
+    except AuthError as exc:
+        return auth_error_response(exc)
+    except Forbidden as exc:
+        return forbidden_response(exc)
+    except AccessDenied as exc:
+        return json_error(403, f"Not allowed to access this {exc.what}", **({"field": exc.field} if exc.field else {}))
+    except NotFound as exc:
+        message = f"{exc.what[:1].upper()}{exc.what[1:]} not found"
+        return json_error(404, message, **({"field": exc.field} if exc.field else {}))
+    except Conflict as exc:
+        return json_error(409, str(exc), **exc.detail)
     except (SessionUnavailable, StoreError, asyncio.TimeoutError) as exc:
         log.warning("unavailable path=%s: %s", request.path, exc)
         return json_error(503, "Session temporarily unavailable; retry", detail=str(exc))

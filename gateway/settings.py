@@ -10,6 +10,8 @@ from typing import Any
 from actors.settings import ActorSettings, env_float, env_int
 from storage.settings import StorageSettings
 
+from .auth import AuthSettings
+
 __all__ = ["Settings"]
 
 
@@ -34,6 +36,10 @@ class Settings:
     ws_subscribe_timeout: float = 30.0
     ws_stream_queue_batches: int = 10000
     ws_secret: str | None = None
+    sse_heartbeat: float = 15.0
+    # Built by the entry point once the data directory is known (the secret may live there);
+    # None: a secret generated into the data directory when the app is built.
+    auth: AuthSettings | None = None
     log_level: str = "INFO"
     actors: ActorSettings = field(default_factory=ActorSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -43,6 +49,7 @@ class Settings:
         d = cls()
         temp = env.get("ATELIER_RAY_TEMP_DIR")
         cpus = env_int(env, "ATELIER_RAY_NUM_CPUS", 0)
+        storage = StorageSettings.from_env(env)
         return cls(
             host=env.get("ATELIER_HOST", d.host),
             port=env_int(env, "ATELIER_PORT", d.port),
@@ -69,9 +76,10 @@ class Settings:
                 env, "ATELIER_WS_STREAM_QUEUE_BATCHES", d.ws_stream_queue_batches, minimum=1
             ),
             ws_secret=env.get("ATELIER_WS_SECRET") or None,
+            sse_heartbeat=env_float(env, "ATELIER_SSE_HEARTBEAT", d.sse_heartbeat, minimum=0.1),
             log_level=env.get("ATELIER_LOG_LEVEL", d.log_level),
             actors=ActorSettings.from_env(env),
-            storage=StorageSettings.from_env(env),
+            storage=storage,
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp_sse import EventSourceResponse
 
 from actors.client import SessionClient
 from storage import Bus
@@ -12,7 +13,7 @@ from .settings import Settings
 from .ws.auth import AuthPolicy
 from .ws.channel import ChannelRegistry
 
-__all__ = ["BUS", "CHANNELS", "METRICS", "SESSIONS", "SETTINGS", "SOCKETS", "WS_AUTH"]
+__all__ = ["BUS", "CHANNELS", "METRICS", "SESSIONS", "SETTINGS", "SOCKETS", "SSE_STREAMS", "WS_AUTH"]
 
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", SessionClient)
@@ -21,3 +22,4 @@ CHANNELS = web.AppKey("channels", ChannelRegistry)
 WS_AUTH = web.AppKey("ws_auth", AuthPolicy)
 BUS = web.AppKey("bus", Bus)
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
+SSE_STREAMS = web.AppKey("sse_streams", set[EventSourceResponse])

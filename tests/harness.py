@@ -15,9 +15,12 @@ import ray
 from aiohttp import web
 
 from actors.client import SessionClient
+from actors.engine.llm.settings import LlmSettings
+from actors.engine.settings import EngineSettings
 from actors.placement import PLACEMENT_ACTOR_NAME
 from actors.settings import ActorSettings, Placement
 from gateway.app import build_app
+from gateway.auth import AuthSettings, mint_token
 from gateway.settings import Settings
 from gateway.state import SESSIONS
 from storage import LoadedDoc, make_store
@@ -25,7 +28,14 @@ from storage.settings import StorageSettings
 
 from .services import free_port
 
-__all__ = ["Gateway", "gateway_settings", "wait_until"]
+__all__ = ["AUTH_SECRET", "Gateway", "bearer", "gateway_settings", "wait_until"]
+
+AUTH_SECRET = "test-secret-" + "x" * 32
+
+
+def bearer(user: str) -> dict[str, str]:
+    """An Authorization header for ``user`` that every test gateway accepts."""
+    return {"Authorization": f"Bearer {mint_token(AUTH_SECRET, user, 3600)}"}
 
 T = TypeVar("T")
 
@@ -37,6 +47,7 @@ def gateway_settings(
     redis_url: str | None = None,
     namespace: str | None = None,
     storage_overrides: dict[str, Any] | None = None,
+    llm: LlmSettings | None = None,
     **actor_overrides: Any,
 ) -> Settings:
     if "placement" in actor_overrides:
@@ -44,6 +55,7 @@ def gateway_settings(
     actors = replace(
         ActorSettings(),
         namespace=namespace or f"test-{uuid.uuid4().hex[:8]}",
+        engine=EngineSettings(llm=llm or LlmSettings()),
         **actor_overrides,
     )
     storage = StorageSettings(
@@ -52,7 +64,9 @@ def gateway_settings(
         data_dir=data_dir,
         **(storage_overrides or {}),
     )
-    return Settings(host="127.0.0.1", port=free_port(), actors=actors, storage=storage)
+    return Settings(
+        host="127.0.0.1", port=free_port(), actors=actors, storage=storage, auth=AuthSettings(secret=AUTH_SECRET)
+    )
 
 
 class Gateway:

@@ -2,8 +2,11 @@
 
 from ..core.events import Delivery as Delivery
 from ..core.events import StreamEnd as StreamEnd
+from .base import DesignAction as DesignAction
 from .base import RealtimeStream as RealtimeStream
 from .base import SessionClient as SessionClient
+from .base import StageEventItem as StageEventItem
+from .base import StageEventStream as StageEventStream
 from .base import StreamItem as StreamItem
 from .cluster import ClusterSessionClient as ClusterSessionClient
 from .local import LocalSessionClient as LocalSessionClient

@@ -3,16 +3,74 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
 
 from ..core.events import Delivery, StreamEnd
 from ..core.sync import Inbound
 from ..core.theme import ThemeParams
 
-__all__ = ["RealtimeStream", "SessionClient", "StreamItem"]
+__all__ = [
+    "DesignAction",
+    "RealtimeStream",
+    "SessionClient",
+    "StageEventItem",
+    "StageEventStream",
+    "StageStreamItem",
+    "StreamItem",
+]
 
 # A stream yields lists of deliveries until it yields the reason it ended.
 StreamItem = list[Delivery] | StreamEnd
+
+
+class StageEventItem(NamedTuple):
+    """One committed stage event: its id (the SSE id), its run, its JSON, whether it ends the run."""
+
+    id: int
+    run_id: str
+    data: bytes
+    terminal: bool
+
+
+StageStreamItem = list[StageEventItem] | StreamEnd
+
+
+@dataclass(frozen=True, slots=True)
+class DesignAction:
+    """What a ``POST .../stream`` action came to: a JSON answer, or a run to stream."""
+
+    body: dict[str, Any] | None = None
+    run_id: str | None = None
+    after: int = 0
+
+    @classmethod
+    def from_result(cls, result: dict[str, Any]) -> DesignAction:
+        """From a host's answer: ``{"json": body}`` or ``{"stream": {"runId", "after"}}``."""
+        if "json" in result:
+            return cls(body=result["json"])
+        stream = result["stream"]
+        return cls(run_id=str(stream["runId"]), after=int(stream["after"]))
+
+
+class StageEventStream(Protocol):
+    """A design session's committed stage events after an id: the missed ones, then live."""
+
+    @property
+    def live_run(self) -> str | None:
+        """The run that was live when the stream started (None: none was)."""
+        ...
+
+    @property
+    def replay(self) -> list[StageEventItem]:
+        """The committed events after the requested id, as of the start."""
+        ...
+
+    def events(self) -> AsyncIterator[StageStreamItem]:
+        """Events committed after the start, as they come."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class RealtimeStream(Protocol):
@@ -20,6 +78,11 @@ class RealtimeStream(Protocol):
 
     @property
     def session_id(self) -> str: ...
+
+    @property
+    def owner(self) -> str | None:
+        """A design session's owner (only they may open its document); None for Bridge."""
+        ...
 
     def send(self, batch: Sequence[Inbound]) -> None:
         """Queue a batch of frames, in order; never blocks (a broken link ends the stream)."""
@@ -68,7 +131,39 @@ class SessionClient(Protocol):
 
     async def delete_session(self, session_id: str) -> None: ...
 
-    async def open_stream(self, session_id: str) -> RealtimeStream: ...
+    async def open_stream(self, session_id: str) -> RealtimeStream:
+        """Subscribe to a session's realtime traffic; ``stream.owner`` is set for a design session."""
+        ...
+
+    # -- programs and designs (the PLM the design engine works in) ---------------------
+
+    async def create_program(self, user: str, body: object) -> dict[str, Any]: ...
+
+    async def list_programs(self, user: str) -> list[dict[str, Any]]: ...
+
+    async def get_program(self, user: str, program_id: str) -> dict[str, Any]: ...
+
+    async def add_program_member(self, user: str, program_id: str, body: object) -> dict[str, Any]: ...
+
+    async def create_design(self, user: str, program_id: str, body: object) -> dict[str, Any]: ...
+
+    async def list_designs(self, user: str, program_id: str) -> list[dict[str, Any]]: ...
+
+    async def get_design(self, user: str, design_id: str) -> dict[str, Any]: ...
+
+    # -- design-engine sessions (owner-scoped: AccessDenied for another user's) -------
+
+    async def create_design_session(self, user: str, body: object) -> dict[str, Any]: ...
+
+    async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]: ...
+
+    async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]: ...
+
+    async def patch_design_session(self, user: str, session_id: str, body: object) -> dict[str, Any]: ...
+
+    async def design_action(self, user: str, session_id: str, body: object) -> DesignAction: ...
+
+    async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream: ...
 
     def forget(self, session_id: str) -> None:
         """Drop what this client knows of the session's placement (it was deleted or moved)."""

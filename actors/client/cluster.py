@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 import ray
 from ray.exceptions import RayError
 
@@ -24,7 +25,9 @@ from ..core.events import Delivery, StreamEnd
 from ..core.ids import new_session_id
 from ..core.sync import Inbound, Scope
 from ..core.theme import ThemeParams
-from ..errors import SessionNotFound, SessionUnavailable
+from ..engine import plm
+from ..engine.service import summary_json
+from ..errors import AccessDenied, Conflict, NotFound, SessionNotFound, SessionUnavailable
 from ..host.service import HostMethod, HostTopic
 from ..link import Kind, Link, LinkAddress, LinkClosed, RemoteFailure, dial
 from ..placement import PLACEMENT_ACTOR_NAME, HostInfo, Placement
@@ -33,10 +36,13 @@ from ..singleflight import SingleFlight
 from ..store.client import LinkStoreClient
 from ..store.service import STORE_ACTOR_NAME, StoreService
 from ..store.wire import record_to_wire
-from .base import RealtimeStream, StreamItem
-from .stream import StreamQueue
+from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
+from .stream import StageQueue, StreamQueue
 
 __all__ = ["ClusterSessionClient"]
+
+T = TypeVar("T")
+
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,12 @@ def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
         raise SessionNotFound(session_id) from None
     if failure.kind == "ValidationError":
         raise ValidationError(failure.field or "body", failure.message) from None
+    if failure.kind == "AccessDenied":
+        raise AccessDenied(failure.message, failure.field) from None
+    if failure.kind == "NotFound":
+        raise NotFound(failure.message, failure.field) from None
+    if failure.kind == "Conflict":
+        raise Conflict(failure.message, orjson.loads(failure.field or "{}")) from None
     raise SessionUnavailable(failure.message) from None
 
 
@@ -59,6 +71,7 @@ class _HostLink:
         self.link = link
         self.reader = reader
         self.streams: dict[str, StreamQueue] = {}
+        self.stages: dict[str, StageQueue] = {}
         link.handler = self._handle
         link.on_close(self._closed)
 
@@ -66,6 +79,11 @@ class _HostLink:
         if message[0] != Kind.NOTIFY:
             return
         _, topic, (session_id, body) = message
+        if topic == HostTopic.STAGE_EVENTS:
+            stages = self.stages.get(session_id)
+            if stages is not None:
+                stages.push([StageEventItem(*item) for item in body])
+            return
         stream = self.streams.get(session_id)
         if stream is None:
             return  # closed locally while the host was still sending
@@ -79,16 +97,24 @@ class _HostLink:
         streams, self.streams = list(self.streams.values()), {}
         for stream in streams:
             stream.end(StreamEnd.RESTART)
+        stages, self.stages = list(self.stages.values()), {}
+        for queue in stages:
+            queue.end(StreamEnd.RESTART)
 
 
 class _LinkStream:
-    def __init__(self, host: _HostLink, queue: StreamQueue) -> None:
+    def __init__(self, host: _HostLink, queue: StreamQueue, owner: str | None) -> None:
         self._host = host
         self._queue = queue
+        self._owner = owner
 
     @property
     def session_id(self) -> str:
         return self._queue.session_id
+
+    @property
+    def owner(self) -> str | None:
+        return self._owner
 
     def send(self, batch: Sequence[Inbound]) -> None:
         if self._queue.ended is not None:
@@ -109,6 +135,33 @@ class _LinkStream:
                     self._host.link.notify(HostTopic.UNSUBSCRIBE, [self.session_id])
                 except LinkClosed as exc:
                     log.debug("unsubscribe on a closed link session=%s: %s", self.session_id, exc)
+
+
+class _LinkStageStream:
+    def __init__(self, host: _HostLink, queue: StageQueue) -> None:
+        self._host = host
+        self._queue = queue
+
+    @property
+    def live_run(self) -> str | None:
+        return self._queue.live_run
+
+    @property
+    def replay(self) -> list[StageEventItem]:
+        return self._queue.replay
+
+    def events(self) -> AsyncIterator[StageStreamItem]:
+        return self._queue.items()
+
+    async def close(self) -> None:
+        session_id = self._queue.session_id
+        if self._host.stages.get(session_id) is self._queue:
+            del self._host.stages[session_id]
+            if not self._host.link.closed:
+                try:
+                    self._host.link.notify(HostTopic.UNLISTEN, [session_id])
+                except LinkClosed as exc:
+                    log.debug("unlisten on a closed link session=%s: %s", session_id, exc)
 
 
 class ClusterSessionClient:
@@ -351,8 +404,8 @@ class ClusterSessionClient:
                 if previous is not None:
                     previous.end(StreamEnd.RESTART)
                 host.streams[session_id] = queue
-                await host.link.request(HostMethod.SUBSCRIBE, [session_id])
-                return _LinkStream(host, queue)
+                owner = await host.link.request(HostMethod.SUBSCRIBE, [session_id])
+                return _LinkStream(host, queue, owner)
             except RemoteFailure as failure:
                 host.streams.pop(session_id, None)
                 if failure.kind not in ("SessionMoved", "HostExiting"):
@@ -364,12 +417,91 @@ class ClusterSessionClient:
             await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
         raise SessionUnavailable(f"cannot subscribe to the session: {last}")
 
-    async def host_pid(self, session_id: str) -> int:
-        await self.state(session_id)  # activates it where the directory placed it
+    # -- programs and designs ---------------------------------------------------------
+
+    async def _plm(self, call: Awaitable[T]) -> T:
         try:
-            pid: int | None = await self._placement.host_pid.remote(session_id)
-        except RayError as exc:
+            return await call
+        except StoreError as exc:
             raise SessionUnavailable(str(exc)) from exc
-        if pid is None:
-            raise SessionUnavailable("session is not placed")
+
+    async def create_program(self, user: str, body: object) -> dict[str, Any]:
+        return await self._plm(plm.create_program(self.store.engine, user, body))
+
+    async def list_programs(self, user: str) -> list[dict[str, Any]]:
+        return await self._plm(plm.list_programs(self.store.engine, user))
+
+    async def get_program(self, user: str, program_id: str) -> dict[str, Any]:
+        return await self._plm(plm.get_program(self.store.engine, user, program_id))
+
+    async def add_program_member(self, user: str, program_id: str, body: object) -> dict[str, Any]:
+        return await self._plm(plm.add_member(self.store.engine, user, program_id, body))
+
+    async def create_design(self, user: str, program_id: str, body: object) -> dict[str, Any]:
+        return await self._plm(plm.create_design(self.store.engine, user, program_id, body))
+
+    async def list_designs(self, user: str, program_id: str) -> list[dict[str, Any]]:
+        return await self._plm(plm.list_designs(self.store.engine, user, program_id))
+
+    async def get_design(self, user: str, design_id: str) -> dict[str, Any]:
+        return await self._plm(plm.get_design(self.store.engine, user, design_id))
+
+    # -- design sessions ----------------------------------------------------------------
+
+    async def create_design_session(self, user: str, body: object) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(
+            new_session_id(), HostMethod.CREATE_DESIGN, [user, body], retry_unknown=False
+        )
+        return result
+
+    async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        records = await self._plm(self.store.engine.list_sessions(user, limit, offset))
+        return [summary_json(record) for record in records]
+
+    async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(session_id, HostMethod.GET_DESIGN, [user], retry_unknown=True)
+        return result
+
+    async def patch_design_session(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(
+            session_id, HostMethod.PATCH_DESIGN, [user, body], retry_unknown=False
+        )
+        return result
+
+    async def design_action(self, user: str, session_id: str, body: object) -> DesignAction:
+        result: dict[str, Any] = await self._request(
+            session_id, HostMethod.ACT_DESIGN, [user, body], retry_unknown=False
+        )
+        return DesignAction.from_result(result)
+
+    async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream:
+        suspect: str | None = None
+        last = "no attempt"
+        for attempt in range(_MAX_ATTEMPTS):
+            info = await self._locate(session_id, suspect)
+            suspect = None
+            try:
+                host = await self._host(info)
+                queue = StageQueue(session_id, self._stream_queue_limit)
+                previous = host.stages.get(session_id)
+                if previous is not None:
+                    previous.end(StreamEnd.RESTART)
+                host.stages[session_id] = queue
+                replay, run = await host.link.request(HostMethod.LISTEN_DESIGN, [session_id, user, after])
+                queue.live_run = run
+                queue.replay = [StageEventItem(*item) for item in replay]
+                return _LinkStageStream(host, queue)
+            except RemoteFailure as failure:
+                host.stages.pop(session_id, None)
+                if failure.kind not in ("SessionMoved", "HostExiting"):
+                    _raise_remote(session_id, failure)
+                last = failure.message
+                self.forget(session_id)
+            except LinkClosed as exc:
+                last, suspect = str(exc), info.name
+            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
+        raise SessionUnavailable(f"cannot follow the session's events: {last}")
+
+    async def host_pid(self, session_id: str) -> int:
+        pid: int = await self._request(session_id, HostMethod.PING, [], retry_unknown=True)
         return pid

@@ -7,7 +7,6 @@ store opened here. Streams are in-process peers of the host's sessions.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -17,12 +16,16 @@ from ..core.events import Delivery, StreamEnd
 from ..core.ids import new_session_id
 from ..core.sync import Inbound
 from ..core.theme import ThemeParams
+from ..engine import plm
+from ..engine.live import WireEvent
+from ..engine.llm.factory import make_provider
+from ..engine.service import EngineService, summary_json
 from ..errors import SessionNotFound
 from ..host.core import HostCore
 from ..settings import ActorSettings
 from ..store.client import StoreCore
-from .base import RealtimeStream, StreamItem
-from .stream import StreamQueue
+from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
+from .stream import StageQueue, StreamQueue
 
 __all__ = ["LocalSessionClient"]
 
@@ -36,6 +39,7 @@ class _LocalStream:
         self._core = core
         self._queue = StreamQueue(session_id, limit)
         self._peer_id = -next(_peer_ids)  # never equal to a link's id
+        self.owner: str | None = None
 
     @property
     def peer_id(self) -> int:
@@ -63,10 +67,51 @@ class _LocalStream:
         self._core.peer_closed(self)
 
 
+class _LocalStageStream:
+    """A stage-event stream and, to the session, the listener it delivers to."""
+
+    def __init__(self, core: HostCore, session_id: str, limit: int) -> None:
+        self._core = core
+        self._queue = StageQueue(session_id, limit)
+        self._peer_id = -next(_peer_ids)
+
+    @property
+    def peer_id(self) -> int:
+        return self._peer_id
+
+    @property
+    def live_run(self) -> str | None:
+        return self._queue.live_run
+
+    @property
+    def replay(self) -> list[StageEventItem]:
+        return self._queue.replay
+
+    def stage_events(self, session_id: str, events: list[WireEvent]) -> None:
+        self._queue.push([StageEventItem(*event) for event in events])
+
+    def events(self) -> AsyncIterator[StageStreamItem]:
+        return self._queue.items()
+
+    async def start(self, user: str, after: int | None) -> None:
+        replay, run = await self._core.listen_design(user, self._queue.session_id, self, after)
+        self._queue.live_run = run
+        self._queue.replay = [StageEventItem(*event) for event in replay]
+
+    async def close(self) -> None:
+        self._core.unlisten_design(self._queue.session_id, self._peer_id)
+
+
 class LocalSessionClient:
     def __init__(self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000) -> None:
         self._store = StoreCore(storage)
-        self._core = HostCore(settings, self._store)
+        engine = EngineService(
+            self._store.engine,
+            settings.engine,
+            make_provider(settings.engine.llm),
+            presence_timeout=settings.presence_timeout,
+        )
+        self._core = HostCore(settings, self._store, engine=engine)
         self._stream_queue_limit = stream_queue_limit
 
     async def start(self) -> str:
@@ -119,12 +164,52 @@ class LocalSessionClient:
 
     async def open_stream(self, session_id: str) -> RealtimeStream:
         stream = _LocalStream(self._core, session_id, self._stream_queue_limit)
-        await self._core.subscribe(session_id, stream)
+        stream.owner = await self._core.subscribe(session_id, stream)
+        return stream
+
+    async def create_program(self, user: str, body: object) -> dict[str, Any]:
+        return await plm.create_program(self._store.engine, user, body)
+
+    async def list_programs(self, user: str) -> list[dict[str, Any]]:
+        return await plm.list_programs(self._store.engine, user)
+
+    async def get_program(self, user: str, program_id: str) -> dict[str, Any]:
+        return await plm.get_program(self._store.engine, user, program_id)
+
+    async def add_program_member(self, user: str, program_id: str, body: object) -> dict[str, Any]:
+        return await plm.add_member(self._store.engine, user, program_id, body)
+
+    async def create_design(self, user: str, program_id: str, body: object) -> dict[str, Any]:
+        return await plm.create_design(self._store.engine, user, program_id, body)
+
+    async def list_designs(self, user: str, program_id: str) -> list[dict[str, Any]]:
+        return await plm.list_designs(self._store.engine, user, program_id)
+
+    async def get_design(self, user: str, design_id: str) -> dict[str, Any]:
+        return await plm.get_design(self._store.engine, user, design_id)
+
+    async def create_design_session(self, user: str, body: object) -> dict[str, Any]:
+        return await self._core.create_design(new_session_id(), user, body)
+
+    async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        return [summary_json(r) for r in await self._store.engine.list_sessions(user, limit, offset)]
+
+    async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]:
+        return await self._core.get_design(user, session_id)
+
+    async def patch_design_session(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        return await self._core.patch_design(user, session_id, body)
+
+    async def design_action(self, user: str, session_id: str, body: object) -> DesignAction:
+        return DesignAction.from_result(await self._core.act_design(user, session_id, body))
+
+    async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream:
+        stream = _LocalStageStream(self._core, session_id, self._stream_queue_limit)
+        await stream.start(user, after)
         return stream
 
     def forget(self, session_id: str) -> None:
         """Nothing to forget: every session lives in this process."""
 
     async def host_pid(self, session_id: str) -> int:
-        await self._core.state(session_id)
-        return os.getpid()
+        return await self._core.ping(session_id)

@@ -159,6 +159,8 @@ _NODE_KEYS = (
     "confidence",
     "cadGeneration",
     "assemblyComposition",
+    # Beyond the spec: the dimensions and features a part's CAD job builds from.
+    "parameters",
 )
 _BOM_KEYS = (
     "rootAssembly",
@@ -417,7 +419,7 @@ def _node_fields(value: object, field: str, limits: ArtifactLimits) -> tuple[dic
             node[key] = _text(obj[key], f"{field}.{key}", limits)
     if obj.get("confidence") is not None:
         node["confidence"] = _confidence(obj["confidence"], f"{field}.confidence")
-    for key in ("cadGeneration", "assemblyComposition"):
+    for key in ("cadGeneration", "assemblyComposition", "parameters"):
         if obj.get(key) is not None:
             node[key] = _json_object(obj[key], f"{field}.{key}")
     raw_children = obj.get("children")

@@ -14,6 +14,8 @@ from typing import Any
 
 import ray
 
+from ..engine.llm.factory import make_provider
+from ..engine.service import EngineService
 from ..link import LinkAddress, LinkServer, LinkSettings
 from ..runtime import node_link_settings
 from ..settings import ActorSettings
@@ -61,7 +63,13 @@ class SessionHost:
 
     async def _start(self) -> LinkAddress:
         self._store = LinkStoreClient(self._store_address, self._link_settings, self._name)
-        core = HostCore(self._settings, self._store, claim=self._claim, release=self._release)
+        engine = EngineService(
+            self._store.engine,
+            self._settings.engine,
+            make_provider(self._settings.engine.llm),
+            presence_timeout=self._settings.presence_timeout,
+        )
+        core = HostCore(self._settings, self._store, engine=engine, claim=self._claim, release=self._release)
         core.start()
         handler = HostLinkHandler(core)
         server = LinkServer(self._name, node_link_settings(self._link_settings), handler.attach)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -22,6 +23,8 @@ from ..core.events import Delivery, StreamEnd
 from ..core.session import Session
 from ..core.sync import Inbound, Scope, process_frames
 from ..core.theme import ThemeParams
+from ..engine.live import EngineListener, EngineLive, WireEvent
+from ..engine.service import EngineService, session_json, summary_json
 from ..errors import SessionMoved, SessionNotFound, SessionUnavailable
 from ..protocol.lib0 import write_var_uint
 from ..protocol.messages import MessageType
@@ -31,7 +34,10 @@ from ..store.client import StoreClient
 from .fanout import Peer
 from .live import LiveSession
 
-__all__ = ["HostCore"]
+__all__ = ["HostCore", "Live"]
+
+# A live session of either API: a Bridge document or a design-engine session.
+Live = LiveSession | EngineLive
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +50,20 @@ class HostCore:
         settings: ActorSettings,
         store: StoreClient,
         *,
+        engine: EngineService,
         claim: Callable[[str], Awaitable[bool]] | None = None,
         release: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
+        self._engine = engine
         # The cluster's directory: a session is live in one host only. Activation
         # claims it; unloading releases it (awaited, so the two never cross).
         self._claim = claim
         self._release = release
         self._unloading: dict[str, asyncio.Future[None]] = {}
-        self._sessions: dict[str, LiveSession] = {}
-        self._loading: SingleFlight[str, LiveSession] = SingleFlight()
+        self._sessions: dict[str, Live] = {}
+        self._loading: SingleFlight[str, Live] = SingleFlight()
         self._subscriptions: dict[int, set[str]] = {}  # peer id -> session ids
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -93,14 +101,29 @@ class HostCore:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _session(self, session_id: str) -> LiveSession:
+    async def _live(self, session_id: str) -> Live:
         live = self._sessions.get(session_id)
         if live is not None:
             live.touch()
             return live
         return await self._loading.run(session_id, lambda: self._activate(session_id))
 
-    async def _activate(self, session_id: str) -> LiveSession:
+    async def _session(self, session_id: str) -> LiveSession:
+        """A Bridge session (a design session's id is not one)."""
+        live = await self._live(session_id)
+        if not isinstance(live, LiveSession):
+            raise SessionNotFound(session_id)
+        return live
+
+    async def _design(self, session_id: str, user: str) -> EngineLive:
+        """A design session the caller owns (404 for any other id, 403 for another's)."""
+        live = await self._live(session_id)
+        if not isinstance(live, EngineLive):
+            raise SessionNotFound(session_id)
+        self._engine.check_owner(live, user)
+        return live
+
+    async def _activate(self, session_id: str) -> Live:
         unloading = self._unloading.get(session_id)
         if unloading is not None:
             await asyncio.shield(unloading)
@@ -108,35 +131,50 @@ class HostCore:
             raise SessionMoved(session_id)
         try:
             loaded = await self._store.load(session_id)
+            design = None if loaded is not None else await self._engine.load(session_id)
         except BaseException:
             await self._released(session_id)
             raise
-        if loaded is None:
+        live: Live
+        if loaded is not None:
+            live = LiveSession(Session.restore(loaded), self._store, self._settings)
+            log.info(
+                "session activated session=%s log_rows=%d snapshot=%s",
+                session_id,
+                len(loaded.updates),
+                loaded.snapshot is not None,
+            )
+        elif design is not None:
+            live = design
+            log.info("design session activated session=%s stage=%s", session_id, design.stage.value)
+        else:
             await self._released(session_id)
             raise SessionNotFound(session_id)
-        live = LiveSession(Session.restore(loaded), self._store, self._settings)
         self._sessions[session_id] = live
-        log.info(
-            "session activated session=%s log_rows=%d snapshot=%s",
-            session_id,
-            len(loaded.updates),
-            loaded.snapshot is not None,
-        )
         return live
 
     async def _reap(self) -> None:
         while True:
             await asyncio.sleep(self._settings.idle_check_interval)
             for session_id, live in list(self._sessions.items()):
-                if live.is_idle():
+                if self._idle(live):
                     await self._unload(session_id, live)
 
-    async def _unload(self, session_id: str, live: LiveSession, *, force: bool = False) -> None:
+    def _idle(self, live: Live) -> bool:
+        if isinstance(live, EngineLive):
+            return live.is_idle(self._settings.idle_timeout)
+        return live.is_idle()
+
+    async def _unload(self, session_id: str, live: Live, *, force: bool = False) -> None:
         try:
-            await live.checkpoint()
+            if isinstance(live, EngineLive):
+                await live.stop_run()  # only when forced: an idle session has no run
+                await live.commit()
+            else:
+                await live.checkpoint()
         except Exception:  # the log is complete without the snapshot; unload anyway
             log.exception("checkpoint before unload failed session=%s", session_id)
-        if not force and not live.is_idle():
+        if not force and not self._idle(live):
             return  # a call came in while we checkpointed
         if self._sessions.get(session_id) is not live:
             return
@@ -165,7 +203,8 @@ class HostCore:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for live in list(self._sessions.values()):
-                live.presence.expire(now)
+                if isinstance(live, LiveSession):
+                    live.presence.expire(now)
                 removed = live.awareness.expire(now=now)
                 if removed is not None:
                     live.broadcast_awareness(removed)
@@ -238,8 +277,10 @@ class HostCore:
         return self._presence_json(live, time.monotonic())
 
     async def delete(self, session_id: str) -> bool:
+        if isinstance(self._sessions.get(session_id), EngineLive):
+            raise SessionNotFound(session_id)  # design sessions are not Bridge sessions
         live = self._sessions.pop(session_id, None)
-        if live is not None:
+        if live is not None and isinstance(live, LiveSession):
             live.mark_deleted()
             live.close()
         deleted = await self._store.delete_session(session_id)
@@ -249,11 +290,16 @@ class HostCore:
 
     # -- realtime ---------------------------------------------------------------------
 
-    async def subscribe(self, session_id: str, peer: Peer) -> None:
-        """Activate the session if needed and register ``peer`` for its events."""
-        live = await self._session(session_id)
+    async def subscribe(self, session_id: str, peer: Peer) -> str | None:
+        """Activate the session if needed and register ``peer`` for its events.
+
+        Returns the owner of a design session (whose document only its owner may open;
+        the gateway checks each connection), None for a Bridge session.
+        """
+        live = await self._live(session_id)
         live.fanout.add(peer)
         self._subscriptions.setdefault(peer.peer_id, set()).add(session_id)
+        return live.record.user_id if isinstance(live, EngineLive) else None
 
     def unsubscribe(self, session_id: str, peer: Peer) -> None:
         live = self._sessions.get(session_id)
@@ -268,8 +314,10 @@ class HostCore:
             live = self._sessions.get(session_id)
             if live is not None:
                 live.fanout.remove(peer)
-                # Awareness of that gateway's connections goes with it.
                 live.touch()
+        for live in self._sessions.values():
+            if isinstance(live, EngineLive):
+                live.unlisten(peer.peer_id)
 
     def frames(self, session_id: str, peer: Peer, items: Sequence[Inbound]) -> None:
         """Apply a gateway's batch of frames; replies and acks go back to ``peer``.
@@ -285,6 +333,13 @@ class HostCore:
         now = time.monotonic()
         live.touch()
         batch = list(items)
+        if isinstance(live, EngineLive):
+            # The engine writes its document; editors watch it (their edits are refused).
+            batch = [(conn, kind, payload, False) for conn, kind, payload, _ in batch]
+            outcome = process_frames(live.core, live.awareness, batch, now=now, now_iso=utc_now_iso())  # type: ignore[arg-type]
+            live.fanout.to_peer(peer, [Delivery(Scope.TO_CONN, k, p, c) for c, k, p in outcome.direct])
+            live.fanout.to_all([Delivery(s, k, p, c) for s, k, p, c in outcome.broadcast], origin=peer)
+            return
         if live.backlogged:
             # Refused edits stay unsynced in their clients, which resend them later.
             batch = [(conn, kind, payload, False) for conn, kind, payload, _ in batch]
@@ -314,9 +369,51 @@ class HostCore:
             return
         self._ack(live, peer, conns)
 
+    async def ping(self, session_id: str) -> int:
+        """Activate the session (of either kind) here; returns this process's id."""
+        await self._live(session_id)
+        return os.getpid()
+
+    # -- design engine ----------------------------------------------------------------
+
+    async def create_design(self, session_id: str, user: str, body: object) -> dict[str, Any]:
+        record = await self._engine.prepare(session_id, user, body)
+        if self._claim is not None and not await self._claim(record.id):
+            raise SessionMoved(record.id)
+        live = await self._engine.create(record)
+        self._sessions[record.id] = live
+        view = session_json(live.record)
+        return {k: view[k] for k in ("id", "title", "stage", "status", "workspaceUrl", "createdAt", "updatedAt")}
+
+    async def get_design(self, user: str, session_id: str) -> dict[str, Any]:
+        return session_json((await self._design(session_id, user)).record)
+
+    async def patch_design(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        return await self._engine.patch(await self._design(session_id, user), body)
+
+    async def act_design(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        return await self._engine.act(await self._design(session_id, user), body)
+
+    async def listen_design(
+        self, user: str, session_id: str, listener: EngineListener, after_id: int | None
+    ) -> tuple[list[WireEvent], str | None]:
+        live = await self._design(session_id, user)
+        replay, run = await self._engine.listen(live, listener, after_id)
+        self._subscriptions.setdefault(listener.peer_id, set())
+        return replay, run
+
+    def unlisten_design(self, session_id: str, listener_id: int) -> None:
+        live = self._sessions.get(session_id)
+        if isinstance(live, EngineLive):
+            live.unlisten(listener_id)
+
+    @staticmethod
+    def design_summary(record: Any) -> dict[str, Any]:
+        return summary_json(record)
+
     def stats(self) -> dict[str, int]:
         return {
             "sessions": len(self._sessions),
-            "unflushed": sum(live.unflushed for live in self._sessions.values()),
+            "unflushed": sum(live.unflushed for live in self._sessions.values() if isinstance(live, LiveSession)),
             "peers": len(self._subscriptions),
         }

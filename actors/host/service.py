@@ -12,12 +12,15 @@ import logging
 from enum import IntEnum
 from typing import Any
 
+import orjson
+
 from storage import StoreError
 
 from ..core.errors import ValidationError
 from ..core.events import Delivery, StreamEnd
 from ..core.theme import ThemeParams
-from ..errors import SessionError
+from ..engine.live import WireEvent
+from ..errors import AccessDenied, Conflict, NotFound, SessionError
 from ..link import Kind, Link, LinkClosed
 from ..store.wire import record_from_wire
 from .core import HostCore
@@ -35,6 +38,12 @@ class HostMethod(IntEnum):
     GET_PRESENCE = 5
     DELETE = 6
     SUBSCRIBE = 7
+    CREATE_DESIGN = 8
+    GET_DESIGN = 9
+    PATCH_DESIGN = 10
+    ACT_DESIGN = 11
+    LISTEN_DESIGN = 12
+    PING = 13
 
 
 class HostTopic(IntEnum):
@@ -42,11 +51,17 @@ class HostTopic(IntEnum):
     UNSUBSCRIBE = 2  # gateway -> host: [session]
     EVENTS = 3  # host -> gateway: [session, [[scope, kind, payload, conn], ...]]
     END = 4  # host -> gateway: [session, StreamEnd]
+    STAGE_EVENTS = 5  # host -> gateway: [session, [[id, run id, json, terminal], ...]]
+    UNLISTEN = 6  # gateway -> host: [session]
 
 
 def error_to_wire(exc: Exception) -> tuple[str, str, str | None]:
     if isinstance(exc, ValidationError):
         return "ValidationError", exc.message, exc.field
+    if isinstance(exc, (AccessDenied, NotFound)):
+        return type(exc).__name__, exc.what, exc.field
+    if isinstance(exc, Conflict):
+        return "Conflict", str(exc), orjson.dumps(exc.detail).decode()
     return type(exc).__name__, str(exc), None
 
 
@@ -65,6 +80,12 @@ class LinkPeer:
             self._link.notify(HostTopic.EVENTS, [session_id, events])
         except LinkClosed as exc:  # its close callback unsubscribes this peer everywhere
             log.debug("events for a closed link session=%s: %s", session_id, exc)
+
+    def stage_events(self, session_id: str, events: list[WireEvent]) -> None:
+        try:
+            self._link.notify(HostTopic.STAGE_EVENTS, [session_id, events])
+        except LinkClosed as exc:  # its close callback stops this listener everywhere
+            log.debug("stage events for a closed link session=%s: %s", session_id, exc)
 
     def end(self, session_id: str, reason: StreamEnd) -> None:
         try:
@@ -91,6 +112,8 @@ class HostLinkHandler:
                 self._core.frames(args[0], peer, args[1])
             elif topic == HostTopic.UNSUBSCRIBE:
                 self._core.unsubscribe(args[0], peer)
+            elif topic == HostTopic.UNLISTEN:
+                self._core.unlisten_design(args[0], peer.peer_id)
             else:
                 log.warning("host link: unknown topic=%s", topic)
         elif kind == Kind.REQUEST:
@@ -114,10 +137,11 @@ class HostLinkHandler:
     async def _dispatch(self, peer: LinkPeer, method: HostMethod, args: list[Any]) -> Any:
         core = self._core
         if method is HostMethod.SUBSCRIBE:
-            await core.subscribe(args[0], peer)
-            return None
+            return await core.subscribe(args[0], peer)
         if method is HostMethod.STATE:
             return await core.state(args[0])
+        if method is HostMethod.PING:
+            return await core.ping(args[0])
         if method is HostMethod.APPLY_OPS:
             return await core.apply_ops(args[0], args[1])
         if method is HostMethod.SET_PRESENCE:
@@ -129,6 +153,18 @@ class HostLinkHandler:
         if method is HostMethod.CREATE:
             record, spec, theme = args
             return await core.create(record_from_wire(record), spec, ThemeParams(**theme))
+        # Design sessions: [session id, user, ...]; CREATE_DESIGN: [new id, user, body].
+        if method is HostMethod.CREATE_DESIGN:
+            return await core.create_design(args[0], args[1], args[2])
+        if method is HostMethod.GET_DESIGN:
+            return await core.get_design(args[1], args[0])
+        if method is HostMethod.PATCH_DESIGN:
+            return await core.patch_design(args[1], args[0], args[2])
+        if method is HostMethod.ACT_DESIGN:
+            return await core.act_design(args[1], args[0], args[2])
+        if method is HostMethod.LISTEN_DESIGN:
+            replay, run = await core.listen_design(args[1], args[0], peer, args[2])
+            return [replay, run]
         raise ValueError(f"unknown host method {method}")
 
     async def stop(self) -> None:

@@ -22,9 +22,23 @@ from storage import (
     StoreError,
     make_store,
 )
+from storage.engine import (
+    Conflict,
+    Design,
+    DesignSessionRecord,
+    EngineStore,
+    EngineStoreError,
+    LifecycleState,
+    NotFound,
+    Program,
+    StaleRevision,
+    StoredEvent,
+    make_engine_store,
+)
 
 from ..link import Link, LinkAddress, LinkClosed, LinkSettings, RemoteFailure, dial
 from ..singleflight import SingleFlight
+from .engine_wire import EngineMethod, from_wire, to_wire
 from .wire import (
     StoreMethod,
     append_to_wire,
@@ -33,7 +47,7 @@ from .wire import (
     record_to_wire,
 )
 
-__all__ = ["LinkStoreClient", "StoreClient", "StoreCore"]
+__all__ = ["EngineStoreClient", "LinkEngineStore", "LinkStoreClient", "StoreClient", "StoreCore"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +68,44 @@ class StoreClient(Protocol):
     async def delete_session(self, session_id: str) -> bool: ...
 
 
+class EngineStoreClient(Protocol):
+    """What sessions and the session client need of the design engine's store."""
+
+    async def create_program(self, program: Program) -> None: ...
+
+    async def get_program(self, program_id: str) -> Program | None: ...
+
+    async def list_programs(self, user_id: str) -> list[Program]: ...
+
+    async def add_member(self, program_id: str, user_id: str, role: str = "member") -> None: ...
+
+    async def member_role(self, program_id: str, user_id: str) -> str | None: ...
+
+    async def create_design(self, design: Design) -> None: ...
+
+    async def get_design(self, design_id: str) -> Design | None: ...
+
+    async def list_designs(self, program_id: str) -> list[Design]: ...
+
+    async def set_design_state(self, design_id: str, state: LifecycleState, *, updated_at: str | None = None) -> Design: ...
+
+    async def create_session(self, record: DesignSessionRecord) -> None: ...
+
+    async def get_session(self, session_id: str) -> DesignSessionRecord | None: ...
+
+    async def list_sessions(self, user_id: str, limit: int, offset: int = 0) -> list[DesignSessionRecord]: ...
+
+    async def save_session_with_events(
+        self, record: DesignSessionRecord, expected_revision: int, events: Sequence[StoredEvent]
+    ) -> DesignSessionRecord: ...
+
+    async def delete_session(self, session_id: str) -> bool: ...
+
+    async def read_events(self, session_id: str, after_id: int, limit: int) -> list[StoredEvent]: ...
+
+    async def last_event_id(self, session_id: str) -> int: ...
+
+
 class StoreCore:
     """The store opened in this process; appends from every caller are group-committed."""
 
@@ -61,6 +113,14 @@ class StoreCore:
         self._settings = settings
         self._store: Store = make_store(settings)
         self._committer = GroupCommitter(self._store, settings.group_commit_max_rows)
+        self.engine: EngineStore = make_engine_store(
+            settings.database_url,
+            settings.data_dir,
+            pg_max_connections=settings.engine_pg_max_connections,
+            pg_schema=settings.engine_pg_schema,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            application_name=f"{settings.pg_application_name}-engine",
+        )
 
     @property
     def kind(self) -> str:
@@ -72,10 +132,12 @@ class StoreCore:
 
     async def open(self) -> None:
         await self._store.open()
+        await self.engine.open()
 
     async def close(self) -> None:
         await self._committer.stop()
         await self._store.close()
+        await self.engine.close()
 
     async def create_session(self, record: SessionRecord, initial: bytes) -> None:
         await self._store.create_session(record, initial)
@@ -129,14 +191,21 @@ class LinkStoreClient:
         self._link, self._reader = link, reader
         return link
 
-    async def _call(self, method: StoreMethod, args: list[Any]) -> Any:
+    async def _call(self, method: int, args: list[Any]) -> Any:
         try:
             link = await self._connected()
             return await link.request(method, args)
         except RemoteFailure as exc:
-            raise StoreError(exc.message) from None
+            error = _ENGINE_ERRORS.get(exc.kind)
+            if error is StaleRevision:
+                raise StaleRevision(str(exc.field), -1, -1) from None
+            raise (error or StoreError)(exc.message) from None
         except LinkClosed as exc:
             raise StoreError(f"store unreachable: {exc}") from exc
+
+    @property
+    def engine(self) -> LinkEngineStore:
+        return LinkEngineStore(self)
 
     async def close(self) -> None:
         if self._link is not None:
@@ -167,3 +236,83 @@ class LinkStoreClient:
 
     async def delete_session(self, session_id: str) -> bool:
         return bool(await self._call(StoreMethod.DELETE_SESSION, [session_id]))
+
+
+_ENGINE_ERRORS: dict[str, type[StoreError]] = {
+    "NotFound": NotFound,
+    "Conflict": Conflict,
+    "StaleRevision": StaleRevision,
+    "EngineStoreError": EngineStoreError,
+}
+
+
+class LinkEngineStore:
+    """The design engine's store, at the store owner, over the same link."""
+
+    def __init__(self, client: LinkStoreClient) -> None:
+        self._client = client
+
+    async def _call(self, method: EngineMethod, *args: Any) -> Any:
+        return from_wire(await self._client._call(method, to_wire(list(args))))
+
+    async def create_program(self, program: Program) -> None:
+        await self._call(EngineMethod.CREATE_PROGRAM, program)
+
+    async def get_program(self, program_id: str) -> Program | None:
+        result: Program | None = await self._call(EngineMethod.GET_PROGRAM, program_id)
+        return result
+
+    async def list_programs(self, user_id: str) -> list[Program]:
+        result: list[Program] = await self._call(EngineMethod.LIST_PROGRAMS, user_id)
+        return result
+
+    async def add_member(self, program_id: str, user_id: str, role: str = "member") -> None:
+        await self._call(EngineMethod.ADD_MEMBER, program_id, user_id, role)
+
+    async def member_role(self, program_id: str, user_id: str) -> str | None:
+        result: str | None = await self._call(EngineMethod.MEMBER_ROLE, program_id, user_id)
+        return result
+
+    async def create_design(self, design: Design) -> None:
+        await self._call(EngineMethod.CREATE_DESIGN, design)
+
+    async def get_design(self, design_id: str) -> Design | None:
+        result: Design | None = await self._call(EngineMethod.GET_DESIGN, design_id)
+        return result
+
+    async def list_designs(self, program_id: str) -> list[Design]:
+        result: list[Design] = await self._call(EngineMethod.LIST_DESIGNS, program_id)
+        return result
+
+    async def set_design_state(self, design_id: str, state: LifecycleState, *, updated_at: str | None = None) -> Design:
+        result: Design = await self._call(EngineMethod.SET_DESIGN_STATE, design_id, state, updated_at)
+        return result
+
+    async def create_session(self, record: DesignSessionRecord) -> None:
+        await self._call(EngineMethod.CREATE_SESSION, record)
+
+    async def get_session(self, session_id: str) -> DesignSessionRecord | None:
+        result: DesignSessionRecord | None = await self._call(EngineMethod.GET_SESSION, session_id)
+        return result
+
+    async def list_sessions(self, user_id: str, limit: int, offset: int = 0) -> list[DesignSessionRecord]:
+        result: list[DesignSessionRecord] = await self._call(EngineMethod.LIST_SESSIONS, user_id, limit, offset)
+        return result
+
+    async def save_session_with_events(
+        self, record: DesignSessionRecord, expected_revision: int, events: Sequence[StoredEvent]
+    ) -> DesignSessionRecord:
+        result: DesignSessionRecord = await self._call(
+            EngineMethod.SAVE_SESSION_WITH_EVENTS, record, expected_revision, list(events)
+        )
+        return result
+
+    async def delete_session(self, session_id: str) -> bool:
+        return bool(await self._call(EngineMethod.DELETE_SESSION, session_id))
+
+    async def read_events(self, session_id: str, after_id: int, limit: int) -> list[StoredEvent]:
+        result: list[StoredEvent] = await self._call(EngineMethod.READ_EVENTS, session_id, after_id, limit)
+        return result
+
+    async def last_event_id(self, session_id: str) -> int:
+        return int(await self._call(EngineMethod.LAST_EVENT_ID, session_id))

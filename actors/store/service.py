@@ -14,11 +14,13 @@ import os
 from typing import Any
 
 from storage import StorageSettings, StoreError
+from storage.engine import EngineStore, LifecycleState, StaleRevision
 
 from ..link import Kind, Link, LinkAddress, LinkServer, LinkSettings
 from ..runtime import node_link_settings
 from ..singleflight import SingleFlight
 from .client import StoreCore
+from .engine_wire import EngineMethod, from_wire, to_wire
 from .wire import StoreMethod, append_from_wire, loaded_to_wire, record_from_wire, record_to_wire
 
 __all__ = ["STORE_ACTOR_NAME", "StoreLinkHandler", "StoreService"]
@@ -49,7 +51,13 @@ class StoreLinkHandler:
 
     async def _answer(self, link: Link, request_id: int, method: int, args: list[Any]) -> None:
         try:
-            value = await self._dispatch(StoreMethod(method), args)
+            if method in _ENGINE_METHODS:
+                value = to_wire(await _engine_call(self._core.engine, EngineMethod(method), from_wire(args)))
+            else:
+                value = await self._dispatch(StoreMethod(method), args)
+        except StaleRevision as exc:
+            link.fail(request_id, "StaleRevision", str(exc), exc.session_id)
+            return
         except (StoreError, ValueError) as exc:
             link.fail(request_id, type(exc).__name__, str(exc))
             return
@@ -82,6 +90,45 @@ class StoreLinkHandler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+_ENGINE_METHODS = frozenset(int(m) for m in EngineMethod)
+
+
+async def _engine_call(store: EngineStore, method: EngineMethod, args: list[Any]) -> Any:
+    if method is EngineMethod.SAVE_SESSION_WITH_EVENTS:
+        return await store.save_session_with_events(args[0], args[1], args[2])
+    if method is EngineMethod.GET_SESSION:
+        return await store.get_session(args[0])
+    if method is EngineMethod.READ_EVENTS:
+        return await store.read_events(args[0], args[1], args[2])
+    if method is EngineMethod.LAST_EVENT_ID:
+        return await store.last_event_id(args[0])
+    if method is EngineMethod.CREATE_SESSION:
+        return await store.create_session(args[0])
+    if method is EngineMethod.LIST_SESSIONS:
+        return await store.list_sessions(args[0], args[1], args[2])
+    if method is EngineMethod.DELETE_SESSION:
+        return await store.delete_session(args[0])
+    if method is EngineMethod.CREATE_PROGRAM:
+        return await store.create_program(args[0])
+    if method is EngineMethod.GET_PROGRAM:
+        return await store.get_program(args[0])
+    if method is EngineMethod.LIST_PROGRAMS:
+        return await store.list_programs(args[0])
+    if method is EngineMethod.ADD_MEMBER:
+        return await store.add_member(args[0], args[1], args[2])
+    if method is EngineMethod.MEMBER_ROLE:
+        return await store.member_role(args[0], args[1])
+    if method is EngineMethod.CREATE_DESIGN:
+        return await store.create_design(args[0])
+    if method is EngineMethod.GET_DESIGN:
+        return await store.get_design(args[0])
+    if method is EngineMethod.LIST_DESIGNS:
+        return await store.list_designs(args[0])
+    if method is EngineMethod.SET_DESIGN_STATE:
+        return await store.set_design_state(args[0], LifecycleState(args[1]), updated_at=args[2])
+    raise ValueError(f"unknown engine store method {method}")
 
 
 class StoreService:

@@ -9,6 +9,7 @@ from .middleware import VERIFIER as VERIFIER
 from .middleware import Forbidden as Forbidden
 from .middleware import auth_error_response as auth_error_response
 from .middleware import bearer_token as bearer_token
+from .middleware import bridge_auth_middleware as bridge_auth_middleware
 from .middleware import ensure_owner as ensure_owner
 from .middleware import forbidden_response as forbidden_response
 from .middleware import require_user as require_user

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Middleware
 
 from .tokens import AuthError, Principal, Verifier
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
 __all__ = [
+    "bridge_auth_middleware",
     "PRINCIPAL",
     "REALM",
     "VERIFIER",
@@ -84,3 +90,15 @@ def _challenge(exc: AuthError) -> str:
         description = exc.message.replace("\\", "").replace('"', "'")
         parts += [f'error="{exc.challenge}"', f'error_description="{description}"']
     return "Bearer " + ", ".join(parts)
+
+
+def bridge_auth_middleware(enabled: bool) -> Middleware:
+    """With ``ATELIER_BRIDGE_AUTH`` on, the Bridge REST routes need a bearer JWT too."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if enabled and request.path.startswith("/api/sessions"):
+            await require_user(request)
+        return await handler(request)
+
+    return middleware

@@ -34,6 +34,7 @@ class SessionChannel:
         on_closed: Callable[[SessionChannel], None],
     ) -> None:
         self.session_id = stream.session_id
+        self.owner = stream.owner  # a design session's owner: only they may open its document
         self._stream = stream
         self._max_batch = max_batch
         self._metrics = metrics
@@ -158,11 +159,11 @@ class ChannelRegistry:
     def get(self, session_id: str) -> SessionChannel | None:
         return self._channels.get(session_id)
 
-    async def attach(self, binding: Binding) -> SessionChannel:
-        channel = self._channels.get(binding.session_id)
+    async def channel(self, session_id: str) -> SessionChannel:
+        """This gateway's channel to the session, opened on first use (coalesced)."""
+        channel = self._channels.get(session_id)
         if channel is None or channel.closed:
-            channel = await self._starting.run(binding.session_id, lambda: self._open(binding.session_id))
-        channel.attach(binding)
+            channel = await self._starting.run(session_id, lambda: self._open(session_id))
         return channel
 
     async def _open(self, session_id: str) -> SessionChannel:

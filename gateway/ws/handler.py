@@ -25,10 +25,11 @@ from actors.protocol.messages import (
     route_name,
 )
 
+from ..auth import VERIFIER, AuthError
 from ..metrics import Metrics
 from ..settings import Settings
 from ..state import CHANNELS, METRICS, SETTINGS, SOCKETS, WS_AUTH
-from .auth import READ_WRITE, AuthDenied
+from .auth import READ_ONLY, READ_WRITE, AuthDenied
 from .connection import Binding, BindingState, Connection
 
 __all__ = ["hocuspocus_endpoint", "y_websocket_endpoint"]
@@ -91,9 +92,18 @@ class _Session:
         try:
             if not valid_session_id(binding.session_id):
                 raise AuthDenied("session-not-found")
-            scope = self.app[WS_AUTH].authorize(binding.session_id, token)
+            scope = await self._scope(binding.session_id, token)
+            channel = await self.app[CHANNELS].channel(binding.session_id)
+            if channel.owner is not None:
+                # A design session's document: its owner's JWT only, and read-only (the
+                # engine writes it).
+                if await self._user(token) != channel.owner:
+                    raise AuthDenied("permission-denied")
+                scope = READ_ONLY
+            elif scope is None:
+                raise AuthDenied("invalid-token")
             binding.writable = scope == READ_WRITE
-            await self.app[CHANNELS].attach(binding)
+            channel.attach(binding)
         except AuthDenied as exc:
             self.refuse(exc.reason)
             binding.deny(exc.reason)
@@ -118,6 +128,24 @@ class _Session:
         queued, binding.queued = binding.queued, []
         for kind, payload in queued:
             self.dispatch(binding, kind, payload)
+
+    async def _scope(self, session_id: str, token: str) -> str | None:
+        """The Bridge policy's scope for the token; None when it refuses a JWT bearer
+        (who may still own a design session: the session decides)."""
+        try:
+            return self.app[WS_AUTH].authorize(session_id, token)
+        except AuthDenied:
+            if await self._user(token) is None:
+                raise
+            return None
+
+    async def _user(self, token: str) -> str | None:
+        if token.count(".") != 2:
+            return None  # not a JWT
+        try:
+            return (await self.app[VERIFIER].verify_async(token)).user_id
+        except AuthError:
+            return None
 
     # -- frames -----------------------------------------------------------------------
 

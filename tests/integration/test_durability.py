@@ -71,6 +71,7 @@ async def test_killed_actor_loses_no_acknowledged_change(make_gateway: MakeGatew
     else:
         handle = await gw.placement().host_handle.remote(session_id)
         ray.kill(handle, no_restart=True)
+    await wait_until(lambda: _process_alive(pid), lambda up: not up, timeout=30)
 
     after = await wait_until(lambda: gw.request("GET", f"/api/sessions/{session_id}/state"),
                              lambda r: r[0] == 200, timeout=60)

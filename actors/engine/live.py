@@ -1,0 +1,312 @@
+"""A live design session in its host: record, event log, CRDT document and the current run.
+
+Every change goes through one ordered commit path: state and the events announcing it
+are saved in one transaction (with the document's state), and only then are the events
+sent to listening gateways and the document's updates to connected editors. So nothing
+a client saw can be missing after a crash, and a rejoining client's ``Last-Event-ID``
+always names a stored event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
+
+import orjson
+from pycrdt import Doc, TransactionEvent
+
+from storage import utc_now_iso
+from storage.engine import DesignSessionRecord, StoredEvent
+
+from ..core.awareness import AwarenessRegistry
+from ..core.events import Delivery
+from ..core.session import EMPTY_UPDATE
+from ..core.sync import Scope
+from ..host.fanout import Fanout
+from ..protocol.lib0 import write_var_bytes
+from ..protocol.messages import MessageType, sync_update
+from ..store.client import EngineStoreClient
+from .doc import apply_artifacts, set_stage
+from .events import TERMINAL_TYPES, EventLog, LoggedEvent, StageEvent
+from .settings import EngineSettings
+from .stages import Stage, Status
+
+__all__ = ["EngineListener", "EngineLive", "WireEvent"]
+
+log = logging.getLogger(__name__)
+
+# (event id, run id, JSON bytes, ends its run): what a gateway streams as SSE.
+WireEvent = tuple[int, str, bytes, bool]
+
+
+class EngineListener(Protocol):
+    """A gateway following a session's stage events (over a link, or in process)."""
+
+    @property
+    def peer_id(self) -> int: ...
+
+    def stage_events(self, session_id: str, events: list[WireEvent]) -> None: ...
+
+
+def wire_event(logged: LoggedEvent) -> WireEvent:
+    data = orjson.dumps(logged.event.to_json())
+    return (logged.id, logged.run_id, data, logged.event.type in TERMINAL_TYPES)
+
+
+class _DocCore:
+    """The session document as the realtime frame processor sees it (read-only to editors)."""
+
+    def __init__(self, session_id: str, doc: Doc[Any]) -> None:
+        self.id = session_id
+        self.doc = doc
+
+    def full_update(self) -> bytes:
+        return self.doc.get_update()
+
+    def apply_update(self, update: bytes, *, now_iso: str) -> None:
+        raise PermissionError("the design engine's document is written by the engine only")
+
+
+class EngineLive:
+    def __init__(
+        self,
+        record: DesignSessionRecord,
+        tail: Sequence[StoredEvent],
+        last_event_id: int,
+        *,
+        store: EngineStoreClient,
+        settings: EngineSettings,
+        presence_timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.record = record
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self.doc: Doc[Any] = Doc()
+        if record.doc is not None:
+            self.doc.apply_update(record.doc)
+        else:
+            apply_artifacts(self.doc, record.artifacts)
+            set_stage(self.doc, Stage(record.stage), Status(record.status))
+        self._captured: list[bytes] = []
+        self._subscription = self.doc.observe(self._on_transaction)
+        self.core = _DocCore(record.id, self.doc)
+        # Ids only: what was sent is kept as sent (``_held``), byte for byte.
+        self.log = EventLog(max_events=settings.event_memory, last_id=last_event_id)
+        self._held: list[WireEvent] = [
+            (e.event_id, e.run_id, e.data, _terminal(e.data)) for e in tail
+        ]
+        self.fanout = Fanout(record.id)
+        self.awareness = AwarenessRegistry(presence_timeout)
+        self.listeners: dict[int, EngineListener] = {}
+        # Commit path: mutations bump ``_dirty``; one flusher saves up to it, in order.
+        self._pending: list[LoggedEvent] = []
+        self._dirty = 0
+        self._committed = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.run_task: asyncio.Task[None] | None = None
+        self.run_id: str | None = None
+        self.deleted = False
+        self.last_activity = clock()
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def stage(self) -> Stage:
+        return Stage(self.record.stage)
+
+    @property
+    def status(self) -> Status:
+        return Status(self.record.status)
+
+    @property
+    def artifacts(self) -> dict[str, Any]:
+        return self.record.artifacts
+
+    @property
+    def running(self) -> bool:
+        """A run is live until its terminal event is committed (and sent)."""
+        return self.run_id is not None and self.run_task is not None and not self.run_task.done()
+
+    def touch(self) -> None:
+        self.last_activity = self._clock()
+
+    def is_idle(self, idle_timeout: float) -> bool:
+        return (
+            not self.running
+            and not self.listeners
+            and len(self.fanout) == 0
+            and self._flusher is None
+            and not self._pending
+            and self._clock() - self.last_activity >= idle_timeout
+        )
+
+    def update(self, **changes: Any) -> None:
+        """Change the record (stage, status, artifacts, title, pending_run) in memory.
+
+        The change reaches the store with the next commit; the document follows at once,
+        its updates are sent to editors after that commit.
+        """
+        self.record = replace(self.record, **changes)
+        if "artifacts" in changes:
+            apply_artifacts(self.doc, self.record.artifacts)
+        if "stage" in changes or "status" in changes:
+            set_stage(self.doc, self.stage, self.status)
+        self._dirty += 1
+
+    def emit(self, run_id: str, event: StageEvent) -> LoggedEvent:
+        """Append an event to the log; it is sent once committed."""
+        logged = self.log.append(run_id, event)
+        self._pending.append(logged)
+        self._dirty += 1
+        self._kick()
+        return logged
+
+    # -- commit -----------------------------------------------------------------------
+
+    def _on_transaction(self, event: TransactionEvent) -> None:
+        if event.update != EMPTY_UPDATE:
+            self._captured.append(event.update)
+
+    def _kick(self) -> None:
+        if self._flusher is None and not self.deleted:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush(), name=f"engine-flush:{self.id}")
+
+    async def commit(self) -> None:
+        """Return once every change made so far is durable (and sent)."""
+        target = self._dirty
+        if self._committed >= target:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, fut))
+        self._kick()
+        await fut
+
+    async def _flush(self) -> None:
+        delay = 0.01
+        try:
+            while self._committed < self._dirty and not self.deleted:
+                target = self._dirty
+                events = list(self._pending)
+                updates = list(self._captured)
+                record = replace(self.record, updated_at=utc_now_iso(), doc=self.doc.get_update())
+                stored = [
+                    StoredEvent(self.id, e.id, e.run_id, orjson.dumps(e.event.to_json()), record.updated_at)
+                    for e in events
+                ]
+                try:
+                    saved = await self._store.save_session_with_events(record, self.record.revision, stored)
+                except Exception as exc:  # the store or its link: keep everything, retry
+                    log.warning("engine commit failed session=%s events=%d retry_in=%.2fs: %s",
+                                self.id, len(events), delay, exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._settings.commit_retry_max_delay)
+                    continue
+                delay = 0.01
+                # Changes made while the save was in flight stay pending for the next one.
+                self.record = replace(self.record, revision=saved.revision, updated_at=saved.updated_at)
+                del self._pending[: len(events)]
+                del self._captured[: len(updates)]
+                self._committed = target
+                self._send(events, updates)
+                still_waiting = []
+                for wanted, fut in self._waiters:
+                    if wanted <= self._committed:
+                        if not fut.done():
+                            fut.set_result(None)
+                    else:
+                        still_waiting.append((wanted, fut))
+                self._waiters = still_waiting
+        finally:
+            self._flusher = None
+            if self.deleted:
+                self._fail_waiters(RuntimeError("session deleted"))
+
+    def _send(self, events: list[LoggedEvent], updates: list[bytes]) -> None:
+        if updates:
+            self.fanout.to_all(
+                [Delivery(Scope.TO_OTHERS, MessageType.SYNC, sync_update(u), -1) for u in updates]
+            )
+        if events:
+            if any(e.run_id == self.run_id and e.event.type in TERMINAL_TYPES for e in events):
+                self.run_id = None  # over for every client from the moment they can know it
+            wire = [wire_event(e) for e in events]
+            self._held.extend(wire)
+            del self._held[: max(0, len(self._held) - self._settings.event_memory)]
+            for listener in list(self.listeners.values()):
+                listener.stage_events(self.id, wire)
+
+    def broadcast_awareness(self, update: bytes) -> None:
+        self.fanout.to_all([Delivery(Scope.TO_ALL, MessageType.AWARENESS, write_var_bytes(update), -1)])
+
+    def _fail_waiters(self, exc: Exception) -> None:
+        waiters, self._waiters = self._waiters, []
+        for _, fut in waiters:
+            if not fut.done():
+                fut.set_exception(exc)
+
+    # -- listeners --------------------------------------------------------------------
+
+    async def listen(self, listener: EngineListener, after_id: int | None) -> tuple[list[WireEvent], str | None]:
+        """Register ``listener``; returns the committed events after ``after_id`` and the live run.
+
+        Events older than memory come from the store; the memory part and the
+        registration happen in one step, so nothing falls between replay and live.
+        """
+        start = after_id or 0
+        replay: list[WireEvent] = []
+        oldest = self._held[0][0] if self._held else self._committed_last_id() + 1
+        while start + 1 < oldest:
+            page = await self._store.read_events(self.id, start, min(self._settings.replay_page, oldest - start - 1))
+            if not page:
+                break
+            replay.extend((e.event_id, e.run_id, e.data, _terminal(e.data)) for e in page)
+            start = page[-1].event_id
+            oldest = self._held[0][0] if self._held else self._committed_last_id() + 1
+        replay.extend(e for e in self._held if e[0] > start)
+        self.listeners[listener.peer_id] = listener
+        self.touch()
+        return replay, self.run_id if self.running else None
+
+    def _committed_last_id(self) -> int:
+        return self.log.last_id - len(self._pending)
+
+    def unlisten(self, listener_id: int) -> None:
+        if self.listeners.pop(listener_id, None) is not None:
+            self.touch()
+
+    # -- runs -------------------------------------------------------------------------
+
+    def new_run_id(self) -> str:
+        return uuid.uuid4().hex[:12]
+
+    async def stop_run(self) -> None:
+        task = self.run_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def close(self) -> None:
+        self.doc.unobserve(self._subscription)
+
+    def mark_deleted(self) -> None:
+        self.deleted = True
+        if self.run_task is not None:
+            self.run_task.cancel()
+        self._fail_waiters(RuntimeError("session deleted"))
+
+
+def _terminal(data: bytes) -> bool:
+    kind = orjson.loads(data).get("type")
+    return isinstance(kind, str) and kind in {t.value for t in TERMINAL_TYPES}

@@ -1,0 +1,271 @@
+"""The design engine inside a host: creating, reading, patching and driving design sessions.
+
+Each operation checks the caller owns the session, asks the stage machine what the
+action means in the session's state (``stages.plan``), changes the live session and
+commits before answering. Stage runs are started here and live on in the host.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from storage import utc_now_iso
+from storage.engine import DesignSessionRecord
+
+from ..core.errors import ValidationError
+from ..errors import AccessDenied, Conflict, NotFound
+from ..store.client import EngineStoreClient
+from .artifacts import empty_artifacts, merge_artifacts, title_from_description, validate_description
+from .events import StageChange
+from .live import EngineListener, EngineLive, WireEvent
+from .llm.provider import LlmProvider
+from .plm import readable_design, readable_program
+from .requests import check_answer, check_part, parse_stream_request
+from .runner import RunInput, answered, start_run
+from .settings import EngineSettings
+from .stages import DRAFTING_STAGES, DecisionKind, EngineConflict, Stage, Status, plan, validate_stage_patch
+
+__all__ = ["EngineService", "session_json", "summary_json"]
+
+log = logging.getLogger(__name__)
+
+_CONTROL_RUN = "control"  # the run id of events no stage run produced (confirmations, PATCH)
+
+
+def workspace_url(session_id: str) -> str:
+    return f"/designs/collaborative/{session_id}"
+
+
+def summary_json(record: DesignSessionRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "title": record.title,
+        "stage": record.stage,
+        "status": record.status,
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at,
+    }
+
+
+def session_json(record: DesignSessionRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "userId": record.user_id,
+        "title": record.title,
+        "stage": record.stage,
+        "status": record.status,
+        "programId": record.program_id,
+        "designId": record.design_id,
+        "aiChatSessionId": record.ai_chat_session_id,
+        "workspaceUrl": workspace_url(record.id),
+        "artifacts": record.artifacts,
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at,
+    }
+
+
+def _conflict(exc: EngineConflict) -> Conflict:
+    detail = exc.to_json() if hasattr(exc, "to_json") else {}
+    return Conflict(str(exc), {k: str(v) for k, v in detail.items() if k != "error"})
+
+
+def _optional_id(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > 128:
+        raise ValidationError(key, "must be an id string")
+    return value
+
+
+class EngineService:
+    def __init__(
+        self,
+        store: EngineStoreClient,
+        settings: EngineSettings,
+        provider: LlmProvider,
+        *,
+        presence_timeout: float,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._provider = provider
+        self._presence_timeout = presence_timeout
+
+    @property
+    def store(self) -> EngineStoreClient:
+        return self._store
+
+    async def load(self, session_id: str) -> EngineLive | None:
+        record = await self._store.get_session(session_id)
+        if record is None:
+            return None
+        last_id = await self._store.last_event_id(session_id)
+        first = max(0, last_id - self._settings.event_memory)
+        tail = await self._store.read_events(session_id, first, self._settings.event_memory)
+        live = self._live(record, tail, last_id)
+        if live.status is Status.ACTIVE and live.stage in DRAFTING_STAGES and record.pending_run:
+            # The host that ran it died: the run can be resumed (``resume``), not joined.
+            log.info("stage run interrupted session=%s run=%s", session_id, record.pending_run.get("runId"))
+        return live
+
+    def _live(self, record: DesignSessionRecord, tail: Any, last_id: int) -> EngineLive:
+        return EngineLive(
+            record, tail, last_id, store=self._store, settings=self._settings,
+            presence_timeout=self._presence_timeout,
+        )
+
+    @staticmethod
+    def check_owner(live: EngineLive, user: str) -> None:
+        if live.record.user_id != user:
+            raise AccessDenied("session")
+
+    # -- create / read / patch --------------------------------------------------------
+
+    async def prepare(self, session_id: str, user: str, body: object) -> DesignSessionRecord:
+        """A new session's record from a create request (validated, not yet stored)."""
+        if not isinstance(body, dict):
+            raise ValidationError("body", "must be a JSON object")
+        for key in body:
+            if key not in ("description", "programId", "designId", "aiChatSessionId"):
+                raise ValidationError(str(key), "unknown field")
+        description = validate_description(body.get("description"))
+        if len(description) > self._settings.max_text_chars:
+            raise ValidationError("description", f"must be at most {self._settings.max_text_chars} characters")
+        if body.get("programId") is None:
+            raise ValidationError("programId", "required")
+        program = await readable_program(self._store, user, body.get("programId"), "programId")
+        design_id = _optional_id(body, "designId")
+        if design_id is not None:
+            design = await readable_design(self._store, user, design_id, "designId")
+            if design.program_id != program.id:
+                raise ValidationError("designId", "belongs to another program")
+        now = utc_now_iso()
+        return DesignSessionRecord(
+            id=session_id,
+            user_id=user,
+            program_id=program.id,
+            design_id=design_id,
+            ai_chat_session_id=_optional_id(body, "aiChatSessionId"),
+            title=title_from_description(description),
+            stage=Stage.IDLE.value,
+            status=Status.ACTIVE.value,
+            artifacts=empty_artifacts(description),
+            pending_run=None,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def create(self, record: DesignSessionRecord) -> EngineLive:
+        live = self._live(record, [], 0)
+        live.record = replace(record, doc=live.doc.get_update())
+        await self._store.create_session(live.record)
+        return live
+
+    async def patch(self, live: EngineLive, body: object) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ValidationError("body", "must be a JSON object")
+        for key in body:
+            if key not in ("description", "artifacts", "stage"):
+                raise ValidationError(str(key), "unknown field")
+        artifacts = dict(live.artifacts)
+        if "artifacts" in body:
+            artifacts = merge_artifacts(artifacts, body["artifacts"])
+        if "description" in body:
+            artifacts["description"] = validate_description(body["description"])
+        changes: dict[str, Any] = {}
+        if artifacts != live.artifacts:
+            changes["artifacts"] = artifacts
+        if "stage" in body:
+            try:
+                stage = validate_stage_patch(live.stage, body["stage"], artifacts=artifacts, running=live.running)
+            except EngineConflict as exc:
+                raise _conflict(exc) from None
+            if stage is not live.stage:
+                changes.update(stage=stage.value, pending_run=None)
+                if live.status in (Status.PAUSED, Status.FAILED):
+                    changes["status"] = Status.ACTIVE.value
+        if changes:
+            live.update(**changes)
+            if "stage" in changes:
+                live.emit(_CONTROL_RUN, StageChange(live.stage))
+            await live.commit()
+        return session_json(live.record)
+
+    # -- actions ----------------------------------------------------------------------
+
+    async def act(self, live: EngineLive, body: object) -> dict[str, Any]:
+        """Carry out a ``POST .../stream`` action.
+
+        Returns ``{"json": body}`` for confirmations and acknowledgements, or
+        ``{"stream": {"runId", "after"}}``: the run to stream and the event id its
+        stream starts after.
+        """
+        request = parse_stream_request(body, max_text_chars=self._settings.max_text_chars)
+        artifacts = live.artifacts
+        try:
+            decision = plan(
+                live.stage,
+                live.status,
+                request.action,
+                has_pending_clarification=artifacts.get("pendingClarificationId") is not None,
+                running=live.running,
+            )
+        except EngineConflict as exc:
+            raise _conflict(exc) from None
+        if request.action.value == "answer_clarification":
+            check_answer(request, artifacts)
+        if request.action.value == "regenerate_part":
+            check_part(request, artifacts)
+
+        if decision.kind is DecisionKind.JSON_CONFIRM:
+            live.update(stage=decision.stage.value, pending_run=None)
+            live.emit(_CONTROL_RUN, StageChange(decision.stage))
+            await live.commit()
+            return {"json": {"session": session_json(live.record), "confirmed": decision.confirmed}}
+        if decision.kind is DecisionKind.JSON_ACK:
+            if decision.stop_running:
+                await live.stop_run()  # the run records its own ``paused`` event
+                return {"json": {"session": session_json(live.record), "cancelled": True}}
+            if request.message is not None:
+                live.update(artifacts=_with_message(live.artifacts, request.message)[0])
+                await live.commit()
+            return {"json": {"acknowledged": True}}
+
+        if decision.joins and live.run_id is not None:
+            start = live.log.run_start(live.run_id)
+            return {"stream": {"runId": live.run_id, "after": (start or 1) - 1}}
+        if decision.stop_running:
+            await live.stop_run()
+        run = RunInput(decision.stage, feedback=request.feedback)
+        if request.action.value == "answer_clarification":
+            assert request.question_id is not None and request.answer is not None
+            live.update(artifacts=answered(live.artifacts, request.question_id, request.answer))
+        if request.message is not None:
+            updated, message_id = _with_message(live.artifacts, request.message)
+            live.update(artifacts=updated)
+            run = RunInput(decision.stage, message_id=message_id, message=request.message, feedback=request.feedback)
+        after = live.log.last_id
+        run_id = start_run(live, self._provider, self._settings, run)
+        return {"stream": {"runId": run_id, "after": after}}
+
+    async def listen(
+        self, live: EngineLive, listener: EngineListener, after_id: int | None
+    ) -> tuple[list[WireEvent], str | None]:
+        if after_id is not None and after_id > live.log.last_id:
+            raise ValidationError("Last-Event-ID", f"event {after_id} is after the session's last event")
+        return await live.listen(listener, after_id)
+
+    async def delete(self, live: EngineLive) -> None:
+        live.mark_deleted()
+        if not await self._store.delete_session(live.id):
+            raise NotFound("session")
+
+
+def _with_message(artifacts: dict[str, Any], text: str) -> tuple[dict[str, Any], str]:
+    message_id = f"msg-{uuid.uuid4().hex[:10]}"
+    messages = [*artifacts.get("userMessages", []), {"id": message_id, "text": text, "createdAt": utc_now_iso()}]
+    return {**artifacts, "userMessages": messages}, message_id

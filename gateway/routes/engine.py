@@ -1,0 +1,124 @@
+"""The design-engine API: owner-scoped design sessions whose AI stages stream over SSE.
+
+Every route needs a bearer JWT; the session layer answers 404 for an unknown session and
+403 for another user's. ``POST .../stream`` starts (or joins) a run that belongs to the
+session, so a client that drops rejoins with ``GET .../stream`` and ``Last-Event-ID``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from actors.core.errors import ValidationError
+from actors.core.ids import valid_session_id
+from actors.engine.events import parse_last_event_id
+from actors.errors import SessionNotFound
+
+from ..auth import require_user
+from ..json_body import read_json
+from ..sse import stream_stage_events
+from ..state import SESSIONS, SETTINGS, SSE_STREAMS
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+_BASE = "/api/design-engine/sessions"
+
+
+def _data(payload: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response({"data": payload}, status=status)
+
+
+def _session_id(request: web.Request) -> str:
+    session_id = request.match_info["id"]
+    if not valid_session_id(session_id):
+        raise SessionNotFound(session_id)
+    return session_id
+
+
+def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
+    def number(key: str, default: int) -> int:
+        raw = request.query.get(key)
+        if raw is None:
+            return default
+        if not raw.isdigit():
+            raise ValidationError(key, "must be a non-negative integer")
+        return int(raw)
+
+    limit = number("limit", min(50, limit_max))
+    if limit > limit_max or limit < 1:
+        raise ValidationError("limit", f"must be between 1 and {limit_max}")
+    return limit, number("offset", 0)
+
+
+@routes.post(_BASE)
+async def create_session(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    session = await request.app[SESSIONS].create_design_session(user, body)
+    return _data({"session": session}, status=201)
+
+
+@routes.get(_BASE)
+async def list_sessions(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    limit, offset = _page(request, request.app[SETTINGS].actors.engine.list_limit)
+    sessions = await request.app[SESSIONS].list_design_sessions(user, limit, offset)
+    return _data({"sessions": sessions})
+
+
+@routes.get(_BASE + "/{id}")
+async def get_session(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    session = await request.app[SESSIONS].get_design_session(user, _session_id(request))
+    return _data({"session": session})
+
+
+@routes.patch(_BASE + "/{id}")
+async def patch_session(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    session_id = _session_id(request)
+    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    session = await request.app[SESSIONS].patch_design_session(user, session_id, body)
+    return _data({"session": session})
+
+
+@routes.post(_BASE + "/{id}/stream")
+async def act(request: web.Request) -> web.StreamResponse:
+    user = (await require_user(request)).user_id
+    session_id = _session_id(request)
+    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    sessions = request.app[SESSIONS]
+    action = await sessions.design_action(user, session_id, body)
+    if action.body is not None:
+        return _data(action.body)
+    stream = await sessions.design_events(user, session_id, action.after)
+    return await stream_stage_events(
+        request,
+        session_id,
+        stream,
+        follow_run=action.run_id,
+        heartbeat=request.app[SETTINGS].sse_heartbeat,
+        streams=request.app[SSE_STREAMS],
+    )
+
+
+@routes.get(_BASE + "/{id}/stream")
+async def rejoin(request: web.Request) -> web.StreamResponse:
+    """EventSource's way in: the events after ``Last-Event-ID``, then the live run's."""
+    user = (await require_user(request)).user_id
+    session_id = _session_id(request)
+    header = request.headers.get("Last-Event-ID") or request.query.get("lastEventId")
+    after = parse_last_event_id(header)
+    stream = await request.app[SESSIONS].design_events(user, session_id, after)
+    return await stream_stage_events(
+        request,
+        session_id,
+        stream,
+        follow_run=None,
+        heartbeat=request.app[SETTINGS].sse_heartbeat,
+        streams=request.app[SSE_STREAMS],
+    )

@@ -1,0 +1,66 @@
+"""Programs and designs: the PLM records design sessions belong to (bearer JWT required)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..auth import require_user
+from ..json_body import read_json
+from ..state import SESSIONS, SETTINGS
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+
+def _data(payload: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response({"data": payload}, status=status)
+
+
+@routes.post("/api/programs")
+async def create_program(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    return _data({"program": await request.app[SESSIONS].create_program(user, body)}, status=201)
+
+
+@routes.get("/api/programs")
+async def list_programs(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    return _data({"programs": await request.app[SESSIONS].list_programs(user)})
+
+
+@routes.get("/api/programs/{id}")
+async def get_program(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    return _data({"program": await request.app[SESSIONS].get_program(user, request.match_info["id"])})
+
+
+@routes.post("/api/programs/{id}/members")
+async def add_member(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    member = await request.app[SESSIONS].add_program_member(user, request.match_info["id"], body)
+    return _data({"member": member}, status=201)
+
+
+@routes.post("/api/programs/{id}/designs")
+async def create_design(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    design = await request.app[SESSIONS].create_design(user, request.match_info["id"], body)
+    return _data({"design": design}, status=201)
+
+
+@routes.get("/api/programs/{id}/designs")
+async def list_designs(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    return _data({"designs": await request.app[SESSIONS].list_designs(user, request.match_info["id"])})
+
+
+@routes.get("/api/designs/{id}")
+async def get_design(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    return _data({"design": await request.app[SESSIONS].get_design(user, request.match_info["id"])})
