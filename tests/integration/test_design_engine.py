@@ -168,3 +168,22 @@ async def test_a_killed_host_comes_back_with_committed_artifacts_and_a_resumable
         events = await run_action(gw, "ada", sid, {"action": "resume"})
         assert types(events)[-1] == "stage_complete"
         assert (await get_session(gw, "ada", sid))["artifacts"]["requirements"][0]["name"] == "Rack"
+
+
+async def test_a_clarification_round_trip(gateway: Gateway) -> None:
+    sid = await create_session(gateway, "ada", "Please clarify the size first: a shelf for a small room")
+    events = await run_action(gateway, "ada", sid, {"action": "start_requirements"})
+    assert types(events)[-2:] == ["artifact_update", "paused"] and "clarification_needed" in types(events)
+    question = next(e.json() for e in events if e.event == "stage_event" and e.json()["type"] == "clarification_needed")
+    session = await get_session(gateway, "ada", sid)
+    assert session["status"] == "paused"
+    assert session["artifacts"]["pendingClarificationId"] == question["questionId"]
+    wrong = await gateway.request("POST", f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"),
+                                  json={"action": "answer_clarification", "questionId": "nope", "answer": "x"})
+    assert wrong[0] == 400 and wrong[1]["field"] == "questionId"
+    events = await run_action(gateway, "ada", sid, {"action": "answer_clarification",
+                                                    "questionId": question["questionId"], "answer": "80 cm, pine"})
+    assert types(events)[-1] == "stage_complete"
+    session = await get_session(gateway, "ada", sid)
+    assert session["stage"] == "requirements_review" and "pendingClarificationId" not in session["artifacts"]
+    assert session["artifacts"]["clarifications"][0]["answer"] == "80 cm, pine"
