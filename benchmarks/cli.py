@@ -1,15 +1,17 @@
 """``python -m benchmarks``: one scenario, a full comparison, or a re-rendered report.
 
     python -m benchmarks fanout   [--clients 50 --rate 10 --duration 10 --room-size 0]
+    python -m benchmarks rooms    [--rooms 200 --editors 5 --rate 1 --duration 15]
     python -m benchmarks saturate [--clients 20 --room-size 5 --start-rate 200 ...]
-    python -m benchmarks sessions [--sessions 50 --concurrency 4]
+    python -m benchmarks sessions [--sessions 50,1000 --concurrency 4 --isolated-max-sessions 100]
     python -m benchmarks rest-ops [--editors 10 --agents 10 --agent-rate 5 ...]
-    python -m benchmarks compare  [--scenarios fanout,saturate,sessions,rest-ops] [--repeats 2]
+    python -m benchmarks compare  [--scenarios fanout,rooms,saturate,sessions,rest-ops] [--repeats 2]
                                   [--fanout-clients 50 ... any scenario option, prefixed]
     python -m benchmarks report   RESULTS_DIR        (re-render report.md and plots)
 
-Common options: --targets atelier,hocuspocus,pycrdt,relay --repeats N --workers W
---protocol auto|hocuspocus|y-websocket --out DIR --quiet --atelier-env KEY=VALUE.
+Common options: --targets atelier,hocuspocus,pycrdt,relay (also atelier-isolated) --repeats N
+--workers W --protocol auto|hocuspocus|y-websocket --out DIR --quiet --smoke
+--atelier-env KEY=VALUE.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .config import (
     BenchConfigError,
     FanoutOptions,
     RestOpsOptions,
+    RoomsOptions,
     RunOptions,
     SaturateOptions,
     ScenarioOptions,
@@ -40,19 +43,27 @@ from .progress import RichProgress
 from .runner import Comparison, run_comparison
 from .targets.servers import DEFAULT_TARGETS, TARGET_NAMES
 
-__all__ = ["main", "SMOKE", "SMOKE_FANOUT"]
+__all__ = ["main", "COMPARE", "SMOKE", "SMOKE_FANOUT", "SMOKE_ROOMS"]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # Tiny sizes that exercise every scenario in well under a minute per target.
 SMOKE_FANOUT = FanoutOptions(clients=3, rate=5.0, duration=2.0)
+SMOKE_ROOMS = RoomsOptions(rooms=4, editors=3, rate=2.0, duration=2.0)
 SMOKE: dict[str, ScenarioOptions] = {
     "fanout": SMOKE_FANOUT,
+    "rooms": SMOKE_ROOMS,
     "saturate": SaturateOptions(
         clients=4, room_size=2, start_rate=20.0, growth=2.0, max_rate=80.0, step_duration=1.0, max_steps=3
     ),
-    "sessions": SessionsOptions(sessions=3, concurrency=2),
+    "sessions": SessionsOptions(sessions="2,4", concurrency=2, isolated_max_sessions=3),
     "rest-ops": RestOpsOptions(editors=2, editor_rate=2.0, agents=2, agent_rate=2.0, duration=2.0),
+}
+
+# compare's sizes where they differ from a scenario's own defaults: what keeps the whole
+# comparison (every scenario, every target, 2 rounds) within ~15 minutes on 2 cores.
+COMPARE: dict[str, ScenarioOptions] = {
+    "rooms": RoomsOptions(rooms=100, editors=5, rate=1.0, duration=10.0),
 }
 
 
@@ -60,9 +71,13 @@ def _flag(name: str) -> str:
     return name.replace("_", "-")
 
 
-def _add_options(parser: argparse.ArgumentParser, cls: type[Any], prefix: str = "") -> None:
+def _add_options(
+    parser: argparse.ArgumentParser, cls: type[Any], prefix: str = "", base: ScenarioOptions | None = None
+) -> None:
     group = parser.add_argument_group(f"{prefix.rstrip('-') or 'scenario'} sizes")
     for name, default, text in option_fields(cls):
+        if base is not None:
+            default = getattr(base, name)
         group.add_argument(
             f"--{prefix}{_flag(name)}",
             dest=f"{prefix}{name}".replace("-", "_"),
@@ -110,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, cls in SCENARIOS.items():
         scenario = sub.add_parser(name, help=f"run the {name} scenario against the targets")
         _add_options(scenario, cls)
+        scenario.add_argument("--smoke", action="store_true", help="tiny sizes (a quick end-to-end check)")
         _add_common(scenario, repeats=1)
     compare = sub.add_parser("compare", help="run scenarios against all targets, alternating, and report")
     compare.add_argument(
@@ -121,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     shorthand.add_argument("--rate", type=float, help="= --fanout-rate")
     shorthand.add_argument("--duration", type=float, help="= --fanout-duration")
     for name, cls in SCENARIOS.items():
-        _add_options(compare, cls, prefix=f"{name}-")
+        _add_options(compare, cls, prefix=f"{name}-", base=COMPARE.get(name))
     _add_common(compare, repeats=2)
     report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
     report.add_argument("results", type=Path, help="folder holding results.json")
@@ -163,12 +179,13 @@ def _atelier_env(pairs: Sequence[str]) -> dict[str, dict[str, str]]:
         if not sep or not key:
             raise BenchConfigError("atelier_env", f"expected KEY=VALUE, got {pair!r}")
         env[key] = value
-    return {"atelier": env, "atelier-hashed": env}
+    return {"atelier": env, "atelier-isolated": env}
 
 
 def _scenarios(args: argparse.Namespace) -> list[tuple[str, ScenarioOptions]]:
     if args.command != "compare":
-        return [(args.command, _options_from(args, SCENARIOS[args.command], SCENARIOS[args.command]()))]
+        cls = SCENARIOS[args.command]
+        return [(args.command, _options_from(args, cls, SMOKE[args.command] if args.smoke else cls()))]
     names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
@@ -178,7 +195,7 @@ def _scenarios(args: argparse.Namespace) -> list[tuple[str, ScenarioOptions]]:
             setattr(args, f"fanout_{short}", getattr(args, short))
     chosen = []
     for name in names:
-        base = SMOKE[name] if args.smoke else SCENARIOS[name]()
+        base = SMOKE[name] if args.smoke else COMPARE.get(name) or SCENARIOS[name]()
         chosen.append((name, _options_from(args, SCENARIOS[name], base, prefix=f"{name}-")))
     return chosen
 

@@ -17,12 +17,15 @@ __all__ = [
     "LIMITS",
     "Limits",
     "RestOpsOptions",
+    "RoomsOptions",
     "RunOptions",
     "SCENARIOS",
     "SaturateOptions",
     "ScenarioOptions",
     "SessionsOptions",
+    "capped_sizes",
     "saturate_rates",
+    "session_sizes",
     "validate",
 ]
 
@@ -42,6 +45,9 @@ class Limits:
     max_duration: float = 600.0
     max_total_updates: int = 2_000_000  # edits + ops of one run, all steps together
     max_sessions: int = 1000
+    # Live sessions of a target that runs one server process per session (≈60 MiB each):
+    # what 24 GiB shared with other work can hold.
+    max_session_processes: int = 150
     max_agents: int = 200
     max_workers: int = 8
     max_steps: int = 40
@@ -82,11 +88,30 @@ class SaturateOptions:
 
 @dataclass(frozen=True, slots=True)
 class SessionsOptions:
-    sessions: int = _opt(50, "live sessions to activate (one editor each)")
+    sessions: str = _opt("50,1000", "live-session sizes to grow through, ascending, comma-separated")
     concurrency: int = _opt(4, "activations in flight at once")
+    isolated_max_sessions: int = _opt(
+        100, "targets with one server process per session (atelier-isolated) stop at this many"
+    )
 
     def total_updates(self) -> int:
-        return self.sessions
+        # Every live session edits once at each size.
+        return sum(session_sizes(self))
+
+
+@dataclass(frozen=True, slots=True)
+class RoomsOptions:
+    rooms: int = _opt(200, "documents, each with its own editors")
+    editors: int = _opt(5, "editors per room")
+    rate: float = _opt(1.0, "edits per second per editor")
+    duration: float = _opt(15.0, "seconds of sending")
+
+    @property
+    def clients(self) -> int:
+        return self.rooms * self.editors
+
+    def total_updates(self) -> int:
+        return math.ceil(self.clients * self.rate * self.duration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +126,11 @@ class RestOpsOptions:
         return math.ceil((self.editors * self.editor_rate + self.agents * self.agent_rate) * self.duration)
 
 
-ScenarioOptions = FanoutOptions | SaturateOptions | SessionsOptions | RestOpsOptions
+ScenarioOptions = FanoutOptions | SaturateOptions | SessionsOptions | RestOpsOptions | RoomsOptions
 
 SCENARIOS: dict[str, type[Any]] = {
     "fanout": FanoutOptions,
+    "rooms": RoomsOptions,
     "saturate": SaturateOptions,
     "sessions": SessionsOptions,
     "rest-ops": RestOpsOptions,
@@ -133,6 +159,27 @@ def saturate_rates(options: SaturateOptions) -> list[float]:
         rates.append(rate)
         rate *= options.growth
     return rates
+
+
+def session_sizes(options: SessionsOptions) -> list[int]:
+    """The sizes of a sessions run, parsed from ``"50,1000"``; raises BenchConfigError (pure)."""
+    try:
+        sizes = [int(part) for part in options.sessions.split(",") if part.strip()]
+    except ValueError:
+        raise BenchConfigError("sessions", f"expected sizes like 50,1000, got {options.sessions!r}") from None
+    if not sizes:
+        raise BenchConfigError("sessions", "name at least one size")
+    if any(later <= earlier for earlier, later in zip(sizes, sizes[1:], strict=False)):
+        raise BenchConfigError("sessions", f"sizes must be ascending, got {options.sessions!r}")
+    return sizes
+
+
+def capped_sizes(sizes: list[int], cap: int) -> list[int]:
+    """``sizes`` up to ``cap``, ending at ``cap`` when a larger size was cut (pure)."""
+    kept = [size for size in sizes if size <= cap]
+    if len(kept) < len(sizes) and (not kept or kept[-1] < cap):
+        kept.append(cap)
+    return kept
 
 
 def _positive(name: str, value: float) -> None:
@@ -173,11 +220,25 @@ def validate(options: ScenarioOptions, run: RunOptions, limits: Limits = LIMITS)
         if not 1 <= options.max_steps <= limits.max_steps:
             raise BenchConfigError("max_steps", f"must be within 1..{limits.max_steps}")
         _positive("p99_bound_ms", options.p99_bound_ms)
+    elif isinstance(options, RoomsOptions):
+        if options.rooms < 1:
+            raise BenchConfigError("rooms", "must be >= 1")
+        if options.editors < 2:
+            raise BenchConfigError("editors", "a room needs at least 2 editors to measure delivery")
+        if options.clients > limits.max_clients:
+            raise BenchConfigError("rooms", f"{options.clients} editors in all is over {limits.max_clients}")
+        _rate("rate", options.rate, limits)
+        _duration("duration", options.duration, limits)
     elif isinstance(options, SessionsOptions):
-        if not 1 <= options.sessions <= limits.max_sessions:
-            raise BenchConfigError("sessions", f"must be within 1..{limits.max_sessions}")
+        sizes = session_sizes(options)
+        if sizes[0] < 1 or sizes[-1] > limits.max_sessions:
+            raise BenchConfigError("sessions", f"sizes must be within 1..{limits.max_sessions}")
         if not 1 <= options.concurrency <= 64:
             raise BenchConfigError("concurrency", "must be within 1..64")
+        if not 1 <= options.isolated_max_sessions <= limits.max_session_processes:
+            raise BenchConfigError(
+                "isolated_max_sessions", f"must be within 1..{limits.max_session_processes}"
+            )
     elif isinstance(options, RestOpsOptions):
         _clients(options.editors, limits, name="editors")
         if not 1 <= options.agents <= limits.max_agents:

@@ -31,6 +31,7 @@ from .report.model import RunResult, RunStatus
 from .scenarios.common import MemorySampler, RunContext, RunFailed, SkipRun, choose_protocol
 from .scenarios.fanout import fanout_budget, run_fanout
 from .scenarios.rest_ops import rest_ops_budget, run_rest_ops
+from .scenarios.rooms import rooms_budget, run_rooms
 from .scenarios.saturate import run_saturate, saturate_budget
 from .scenarios.sessions import run_sessions, sessions_budget
 from .targets.npm import NpmError
@@ -46,6 +47,7 @@ BudgetFn = Callable[[Any, float, float], float]
 
 _SCENARIOS: dict[str, tuple[ScenarioFn, BudgetFn]] = {
     "fanout": (run_fanout, fanout_budget),
+    "rooms": (run_rooms, rooms_budget),
     "saturate": (run_saturate, saturate_budget),
     "sessions": (run_sessions, sessions_budget),
     "rest-ops": (run_rest_ops, rest_ops_budget),
@@ -241,5 +243,7 @@ def _outcome(result: RunResult) -> str:
     if "max_sustained_rate" in result.extra:
         parts.append(f"max sustained {result.extra['max_sustained_rate']:.0f}/s")
     if "pss_per_session_mib" in result.extra:
-        parts.append(f"{result.extra['pss_per_session_mib']:.2f} MiB PSS/session")
+        parts.append(
+            f"{result.extra['pss_per_session_mib']:.2f} MiB PSS/session at {result.extra.get('sessions')}"
+        )
     return ", ".join(parts)

@@ -38,6 +38,13 @@ class ClientPlan:
     protocol: WireProtocol
     yjs_client_id: int
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClientPlan:
+        return cls(**{**data, "protocol": WireProtocol(data["protocol"])})
+
 
 @dataclass(frozen=True, slots=True)
 class AgentPlan:
@@ -66,9 +73,7 @@ class WorkerPlan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WorkerPlan:
-        clients = [
-            ClientPlan(**{**c, "protocol": WireProtocol(c["protocol"])}) for c in data.get("clients", [])
-        ]
+        clients = [ClientPlan.from_dict(c) for c in data.get("clients", [])]
         agents = [AgentPlan(**a) for a in data.get("agents", [])]
         rest = {k: v for k, v in data.items() if k not in ("clients", "agents")}
         return cls(clients=clients, agents=agents, **rest)

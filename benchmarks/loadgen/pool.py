@@ -18,7 +18,7 @@ from typing import IO, Any
 import orjson
 
 from ..stats import Histogram
-from .plan import StepPlan, WorkerPlan, expected_deliveries
+from .plan import ClientPlan, StepPlan, WorkerPlan, expected_deliveries, split_round_robin
 
 __all__ = ["PoolError", "ReadyInfo", "StepOutcome", "WorkerPool"]
 
@@ -133,11 +133,14 @@ class WorkerPool:
         self.room_of: dict[int, int] = {}
         self.receivers: dict[int, list[int]] = {}
         for plan in plans:
-            for client in plan.clients:
-                self.room_of[client.cid] = client.room
-                self.receivers.setdefault(client.room, []).append(client.cid)
+            self._track(plan.clients)
             for agent in plan.agents:
                 self.room_of[agent.cid] = agent.room
+
+    def _track(self, clients: list[ClientPlan]) -> None:
+        for client in clients:
+            self.room_of[client.cid] = client.room
+            self.receivers.setdefault(client.room, []).append(client.cid)
 
     async def start(self, timeout: float) -> ReadyInfo:
         """Spawn the workers, hand out the plans, and wait until every client is synced."""
@@ -156,8 +159,22 @@ class WorkerPool:
             worker = _WorkerProcess(plan.worker, process, log_file)
             self._workers.append(worker)
             worker.send(plan.to_dict())
+        return await self._ready(self._workers, timeout)
+
+    async def add(self, clients: list[ClientPlan], timeout: float) -> ReadyInfo:
+        """Connect more editors, dealt round-robin over the running workers; the first ones stay."""
+        if not self._workers:
+            raise PoolError("the pool is not running")
+        parts = split_round_robin(clients, len(self._workers))
+        busy = [(w, part) for w, part in zip(self._workers, parts, strict=True) if part]
+        self._track(clients)
+        for worker, part in busy:
+            worker.send({"cmd": "add", "clients": [c.to_dict() for c in part]})
+        return await self._ready([w for w, _ in busy], timeout)
+
+    async def _ready(self, workers: list[_WorkerProcess], timeout: float) -> ReadyInfo:
         info = ReadyInfo()
-        for worker in self._workers:
+        for worker in workers:
             event = await worker.expect("ready", timeout)
             info.connected += int(event["connected"])
             info.failed += int(event["failed"])

@@ -2,10 +2,12 @@
 
 Protocol over stdio, one JSON object per line:
 - in: the ``WorkerPlan``; then commands ``{"cmd": "go", "step": {...}}``,
-  ``{"cmd": "expect", "expected": {cid: n}, "drain": seconds}`` and ``{"cmd": "stop"}``.
-- out: ``ready`` (after every client connected and synced), ``progress`` (twice a second
-  while a step runs), ``sent`` (when a step's sending ends), ``result`` (after draining) and
-  ``closed``; ``fatal`` if the worker cannot go on.
+  ``{"cmd": "expect", "expected": {cid: n}, "drain": seconds}``,
+  ``{"cmd": "add", "clients": [...]}`` (more editors, kept with the first ones) and
+  ``{"cmd": "stop"}``.
+- out: ``ready`` (after every client of the plan, or of an ``add``, connected and synced),
+  ``progress`` (twice a second while a step runs), ``sent`` (when a step's sending ends),
+  ``result`` (after draining) and ``closed``; ``fatal`` if the worker cannot go on.
 
 The worker is bounded on its own: it exits when stdin closes (its parent is gone) or when
 its plan's lifetime runs out, whatever it is doing.
@@ -25,7 +27,7 @@ import orjson
 
 from .agent import RestAgent
 from .client import EditorClient, SendBudget
-from .plan import StepPlan, WorkerPlan
+from .plan import ClientPlan, StepPlan, WorkerPlan
 from .recorder import Recorder
 
 __all__ = ["main", "run_worker"]
@@ -76,10 +78,17 @@ class Worker:
         plan = self.plan
         connector = aiohttp.TCPConnector(limit=0, force_close=False)
         self._http = aiohttp.ClientSession(connector=connector)
-        self.clients = [EditorClient(c, self._http, self.recorder) for c in plan.clients]
         self.agents = [
             RestAgent(a, self._http, self.recorder, timeout=plan.connect_timeout) for a in plan.agents
         ]
+        await self.add(plan.clients)
+
+    async def add(self, plans: list[ClientPlan]) -> None:
+        """Connect and sync more editors; ``ready`` reports only these."""
+        plan = self.plan
+        assert self._http is not None
+        clients = [EditorClient(c, self._http, self.recorder) for c in plans]
+        self.clients.extend(clients)
         gate = asyncio.Semaphore(plan.connect_concurrency)
         sync_ns: dict[str, int] = {}
         failures: list[str] = []
@@ -101,7 +110,7 @@ class Worker:
                 except (aiohttp.ClientError, ConnectionError, OSError) as exc:
                     failures.append(f"client {client.cid}: connect failed: {exc!r}")
 
-        await asyncio.gather(*(open_one(c) for c in self.clients))
+        await asyncio.gather(*(open_one(c) for c in clients))
         self.channel.send(
             "ready",
             connected=len(sync_ns),
@@ -184,6 +193,8 @@ async def run_worker() -> int:
             cmd = command.get("cmd")
             if cmd == "go":
                 await worker.run_step(StepPlan.from_dict(command["step"]))
+            elif cmd == "add":
+                await worker.add([ClientPlan.from_dict(c) for c in command["clients"]])
             elif cmd == "stop":
                 break
             else:

@@ -11,7 +11,7 @@ __all__ = ["render_markdown", "format_value"]
 
 TITLES = {
     "atelier": "atelier",
-    "atelier-hashed": "atelier (hashed)",
+    "atelier-isolated": "atelier (isolated)",
     "hocuspocus": "Hocuspocus",
     "pycrdt": "pycrdt-websocket",
     "relay": "aiohttp relay",
@@ -19,8 +19,13 @@ TITLES = {
 
 _DESCRIBE = {
     "fanout": "every editor appends at a fixed rate; latency = send → each other editor has it",
+    "rooms": "many rooms of a few editors, each typing at a modest rate; latency = send → each other "
+    "editor of the room has it; *join*: connect → synced; *PSS / room*: growth from the idle server "
+    "to every room live with its editors, before any edit",
     "saturate": "offered edits/s raised step by step until delivery p99 passes the bound",
-    "sessions": "K sessions activated, one editor each; memory growth of the server tree / K",
+    "sessions": "live sessions grown through the sizes, one editor each (every session edits once per "
+    "size); memory growth of the server tree / K; activation (REST create where needed + connect → "
+    "synced) of the sessions added to reach that size",
     "rest-ops": "agents POST set_prop ops while editors edit; only servers with the REST API",
 }
 
@@ -38,9 +43,9 @@ def format_value(value: Any, digits: int) -> str:
 
 
 def _cell(metric: Metric, value: Any) -> str:
-    # Memory growth per session below zero is measurement noise (a server whose sessions
+    # Memory growth per session (or room) below zero is measurement noise (a server whose sessions
     # cost a few KiB, against PSS that moves by a MiB as the allocator settles).
-    if metric.key.endswith("per_session_mib") and isinstance(value, (int, float)) and value < 0:
+    if metric.key.startswith(("pss_per_", "rss_per_")) and isinstance(value, (int, float)) and value < 0:
         return "≈0"
     return format_value(value, metric.digits)
 
@@ -61,27 +66,65 @@ def _params(scenario: str, meta: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in options.items())
 
 
-def _scenario_table(scenario: str, by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:
-    metrics: list[Metric] = METRICS[scenario]
+def _header(metrics: Sequence[Metric]) -> list[str]:
     header = ["target", *(m.header for m in metrics)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * len(metrics)) + "|"]
+    return ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * len(metrics)) + "|"]
+
+
+def _row(target: str, entry: Mapping[str, Any], metrics: Sequence[Metric]) -> str:
+    name = _title(target)
+    if entry.get("protocol") == "y-websocket":
+        name += " ¹"
+    if entry.get("status") != "ok":
+        problem = (entry.get("problems") or [""])[0]
+        cells = [f"**{entry.get('status')}**: {_one_line(problem)}"] + [""] * (len(metrics) - 1)
+        return f"| {name} | " + " | ".join(cells) + " |"
+    cells = [_cell(m, entry.get(m.key)) for m in metrics]
+    if entry.get("ok_rounds") != entry.get("rounds"):
+        name += f" ({entry.get('ok_rounds')}/{entry.get('rounds')} rounds ok)"
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def _scenario_table(
+    scenario: str, by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]
+) -> list[str]:
+    metrics = METRICS[scenario]
+    return _header(metrics) + [_row(t, by_target[t], metrics) for t in order if t in by_target]
+
+
+def _sessions_table(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:
+    """One row per target and size, the smaller sizes first; then a note per capped target."""
+    metrics = METRICS["sessions"]
+    lines = _header(metrics)
     for target in order:
         entry = by_target.get(target)
         if entry is None:
             continue
-        name = _title(target)
-        if entry.get("protocol") == "y-websocket":
-            name += " ¹"
-        if entry.get("status") != "ok":
-            problem = (entry.get("problems") or [""])[0]
-            cells = [f"**{entry.get('status')}**: {_one_line(problem)}"] + [""] * (len(metrics) - 1)
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        by_size = entry.get("by_size") or {}
+        if entry.get("status") != "ok" or not by_size:
+            lines.append(_row(target, entry, metrics))
             continue
-        cells = [_cell(m, entry.get(m.key)) for m in metrics]
-        if entry.get("ok_rounds") != entry.get("rounds"):
-            name += f" ({entry.get('ok_rounds')}/{entry.get('rounds')} rounds ok)"
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        for size in sorted(by_size, key=int):
+            lines.append(_row(target, {**entry, **by_size[size]}, metrics))
+    capped = [t for t in order if by_target.get(t, {}).get("capped_at")]
+    notes = [_capped_note(target, by_target[target]) for target in capped]
+    if notes:
+        lines += ["", *notes]
     return lines
+
+
+def _capped_note(target: str, entry: Mapping[str, Any]) -> str:
+    wanted = entry.get("requested_sessions")
+    per = entry.get("pss_per_session_mib")
+    need = ""
+    if isinstance(wanted, int) and isinstance(per, (int, float)) and per > 0:
+        total = per * wanted
+        amount = f"{total / 1024:.0f} GiB" if total >= 1024 else f"{total:.0f} MiB"
+        need = f"; {wanted:,} would need ≈{amount} more"
+    return (
+        f"- {_title(target)} stopped at {entry['capped_at']:,} live sessions (`--isolated-max-sessions`): "
+        f"one server process per session{need}, on a machine of 2 cores and 24 GiB shared with other work."
+    )
 
 
 def _one_line(text: str, limit: int = 160) -> str:
@@ -132,12 +175,15 @@ def render_markdown(
         "pages between processes; both are summed over the server's whole process tree.",
         "¹ plain y-websocket client mode: no SyncStatus, so no ack latency.",
     ]
-    for scenario in ("fanout", "saturate", "sessions", "rest-ops"):
+    for scenario in ("fanout", "rooms", "saturate", "sessions", "rest-ops"):
         by_target = summary.get(scenario)
         if not by_target:
             continue
         lines += ["", f"## {scenario}", "", f"{_DESCRIBE[scenario]} ({_params(scenario, meta)})", ""]
-        lines += _scenario_table(scenario, by_target, order)
+        if scenario == "sessions":
+            lines += _sessions_table(by_target, order)
+        else:
+            lines += _scenario_table(scenario, by_target, order)
         if scenario == "saturate":
             lines.append("")
             for target in order:

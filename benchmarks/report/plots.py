@@ -1,7 +1,7 @@
-"""PNG plots (matplotlib, Agg): latency distribution per target, latency vs offered load.
+"""PNG plots (matplotlib, Agg): latency distributions, latency vs offered load, memory per session.
 
-The data for each plot is computed by a pure function (``cdf_series``, ``load_series``)
-and then drawn; the drawing is the only part that touches matplotlib.
+The data for each plot is computed by a pure function (``cdf_series``, ``load_series``,
+``memory_series``) and then drawn; the drawing is the only part that touches matplotlib.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ..stats import Histogram  # noqa: E402
 from .markdown import TITLES  # noqa: E402
 from .model import RunResult, RunStatus  # noqa: E402
 
-__all__ = ["cdf_series", "load_series", "write_plots"]
+__all__ = ["cdf_series", "load_series", "memory_series", "write_plots"]
 
 Series = dict[str, list[tuple[float, float]]]
 
@@ -109,22 +109,45 @@ def _plot_load(p50: Series, p99: Series, bound_ms: float | None, path: Path) -> 
     plt.close(fig)
 
 
-def _plot_memory(runs: Sequence[RunResult], path: Path) -> bool:
-    values: dict[str, list[float]] = {}
+def memory_series(runs: Sequence[RunResult]) -> dict[str, dict[int, float]]:
+    """target → live sessions → PSS MiB per session, the mean over successful rounds (pure)."""
+    values: dict[str, dict[int, list[float]]] = {}
     for run in runs:
-        if run.scenario == "sessions" and run.status == RunStatus.OK and "pss_per_session_mib" in run.extra:
-            values.setdefault(run.target, []).append(float(run.extra["pss_per_session_mib"]))
-    if not values:
+        if run.scenario != "sessions" or run.status != RunStatus.OK:
+            continue
+        stages = run.extra.get("sizes") or [run.extra]
+        for stage in stages:
+            if "pss_per_session_mib" in stage:
+                size = int(stage.get("sessions", 0))
+                values.setdefault(run.target, {}).setdefault(size, []).append(float(stage["pss_per_session_mib"]))
+    return {
+        target: {size: sum(v) / len(v) for size, v in sorted(sizes.items())} for target, sizes in values.items()
+    }
+
+
+def _plot_memory(runs: Sequence[RunResult], path: Path) -> bool:
+    series = memory_series(runs)
+    if not series:
         return False
-    fig, ax = plt.subplots(figsize=(7, 4))
-    targets = list(values)
-    means = [sum(v) / len(v) for v in values.values()]
-    ax.bar([_title(t) for t in targets], means)
+    sizes = sorted({size for by_size in series.values() for size in by_size})
+    targets = list(series)
+    width = 0.8 / len(sizes)
+    fig, ax = plt.subplots(figsize=(max(7, 1.6 * len(targets) * len(sizes)), 4.5))
+    for offset, size in enumerate(sizes):
+        xs = [index + (offset - (len(sizes) - 1) / 2) * width for index in range(len(targets))]
+        # PSS growth below zero is noise around a few KiB: drawn at the axis floor, labelled ≈0.
+        values = [series[t].get(size) for t in targets]
+        heights = [max(v, 1e-3) if v is not None else 0.0 for v in values]
+        ax.bar(xs, heights, width, label=f"{size:,} live sessions")
+        for x, value in zip(xs, values, strict=True):
+            if value is not None:
+                text = f"{value:.3g}" if value > 0 else "≈0"
+                ax.annotate(text, (x, max(value, 1e-3)), ha="center", va="bottom", fontsize="small")
+    ax.set_xticks(range(len(targets)), [_title(t) for t in targets])
     ax.set_yscale("log")
     ax.set_ylabel("PSS MiB per live session (log scale)")
     ax.set_title("sessions: memory per live session")
-    for index, value in enumerate(means):
-        ax.annotate(f"{value:.3g}", (index, value), ha="center", va="bottom")
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -134,7 +157,7 @@ def _plot_memory(runs: Sequence[RunResult], path: Path) -> bool:
 def write_plots(runs: Sequence[RunResult], out_dir: Path, p99_bound_ms: float | None = None) -> list[str]:
     """Draw every plot the runs have data for; returns the file names written."""
     written: list[str] = []
-    for scenario in ("fanout", "rest-ops"):
+    for scenario in ("fanout", "rooms", "rest-ops"):
         series = cdf_series(runs, scenario)
         if series:
             name = f"latency_cdf_{scenario}.png"

@@ -44,6 +44,22 @@ METRICS: dict[str, list[Metric]] = {
         Metric("other_cpu", "other CPU (cores)", 2),
         Metric("peak_pss_mib", "peak PSS MiB", 0, ratio=True),
     ],
+    "rooms": [
+        Metric("p50", "p50 ms", 2, ratio=True),
+        Metric("p99", "p99 ms", 2, ratio=True),
+        Metric("ack_p50", "ack p50 ms", 2, ratio=True),
+        Metric("ack_p99", "ack p99 ms", 2),
+        Metric("deliveries_per_s", "deliveries/s", 0, lower_is_better=False, ratio=True),
+        Metric("delivered_pct", "delivered %", 2, lower_is_better=False),
+        Metric("errors", "errors", 0),
+        Metric("server_cpu", "server CPU (cores)", 2, ratio=True),
+        Metric("client_cpu", "client CPU (cores)", 2),
+        Metric("other_cpu", "other CPU (cores)", 2),
+        Metric("send_lag_p99", "send lag p99 ms", 1),
+        Metric("join_p99", "join p99 ms", 1),
+        Metric("peak_pss_mib", "peak PSS MiB", 0, ratio=True),
+        Metric("pss_per_room_mib", "PSS MiB / room", 3),
+    ],
     "saturate": [
         Metric("max_sustained", "max sustained edits/s", 0, lower_is_better=False, ratio=True),
         Metric("max_sustained_min", "min over rounds", 0, lower_is_better=False),
@@ -54,6 +70,7 @@ METRICS: dict[str, list[Metric]] = {
         Metric("other_cpu_at_max", "other CPU at max", 2),
     ],
     "sessions": [
+        Metric("sessions", "live sessions", 0, lower_is_better=False),
         Metric("pss_per_session_mib", "PSS MiB / session", 3, ratio=True),
         Metric("rss_per_session_mib", "RSS MiB / session", 3),
         Metric("baseline_pss_mib", "idle server PSS MiB", 0, ratio=True),
@@ -61,7 +78,7 @@ METRICS: dict[str, list[Metric]] = {
         Metric("activation_p99", "activation p99 ms", 1),
         Metric("create_p50", "REST create p50 ms", 1),
         Metric("sync_p50", "first sync p50 ms", 1),
-        Metric("ack_p50", "first edit ack p50 ms", 2),
+        Metric("ack_p50", "edit ack p50 ms", 2),
         Metric("errors", "errors", 0),
     ],
     "rest-ops": [
@@ -110,6 +127,19 @@ def _fanout(runs: Sequence[RunResult]) -> dict[str, Any]:
     }
 
 
+def _rooms(runs: Sequence[RunResult]) -> dict[str, Any]:
+    steps = [s for r in runs for s in r.steps]
+    entry = _fanout(runs)
+    del entry["p95"]
+    entry.update(
+        errors=sum(s.errors + s.rejected + s.pending_acks for s in steps),
+        send_lag_p99=_merged(steps, "send_lag").percentile_ms(0.99),
+        join_p99=Histogram.merged(r.sync for r in runs).percentile_ms(0.99),
+        pss_per_room_mib=_median(r.extra.get("pss_per_room_mib") for r in runs),
+    )
+    return entry
+
+
 def _at_max(run: RunResult) -> StepResult | None:
     """The last sustained step of a saturate run."""
     best = run.extra.get("max_sustained_rate", 0.0)
@@ -136,21 +166,49 @@ def _saturate(runs: Sequence[RunResult]) -> dict[str, Any]:
 
 
 def _sessions(runs: Sequence[RunResult]) -> dict[str, Any]:
-    steps = [s for r in runs for s in r.steps]
-    create = Histogram.merged(r.create for r in runs)
-    sync = Histogram.merged(r.sync for r in runs)
-    acks = _merged(steps, "ack_latency")
-    return {
-        "pss_per_session_mib": _median(r.extra.get("pss_per_session_mib") for r in runs),
-        "rss_per_session_mib": _median(r.extra.get("rss_per_session_mib") for r in runs),
-        "baseline_pss_mib": _median(r.memory.baseline_pss / MIB for r in runs if r.memory),
-        "activation_p50": _median(r.extra.get("activation_ms", {}).get("p50") for r in runs),
-        "activation_p99": _median(r.extra.get("activation_ms", {}).get("p99") for r in runs),
-        "create_p50": create.percentile_ms(0.50),
-        "sync_p50": sync.percentile_ms(0.50),
-        "ack_p50": acks.percentile_ms(0.50),
-        "errors": sum(s.errors + s.rejected + s.pending_acks for s in steps),
-    }
+    """The largest size every round reached, plus ``by_size``: one row per size."""
+    by_size: dict[int, dict[str, Any]] = {}
+    reached = [_stages(r) for r in runs]
+    common = set.intersection(*(set(stages) for stages in reached)) if reached else set()
+    baseline = _median(r.memory.baseline_pss / MIB for r in runs if r.memory)
+    for size in sorted(common):
+        stages = [stages[size] for stages in reached]
+        steps = [r.steps[s["index"]] for r, s in zip(runs, stages, strict=True) if s["index"] < len(r.steps)]
+        activation = Histogram.merged(Histogram.from_dict(s.get("activation", {})) for s in stages)
+        create = Histogram.merged(Histogram.from_dict(s.get("create", {})) for s in stages)
+        sync = Histogram.merged(Histogram.from_dict(s.get("sync", {})) for s in stages)
+        by_size[size] = {
+            "sessions": size,
+            "pss_per_session_mib": _median(s.get("pss_per_session_mib") for s in stages),
+            "rss_per_session_mib": _median(s.get("rss_per_session_mib") for s in stages),
+            "baseline_pss_mib": baseline,
+            # Stages without their histograms (older results) keep their own percentiles.
+            "activation_p50": activation.percentile_ms(0.50) if activation.count else _median(
+                s.get("activation_ms", {}).get("p50") for s in stages
+            ),
+            "activation_p99": activation.percentile_ms(0.99) if activation.count else _median(
+                s.get("activation_ms", {}).get("p99") for s in stages
+            ),
+            "create_p50": create.percentile_ms(0.50),
+            "sync_p50": sync.percentile_ms(0.50),
+            "ack_p50": _merged(steps, "ack_latency").percentile_ms(0.50),
+            "errors": sum(s.errors + s.rejected + s.pending_acks for s in steps),
+        }
+    entry: dict[str, Any] = dict(by_size[max(by_size)]) if by_size else {"baseline_pss_mib": baseline}
+    entry["by_size"] = by_size
+    capped = [int(r.extra["capped_at"]) for r in runs if "capped_at" in r.extra]
+    if capped:
+        entry["capped_at"] = min(capped)
+        entry["requested_sessions"] = max(int(r.extra.get("requested_sessions", 0)) for r in runs)
+    return entry
+
+
+def _stages(run: RunResult) -> dict[int, dict[str, Any]]:
+    """size → what the run measured there (``index``: its step); one stage for older results."""
+    stages = run.extra.get("sizes")
+    if not stages:
+        stages = [{**run.extra, "sessions": run.extra.get("sessions", run.params.get("sessions", 0))}]
+    return {int(stage["sessions"]): {**stage, "index": index} for index, stage in enumerate(stages)}
 
 
 def _rest_ops(runs: Sequence[RunResult]) -> dict[str, Any]:
@@ -170,7 +228,13 @@ def _rest_ops(runs: Sequence[RunResult]) -> dict[str, Any]:
     }
 
 
-_SUMMARIZERS = {"fanout": _fanout, "saturate": _saturate, "sessions": _sessions, "rest-ops": _rest_ops}
+_SUMMARIZERS = {
+    "fanout": _fanout,
+    "rooms": _rooms,
+    "saturate": _saturate,
+    "sessions": _sessions,
+    "rest-ops": _rest_ops,
+}
 
 
 def summarize(runs: Sequence[RunResult]) -> dict[str, dict[str, dict[str, Any]]]:

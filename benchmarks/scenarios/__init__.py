@@ -1,1 +1,1 @@
-"""The benchmark scenarios: fanout, saturate, sessions and rest-ops."""
+"""The benchmark scenarios: fanout, rooms, saturate, sessions and rest-ops."""

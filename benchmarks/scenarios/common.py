@@ -23,6 +23,7 @@ from ..targets.servers import RunningServer, TargetInfo
 from ..wire import WireProtocol
 
 __all__ = [
+    "SETTLE",
     "MemorySampler",
     "RunContext",
     "RunFailed",
@@ -38,6 +39,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SAMPLE_INTERVAL = 0.5
+SETTLE = 1.0  # seconds an idle or freshly loaded server gets before its memory is read
 MAX_SAMPLES = 20_000
 
 
@@ -122,18 +124,25 @@ class RunContext:
 
 
 def editor_plans(
-    ctx: RunContext, documents: list[str], room_size: int, clients: int, first_cid: int = 0
+    ctx: RunContext,
+    documents: list[str],
+    room_size: int,
+    clients: int,
+    first_cid: int = 0,
+    first_room: int = 0,
 ) -> list[ClientPlan]:
-    """Editors ``first_cid..`` assigned to documents in order, ``room_size`` per document."""
+    """Editors ``first_cid..`` assigned to documents in order, ``room_size`` per document.
+
+    Rooms are numbered from ``first_room``, so editors added later never join earlier rooms.
+    """
     ids = ctx.rng.sample(range(1, 2**31), clients)  # unique Yjs client ids
     plans: list[ClientPlan] = []
     for index in range(clients):
-        room = index // room_size
-        document = documents[room]
+        document = documents[index // room_size]
         plans.append(
             ClientPlan(
                 cid=first_cid + index,
-                room=room,
+                room=first_room + index // room_size,
                 url=ctx.server.ws_url(ctx.protocol, document),
                 document=document,
                 protocol=ctx.protocol,
@@ -150,9 +159,13 @@ def worker_plans(
     *,
     lifetime: float,
     connect_concurrency: int = 16,
+    workers: int | None = None,
 ) -> list[WorkerPlan]:
-    """Editors (and agents) dealt round-robin over the workers, so rooms span workers."""
-    count = max(1, min(ctx.run.workers, len(clients) or 1))
+    """Editors (and agents) dealt round-robin over the workers, so rooms span workers.
+
+    ``workers`` defaults to --workers, at most one per editor.
+    """
+    count = max(1, workers if workers is not None else min(ctx.run.workers, len(clients) or 1))
     client_parts = split_round_robin(clients, count)
     agent_parts = split_round_robin(agents or [], count)
     return [

@@ -224,6 +224,10 @@ def _alive(process: psutil.Process) -> bool:
 def process_label(process: psutil.Process) -> str:
     """``ray::SessionHost``, ``raylet``, ``node``, or ``python -m <module>`` for Python processes."""
     name = str(process.name())
+    if name.startswith("ray::"):
+        # A Ray worker's title names the method it last ran (``ray::SessionHost.wait_closed``):
+        # one label per actor class keeps a process's CPU under one name.
+        return name.split(".", 1)[0]
     if not name.startswith("python"):
         return name
     args = process.cmdline()

@@ -1,11 +1,12 @@
-"""The four servers a benchmark runs against, each started fresh per run on a free loopback port.
+"""The servers a benchmark runs against, each started fresh per run on a free loopback port.
 
-| target     | what runs                                        | client protocol            |
-|------------|--------------------------------------------------|----------------------------|
-| atelier    | ``atelier serve`` (local Ray + embedded SQLite)   | Hocuspocus (or y-websocket) |
-| hocuspocus | ``@hocuspocus/server`` from npm, no extensions    | Hocuspocus                 |
-| pycrdt     | pycrdt-websocket's ``WebsocketServer`` on aiohttp | y-websocket                |
-| relay      | a bare aiohttp relay, no CRDT                     | Hocuspocus (or y-websocket) |
+| target           | what runs                                              | client protocol             |
+|------------------|--------------------------------------------------------|-----------------------------|
+| atelier          | ``atelier serve`` (local Ray + embedded SQLite), dense | Hocuspocus (or y-websocket) |
+| atelier-isolated | the same, one host process per session                 | Hocuspocus (or y-websocket) |
+| hocuspocus       | ``@hocuspocus/server`` from npm, no extensions         | Hocuspocus                  |
+| pycrdt           | pycrdt-websocket's ``WebsocketServer`` on aiohttp      | y-websocket                 |
+| relay            | a bare aiohttp relay, no CRDT                          | Hocuspocus (or y-websocket) |
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class TargetInfo:
     protocols: tuple[WireProtocol, ...]  # the first one is the default
     rest_ops: bool
     note: str
+    # Each live session is a server process of its own (sessions scenario caps its size).
+    process_per_session: bool = False
 
 
 TARGETS: dict[str, TargetInfo] = {
@@ -63,14 +66,16 @@ TARGETS: dict[str, TargetInfo] = {
         "atelier",
         (WireProtocol.HOCUSPOCUS, WireProtocol.Y_WEBSOCKET),
         True,
-        "atelier serve: local Ray, embedded SQLite; acks after commit",
+        "atelier serve: local Ray, embedded SQLite, dense placement (default); acks after commit",
     ),
-    "atelier-hashed": TargetInfo(
-        "atelier-hashed",
-        "atelier (hashed)",
+    "atelier-isolated": TargetInfo(
+        "atelier-isolated",
+        "atelier (isolated)",
         (WireProtocol.HOCUSPOCUS, WireProtocol.Y_WEBSOCKET),
         True,
-        "atelier serve with ATELIER_PLACEMENT=hashed (sessions share ATELIER_HOSTS actors)",
+        "atelier serve with ATELIER_PLACEMENT=isolated (one host actor process per session, "
+        "from a pool of pre-started ones)",
+        process_per_session=True,
     ),
     "hocuspocus": TargetInfo(
         "hocuspocus",
@@ -96,8 +101,12 @@ TARGETS: dict[str, TargetInfo] = {
 }
 TARGET_NAMES = tuple(TARGETS)
 DEFAULT_TARGETS = ("atelier", "hocuspocus", "pycrdt", "relay")
-# Environment a target variant always gets (the caller's --<target>-env adds to it).
-_VARIANT_ENV: dict[str, dict[str, str]] = {"atelier-hashed": {"ATELIER_PLACEMENT": "hashed"}}
+# Environment that defines a target variant: the caller's --atelier-env adds to it but never
+# overrides it (the placement is pinned, so an ATELIER_PLACEMENT in the shell changes nothing).
+_VARIANT_ENV: dict[str, dict[str, str]] = {
+    "atelier": {"ATELIER_PLACEMENT": "dense"},
+    "atelier-isolated": {"ATELIER_PLACEMENT": "isolated"},
+}
 
 
 class RunningServer:
@@ -289,7 +298,7 @@ class RelayTarget(Target):
 
 _CLASSES: dict[str, type[Target]] = {
     "atelier": AtelierTarget,
-    "atelier-hashed": AtelierTarget,
+    "atelier-isolated": AtelierTarget,
     "hocuspocus": HocuspocusTarget,
     "pycrdt": PycrdtTarget,
     "relay": RelayTarget,
@@ -301,7 +310,7 @@ def make_target(name: str, env: Mapping[str, str] | None = None) -> Target:
         cls, info = _CLASSES[name], TARGETS[name]
     except KeyError:
         raise ValueError(f"unknown target {name!r} (known: {', '.join(TARGET_NAMES)})") from None
-    return cls(info, {**_VARIANT_ENV.get(name, {}), **(env or {})})
+    return cls(info, {**(env or {}), **_VARIANT_ENV.get(name, {})})
 
 
 def _ray_temp_dir(run_dir: Path) -> Path:

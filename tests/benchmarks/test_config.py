@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.cli import SMOKE, build_parser, main
+from benchmarks.cli import COMPARE, SMOKE, build_parser, main
 from benchmarks.config import (
     BenchConfigError,
     FanoutOptions,
     RestOpsOptions,
+    RoomsOptions,
     RunOptions,
     SaturateOptions,
     SessionsOptions,
+    capped_sizes,
     saturate_rates,
+    session_sizes,
     validate,
 )
+from benchmarks.scenarios.sessions import sizes_for
 
 
 def test_defaults_and_smoke_sizes_are_valid() -> None:
-    for options in (FanoutOptions(), SaturateOptions(), SessionsOptions(), RestOpsOptions(), *SMOKE.values()):
+    defaults = (FanoutOptions(), RoomsOptions(), SaturateOptions(), SessionsOptions(), RestOpsOptions())
+    for options in (*defaults, *SMOKE.values(), *COMPARE.values()):
         validate(options, RunOptions())
+    assert RoomsOptions().clients == 1000
+    assert session_sizes(SessionsOptions()) == [50, 1000]
 
 
 @pytest.mark.parametrize(
@@ -38,7 +45,17 @@ def test_defaults_and_smoke_sizes_are_valid() -> None:
         (SaturateOptions(room_size=1), RunOptions(), "room_size"),
         (SaturateOptions(max_rate=10.0), RunOptions(), "max_rate"),
         (SaturateOptions(clients=2, max_rate=5000.0), RunOptions(), "max_rate"),
-        (SessionsOptions(sessions=0), RunOptions(), "sessions"),
+        (SessionsOptions(sessions="0"), RunOptions(), "sessions"),
+        (SessionsOptions(sessions="50,2000"), RunOptions(), "sessions"),
+        (SessionsOptions(sessions="100,50"), RunOptions(), "sessions"),
+        (SessionsOptions(sessions="50,lots"), RunOptions(), "sessions"),
+        (SessionsOptions(sessions=""), RunOptions(), "sessions"),
+        (SessionsOptions(isolated_max_sessions=1000), RunOptions(), "isolated_max_sessions"),
+        (RoomsOptions(editors=1), RunOptions(), "editors"),
+        (RoomsOptions(rooms=0), RunOptions(), "rooms"),
+        (RoomsOptions(rooms=500, editors=5), RunOptions(), "rooms"),
+        (RoomsOptions(rate=0), RunOptions(), "rate"),
+        (RoomsOptions(duration=0), RunOptions(), "duration"),
         (RestOpsOptions(agents=0), RunOptions(), "agents"),
     ],
 )
@@ -54,6 +71,16 @@ def test_saturate_rates_grow_geometrically_up_to_the_bounds() -> None:
     assert len(saturate_rates(SaturateOptions(max_steps=3))) == 3
 
 
+def test_session_sizes_are_capped_for_process_per_session_targets() -> None:
+    options = SessionsOptions(sessions="50,1000", isolated_max_sessions=100)
+    assert sizes_for(options, process_per_session=False) == [50, 1000]
+    assert sizes_for(options, process_per_session=True) == [50, 100]
+    assert capped_sizes([50, 100, 1000], 100) == [50, 100]
+    assert capped_sizes([200, 1000], 100) == [100]
+    assert capped_sizes([10, 20], 100) == [10, 20]
+    assert SessionsOptions(sessions="50,1000").total_updates() == 1050  # one edit per live session per size
+
+
 def test_cli_builds_options_from_prefixed_flags() -> None:
     args = build_parser().parse_args(
         ["compare", "--scenarios", "fanout,sessions", "--clients", "7", "--sessions-sessions", "4", "--smoke"]
@@ -62,7 +89,20 @@ def test_cli_builds_options_from_prefixed_flags() -> None:
 
     chosen = dict(_scenarios(args))
     assert chosen["fanout"] == FanoutOptions(clients=7, rate=5.0, duration=2.0)
-    assert chosen["sessions"] == SessionsOptions(sessions=4, concurrency=2)
+    assert chosen["sessions"] == SessionsOptions(sessions="4", concurrency=2, isolated_max_sessions=3)
+
+
+def test_compare_has_its_own_rooms_size_and_every_command_a_smoke_size() -> None:
+    from benchmarks.cli import _scenarios
+
+    chosen = dict(_scenarios(build_parser().parse_args(["compare", "--rooms-rooms", "50"])))
+    assert list(chosen) == ["fanout", "rooms", "saturate", "sessions", "rest-ops"]
+    assert chosen["rooms"] == RoomsOptions(rooms=50, editors=5, rate=1.0, duration=COMPARE["rooms"].duration)
+    assert chosen["sessions"] == SessionsOptions()
+    (single,) = _scenarios(build_parser().parse_args(["rooms", "--smoke", "--editors", "4"]))
+    assert single == ("rooms", RoomsOptions(rooms=4, editors=4, rate=2.0, duration=2.0))
+    (sessions,) = _scenarios(build_parser().parse_args(["sessions", "--sessions", "10,20"]))
+    assert sessions == ("sessions", SessionsOptions(sessions="10,20"))
 
 
 def test_cli_refuses_unknown_targets_without_running(capsys: pytest.CaptureFixture[str]) -> None:

@@ -100,3 +100,20 @@ def test_recorder_acks_errors_and_sends() -> None:
     recorder.begin(1)
     assert recorder.current.sent == {}
     assert recorder.total_errors == MAX_ERROR_SAMPLES + 5
+
+
+def test_editor_plans_number_rooms_from_the_first_room() -> None:
+    import random
+    from types import SimpleNamespace
+
+    from benchmarks.scenarios.common import editor_plans
+
+    server = SimpleNamespace(ws_url=lambda protocol, document: f"ws://127.0.0.1:1/{document}")
+    ctx = SimpleNamespace(rng=random.Random(1), server=server, protocol=WireProtocol.HOCUSPOCUS)
+    first = editor_plans(ctx, ["a", "b"], 2, 4)  # type: ignore[arg-type]
+    assert [(p.cid, p.room, p.document) for p in first] == [(0, 0, "a"), (1, 0, "a"), (2, 1, "b"), (3, 1, "b")]
+    # Editors added later (sessions grows a batch at a time) never land in an earlier room.
+    later = editor_plans(ctx, ["c", "d"], 1, 2, first_cid=4, first_room=2)  # type: ignore[arg-type]
+    assert [(p.cid, p.room, p.document) for p in later] == [(4, 2, "c"), (5, 3, "d")]
+    assert len({p.yjs_client_id for p in first + later}) == 6
+    assert ClientPlan.from_dict(later[0].to_dict()) == later[0]

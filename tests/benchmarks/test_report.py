@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.report.markdown import format_value, render_markdown
 from benchmarks.report.model import MIB, MemoryStats, RunResult, RunStatus, StepResult
+from benchmarks.report.plots import memory_series
 from benchmarks.report.summary import ratios, summarize
 from benchmarks.report.writer import load_comparison, write_report
 from benchmarks.runner import Comparison, rotation
@@ -51,6 +52,23 @@ def _fanout(target: str, round_index: int, latency_ms: tuple[float, ...], peak_m
     )
 
 
+def _sessions(
+    target: str, sizes: dict[int, tuple[float, tuple[float, ...]]], capped: int | None = None
+) -> RunResult:
+    """A sessions run: per size, (PSS MiB per session, activation times in ms)."""
+    stages = []
+    steps = []
+    for index, (size, (pss, activation_ms)) in enumerate(sizes.items()):
+        stages.append(
+            {"sessions": size, "pss_per_session_mib": pss, "activation": _latency(*activation_ms).to_dict()}
+        )
+        steps.append(_step(latency_ms=(), expected=0, delivered=0, step=index))
+    extra: dict[str, object] = {"sizes": stages, "pss_per_session_mib": stages[-1]["pss_per_session_mib"]}
+    if capped is not None:
+        extra.update(capped_at=list(sizes)[-1], requested_sessions=capped)
+    return RunResult("sessions", target, 0, protocol="hocuspocus", steps=steps, extra=extra)
+
+
 def _comparison() -> Comparison:
     runs = [
         _fanout("atelier", 0, (2.0, 4.0, 6.0), 500),
@@ -66,11 +84,26 @@ def _comparison() -> Comparison:
             "saturate", "relay", 0, steps=[_step(100.0), _step(200.0)],
             extra={"max_sustained_rate": 200.0, "stop_reason": "reached the last step", "client_bound": True},
         ),
-        RunResult("sessions", "atelier", 0, extra={"pss_per_session_mib": 40.0, "activation_ms": {"p50": 600.0}}),
-        RunResult("sessions", "relay", 0, extra={"pss_per_session_mib": -0.2, "activation_ms": {"p50": 3.0}}),
+        _sessions("atelier", {50: (0.5, (20.0, 30.0)), 1000: (0.1, (15.0, 60.0))}),
+        _sessions("atelier-isolated", {50: (60.0, (900.0, 2000.0)), 100: (62.0, (950.0, 2500.0))}, capped=1000),
+        # A results.json from before the sizes: one size, its numbers at the top level.
+        RunResult(
+            "sessions", "relay", 0, extra={"sessions": 50, "pss_per_session_mib": -0.2, "activation_ms": {"p50": 3.0}}
+        ),
+        RunResult(
+            "rooms", "atelier", 0, protocol="hocuspocus", steps=[_step(latency_ms=(1.0, 2.0, 9.0), pending_acks=1)],
+            memory=MemoryStats(peak_pss=800 * MIB), extra={"pss_per_room_mib": 0.3},
+        ),
+        RunResult(
+            "rooms", "relay", 0, protocol="hocuspocus", steps=[_step(latency_ms=(0.5, 1.0, 2.0))],
+            memory=MemoryStats(peak_pss=40 * MIB), extra={"pss_per_room_mib": -0.01},
+        ),
         RunResult("rest-ops", "relay", 0, RunStatus.SKIPPED, "aiohttp relay has no REST ops API"),
     ]
-    meta = {"run": {"targets": ["atelier", "relay", "pycrdt"], "repeats": 2}, "scenarios": {"fanout": {"clients": 3}}}
+    meta = {
+        "run": {"targets": ["atelier", "atelier-isolated", "relay", "pycrdt"], "repeats": 2},
+        "scenarios": {"fanout": {"clients": 3}, "rooms": {"rooms": 2, "editors": 3}},
+    }
     return Comparison(meta=meta, runs=runs)
 
 
@@ -87,6 +120,22 @@ def test_summary_merges_rounds_and_reports_failures() -> None:
     assert summary["saturate"]["atelier"]["max_sustained"] == 100.0
     assert summary["saturate"]["atelier"]["p99_at_max"] == pytest.approx(3.0, rel=0.02)
     assert summary["rest-ops"]["relay"]["status"] == "skipped"
+    rooms = summary["rooms"]["atelier"]
+    assert rooms["p99"] == pytest.approx(9.0, rel=0.02)
+    assert rooms["errors"] == 1  # a missing ack counts
+    assert rooms["peak_pss_mib"] == pytest.approx(800.0)
+
+
+def test_sessions_summary_has_a_row_per_size_and_the_largest_on_top() -> None:
+    sessions = summarize(_comparison().runs)["sessions"]
+    atelier = sessions["atelier"]
+    assert sorted(atelier["by_size"]) == [50, 1000]
+    assert (atelier["sessions"], atelier["pss_per_session_mib"]) == (1000, 0.1)
+    assert atelier["activation_p99"] == pytest.approx(60.0, rel=0.03)
+    assert atelier["by_size"][50]["activation_p50"] == pytest.approx(20.0, rel=0.03)
+    isolated = sessions["atelier-isolated"]
+    assert (isolated["sessions"], isolated["capped_at"], isolated["requested_sessions"]) == (100, 100, 1000)
+    assert sessions["relay"]["sessions"] == 50 and sessions["relay"]["activation_p50"] == 3.0
 
 
 def test_ratios_are_atelier_over_peer_and_skip_meaningless_ones() -> None:
@@ -101,12 +150,17 @@ def test_markdown_has_a_table_per_scenario_and_the_ratios() -> None:
     comparison = _comparison()
     summary = summarize(comparison.runs)
     text = render_markdown(summary, ratios(summary), comparison.meta, ["latency_cdf_fanout.png"])
-    assert "## fanout" in text and "## saturate" in text and "## sessions" in text
+    assert "## fanout" in text and "## saturate" in text and "## sessions" in text and "## rooms" in text
     assert "| atelier | 4.00 |" in text
+    assert "| atelier | 50 | 0.500 |" in text and "| atelier | 1,000 | 0.100 |" in text
+    assert "| atelier (isolated) | 100 | 62.000 |" in text
+    assert "atelier (isolated) stopped at 100 live sessions (`--isolated-max-sessions`)" in text
+    assert "1,000 would need ≈61 GiB" in text
+    assert "| aiohttp relay | 50 | ≈0 |" in text
+    assert "| rooms | p99 ms (lower is better) |" in text
     assert "**failed**: round 1: StartError: boom / twice" in text
-    assert "| aiohttp relay | ≈0 |" in text
     assert "client-bound" in text
-    assert "| fanout | p50 ms (lower is better) | 4.0" in text
+    assert "| fanout | p50 ms (lower is better) | n/a | 4.0" in text  # vs isolated: no fanout run
     assert "![latency_cdf_fanout.png](latency_cdf_fanout.png)" in text
 
 
@@ -119,13 +173,23 @@ def test_format_value() -> None:
 
 def test_report_files_are_written_and_json_reloads(tmp_path: Path) -> None:
     written = write_report(_comparison(), tmp_path)
-    assert {"json", "markdown", "latency_cdf_fanout.png", "latency_vs_load.png"} <= set(written)
+    assert {
+        "json", "markdown", "latency_cdf_fanout.png", "latency_cdf_rooms.png", "latency_vs_load.png",
+        "memory_per_session.png",
+    } <= set(written)
     for path in written.values():
         assert path.stat().st_size > 0
     data = orjson.loads((tmp_path / "results.json").read_bytes())
     assert set(data) >= {"meta", "runs", "summary", "ratios"}
     again = load_comparison(tmp_path / "results.json")
     assert [r.to_dict() for r in again.runs] == [r.to_dict() for r in _comparison().runs]
+
+
+def test_memory_series_has_every_size_of_every_target() -> None:
+    series = memory_series(_comparison().runs)
+    assert series["atelier"] == {50: 0.5, 1000: 0.1}
+    assert series["atelier-isolated"] == {50: 60.0, 100: 62.0}
+    assert series["relay"] == {50: -0.2}
 
 
 def test_judge_step() -> None:

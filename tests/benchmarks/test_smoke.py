@@ -1,9 +1,9 @@
-"""A smoke-size comparison: the fanout scenario end to end against every server.
+"""Smoke-size comparisons: fanout and rooms end to end against every server, sessions by size.
 
 Real servers in their own processes (atelier with its own local Ray and SQLite, the npm
 Hocuspocus server, pycrdt-websocket, the aiohttp relay), real load workers, the real report.
-Asserts counts and shape only, never timings: every edit reached every other editor, no
-errors, every ack came back, and the report files exist.
+Asserts counts and shape only, never timings: every edit reached every other editor of its
+room, no errors, every ack came back, and the report files exist.
 """
 
 from __future__ import annotations
@@ -15,46 +15,73 @@ import orjson
 import psutil
 import pytest
 
-from benchmarks.cli import SMOKE_FANOUT
-from benchmarks.config import RunOptions, validate
+from benchmarks.cli import SMOKE, SMOKE_FANOUT, SMOKE_ROOMS
+from benchmarks.config import RoomsOptions, RunOptions, SessionsOptions, validate
+from benchmarks.report.model import RunResult, StepResult
 from benchmarks.report.writer import write_report
 from benchmarks.runner import Comparison, run_comparison
+from benchmarks.scenarios.sessions import sizes_for
 
 TARGETS = ("pycrdt", "relay", "hocuspocus", "atelier")
-FANOUT = SMOKE_FANOUT
+SCENARIOS = ("fanout", "rooms")
+FANOUT = SMOKE_FANOUT  # 3 editors in one room, 5 edits/s each, 2 s
+ROOMS = SMOKE_ROOMS  # 4 rooms of 3 editors, 2 edits/s each, 2 s
+SESSIONS = SMOKE["sessions"]  # 2 then 4 live sessions; isolated stops at 3
+SESSION_TARGETS = ("relay", "atelier", "atelier-isolated")
+
+_BY_TARGET = [
+    "pycrdt",
+    "relay",
+    pytest.param("hocuspocus", marks=pytest.mark.interop),
+    pytest.param("atelier", marks=pytest.mark.integration),
+]
+
+
+def _run_options(targets: tuple[str, ...]) -> RunOptions:
+    return RunOptions(targets=targets, repeats=1, workers=1, drain_timeout=10.0, connect_timeout=60.0, quiet=True)
 
 
 @pytest.fixture(scope="module")
 async def smoke(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Comparison, Path]]:
     out = tmp_path_factory.mktemp("bench-smoke")
-    options = FANOUT  # 3 editors in one room, 5 edits/s each, 2 s
-    run = RunOptions(targets=TARGETS, repeats=1, workers=1, drain_timeout=10.0, connect_timeout=60.0, quiet=True)
-    validate(options, run)
-    comparison = await run_comparison([("fanout", options)], run, out)
+    run = _run_options(TARGETS)
+    for options in (FANOUT, ROOMS):
+        validate(options, run)
+    comparison = await run_comparison([("fanout", FANOUT), ("rooms", ROOMS)], run, out)
     write_report(comparison, out)
     yield comparison, out
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
-        "pycrdt",
-        "relay",
-        pytest.param("hocuspocus", marks=pytest.mark.interop),
-        pytest.param("atelier", marks=pytest.mark.integration),
-    ],
-)
-def test_every_edit_reaches_every_other_editor(smoke: tuple[Comparison, Path], target: str) -> None:
-    comparison, _ = smoke
-    (run,) = [r for r in comparison.runs if r.target == target]
+@pytest.fixture(scope="module")
+async def sessions_smoke(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Comparison, Path]]:
+    out = tmp_path_factory.mktemp("bench-smoke-sessions")
+    run = _run_options(SESSION_TARGETS)
+    validate(SESSIONS, run)
+    comparison = await run_comparison([("sessions", SESSIONS)], run, out)
+    write_report(comparison, out)
+    yield comparison, out
+
+
+def _only(comparison: Comparison, scenario: str, target: str) -> RunResult:
+    (run,) = [r for r in comparison.runs if r.scenario == scenario and r.target == target]
     assert run.status == "ok", run.error
+    return run
+
+
+def _clean(step: StepResult) -> None:
+    assert (step.errors, step.rejected, step.duplicates, step.stale) == (0, 0, 0, 0), step.error_samples
+
+
+@pytest.mark.parametrize("target", _BY_TARGET)
+def test_every_edit_reaches_every_other_editor(smoke: tuple[Comparison, Path], target: str) -> None:
+    run = _only(smoke[0], "fanout", target)
     (step,) = run.steps
     options = FANOUT
     assert step.sent == int(options.clients * options.rate * options.duration)
     assert step.expected == step.sent * (options.clients - 1)
     assert step.delivered == step.expected
     assert step.latency.count == step.expected
-    assert (step.errors, step.rejected, step.duplicates, step.stale) == (0, 0, 0, 0), step.error_samples
+    _clean(step)
     assert step.open_clients == options.clients
     if run.protocol == "hocuspocus":
         assert step.acked == step.sent and step.pending_acks == 0
@@ -64,17 +91,76 @@ def test_every_edit_reaches_every_other_editor(smoke: tuple[Comparison, Path], t
     assert run.sync.count == options.clients
 
 
+@pytest.mark.parametrize("target", _BY_TARGET)
+def test_rooms_every_edit_reaches_the_rest_of_its_room_only(smoke: tuple[Comparison, Path], target: str) -> None:
+    run = _only(smoke[0], "rooms", target)
+    (step,) = run.steps
+    options: RoomsOptions = ROOMS
+    assert step.sent == int(options.clients * options.rate * options.duration)
+    # Each edit reaches the other editors of its room, and nobody in another room.
+    assert step.expected == step.sent * (options.editors - 1)
+    assert step.delivered == step.expected == step.latency.count
+    _clean(step)
+    assert step.open_clients == options.clients
+    if run.protocol == "hocuspocus":
+        assert step.acked == step.sent and step.pending_acks == 0
+    assert run.params["rooms"] == options.rooms
+    assert run.sync.count == options.clients
+    assert "pss_per_room_mib" in run.extra
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "relay",
+        pytest.param("atelier", marks=pytest.mark.integration),
+        pytest.param("atelier-isolated", marks=pytest.mark.integration),
+    ],
+)
+def test_sessions_grow_through_the_sizes(sessions_smoke: tuple[Comparison, Path], target: str) -> None:
+    run = _only(sessions_smoke[0], "sessions", target)
+    options: SessionsOptions = SESSIONS
+    sizes = sizes_for(options, process_per_session=target == "atelier-isolated")
+    assert [stage["sessions"] for stage in run.extra["sizes"]] == sizes
+    assert [stage["activated"] for stage in run.extra["sizes"]] == [b - a for a, b in zip([0, *sizes], sizes, strict=False)]
+    for step, size in zip(run.steps, sizes, strict=True):
+        assert step.sent == size  # one edit per live session at every size
+        assert step.expected == 0  # a session per editor: nobody else to deliver to
+        _clean(step)
+        assert step.acked == step.sent and step.pending_acks == 0
+        assert step.open_clients == size
+    assert run.sync.count == sizes[-1]
+    if target.startswith("atelier"):
+        assert run.create.count == sizes[-1]  # created over REST, each timed
+    if target == "atelier-isolated":
+        assert (run.extra["capped_at"], run.extra["requested_sessions"]) == (3, 4)
+
+
 def test_alternating_runs_and_report_files(smoke: tuple[Comparison, Path]) -> None:
     comparison, out = smoke
-    assert [r.target for r in comparison.runs] == list(TARGETS)
-    for name in ("results.json", "report.md", "latency_cdf_fanout.png"):
+    assert [(r.scenario, r.target) for r in comparison.runs] == [(s, t) for s in SCENARIOS for t in TARGETS]
+    for name in ("results.json", "report.md", "latency_cdf_fanout.png", "latency_cdf_rooms.png"):
         assert (out / name).stat().st_size > 0
     data = orjson.loads((out / "results.json").read_bytes())
-    assert set(data["summary"]["fanout"]) == set(TARGETS)
+    assert set(data["summary"]["fanout"]) == set(data["summary"]["rooms"]) == set(TARGETS)
     report = (out / "report.md").read_text()
+    assert "## rooms" in report
     for title in ("atelier", "Hocuspocus", "pycrdt-websocket", "aiohttp relay"):
         assert f"| {title}" in report
-    # Every server process the runs started (Ray's included) is gone again.
+    _all_stopped(comparison)
+
+
+def test_sessions_report_has_a_row_per_size(sessions_smoke: tuple[Comparison, Path]) -> None:
+    comparison, out = sessions_smoke
+    report = (out / "report.md").read_text()
+    assert "| atelier | 2 |" in report and "| atelier | 4 |" in report
+    assert "| atelier (isolated) | 3 |" in report and "stopped at 3 live sessions" in report
+    assert (out / "memory_per_session.png").stat().st_size > 0
+    _all_stopped(comparison)
+
+
+def _all_stopped(comparison: Comparison) -> None:
+    """Every server process the runs started (Ray's included) is gone again."""
     for run in comparison.runs:
         assert run.extra["server_pids"], run.target
         alive = [pid for pid in run.extra["server_pids"] if _running(pid)]

@@ -18,7 +18,9 @@ def test_every_default_target_is_defined_with_its_native_protocol_first() -> Non
     assert set(DEFAULT_TARGETS) <= set(TARGETS)
     assert TARGETS["pycrdt"].protocols == (WireProtocol.Y_WEBSOCKET,)
     assert TARGETS["hocuspocus"].protocols[0] is WireProtocol.HOCUSPOCUS
-    assert [name for name, info in TARGETS.items() if info.rest_ops] == ["atelier", "atelier-hashed"]
+    assert [name for name, info in TARGETS.items() if info.rest_ops] == ["atelier", "atelier-isolated"]
+    assert [name for name, info in TARGETS.items() if info.process_per_session] == ["atelier-isolated"]
+    assert "atelier-isolated" not in DEFAULT_TARGETS
 
 
 def test_urls_per_target_and_protocol() -> None:
@@ -38,14 +40,25 @@ def test_atelier_runs_isolated_from_shared_services(tmp_path: Path, monkeypatch:
     assert env["RAY_USAGE_STATS_ENABLED"] == "0"
     chosen = make_target("atelier", {"DATABASE_URL": "postgresql://mine/db"}).env(tmp_path)
     assert chosen["DATABASE_URL"] == "postgresql://mine/db"
-    assert make_target("atelier-hashed").env(tmp_path)["ATELIER_PLACEMENT"] == "hashed"
     command = make_target("atelier").command(4321, tmp_path)
     assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+def test_placement_is_pinned_per_atelier_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATELIER_PLACEMENT", "isolated")  # a shell default must not leak into "atelier"
+    assert make_target("atelier").env(tmp_path)["ATELIER_PLACEMENT"] == "dense"
+    assert make_target("atelier-isolated").env(tmp_path)["ATELIER_PLACEMENT"] == "isolated"
+    # --atelier-env adds settings (the pool size) but cannot turn one target into the other.
+    extra = {"ATELIER_PLACEMENT": "dense", "ATELIER_ISOLATED_POOL": "4"}
+    env = make_target("atelier-isolated", extra).env(tmp_path)
+    assert (env["ATELIER_PLACEMENT"], env["ATELIER_ISOLATED_POOL"]) == ("isolated", "4")
 
 
 def test_unknown_target() -> None:
     with pytest.raises(ValueError, match="unknown target"):
         make_target("nope")
+    with pytest.raises(ValueError, match="unknown target"):
+        make_target("atelier-hashed")  # the hashed placement is gone from the server
 
 
 def test_needs_install_follows_the_lock_file(tmp_path: Path) -> None:
