@@ -8,9 +8,20 @@ from typing import Protocol
 
 from storage.base import StoreError
 
-from .records import Design, DesignSessionRecord, LifecycleState, Program, ProgramMember, StoredEvent
+from .plan import MaterializationOutcome, MaterializationPlan
+from .records import (
+    BomLine,
+    Design,
+    DesignSessionRecord,
+    Eco,
+    Item,
+    LifecycleState,
+    Program,
+    ProgramMember,
+    StoredEvent,
+)
 
-__all__ = ["Conflict", "EngineStore", "EngineStoreError", "NotFound", "StaleRevision"]
+__all__ = ["Conflict", "EngineStore", "EngineStoreError", "InvalidPlan", "NotFound", "StaleRevision"]
 
 
 class EngineStoreError(StoreError):
@@ -23,6 +34,11 @@ class NotFound(EngineStoreError):
 
 class Conflict(EngineStoreError):
     """A record with that key exists already (a program/design/session id, an event id)."""
+
+
+class InvalidPlan(EngineStoreError):
+    """A materialization plan that cannot be carried out as given (an unknown tempId, a
+    reused item that is not a part, a BOM cycle...); nothing of it was committed."""
 
 
 class StaleRevision(EngineStoreError):
@@ -53,6 +69,9 @@ class EngineStore(Protocol):
     ``created_at``, which never change. ``save_session_with_events`` commits the save and
     the events announcing it together, so an event is never replayed for a change that was
     not kept, nor a change kept whose events were lost.
+
+    PLM items (parts, requirements), BOM lines, requirement links and ECOs are created only
+    by ``materialize``, all of one plan in one transaction together with the session's save.
     """
 
     async def open(self) -> None: ...
@@ -129,4 +148,45 @@ class EngineStore(Protocol):
 
     async def last_event_id(self, session_id: str) -> int:
         """The highest event id of the session, 0 if it has none."""
+        ...
+
+    # PLM
+    async def search_items(self, owner_id: str, query: str, limit: int) -> list[Item]:
+        """Up to ``limit`` of the owner's items whose name contains ``query`` (case folded) or
+        whose item number does (case-insensitive); an exact item number first, then by kind
+        and number. An empty query matches every item of the owner."""
+        ...
+
+    async def get_item(self, item_id: str) -> Item | None: ...
+
+    async def get_items(self, item_ids: Sequence[str]) -> list[Item]:
+        """The items that exist, in the order of ``item_ids``, each once."""
+        ...
+
+    async def get_eco(self, eco_id: str) -> Eco | None: ...
+
+    async def design_bom(self, design_id: str) -> list[BomLine]:
+        """The design's BOM lines: the top level first, then by parent, position and id."""
+        ...
+
+    async def item_requirements(self, item_id: str) -> list[Item]:
+        """The requirement items linked to ``item_id``, by number."""
+        ...
+
+    async def materialize(
+        self, plan: MaterializationPlan, session: DesignSessionRecord, expected_revision: int
+    ) -> MaterializationOutcome:
+        """Carries out ``plan`` and saves ``session`` with its result, in one transaction.
+
+        In order: the session must be at ``expected_revision`` (else ``StaleRevision``, and
+        a concurrent materialization of it waits for the other to finish first); the plan's
+        new design is created, or its existing design checked and touched; the reused items
+        must exist (``NotFound``) and be parts (``InvalidPlan``); requirements and new parts
+        are created with the next numbers of their series, then the requirement links, the
+        BOM lines and, when ``plan.create_eco``, an ECO with the next ECO number. Last the
+        session is saved as given but with ``design_id`` the plan's design, status
+        ``completed`` and ``artifacts["materializationResult"]`` in the spec's shape
+        (``designId, ecoId, ecoNumber, createdItems[], bomRelationshipsCreated``). Any
+        failure commits nothing: no item, no number drawn, the session as it was.
+        """
         ...

@@ -13,23 +13,45 @@ import asyncpg
 
 from storage.records import utc_now_iso
 
-from .base import Conflict, EngineStoreError, NotFound, StaleRevision
+from .base import Conflict, EngineStoreError, InvalidPlan, NotFound, StaleRevision
+from .materialize import Numbers, Series, build, check_plan, check_reused
 from .migrations import MIGRATIONS, Migration, check_schema_name, migrate_postgres
-from .records import Design, DesignSessionRecord, LifecycleState, Program, ProgramMember, StoredEvent
+from .plan import MaterializationOutcome, MaterializationPlan
+from .records import (
+    BomLine,
+    Design,
+    DesignSessionRecord,
+    Eco,
+    Item,
+    ItemKind,
+    LifecycleState,
+    Program,
+    ProgramMember,
+    StoredEvent,
+)
 from .rows import (
+    BOM_COLUMNS,
     DESIGN_COLUMNS,
+    ECO_COLUMNS,
     EVENT_COLUMNS,
+    ITEM_COLUMNS,
+    ITEM_INSERT_COLUMNS,
     MEMBER_COLUMNS,
     PROGRAM_COLUMNS,
     SESSION_COLUMNS,
+    bom_line_from_row,
     check_events,
     check_page,
     design_from_row,
     dump_json,
+    eco_from_row,
     event_from_row,
+    item_from_row,
+    item_row,
     load_json,
     member_from_row,
     program_from_row,
+    search_key,
     session_from_row,
 )
 
@@ -50,6 +72,25 @@ _INSERT_EVENTS = f"""
 INSERT INTO design_session_events ({EVENT_COLUMNS})
 SELECT $1, e.event_id, e.run_id, e.data, e.created_at
 FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::text[]) AS e(event_id, run_id, data, created_at)
+"""
+
+_INSERT_ITEM = (
+    f"INSERT INTO items ({ITEM_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+)
+_INSERT_LINE = f"INSERT INTO bom_lines ({BOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+_INSERT_ECO = f"INSERT INTO ecos ({ECO_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+
+# Draws ``$1`` numbers at once and returns the first. The row stays locked until commit:
+# a concurrent materialization waits here and then draws after the numbers just taken.
+_ALLOCATE = (
+    "UPDATE number_sequences SET next_value = next_value + $1 WHERE series = $2 RETURNING next_value - $1"
+)
+
+_SEARCH_ITEMS = f"""
+SELECT {ITEM_COLUMNS} FROM items
+WHERE owner_id = $1 AND (strpos(name_key, $2) > 0 OR strpos(lower(item_number), $2) > 0)
+ORDER BY lower(item_number) = $2 DESC, kind, seq
+LIMIT $3
 """
 
 _MEMBER_ROLE = """
@@ -88,6 +129,49 @@ def _identity(value: Any) -> Any:
 
 def _session(row: asyncpg.Record) -> DesignSessionRecord:
     return session_from_row(row, _identity)
+
+
+def _item(row: asyncpg.Record) -> Item:
+    return item_from_row(row, _identity)
+
+
+async def _revision(conn: asyncpg.Connection, session_id: str, *, lock: bool = False) -> int:
+    sql = "SELECT revision FROM design_sessions WHERE id = $1" + (" FOR NO KEY UPDATE" if lock else "")
+    current = await conn.fetchval(sql, session_id)
+    if current is None:
+        raise NotFound(f"design session {session_id} does not exist")
+    return int(current)
+
+
+async def _save(
+    conn: asyncpg.Connection, record: DesignSessionRecord, expected_revision: int
+) -> DesignSessionRecord:
+    """The optimistic save, inside the caller's transaction."""
+    row = await conn.fetchrow(
+        _SAVE_SESSION,
+        record.id,
+        expected_revision,
+        record.title,
+        record.stage,
+        record.status,
+        record.design_id,
+        record.ai_chat_session_id,
+        record.artifacts,
+        record.pending_run,
+        record.updated_at,
+        record.doc,
+    )
+    if row is None:
+        raise StaleRevision(record.id, expected_revision, await _revision(conn, record.id))
+    return _session(row)
+
+
+async def _allocate(conn: asyncpg.Connection, series: Series, count: int) -> int:
+    """The first of ``count`` consecutive numbers of the series (its next one if none)."""
+    first = await conn.fetchval(_ALLOCATE, count, series.value)
+    if first is None:
+        raise EngineStoreError(f"number series {series} is missing")
+    return int(first)
 
 
 @contextmanager
@@ -354,30 +438,10 @@ class PostgresEngineStore:
     ) -> DesignSessionRecord:
         check_events(record.id, events)
         async with self._transaction(f"save_session {record.id}") as conn:
-            row = await conn.fetchrow(
-                _SAVE_SESSION,
-                record.id,
-                expected_revision,
-                record.title,
-                record.stage,
-                record.status,
-                record.design_id,
-                record.ai_chat_session_id,
-                record.artifacts,
-                record.pending_run,
-                record.updated_at,
-                record.doc,
-            )
-            if row is None:
-                current = await conn.fetchval(
-                    "SELECT revision FROM design_sessions WHERE id = $1", record.id
-                )
-                if current is None:
-                    raise NotFound(f"design session {record.id} does not exist")
-                raise StaleRevision(record.id, expected_revision, int(current))
+            saved = await _save(conn, record, expected_revision)
             if events:
                 await self._insert_events(conn, record.id, events)
-        return _session(row)
+        return saved
 
     async def delete_session(self, session_id: str) -> bool:
         # The event log goes with it (ON DELETE CASCADE).
@@ -429,3 +493,137 @@ class PostgresEngineStore:
             session_id,
         )
         return 0 if row is None else int(row[0])
+
+    # PLM
+
+    async def search_items(self, owner_id: str, query: str, limit: int) -> list[Item]:
+        check_page(limit, 0)
+        rows = await self._fetch("search_items", _SEARCH_ITEMS, owner_id, search_key(query), limit)
+        return [_item(row) for row in rows]
+
+    async def get_item(self, item_id: str) -> Item | None:
+        row = await self._fetchrow("get_item", f"SELECT {ITEM_COLUMNS} FROM items WHERE id = $1", item_id)
+        return None if row is None else _item(row)
+
+    async def get_items(self, item_ids: Sequence[str]) -> list[Item]:
+        if not item_ids:
+            return []
+        rows = await self._fetch(
+            "get_items", f"SELECT {ITEM_COLUMNS} FROM items WHERE id = ANY($1::text[])", list(item_ids)
+        )
+        by_id = {item.id: item for item in map(_item, rows)}
+        return [by_id[i] for i in dict.fromkeys(item_ids) if i in by_id]
+
+    async def get_eco(self, eco_id: str) -> Eco | None:
+        row = await self._fetchrow("get_eco", f"SELECT {ECO_COLUMNS} FROM ecos WHERE id = $1", eco_id)
+        return None if row is None else eco_from_row(row, _identity)
+
+    async def design_bom(self, design_id: str) -> list[BomLine]:
+        rows = await self._fetch(
+            "design_bom",
+            f"SELECT {BOM_COLUMNS} FROM bom_lines WHERE design_id = $1 "
+            "ORDER BY parent_item_id IS NOT NULL, parent_item_id, position, id",
+            design_id,
+        )
+        return [bom_line_from_row(row) for row in rows]
+
+    async def item_requirements(self, item_id: str) -> list[Item]:
+        rows = await self._fetch(
+            "item_requirements",
+            f"SELECT {ITEM_COLUMNS} FROM items WHERE id IN "
+            "(SELECT requirement_item_id FROM requirement_links WHERE item_id = $1) ORDER BY seq",
+            item_id,
+        )
+        return [_item(row) for row in rows]
+
+    async def materialize(
+        self, plan: MaterializationPlan, session: DesignSessionRecord, expected_revision: int
+    ) -> MaterializationOutcome:
+        check_plan(plan, session)
+        created_at = plan.created_at or utc_now_iso()
+        async with self._transaction(f"materialize {session.id}") as conn:
+            # Locked first: a second materialization of the session waits here for the first
+            # to commit and then finds the revision moved on, before it has drawn a number.
+            # Every materialization takes its locks in one order (session, design, then the
+            # series: requirements, parts, ECOs), so concurrent ones queue, never deadlock.
+            actual = await _revision(conn, session.id, lock=True)
+            if actual != expected_revision:
+                raise StaleRevision(session.id, expected_revision, actual)
+            await self._target_design(conn, plan, created_at)
+            await self._check_reused(conn, plan)
+            numbers = Numbers(
+                first_requirement=await _allocate(conn, Series.REQUIREMENT, len(plan.requirements)),
+                first_part=await _allocate(conn, Series.PART, plan.new_part_count),
+                eco=await _allocate(conn, Series.ECO, 1) if plan.create_eco else None,
+            )
+            built = build(plan, session, numbers, created_at)
+            await self._insert_items(conn, built.items)
+            await conn.executemany(
+                "INSERT INTO requirement_links (item_id, requirement_item_id) VALUES ($1, $2)",
+                [(link.item_id, link.requirement_item_id) for link in built.links],
+            )
+            await self._insert_lines(conn, built.lines)
+            if built.eco is not None:
+                await self._insert_eco(conn, built.eco)
+            saved = await _save(conn, built.record, expected_revision)
+        return built.outcome(plan, saved)
+
+    @staticmethod
+    async def _target_design(conn: asyncpg.Connection, plan: MaterializationPlan, touched_at: str) -> None:
+        if plan.new_design is not None:
+            design = plan.new_design
+            await conn.execute(
+                f"INSERT INTO designs ({DESIGN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+                design.id,
+                design.program_id,
+                design.name,
+                LifecycleState(design.lifecycle_state).value,
+                design.created_at,
+                design.updated_at,
+            )
+            return
+        # Its BOM is about to change.
+        program_id = await conn.fetchval(
+            "UPDATE designs SET updated_at = $2 WHERE id = $1 RETURNING program_id",
+            plan.design_id,
+            touched_at,
+        )
+        if program_id is None:
+            raise NotFound(f"design {plan.design_id} does not exist")
+        if str(program_id) != plan.program_id:
+            raise InvalidPlan(f"design {plan.design_id} is not in program {plan.program_id}")
+
+    @staticmethod
+    async def _check_reused(conn: asyncpg.Connection, plan: MaterializationPlan) -> None:
+        reused = plan.reused_item_ids
+        if not reused:
+            return
+        rows = await conn.fetch("SELECT id, kind FROM items WHERE id = ANY($1::text[])", reused)
+        missing = check_reused(plan, {str(row[0]): ItemKind(row[1]) for row in rows})
+        if missing:
+            raise NotFound(f"reused items do not exist: {', '.join(missing)}")
+
+    @staticmethod
+    async def _insert_items(conn: asyncpg.Connection, items: Sequence[Item]) -> None:
+        await conn.executemany(_INSERT_ITEM, [item_row(item, item.attributes) for item in items])
+
+    @staticmethod
+    async def _insert_lines(conn: asyncpg.Connection, lines: Sequence[BomLine]) -> None:
+        await conn.executemany(
+            _INSERT_LINE,
+            [(b.id, b.design_id, b.parent_item_id, b.child_item_id, b.quantity, b.position) for b in lines],
+        )
+
+    @staticmethod
+    async def _insert_eco(conn: asyncpg.Connection, eco: Eco) -> None:
+        await conn.execute(
+            _INSERT_ECO,
+            eco.id,
+            eco.eco_number,
+            eco.design_id,
+            eco.session_id,
+            eco.owner_id,
+            eco.title,
+            eco.changes,
+            eco.created_at,
+        )

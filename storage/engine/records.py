@@ -11,11 +11,16 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "BomLine",
     "Design",
     "DesignSessionRecord",
+    "Eco",
+    "Item",
+    "ItemKind",
     "LifecycleState",
     "Program",
     "ProgramMember",
+    "RequirementLink",
     "StoredEvent",
 ]
 
@@ -99,4 +104,75 @@ class StoredEvent:
     event_id: int
     run_id: str
     data: bytes = field(repr=False)
+    created_at: str
+
+
+class ItemKind(StrEnum):
+    """What a PLM item is; each kind numbers its items in its own series."""
+
+    PART = "part"
+    REQUIREMENT = "requirement"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A PLM item: a part (``P-1001``) or a requirement (``REQ-0001``).
+
+    ``item_number`` is allocated by the store from the kind's series and never reused.
+    ``attributes`` is the kind's JSON: for a part its ``partType``, ``material``,
+    ``parameters``...; for a requirement its ``requirementType``, ``priority``,
+    ``verificationMethod``, ``rationale``. Storage keeps it as given.
+    """
+
+    id: str
+    owner_id: str
+    program_id: str
+    kind: ItemKind
+    item_number: str
+    name: str
+    description: str
+    attributes: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class BomLine:
+    """``quantity`` of ``child_item_id`` in ``parent_item_id`` within one design's BOM.
+
+    ``parent_item_id`` is ``None`` for the design's top level (its root assembly).
+    ``position`` orders the children of one parent.
+    """
+
+    id: str
+    design_id: str
+    parent_item_id: str | None
+    child_item_id: str
+    quantity: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementLink:
+    """``item_id`` (a part) satisfies the requirement item ``requirement_item_id``."""
+
+    item_id: str
+    requirement_item_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Eco:
+    """An engineering change order (``ECO-0042``) recording what a change did to a design.
+
+    ``changes`` is JSON: the items created, the BOM lines and requirement links added.
+    ``session_id`` names the design session it came from; the ECO is a record of the
+    design's history, so it stays when that session is deleted.
+    """
+
+    id: str
+    eco_number: str
+    design_id: str
+    session_id: str
+    owner_id: str
+    title: str
+    changes: dict[str, Any]
     created_at: str
