@@ -11,6 +11,7 @@ __all__ = [
     "SessionMoved",
     "SessionNotFound",
     "SessionUnavailable",
+    "Unprocessable",
 ]
 
 
@@ -64,3 +65,11 @@ class Conflict(SessionError):
     def __init__(self, message: str, detail: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.detail = detail or {}
+
+
+class Unprocessable(SessionError):
+    """The request is well formed but the record cannot do it now (422); ``field`` says why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

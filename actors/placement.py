@@ -22,6 +22,8 @@ from typing import Any
 import ray
 from ray.exceptions import RayError
 
+from storage import StorageSettings
+
 from .host.actor import SessionHost
 from .link import LinkAddress, LinkSettings
 from .settings import ActorSettings
@@ -52,8 +54,9 @@ class _Host:
 
 
 class Placement:
-    def __init__(self, settings: ActorSettings, link_settings: LinkSettings) -> None:
+    def __init__(self, settings: ActorSettings, storage: StorageSettings, link_settings: LinkSettings) -> None:
         self._settings = settings
+        self._storage = storage
         self._link_settings = link_settings
         self._hosts: dict[str, _Host] = {}
         self._owner: dict[str, str] = {}  # session id -> host name
@@ -100,7 +103,7 @@ class Placement:
         name = f"host-{uuid.uuid4().hex[:8]}"
         handle: Any = self._host_cls.options(
             num_cpus=0, max_restarts=0, max_concurrency=100_000, namespace=self._settings.namespace
-        ).remote(self._settings, self._link_settings, name, self._me)
+        ).remote(self._settings, self._storage, self._link_settings, name, self._me)
         address: LinkAddress = await handle.address.remote()
         host = _Host(name, handle, address, pooled=self._settings.placement == PlacementMode.ISOLATED)
         host.monitor = asyncio.get_running_loop().create_task(self._watch(host), name=f"watch:{name}")

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from actors.core.errors import ValidationError
-from actors.errors import AccessDenied, Conflict, NotFound, SessionNotFound, SessionUnavailable
+from actors.errors import AccessDenied, Conflict, NotFound, SessionNotFound, SessionUnavailable, Unprocessable
 from storage import StoreError
 
 from .auth import AuthError, Forbidden, auth_error_response, forbidden_response
@@ -45,6 +45,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except NotFound as exc:
         message = f"{exc.what[:1].upper()}{exc.what[1:]} not found"
         return json_error(404, message, **({"field": exc.field} if exc.field else {}))
+    except Unprocessable as exc:
+        return json_error(422, str(exc), **({"field": exc.field} if exc.field else {}))
     except Conflict as exc:
         return json_error(409, str(exc), **exc.detail)
     except (SessionUnavailable, StoreError, asyncio.TimeoutError) as exc:

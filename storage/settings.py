@@ -21,6 +21,7 @@ class StorageSettings:
     group_commit_max_rows: int = 4096
     engine_pg_max_connections: int = 4
     engine_pg_schema: str = "atelier"
+    objects_url: str | None = None  # s3://bucket/prefix or file:///path; None: <data_dir>/objects
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StorageSettings:
@@ -40,6 +41,7 @@ class StorageSettings:
                 env.get("ATELIER_ENGINE_PG_MAX_CONNECTIONS", default.engine_pg_max_connections)
             ),
             engine_pg_schema=env.get("ATELIER_ENGINE_PG_SCHEMA", default.engine_pg_schema),
+            objects_url=env.get("ATELIER_OBJECTS_URL") or None,
         )
 
     @property

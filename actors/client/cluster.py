@@ -27,7 +27,7 @@ from ..core.sync import Inbound, Scope
 from ..core.theme import ThemeParams
 from ..engine import plm
 from ..engine.service import summary_json
-from ..errors import AccessDenied, Conflict, NotFound, SessionNotFound, SessionUnavailable
+from ..errors import AccessDenied, Conflict, NotFound, SessionNotFound, SessionUnavailable, Unprocessable
 from ..host.service import HostMethod, HostTopic
 from ..link import Kind, Link, LinkAddress, LinkClosed, RemoteFailure, dial
 from ..placement import PLACEMENT_ACTOR_NAME, HostInfo, Placement
@@ -58,6 +58,8 @@ def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
         raise AccessDenied(failure.message, failure.field) from None
     if failure.kind == "NotFound":
         raise NotFound(failure.message, failure.field) from None
+    if failure.kind == "Unprocessable":
+        raise Unprocessable(failure.message, failure.field) from None
     if failure.kind == "Conflict":
         raise Conflict(failure.message, orjson.loads(failure.field or "{}")) from None
     raise SessionUnavailable(failure.message) from None
@@ -215,7 +217,7 @@ class ClusterSessionClient:
                     max_restarts=-1,
                     max_concurrency=100_000,
                 )
-                .remote(self._settings, self._settings.link)
+                .remote(self._settings, self._storage, self._settings.link)
             )
             hosts: int = await self._placement.ready.remote()
         except RayError as exc:
@@ -501,6 +503,34 @@ class ClusterSessionClient:
                 last, suspect = str(exc), info.name
             await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
         raise SessionUnavailable(f"cannot follow the session's events: {last}")
+
+    async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(
+            session_id, HostMethod.PREVIEW_MATERIALIZATION, [user], retry_unknown=True
+        )
+        return result
+
+    async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(session_id, HostMethod.MATERIALIZE, [user], retry_unknown=False)
+        return result
+
+    async def design_file(self, user: str, session_id: str, name: str) -> tuple[bytes, str]:
+        found = await self._request(session_id, HostMethod.DESIGN_FILE, [user, name], retry_unknown=True)
+        if found is None:
+            raise NotFound("file", "name")
+        return bytes(found[0]), str(found[1])
+
+    async def design_bom(self, user: str, design_id: str) -> list[dict[str, Any]]:
+        return await self._plm(plm.design_bom(self.store.engine, user, design_id))
+
+    async def get_item(self, user: str, item_id: str) -> dict[str, Any]:
+        return await self._plm(plm.get_item(self.store.engine, user, item_id))
+
+    async def search_items(self, user: str, query: str, limit: int) -> list[dict[str, Any]]:
+        return await self._plm(plm.search_items(self.store.engine, user, query, limit))
+
+    async def get_eco(self, user: str, eco_id: str) -> dict[str, Any]:
+        return await self._plm(plm.get_eco(self.store.engine, user, eco_id))
 
     async def host_pid(self, session_id: str) -> int:
         pid: int = await self._request(session_id, HostMethod.PING, [], retry_unknown=True)

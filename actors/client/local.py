@@ -11,16 +11,18 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from storage import SessionRecord, StorageSettings, utc_now_iso
+from storage.objects import make_object_store
 
 from ..core.events import Delivery, StreamEnd
 from ..core.ids import new_session_id
 from ..core.sync import Inbound
 from ..core.theme import ThemeParams
 from ..engine import plm
+from ..engine.cad_runs import CadJobs
 from ..engine.live import WireEvent
 from ..engine.llm.factory import make_provider
 from ..engine.service import EngineService, summary_json
-from ..errors import SessionNotFound
+from ..errors import NotFound, SessionNotFound
 from ..host.core import HostCore
 from ..settings import ActorSettings
 from ..store.client import StoreCore
@@ -105,10 +107,13 @@ class _LocalStageStream:
 class LocalSessionClient:
     def __init__(self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000) -> None:
         self._store = StoreCore(storage)
+        self._objects = make_object_store(storage.objects_url, storage.data_dir)
         engine = EngineService(
             self._store.engine,
             settings.engine,
-            make_provider(settings.engine.llm),
+            lambda search: make_provider(settings.engine.llm, search),
+            cad=CadJobs(settings.engine.cad, local=True),
+            objects=self._objects,
             presence_timeout=settings.presence_timeout,
         )
         self._core = HostCore(settings, self._store, engine=engine)
@@ -116,12 +121,14 @@ class LocalSessionClient:
 
     async def start(self) -> str:
         await self._store.open()
+        await self._objects.open()
         self._core.start()
         return self._store.kind
 
     async def stop(self) -> None:
         await self._core.stop()
         await self._store.close()
+        await self._objects.close()
 
     async def create_session(
         self, name: str, description: str, spec: dict[str, Any], theme: ThemeParams
@@ -207,6 +214,30 @@ class LocalSessionClient:
         stream = _LocalStageStream(self._core, session_id, self._stream_queue_limit)
         await stream.start(user, after)
         return stream
+
+    async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
+        return await self._core.preview_materialization(user, session_id)
+
+    async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
+        return await self._core.materialize(user, session_id)
+
+    async def design_file(self, user: str, session_id: str, name: str) -> tuple[bytes, str]:
+        found = await self._core.design_file(user, session_id, name)
+        if found is None:
+            raise NotFound("file", "name")
+        return bytes(found[0]), str(found[1])
+
+    async def design_bom(self, user: str, design_id: str) -> list[dict[str, Any]]:
+        return await plm.design_bom(self._store.engine, user, design_id)
+
+    async def get_item(self, user: str, item_id: str) -> dict[str, Any]:
+        return await plm.get_item(self._store.engine, user, item_id)
+
+    async def search_items(self, user: str, query: str, limit: int) -> list[dict[str, Any]]:
+        return await plm.search_items(self._store.engine, user, query, limit)
+
+    async def get_eco(self, user: str, eco_id: str) -> dict[str, Any]:
+        return await plm.get_eco(self._store.engine, user, eco_id)
 
     def forget(self, session_id: str) -> None:
         """Nothing to forget: every session lives in this process."""

@@ -114,6 +114,7 @@ class EngineLive:
         self.run_task: asyncio.Task[None] | None = None
         self.run_id: str | None = None
         self.deleted = False
+        self.lock = asyncio.Lock()  # operations that must not interleave (materialization)
         self.last_activity = clock()
 
     # -- state ------------------------------------------------------------------------
@@ -164,6 +165,13 @@ class EngineLive:
         if "stage" in changes or "status" in changes:
             set_stage(self.doc, self.stage, self.status)
         self._dirty += 1
+
+    def adopt(self, saved: DesignSessionRecord) -> None:
+        """Take a record another transaction saved (materialization) as the session's own."""
+        self.record = saved
+        apply_artifacts(self.doc, saved.artifacts)
+        set_stage(self.doc, self.stage, self.status)
+        self._dirty += 1  # the document's new state goes out with the next commit
 
     def emit(self, run_id: str, event: StageEvent) -> LoggedEvent:
         """Append an event to the log; it is sent once committed."""

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from storage import utc_now_iso
-from storage.engine import Design, LifecycleState, Program
+from storage.engine import ITEM_TYPES, BomLine, Design, Eco, Item, LifecycleState, Program
 
 from ..core.errors import ValidationError
 from ..errors import AccessDenied, NotFound
@@ -19,6 +19,11 @@ from ..store.client import EngineStoreClient
 
 __all__ = [
     "add_member",
+    "design_bom",
+    "get_eco",
+    "get_item",
+    "item_json",
+    "search_items",
     "create_design",
     "create_program",
     "design_json",
@@ -160,3 +165,78 @@ async def list_designs(store: EngineStoreClient, user: str, program_id: str) -> 
 
 async def get_design(store: EngineStoreClient, user: str, design_id: str) -> dict[str, Any]:
     return design_json(await readable_design(store, user, design_id, "id"))
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "itemNumber": item.item_number,
+        "itemType": ITEM_TYPES[item.kind],
+        "name": item.name,
+        "description": item.description,
+        "programId": item.program_id,
+        "attributes": item.attributes,
+        "createdAt": item.created_at,
+    }
+
+
+async def _readable_item(store: EngineStoreClient, user: str, item_id: str) -> Item:
+    item = await store.get_item(item_id)
+    if item is None:
+        raise NotFound("item", "id")
+    if item.owner_id != user:
+        await readable_program(store, user, item.program_id, "id")
+    return item
+
+
+async def get_item(store: EngineStoreClient, user: str, item_id: str) -> dict[str, Any]:
+    item = await _readable_item(store, user, item_id)
+    requirements = await store.item_requirements(item.id)
+    return {**item_json(item), "requirements": [item_json(r) for r in requirements]}
+
+
+async def search_items(store: EngineStoreClient, user: str, query: str, limit: int) -> list[dict[str, Any]]:
+    return [item_json(item) for item in await store.search_items(user, query, limit)]
+
+
+async def get_eco(store: EngineStoreClient, user: str, eco_id: str) -> dict[str, Any]:
+    eco = await store.get_eco(eco_id)
+    if eco is None:
+        raise NotFound("ECO", "id")
+    if eco.owner_id != user:
+        await readable_design(store, user, eco.design_id, "id")
+    return _eco_json(eco)
+
+
+def _eco_json(eco: Eco) -> dict[str, Any]:
+    return {
+        "id": eco.id,
+        "ecoNumber": eco.eco_number,
+        "designId": eco.design_id,
+        "sessionId": eco.session_id,
+        "title": eco.title,
+        "changes": eco.changes,
+        "createdAt": eco.created_at,
+    }
+
+
+async def design_bom(store: EngineStoreClient, user: str, design_id: str) -> list[dict[str, Any]]:
+    """The design's BOM as a tree: top-level lines with their children, quantities included."""
+    await readable_design(store, user, design_id, "id")
+    lines = await store.design_bom(design_id)
+    items = {item.id: item for item in await store.get_items(list({line.child_item_id for line in lines}))}
+    by_parent: dict[str | None, list[BomLine]] = {}
+    for line in lines:
+        by_parent.setdefault(line.parent_item_id, []).append(line)
+
+    def tree(line: BomLine, depth: int) -> dict[str, Any]:
+        item = items[line.child_item_id]
+        children = by_parent.get(item.id, []) if depth < 64 else []
+        return {
+            **item_json(item),
+            "quantity": line.quantity,
+            "position": line.position,
+            "children": [tree(child, depth + 1) for child in sorted(children, key=lambda c: c.position)],
+        }
+
+    return [tree(line, 0) for line in sorted(by_parent.get(None, []), key=lambda c: c.position)]

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from storage import utc_now_iso
-from storage.engine import DesignSessionRecord
+from storage.engine import Design, DesignSessionRecord, LifecycleState, StaleRevision
+from storage.objects import ObjectStore, content_type_for
 
 from ..core.errors import ValidationError
-from ..errors import AccessDenied, Conflict, NotFound
+from ..errors import AccessDenied, Conflict, NotFound, Unprocessable
 from ..store.client import EngineStoreClient
 from .artifacts import empty_artifacts, merge_artifacts, title_from_description, validate_description
-from .events import StageChange
+from .cad_runs import CadJobs, object_key
+from .events import ArtifactUpdate, StageChange
 from .live import EngineListener, EngineLive, WireEvent
 from .llm.provider import LlmProvider
+from .llm.tools import SearchFn
+from .materialize import materialization_plan, preview, reused_item_ids
 from .plm import readable_design, readable_program
 from .requests import check_answer, check_part, parse_stream_request
-from .runner import RunInput, answered, start_run
+from .runner import RunInput, RunTools, answered, start_run
 from .settings import EngineSettings
 from .stages import DRAFTING_STAGES, DecisionKind, EngineConflict, Stage, Status, plan, validate_stage_patch
 
@@ -86,12 +91,17 @@ class EngineService:
         self,
         store: EngineStoreClient,
         settings: EngineSettings,
-        provider: LlmProvider,
+        provider: Callable[[SearchFn], LlmProvider],
         *,
+        cad: CadJobs,
+        objects: ObjectStore,
         presence_timeout: float,
     ) -> None:
         self._store = store
+        self._cad = cad
+        self._objects = objects
         self._settings = settings
+        # Made per run: its item search is scoped to the session's owner.
         self._provider = provider
         self._presence_timeout = presence_timeout
 
@@ -240,16 +250,17 @@ class EngineService:
             return {"stream": {"runId": live.run_id, "after": (start or 1) - 1}}
         if decision.stop_running:
             await live.stop_run()
-        run = RunInput(decision.stage, feedback=request.feedback)
+        run = RunInput(decision.stage, feedback=request.feedback, part=request.temp_id)
         if request.action.value == "answer_clarification":
             assert request.question_id is not None and request.answer is not None
             live.update(artifacts=answered(live.artifacts, request.question_id, request.answer))
         if request.message is not None:
             updated, message_id = _with_message(live.artifacts, request.message)
             live.update(artifacts=updated)
-            run = RunInput(decision.stage, message_id=message_id, message=request.message, feedback=request.feedback)
+            run = RunInput(decision.stage, message_id=message_id, message=request.message)
         after = live.log.last_id
-        run_id = start_run(live, self._provider, self._settings, run)
+        tools = RunTools(self._provider(self._search_for(live.record.user_id)), self._cad, self._objects)
+        run_id = start_run(live, tools, self._settings, run)
         return {"stream": {"runId": run_id, "after": after}}
 
     async def listen(
@@ -258,6 +269,73 @@ class EngineService:
         if after_id is not None and after_id > live.log.last_id:
             raise ValidationError("Last-Event-ID", f"event {after_id} is after the session's last event")
         return await live.listen(listener, after_id)
+
+    def _search_for(self, user: str) -> SearchFn:
+        async def search(query: str) -> list[dict[str, Any]]:
+            items = await self._store.search_items(user, query, 10)
+            return [
+                {"itemId": i.id, "itemNumber": i.item_number, "name": i.name, "kind": i.kind.value, **i.attributes}
+                for i in items
+            ]
+
+        return search
+
+    # -- materialization ----------------------------------------------------------------
+
+    async def _target(self, live: EngineLive) -> Design | None:
+        design_id = live.record.design_id
+        return None if design_id is None else await self._store.get_design(design_id)
+
+    async def preview(self, live: EngineLive) -> dict[str, Any]:
+        try:
+            reused = reused_item_ids(live.artifacts)
+        except ValidationError as exc:
+            raise Unprocessable(exc.message, exc.field) from None
+        existing = {item.id: item for item in await self._store.get_items(reused)}
+        return preview(live.artifacts, existing, await self._target(live))
+
+    async def materialize(self, live: EngineLive) -> dict[str, Any]:
+        """Create the PLM items in one transaction; only once per session."""
+        async with live.lock:
+            if "materializationResult" in live.artifacts:
+                raise Unprocessable("this session was already materialized", "materializationResult")
+            if live.running:
+                raise Conflict("a stage run is in progress; cancel it first",
+                               {"stage": live.stage.value, "action": "materialize"})
+            if live.stage not in (Stage.BOM_REVIEW, Stage.MATERIALIZATION):
+                raise Conflict(f"materialization is not possible in stage '{live.stage.value}'",
+                               {"stage": live.stage.value, "action": "materialize"})
+            try:
+                reused_item_ids(live.artifacts)
+            except ValidationError as exc:
+                raise Unprocessable(exc.message, exc.field) from None
+            await live.commit()
+            target = await self._target(live)
+            new_design = None
+            if target is None:
+                now = utc_now_iso()
+                new_design = Design(str(uuid.uuid4()), live.record.program_id, live.record.title,
+                                    LifecycleState.DRAFT, now, now)
+            plan = materialization_plan(
+                owner_id=live.record.user_id, program_id=live.record.program_id, title=live.record.title,
+                artifacts=live.artifacts, target=target, new_design=new_design,
+            )
+            record = replace(live.record, stage=Stage.MATERIALIZATION.value, pending_run=None,
+                             updated_at=utc_now_iso(), doc=live.doc.get_update())
+            try:
+                outcome = await self._store.materialize(plan, record, live.record.revision)
+            except StaleRevision:
+                raise Unprocessable("this session was already materialized", "materializationResult") from None
+            live.adopt(outcome.session)
+            live.emit(_CONTROL_RUN, ArtifactUpdate({"materializationResult": outcome.result}))
+            await live.commit()
+            return dict(outcome.result)
+
+    async def read_file(self, live: EngineLive, name: str) -> tuple[bytes, str] | None:
+        """A file a CAD run wrote for this session (``parts/<tempId>.glb``, ``assembly.step``)."""
+        key = object_key(live.id, name)
+        data = await self._objects.get(key)
+        return None if data is None else (data, content_type_for(key))
 
     async def delete(self, live: EngineLive) -> None:
         live.mark_deleted()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..env import env_float, env_int
+from .cad.params import CadLimits
 from .llm.settings import LlmSettings
 
 __all__ = ["EngineSettings"]
@@ -21,6 +22,7 @@ class EngineSettings:
     list_limit: int = 200  # sessions per page
     commit_retry_max_delay: float = 2.0
     llm: LlmSettings = field(default_factory=LlmSettings)
+    cad: CadLimits = field(default_factory=CadLimits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> EngineSettings:
@@ -36,4 +38,11 @@ class EngineSettings:
                 env, "ATELIER_ENGINE_COMMIT_RETRY_MAX_DELAY", d.commit_retry_max_delay, minimum=0.01
             ),
             llm=LlmSettings.from_env(env),
+            cad=CadLimits(
+                max_parts_per_session=env_int(
+                    env, "ATELIER_CAD_MAX_PARTS", CadLimits().max_parts_per_session, minimum=1
+                ),
+                max_triangles=env_int(env, "ATELIER_CAD_MAX_TRIANGLES", CadLimits().max_triangles, minimum=12),
+                job_timeout_s=env_float(env, "ATELIER_CAD_JOB_TIMEOUT", CadLimits().job_timeout_s, minimum=0.1),
+            ),
         )

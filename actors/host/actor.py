@@ -14,6 +14,10 @@ from typing import Any
 
 import ray
 
+from storage import StorageSettings
+from storage.objects import ObjectStore, make_object_store
+
+from ..engine.cad_runs import CadJobs
 from ..engine.llm.factory import make_provider
 from ..engine.service import EngineService
 from ..link import LinkAddress, LinkServer, LinkSettings
@@ -31,8 +35,11 @@ log = logging.getLogger(__name__)
 
 
 class SessionHost:
-    def __init__(self, settings: ActorSettings, link_settings: LinkSettings, name: str, placement: Any) -> None:
+    def __init__(
+        self, settings: ActorSettings, storage: StorageSettings, link_settings: LinkSettings, name: str, placement: Any
+    ) -> None:
         self._settings = settings
+        self._storage = storage
         self._link_settings = link_settings
         self._name = name
         self._placement = placement
@@ -42,6 +49,7 @@ class SessionHost:
         self._server: LinkServer | None = None
         self._starting: SingleFlight[str, LinkAddress] = SingleFlight()
         self._closed: asyncio.Event | None = None
+        self._objects: ObjectStore | None = None
 
     async def address(self) -> LinkAddress:
         """Where gateways dial this host (starts its link server on first call)."""
@@ -63,10 +71,14 @@ class SessionHost:
 
     async def _start(self) -> LinkAddress:
         self._store = LinkStoreClient(self._store_address, self._link_settings, self._name)
+        self._objects = make_object_store(self._storage.objects_url, self._storage.data_dir)
+        await self._objects.open()
         engine = EngineService(
             self._store.engine,
             self._settings.engine,
-            make_provider(self._settings.engine.llm),
+            lambda search: make_provider(self._settings.engine.llm, search),
+            cad=CadJobs(self._settings.engine.cad),
+            objects=self._objects,
             presence_timeout=self._settings.presence_timeout,
         )
         core = HostCore(self._settings, self._store, engine=engine, claim=self._claim, release=self._release)
@@ -101,5 +113,7 @@ class SessionHost:
             await self._core.stop()
         if self._store is not None:
             await self._store.close()
+        if self._objects is not None:
+            await self._objects.close()
         if self._closed is not None:
             self._closed.set()

@@ -24,7 +24,7 @@ from ..core.session import Session
 from ..core.sync import Inbound, Scope, process_frames
 from ..core.theme import ThemeParams
 from ..engine.live import EngineListener, EngineLive, WireEvent
-from ..engine.service import EngineService, session_json, summary_json
+from ..engine.service import EngineService, session_json
 from ..errors import SessionMoved, SessionNotFound, SessionUnavailable
 from ..protocol.lib0 import write_var_uint
 from ..protocol.messages import MessageType
@@ -407,9 +407,15 @@ class HostCore:
         if isinstance(live, EngineLive):
             live.unlisten(listener_id)
 
-    @staticmethod
-    def design_summary(record: Any) -> dict[str, Any]:
-        return summary_json(record)
+    async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
+        return await self._engine.preview(await self._design(session_id, user))
+
+    async def design_file(self, user: str, session_id: str, name: str) -> list[Any] | None:
+        found = await self._engine.read_file(await self._design(session_id, user), name)
+        return None if found is None else [found[0], found[1]]
+
+    async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
+        return await self._engine.materialize(await self._design(session_id, user))
 
     def stats(self) -> dict[str, int]:
         return {

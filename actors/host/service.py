@@ -20,7 +20,7 @@ from ..core.errors import ValidationError
 from ..core.events import Delivery, StreamEnd
 from ..core.theme import ThemeParams
 from ..engine.live import WireEvent
-from ..errors import AccessDenied, Conflict, NotFound, SessionError
+from ..errors import AccessDenied, Conflict, NotFound, SessionError, Unprocessable
 from ..link import Kind, Link, LinkClosed
 from ..store.wire import record_from_wire
 from .core import HostCore
@@ -44,6 +44,9 @@ class HostMethod(IntEnum):
     ACT_DESIGN = 11
     LISTEN_DESIGN = 12
     PING = 13
+    PREVIEW_MATERIALIZATION = 14
+    MATERIALIZE = 15
+    DESIGN_FILE = 16
 
 
 class HostTopic(IntEnum):
@@ -60,6 +63,8 @@ def error_to_wire(exc: Exception) -> tuple[str, str, str | None]:
         return "ValidationError", exc.message, exc.field
     if isinstance(exc, (AccessDenied, NotFound)):
         return type(exc).__name__, exc.what, exc.field
+    if isinstance(exc, Unprocessable):
+        return "Unprocessable", str(exc), exc.field
     if isinstance(exc, Conflict):
         return "Conflict", str(exc), orjson.dumps(exc.detail).decode()
     return type(exc).__name__, str(exc), None
@@ -162,6 +167,12 @@ class HostLinkHandler:
             return await core.patch_design(args[1], args[0], args[2])
         if method is HostMethod.ACT_DESIGN:
             return await core.act_design(args[1], args[0], args[2])
+        if method is HostMethod.PREVIEW_MATERIALIZATION:
+            return await core.preview_materialization(args[1], args[0])
+        if method is HostMethod.DESIGN_FILE:
+            return await core.design_file(args[1], args[0], args[2])
+        if method is HostMethod.MATERIALIZE:
+            return await core.materialize(args[1], args[0])
         if method is HostMethod.LISTEN_DESIGN:
             replay, run = await core.listen_design(args[1], args[0], peer, args[2])
             return [replay, run]

@@ -23,12 +23,18 @@ from storage import (
     make_store,
 )
 from storage.engine import (
+    BomLine,
     Conflict,
     Design,
     DesignSessionRecord,
+    Eco,
     EngineStore,
     EngineStoreError,
+    InvalidPlan,
+    Item,
     LifecycleState,
+    MaterializationOutcome,
+    MaterializationPlan,
     NotFound,
     Program,
     StaleRevision,
@@ -104,6 +110,22 @@ class EngineStoreClient(Protocol):
     async def read_events(self, session_id: str, after_id: int, limit: int) -> list[StoredEvent]: ...
 
     async def last_event_id(self, session_id: str) -> int: ...
+
+    async def search_items(self, owner_id: str, query: str, limit: int) -> list[Item]: ...
+
+    async def get_item(self, item_id: str) -> Item | None: ...
+
+    async def get_items(self, item_ids: Sequence[str]) -> list[Item]: ...
+
+    async def get_eco(self, eco_id: str) -> Eco | None: ...
+
+    async def design_bom(self, design_id: str) -> list[BomLine]: ...
+
+    async def item_requirements(self, item_id: str) -> list[Item]: ...
+
+    async def materialize(
+        self, plan: MaterializationPlan, session: DesignSessionRecord, expected_revision: int
+    ) -> MaterializationOutcome: ...
 
 
 class StoreCore:
@@ -243,6 +265,7 @@ _ENGINE_ERRORS: dict[str, type[StoreError]] = {
     "Conflict": Conflict,
     "StaleRevision": StaleRevision,
     "EngineStoreError": EngineStoreError,
+    "InvalidPlan": InvalidPlan,
 }
 
 
@@ -316,3 +339,33 @@ class LinkEngineStore:
 
     async def last_event_id(self, session_id: str) -> int:
         return int(await self._call(EngineMethod.LAST_EVENT_ID, session_id))
+
+    async def search_items(self, owner_id: str, query: str, limit: int) -> list[Item]:
+        result: list[Item] = await self._call(EngineMethod.SEARCH_ITEMS, owner_id, query, limit)
+        return result
+
+    async def get_item(self, item_id: str) -> Item | None:
+        result: Item | None = await self._call(EngineMethod.GET_ITEM, item_id)
+        return result
+
+    async def get_items(self, item_ids: Sequence[str]) -> list[Item]:
+        result: list[Item] = await self._call(EngineMethod.GET_ITEMS, list(item_ids))
+        return result
+
+    async def get_eco(self, eco_id: str) -> Eco | None:
+        result: Eco | None = await self._call(EngineMethod.GET_ECO, eco_id)
+        return result
+
+    async def design_bom(self, design_id: str) -> list[BomLine]:
+        result: list[BomLine] = await self._call(EngineMethod.DESIGN_BOM, design_id)
+        return result
+
+    async def item_requirements(self, item_id: str) -> list[Item]:
+        result: list[Item] = await self._call(EngineMethod.ITEM_REQUIREMENTS, item_id)
+        return result
+
+    async def materialize(
+        self, plan: MaterializationPlan, session: DesignSessionRecord, expected_revision: int
+    ) -> MaterializationOutcome:
+        result: MaterializationOutcome = await self._call(EngineMethod.MATERIALIZE, plan, session, expected_revision)
+        return result

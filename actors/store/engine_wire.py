@@ -1,23 +1,54 @@
 """Design-engine store calls on a link: which method, and its records as tagged maps (pure).
 
-A record crosses as ``{"~": type name, field: value, ...}`` (its fields are JSON values or
-bytes); only arguments, results and list elements are looked at for the tag, never the
-inside of a record's JSON fields, so user JSON cannot pose as a record.
+A record crosses as ``{"~": type name, field: value, ...}``, recursively (a plan holds
+planned items, an outcome holds the saved session). A plain map that happens to have a
+``"~"`` key (user JSON) is escaped as ``{"~": "~map", "v": {...}}``, so user data can
+never pose as a record.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import Any
 
-from storage.engine import Design, DesignSessionRecord, LifecycleState, Program, ProgramMember, StoredEvent
+from storage.engine import (
+    BomLine,
+    CreatedItem,
+    Design,
+    DesignSessionRecord,
+    Eco,
+    Item,
+    ItemKind,
+    LifecycleState,
+    MaterializationOutcome,
+    MaterializationPlan,
+    PlannedLine,
+    PlannedPart,
+    PlannedRequirement,
+    Program,
+    ProgramMember,
+    RequirementLink,
+    StoredEvent,
+)
 
 __all__ = ["EngineMethod", "from_wire", "to_wire"]
 
 _TAG = "~"
+_ESCAPED = "~map"
 _RECORDS: dict[str, type[Any]] = {
-    cls.__name__: cls for cls in (Design, DesignSessionRecord, Program, ProgramMember, StoredEvent)
+    cls.__name__: cls
+    for cls in (
+        BomLine, CreatedItem, Design, DesignSessionRecord, Eco, Item, MaterializationOutcome,
+        MaterializationPlan, PlannedLine, PlannedPart, PlannedRequirement, Program, ProgramMember,
+        RequirementLink, StoredEvent,
+    )
+}
+# Fields whose values are enums (sent as their values).
+_ENUMS: dict[type[Any], dict[str, type[Enum]]] = {
+    Design: {"lifecycle_state": LifecycleState},
+    Item: {"kind": ItemKind},
+    CreatedItem: {"kind": ItemKind},
 }
 
 
@@ -38,28 +69,41 @@ class EngineMethod(IntEnum):
     READ_EVENTS = 114
     LAST_EVENT_ID = 115
     ADD_MEMBER = 116
+    SEARCH_ITEMS = 117
+    GET_ITEM = 118
+    GET_ITEMS = 119
+    GET_ECO = 120
+    DESIGN_BOM = 121
+    ITEM_REQUIREMENTS = 122
+    MATERIALIZE = 123
 
 
 def to_wire(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return {_TAG: type(value).__name__, **{k: _plain(v) for k, v in fields.items()}}
+        fields = {f.name: to_wire(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {_TAG: type(value).__name__, **fields}
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, (list, tuple)):
         return [to_wire(item) for item in value]
-    return _plain(value)
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, LifecycleState) else value
+    if isinstance(value, dict):
+        plain = {key: to_wire(item) for key, item in value.items()}
+        return {_TAG: _ESCAPED, "v": plain} if _TAG in value else plain
+    return value
 
 
 def from_wire(value: Any) -> Any:
-    if isinstance(value, dict) and isinstance(value.get(_TAG), str) and value[_TAG] in _RECORDS:
-        fields = {k: v for k, v in value.items() if k != _TAG}
-        cls = _RECORDS[value[_TAG]]
-        if cls is Design:
-            fields["lifecycle_state"] = LifecycleState(fields["lifecycle_state"])
-        return cls(**fields)
     if isinstance(value, list):
         return [from_wire(item) for item in value]
-    return value
+    if not isinstance(value, dict):
+        return value
+    tag = value.get(_TAG)
+    if tag == _ESCAPED:
+        return {key: from_wire(item) for key, item in value["v"].items()}
+    if isinstance(tag, str) and tag in _RECORDS:
+        cls = _RECORDS[tag]
+        fields = {key: from_wire(item) for key, item in value.items() if key != _TAG}
+        for name, enum in _ENUMS.get(cls, {}).items():
+            fields[name] = enum(fields[name])
+        return cls(**fields)
+    return {key: from_wire(item) for key, item in value.items()}

@@ -126,6 +126,20 @@ async def _engine_call(store: EngineStore, method: EngineMethod, args: list[Any]
         return await store.get_design(args[0])
     if method is EngineMethod.LIST_DESIGNS:
         return await store.list_designs(args[0])
+    if method is EngineMethod.SEARCH_ITEMS:
+        return await store.search_items(args[0], args[1], args[2])
+    if method is EngineMethod.GET_ITEM:
+        return await store.get_item(args[0])
+    if method is EngineMethod.GET_ITEMS:
+        return await store.get_items(args[0])
+    if method is EngineMethod.GET_ECO:
+        return await store.get_eco(args[0])
+    if method is EngineMethod.DESIGN_BOM:
+        return await store.design_bom(args[0])
+    if method is EngineMethod.ITEM_REQUIREMENTS:
+        return await store.item_requirements(args[0])
+    if method is EngineMethod.MATERIALIZE:
+        return await store.materialize(args[0], args[1], args[2])
     if method is EngineMethod.SET_DESIGN_STATE:
         return await store.set_design_state(args[0], LifecycleState(args[1]), updated_at=args[2])
     raise ValueError(f"unknown engine store method {method}")

@@ -7,6 +7,7 @@ session, so a client that drops rejoins with ``GET .../stream`` and ``Last-Event
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -122,3 +123,33 @@ async def rejoin(request: web.Request) -> web.StreamResponse:
         heartbeat=request.app[SETTINGS].sse_heartbeat,
         streams=request.app[SSE_STREAMS],
     )
+
+
+@routes.get(_BASE + "/{id}/materialize")
+async def preview_materialization(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    preview = await request.app[SESSIONS].preview_materialization(user, _session_id(request))
+    return _data({"preview": preview})
+
+
+@routes.post(_BASE + "/{id}/materialize")
+async def materialize(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    result = await request.app[SESSIONS].materialize(user, _session_id(request))
+    return _data({"result": result})
+
+
+_FILE = re.compile(r"^(parts/[A-Za-z0-9_.-]{1,128}|assembly)\.(step|stl|glb)$")
+
+
+@routes.get(_BASE + "/{id}/files/{name:.+}")
+async def download(request: web.Request) -> web.Response:
+    """A CAD file of the owner's session, with its content type (STEP, STL, GLB)."""
+    user = (await require_user(request)).user_id
+    name = request.match_info["name"]
+    if not _FILE.match(name) or ".." in name:
+        raise ValidationError("name", "must be parts/<tempId>.step|stl|glb or assembly.step|glb")
+    data, content_type = await request.app[SESSIONS].design_file(user, _session_id(request), name)
+    filename = name.rsplit("/", 1)[-1]
+    return web.Response(body=data, content_type=content_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from actors.core.errors import ValidationError
+
 from ..auth import require_user
 from ..json_body import read_json
 from ..state import SESSIONS, SETTINGS
@@ -64,3 +66,31 @@ async def list_designs(request: web.Request) -> web.Response:
 async def get_design(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     return _data({"design": await request.app[SESSIONS].get_design(user, request.match_info["id"])})
+
+
+@routes.get("/api/designs/{id}/bom")
+async def design_bom(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    return _data({"bom": await request.app[SESSIONS].design_bom(user, request.match_info["id"])})
+
+
+@routes.get("/api/items")
+async def search_items(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    query = request.query.get("query", "")
+    raw = request.query.get("limit", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= 200:
+        raise ValidationError("limit", "must be between 1 and 200")
+    return _data({"items": await request.app[SESSIONS].search_items(user, query, int(raw))})
+
+
+@routes.get("/api/items/{id}")
+async def get_item(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    return _data({"item": await request.app[SESSIONS].get_item(user, request.match_info["id"])})
+
+
+@routes.get("/api/ecos/{id}")
+async def get_eco(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    return _data({"eco": await request.app[SESSIONS].get_eco(user, request.match_info["id"])})

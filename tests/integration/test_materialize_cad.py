@@ -1,0 +1,77 @@
+"""Materialization and CAD through the cluster: one transaction, Ray CAD workers, real files."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+import pytest
+import trimesh
+
+from ..harness import Gateway, bearer
+from .test_design_engine import create_session, get_session, run_action, types
+
+pytestmark = pytest.mark.integration
+
+
+async def _to_bom_review(gw: Gateway, user: str) -> str:
+    sid = await create_session(gw, user, "An electric go-kart for children")
+    for action in ("start_requirements", "confirm_requirements", "start_bom"):
+        if action.startswith("confirm"):
+            status, body = await gw.request("POST", f"/api/design-engine/sessions/{sid}/stream",
+                                            json={"action": action}, headers=bearer(user))
+            assert status == 200, body
+        else:
+            assert types(await run_action(gw, user, sid, {"action": action}))[-1] == "stage_complete"
+    return sid
+
+
+async def test_materialize_once_then_cad_on_ray_workers_to_complete(gateway: Gateway) -> None:
+    sid = await _to_bom_review(gateway, "ada")
+    url = f"/api/design-engine/sessions/{sid}/materialize"
+    status, preview = await gateway.request("GET", url, headers=bearer("ada"))
+    assert status == 200 and preview["data"]["preview"]["newPartsCount"] >= 3
+    results = await asyncio.gather(*(gateway.request("POST", url, headers=bearer("ada")) for _ in range(2)))
+    assert sorted(status for status, _ in results) == [200, 422]
+    result = next(body for status, body in results if status == 200)["data"]["result"]
+    _, bom = await gateway.request("GET", f"/api/designs/{result['designId']}/bom", headers=bearer("ada"))
+    count = 0
+    stack = list(bom["data"]["bom"])
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node["children"])
+    assert count == result["bomRelationshipsCreated"]  # one set of items, not two
+    for path in (url, f"/api/designs/{result['designId']}/bom", f"/api/items/{result['createdItems'][0]['itemId']}"):
+        assert (await gateway.request("GET", path, headers=bearer("bob")))[0] == 403, path
+
+    events = await run_action(gateway, "ada", sid, {"action": "start_cad_generation"})
+    assert types(events)[-1] == "stage_complete"
+    session = await get_session(gateway, "ada", sid)
+    state = session["artifacts"]["cadGenerationState"]
+    assert state["parts"]["failed"] == 0 and state["parts"]["done"] >= 1
+    node = next(n for n in _nodes(session) if n.get("cadGeneration", {}).get("status") == "done")
+    assert gateway.http is not None
+    async with gateway.http.get(f"/api/design-engine/sessions/{sid}/files/{node['cadGeneration']['files']['stl']}",
+                                headers=bearer("ada")) as response:
+        assert response.status == 200 and response.content_type == "model/stl"
+        mesh = trimesh.load(io.BytesIO(await response.read()), file_type="stl")
+    assert mesh.is_watertight and abs(mesh.volume - node["cadGeneration"]["volumeMm3"]) / mesh.volume < 0.02
+
+    await gateway.request("POST", f"/api/design-engine/sessions/{sid}/stream", json={"action": "confirm_cad"},
+                          headers=bearer("ada"))
+    assert types(await run_action(gateway, "ada", sid, {"action": "start_assembly_composition"}))[-1] == "stage_complete"
+    status, body = await gateway.request("POST", f"/api/design-engine/sessions/{sid}/stream",
+                                         json={"action": "confirm_assembly"}, headers=bearer("ada"))
+    assert status == 200 and body["data"]["session"]["stage"] == "complete"
+
+
+def _nodes(session: dict[str, Any]) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    stack = [session["artifacts"]["bom"]["rootAssembly"]]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node["children"])
+    return nodes
