@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from storage import (
     Append,
@@ -41,10 +41,11 @@ from storage.engine import (
     StoredEvent,
     make_engine_store,
 )
+from storage.workspace import RunInProgress, WorkspaceStore, WorkspaceStoreError, make_workspace_store
 
 from ..link import Link, LinkAddress, LinkClosed, LinkSettings, RemoteFailure, dial
 from ..singleflight import SingleFlight
-from .engine_wire import EngineMethod, from_wire, to_wire
+from .engine_wire import WORKSPACE_METHODS, EngineMethod, from_wire, to_wire
 from .wire import (
     StoreMethod,
     append_to_wire,
@@ -135,6 +136,14 @@ class StoreCore:
         self._settings = settings
         self._store: Store = make_store(settings)
         self._committer = GroupCommitter(self._store, settings.group_commit_max_rows)
+        self.workspace: WorkspaceStore = make_workspace_store(
+            settings.database_url,
+            settings.data_dir,
+            pg_max_connections=settings.engine_pg_max_connections,
+            pg_schema=settings.engine_pg_schema,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            application_name=f"{settings.pg_application_name}-workspace",
+        )
         self.engine: EngineStore = make_engine_store(
             settings.database_url,
             settings.data_dir,
@@ -155,11 +164,13 @@ class StoreCore:
     async def open(self) -> None:
         await self._store.open()
         await self.engine.open()
+        await self.workspace.open()
 
     async def close(self) -> None:
         await self._committer.stop()
         await self._store.close()
         await self.engine.close()
+        await self.workspace.close()
 
     async def create_session(self, record: SessionRecord, initial: bytes) -> None:
         await self._store.create_session(record, initial)
@@ -221,6 +232,10 @@ class LinkStoreClient:
             error = _ENGINE_ERRORS.get(exc.kind)
             if error is StaleRevision:
                 raise StaleRevision(str(exc.field), -1, -1) from None
+            if exc.kind == "RunInProgress":
+                raise RunInProgress("", str(exc.field)) from None
+            if exc.kind in _WORKSPACE_ERRORS:
+                raise _WORKSPACE_ERRORS[exc.kind](exc.message) from None
             raise (error or StoreError)(exc.message) from None
         except LinkClosed as exc:
             raise StoreError(f"store unreachable: {exc}") from exc
@@ -228,6 +243,10 @@ class LinkStoreClient:
     @property
     def engine(self) -> LinkEngineStore:
         return LinkEngineStore(self)
+
+    @property
+    def workspace(self) -> WorkspaceStore:
+        return cast(WorkspaceStore, _LinkWorkspaceStore(self))
 
     async def close(self) -> None:
         if self._link is not None:
@@ -259,6 +278,30 @@ class LinkStoreClient:
     async def delete_session(self, session_id: str) -> bool:
         return bool(await self._call(StoreMethod.DELETE_SESSION, [session_id]))
 
+
+class _LinkWorkspaceStore:
+    """The workspace store at the store owner: each allowed method becomes one link request."""
+
+    def __init__(self, client: LinkStoreClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        if name not in WORKSPACE_METHODS:
+            raise AttributeError(name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return from_wire(
+                await self._client._call(EngineMethod.WORKSPACE, [name, to_wire(list(args)), to_wire(kwargs)])
+            )
+
+        return call
+
+
+# Workspace store errors by name (IllegalTransition carries its text only across a link).
+_WORKSPACE_ERRORS: dict[str, Callable[[str], StoreError]] = {
+    "IllegalTransition": WorkspaceStoreError,
+    "WorkspaceStoreError": WorkspaceStoreError,
+}
 
 _ENGINE_ERRORS: dict[str, type[StoreError]] = {
     "NotFound": NotFound,

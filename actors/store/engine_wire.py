@@ -1,4 +1,4 @@
-"""Design-engine store calls on a link: which method, and its records as tagged maps (pure).
+"""Store calls on a link (design engine, workspace): which method, and records as tagged maps (pure).
 
 A record crosses as ``{"~": type name, field: value, ...}``, recursively (a plan holds
 planned items, an outcome holds the saved session). A plain map that happens to have a
@@ -31,8 +31,33 @@ from storage.engine import (
     RequirementLink,
     StoredEvent,
 )
+from storage.workspace import (
+    Chunk,
+    FileRecord,
+    FileStatus,
+    Message,
+    MessageRole,
+    Project,
+    QuotaExceeded,
+    QuotaReservation,
+    ReservationState,
+    Run,
+    RunStatus,
+    WorkspaceSession,
+)
 
-__all__ = ["EngineMethod", "from_wire", "to_wire"]
+__all__ = ["WORKSPACE_METHODS", "EngineMethod", "from_wire", "to_wire"]
+
+# The workspace store's methods callable over a link (by name, from this list only).
+WORKSPACE_METHODS = frozenset({
+    "create_project", "get_project", "list_projects", "update_project", "set_project_github", "delete_project",
+    "create_session", "get_session", "list_sessions", "update_session", "delete_session",
+    "append_message", "get_message", "history", "list_messages",
+    "create_run", "get_run", "running_run", "update_run", "unfinished_runs",
+    "create_file", "get_file", "get_files", "list_files", "set_file_status", "put_chunks", "get_chunks",
+    "delete_file", "stale_indexing",
+    "reserve", "confirm", "release", "get_reservation", "usage",
+})
 
 _TAG = "~"
 _ESCAPED = "~map"
@@ -42,6 +67,7 @@ _RECORDS: dict[str, type[Any]] = {
         BomLine, CreatedItem, Design, DesignSessionRecord, Eco, Item, MaterializationOutcome,
         MaterializationPlan, PlannedLine, PlannedPart, PlannedRequirement, Program, ProgramMember,
         RequirementLink, StoredEvent,
+        Chunk, FileRecord, Message, Project, QuotaExceeded, QuotaReservation, Run, WorkspaceSession,
     )
 }
 # Fields whose values are enums (sent as their values).
@@ -49,6 +75,10 @@ _ENUMS: dict[type[Any], dict[str, type[Enum]]] = {
     Design: {"lifecycle_state": LifecycleState},
     Item: {"kind": ItemKind},
     CreatedItem: {"kind": ItemKind},
+    Message: {"role": MessageRole},
+    Run: {"status": RunStatus},
+    FileRecord: {"status": FileStatus},
+    QuotaReservation: {"state": ReservationState},
 }
 
 
@@ -76,6 +106,7 @@ class EngineMethod(IntEnum):
     DESIGN_BOM = 121
     ITEM_REQUIREMENTS = 122
     MATERIALIZE = 123
+    WORKSPACE = 200  # [method name from WORKSPACE_METHODS, args, kwargs]
 
 
 def to_wire(value: Any) -> Any:
@@ -105,5 +136,7 @@ def from_wire(value: Any) -> Any:
         fields = {key: from_wire(item) for key, item in value.items() if key != _TAG}
         for name, enum in _ENUMS.get(cls, {}).items():
             fields[name] = enum(fields[name])
+        if cls is Run:
+            fields["selected_file_ids"] = tuple(fields["selected_file_ids"])
         return cls(**fields)
     return {key: from_wire(item) for key, item in value.items()}

@@ -15,12 +15,13 @@ from typing import Any
 
 from storage import StorageSettings, StoreError
 from storage.engine import EngineStore, LifecycleState, StaleRevision
+from storage.workspace import RunInProgress
 
 from ..link import Kind, Link, LinkAddress, LinkServer, LinkSettings
 from ..runtime import node_link_settings
 from ..singleflight import SingleFlight
 from .client import StoreCore
-from .engine_wire import EngineMethod, from_wire, to_wire
+from .engine_wire import WORKSPACE_METHODS, EngineMethod, from_wire, to_wire
 from .wire import StoreMethod, append_from_wire, loaded_to_wire, record_from_wire, record_to_wire
 
 __all__ = ["STORE_ACTOR_NAME", "StoreLinkHandler", "StoreService"]
@@ -51,12 +52,21 @@ class StoreLinkHandler:
 
     async def _answer(self, link: Link, request_id: int, method: int, args: list[Any]) -> None:
         try:
-            if method in _ENGINE_METHODS:
+            if method == EngineMethod.WORKSPACE:
+                name, call_args, call_kwargs = args
+                if name not in WORKSPACE_METHODS:
+                    raise ValueError(f"unknown workspace store method {name!r}")
+                call = getattr(self._core.workspace, name)
+                value = to_wire(await call(*from_wire(call_args), **from_wire(call_kwargs)))
+            elif method in _ENGINE_METHODS:
                 value = to_wire(await _engine_call(self._core.engine, EngineMethod(method), from_wire(args)))
             else:
                 value = await self._dispatch(StoreMethod(method), args)
         except StaleRevision as exc:
             link.fail(request_id, "StaleRevision", str(exc), exc.session_id)
+            return
+        except RunInProgress as exc:
+            link.fail(request_id, "RunInProgress", str(exc), exc.run_id)
             return
         except (StoreError, ValueError) as exc:
             link.fail(request_id, type(exc).__name__, str(exc))
@@ -92,7 +102,7 @@ class StoreLinkHandler:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-_ENGINE_METHODS = frozenset(int(m) for m in EngineMethod)
+_ENGINE_METHODS = frozenset(int(m) for m in EngineMethod if m is not EngineMethod.WORKSPACE)
 
 
 async def _engine_call(store: EngineStore, method: EngineMethod, args: list[Any]) -> Any:
