@@ -7,6 +7,7 @@ __all__ = [
     "Conflict",
     "HostExiting",
     "NotFound",
+    "QuotaExhausted",
     "SessionError",
     "SessionMoved",
     "SessionNotFound",
@@ -73,3 +74,14 @@ class Unprocessable(SessionError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class QuotaExhausted(SessionError):
+    """The user's quota for the period is used up (429, ``Retry-After``)."""
+
+    def __init__(self, limit: int, used: int, resets_at: str, retry_after: int) -> None:
+        super().__init__(f"run quota of {limit} per period is used up; it resets at {resets_at}")
+        self.limit = limit
+        self.used = used
+        self.resets_at = resets_at
+        self.retry_after = retry_after

@@ -10,6 +10,7 @@ from pathlib import Path
 from .engine.settings import EngineSettings
 from .env import SettingError, env_choice, env_float, env_int
 from .link import LinkSettings
+from .workspace.settings import WorkspaceSettings
 
 __all__ = ["ActorSettings", "Placement", "SettingError", "env_float", "env_int"]
 
@@ -38,6 +39,7 @@ class ActorSettings:
     max_theme_css_bytes: int = 65536
     link: LinkSettings = field(default_factory=LinkSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
+    workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ActorSettings:
@@ -70,4 +72,5 @@ class ActorSettings:
             max_theme_css_bytes=env_int(env, "ATELIER_MAX_THEME_CSS_BYTES", d.max_theme_css_bytes, minimum=1),
             link=link,
             engine=EngineSettings.from_env(env),
+            workspace=WorkspaceSettings.from_env(env),
         )

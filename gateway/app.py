@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
 from actors.client import ClusterSessionClient, SessionClient
-from storage import make_bus
+from actors.errors import SessionUnavailable
+from storage import StoreError, make_bus
 
-from .auth import VERIFIER, AuthSettings, Verifier, bridge_auth_middleware
+from .auth import VERIFIER, Verifier, bridge_auth_middleware
 from .cors import cors_middleware
 from .http_errors import error_middleware
 from .metrics import Metrics, metrics_middleware
 from .routes.bridge import routes as bridge_routes
 from .routes.engine import routes as engine_routes
 from .routes.plm import routes as plm_routes
+from .routes.workspace import routes as workspace_routes
 from .settings import Settings
 from .sse import stop_streams
 from .state import BUS, CHANNELS, METRICS, SESSIONS, SETTINGS, SOCKETS, SSE_STREAMS, WS_AUTH
@@ -34,7 +37,9 @@ log = logging.getLogger(__name__)
 def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.Application:
     """The gateway app. With the default (cluster) client, Ray must already be initialised."""
     metrics = Metrics()
-    auth = settings.auth or AuthSettings.from_env({}, settings.storage.data_dir)
+    settings = settings.completed({})
+    assert settings.auth is not None  # completed
+    auth = settings.auth
     app = web.Application(
         middlewares=[
             cors_middleware(settings.cors_origin),
@@ -67,6 +72,7 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
     app.add_routes(bridge_routes)
     app.add_routes(plm_routes)
     app.add_routes(engine_routes)
+    app.add_routes(workspace_routes)
     app.router.add_get("/metrics", metrics.handle)
     app.router.add_get("/ws", hocuspocus_endpoint)
     app.router.add_get("/ws/{session_id}", y_websocket_endpoint)
@@ -82,11 +88,26 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
         await app[BUS].open()
         subscription = await app[BUS].subscribe(SESSION_EVENTS, on_session_event)
         log.info("gateway ready store=%s placement=%s", kind, settings.actors.placement.value)
+        sweeper = asyncio.get_running_loop().create_task(sweep(app), name="indexing-sweeper")
         yield
+        sweeper.cancel()
+        await asyncio.gather(sweeper, return_exceptions=True)
         await app[CHANNELS].close_all()
         await subscription.close()
         await app[BUS].close()
         await app[SESSIONS].stop()
+
+    async def sweep(app: web.Application) -> None:
+        """Files whose indexing died are failed, never left INDEXING forever."""
+        while True:
+            await asyncio.sleep(settings.actors.workspace.sweep_interval)
+            try:
+                failed = await app[SESSIONS].workspace.sweep()
+            except (SessionUnavailable, StoreError) as exc:
+                log.warning("indexing sweep skipped: %s", exc)
+                continue
+            if failed:
+                log.info("indexing sweep failed %d stale files", failed)
 
     async def close_sockets(app: web.Application) -> None:
         # Clients reconnect elsewhere (or later) and resync: nothing acknowledged is lost.

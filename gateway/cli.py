@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import web
@@ -83,7 +82,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = settings.with_overrides(
             host=args.host, port=args.port, data_dir=args.data_dir, ray_temp_dir=args.ray_temp_dir
         )
-        serve(replace(settings, auth=_auth(settings)))
+        try:
+            serve(settings.completed(os.environ))
+        except ValueError as exc:
+            sys.exit(f"atelier: {exc}")
     elif args.command == "token" and args.user:
         settings = settings.with_overrides(data_dir=args.data_dir)
         print(mint_command(_auth(settings), args.user, args.ttl, args.claim))

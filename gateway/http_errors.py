@@ -9,7 +9,16 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from actors.core.errors import ValidationError
-from actors.errors import AccessDenied, Conflict, NotFound, SessionNotFound, SessionUnavailable, Unprocessable
+from actors.errors import (
+    AccessDenied,
+    Conflict,
+    NotFound,
+    QuotaExhausted,
+    SessionNotFound,
+    SessionUnavailable,
+    Unprocessable,
+)
+from actors.workspace.validation import FileSelectionError
 from storage import StoreError
 
 from .auth import AuthError, Forbidden, auth_error_response, forbidden_response
@@ -32,8 +41,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except BodyError as exc:
         return json_error(exc.status, exc.message, **({"field": exc.field} if exc.field else {}))
+    except FileSelectionError as exc:  # a ValidationError, but the request was well formed
+        return json_error(422, f"{exc.field}: {exc.message}", field=exc.field, fileId=exc.file_id, reason=exc.reason)
     except ValidationError as exc:
         return json_error(400, f"{exc.field}: {exc.message}", field=exc.field)
+    except QuotaExhausted as exc:
+        response = json_error(429, str(exc), quota={"limit": exc.limit, "used": exc.used, "resetsAt": exc.resets_at})
+        response.headers["Retry-After"] = str(max(1, exc.retry_after))
+        return response
     except SessionNotFound:
         return json_error(404, "Session not found")
     except AuthError as exc:

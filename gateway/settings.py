@@ -10,7 +10,7 @@ from typing import Any
 from actors.settings import ActorSettings, env_float, env_int
 from storage.settings import StorageSettings
 
-from .auth import AuthSettings
+from .auth import AuthSettings, load_or_create_secret
 
 __all__ = ["Settings"]
 
@@ -81,6 +81,19 @@ class Settings:
             actors=ActorSettings.from_env(env),
             storage=storage,
         )
+
+    def completed(self, env: Mapping[str, str]) -> Settings:
+        """Fill what depends on the data directory and the address: the auth secret, the
+        secret of signed file downloads (generated there when unset) and the URL run
+        workers fetch files from (this gateway's, unless ATELIER_WORKSPACE_PUBLIC_URL)."""
+        auth = self.auth or AuthSettings.from_env(env, self.storage.data_dir)
+        workspace = self.actors.workspace
+        if workspace.signing_secret is None:
+            secret = load_or_create_secret(self.storage.data_dir / "workspace-secret")
+            workspace = replace(workspace, signing_secret=secret.encode())
+        if workspace.public_base_url is None:
+            workspace = replace(workspace, public_base_url=f"http://{self.host}:{self.port}")
+        return replace(self, auth=auth, actors=replace(self.actors, workspace=workspace))
 
     def with_overrides(self, **changes: Any) -> Settings:
         storage_changes = {k: changes.pop(k) for k in list(changes) if k == "data_dir"}

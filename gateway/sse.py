@@ -1,4 +1,4 @@
-"""Streaming a design session's stage events as Server-Sent Events (aiohttp-sse framing).
+"""Streaming a session's events (design stages, workspace runs) as Server-Sent Events (aiohttp-sse).
 
 Each committed event is one ``stage_event`` frame whose ``id:`` is its log id, so a client
 that drops reconnects with ``Last-Event-ID`` and loses nothing. A stream that follows a run
@@ -27,8 +27,8 @@ _DONE = "done"
 _DONE_DATA = orjson.dumps({"finished": True}).decode()
 
 
-async def _send(resp: EventSourceResponse, event: StageEventItem) -> None:
-    await resp.send(event.data.decode(), id=str(event.id), event=_EVENT)
+async def _send(resp: EventSourceResponse, event: StageEventItem, name: str) -> None:
+    await resp.send(event.data.decode(), id=str(event.id), event=name)
 
 
 async def stream_stage_events(
@@ -39,6 +39,7 @@ async def stream_stage_events(
     follow_run: str | None,
     heartbeat: float,
     streams: set[EventSourceResponse],
+    event: str = _EVENT,
 ) -> EventSourceResponse:
     """Send the replay, then live events until ``follow_run`` (or the live run) ends.
 
@@ -52,7 +53,7 @@ async def stream_stage_events(
         ) as resp:
             streams.add(resp)
             try:
-                await _stream(resp, stream, follow)
+                await _stream(resp, stream, follow, event)
             except ConnectionResetError as exc:  # the client went away; its run goes on
                 log.info("stage stream client gone session=%s: %s", session_id, exc)
             finally:
@@ -62,19 +63,19 @@ async def stream_stage_events(
         await stream.close()
 
 
-async def _stream(resp: EventSourceResponse, stream: StageEventStream, follow: str | None) -> None:
+async def _stream(resp: EventSourceResponse, stream: StageEventStream, follow: str | None, name: str) -> None:
     for event in stream.replay:
-        await _send(resp, event)
+        await _send(resp, event, name)
         if event.terminal and event.run_id == follow:
             follow = None
             break
     if follow is not None:
-        await _follow(resp, stream, follow)
+        await _follow(resp, stream, follow, name)
         return
     await resp.send(_DONE_DATA, event=_DONE)
 
 
-async def _follow(resp: EventSourceResponse, stream: StageEventStream, run_id: str) -> None:
+async def _follow(resp: EventSourceResponse, stream: StageEventStream, run_id: str, name: str) -> None:
     async for item in stream.events():
         if isinstance(item, StreamEnd):
             # The host went away mid-run: no ``done``, so the client reconnects with
@@ -82,7 +83,7 @@ async def _follow(resp: EventSourceResponse, stream: StageEventStream, run_id: s
             log.info("stage stream cut reason=%s run=%s", item.name, run_id)
             return
         for event in item:
-            await _send(resp, event)
+            await _send(resp, event, name)
             if event.terminal and event.run_id == run_id:
                 await resp.send(_DONE_DATA, event=_DONE)
                 return

@@ -19,6 +19,7 @@ import ray
 from ray.exceptions import RayError
 
 from storage import SessionRecord, StorageSettings, StoreError, utc_now_iso
+from storage.objects import ObjectStore, make_object_store
 
 from ..core.errors import ValidationError
 from ..core.events import Delivery, StreamEnd
@@ -27,7 +28,15 @@ from ..core.sync import Inbound, Scope
 from ..core.theme import ThemeParams
 from ..engine import plm
 from ..engine.service import summary_json
-from ..errors import AccessDenied, Conflict, NotFound, SessionNotFound, SessionUnavailable, Unprocessable
+from ..errors import (
+    AccessDenied,
+    Conflict,
+    NotFound,
+    QuotaExhausted,
+    SessionNotFound,
+    SessionUnavailable,
+    Unprocessable,
+)
 from ..host.service import HostMethod, HostTopic
 from ..link import Kind, Link, LinkAddress, LinkClosed, RemoteFailure, dial
 from ..placement import PLACEMENT_ACTOR_NAME, HostInfo, Placement
@@ -36,6 +45,10 @@ from ..singleflight import SingleFlight
 from ..store.client import LinkStoreClient
 from ..store.service import STORE_ACTOR_NAME, StoreService
 from ..store.wire import record_to_wire
+from ..workspace.extract import ExtractLimits
+from ..workspace.front import WorkspaceFront
+from ..workspace.projects import run_extraction
+from ..workspace.validation import FileSelectionError
 from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
 from .stream import StageQueue, StreamQueue
 
@@ -60,6 +73,12 @@ def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
         raise NotFound(failure.message, failure.field) from None
     if failure.kind == "Unprocessable":
         raise Unprocessable(failure.message, failure.field) from None
+    if failure.kind == "QuotaExhausted":
+        detail = orjson.loads(failure.field or "{}")
+        raise QuotaExhausted(detail["limit"], detail["used"], detail["resetsAt"], detail["retryAfter"]) from None
+    if failure.kind == "FileSelectionError":
+        detail = orjson.loads(failure.field or "{}")
+        raise FileSelectionError(detail["field"], detail["fileId"], detail["reason"], failure.message) from None
     if failure.kind == "Conflict":
         raise Conflict(failure.message, orjson.loads(failure.field or "{}")) from None
     raise SessionUnavailable(failure.message) from None
@@ -187,6 +206,8 @@ class ClusterSessionClient:
         self._located: dict[str, HostInfo] = {}
         self._links: dict[str, _HostLink] = {}
         self._dialing: SingleFlight[str, _HostLink] = SingleFlight()
+        self._objects: ObjectStore | None = None
+        self._front: WorkspaceFront | None = None
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -223,6 +244,15 @@ class ClusterSessionClient:
         except RayError as exc:
             raise SessionUnavailable(f"cannot start the session layer: {exc}") from exc
         self._store = LinkStoreClient(self._store_address, self._settings.link, "gateway")
+        self._objects = make_object_store(self._storage.objects_url, self._storage.data_dir)
+        await self._objects.open()
+        extract = ray.remote(num_cpus=1, max_retries=0)(run_extraction)
+
+        async def extract_on_ray(data: bytes, name: str, content_type: str, limits: ExtractLimits) -> list[str]:
+            chunks: list[str] = await extract.remote(data, name, content_type, limits)
+            return chunks
+
+        self._front = WorkspaceFront(self._store.workspace, self._objects, self._settings.workspace, extract_on_ray)
         log.info("session layer ready store=%s placement=%s hosts=%d", kind, self._settings.placement.value, hosts)
         return kind
 
@@ -238,8 +268,12 @@ class ClusterSessionClient:
             await host.link.close("gateway stopping")
             await asyncio.gather(host.reader, return_exceptions=True)
         self._links.clear()
+        if self._front is not None:
+            await self._front.stop()
         if self._store is not None:
             await self._store.close()
+        if self._objects is not None:
+            await self._objects.close()
         if self._shutdown_on_stop and self._placement is not None:
             try:
                 await self._placement.shutdown.remote()
@@ -531,6 +565,76 @@ class ClusterSessionClient:
 
     async def get_eco(self, user: str, eco_id: str) -> dict[str, Any]:
         return await self._plm(plm.get_eco(self.store.engine, user, eco_id))
+
+    # -- workspace ----------------------------------------------------------------------
+
+    @property
+    def workspace(self) -> WorkspaceFront:
+        if self._front is None:
+            raise SessionUnavailable("session client not started")
+        return self._front
+
+    async def create_workspace_session(self, user: str, project_id: str, body: object) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(
+            new_session_id(), HostMethod.WORK_CREATE, [user, project_id, body], retry_unknown=False
+        )
+        return result
+
+    async def _work(self, method: HostMethod, session_id: str, *args: Any, retry: bool = True) -> Any:
+        return await self._request(session_id, method, list(args), retry_unknown=retry)
+
+    async def get_workspace_session(self, user: str, session_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._work(HostMethod.WORK_GET, session_id, user)
+        return result
+
+    async def set_workspace_session_status(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        result: dict[str, Any] = await self._work(HostMethod.WORK_STATUS, session_id, user, body, retry=False)
+        return result
+
+    async def set_workspace_session_title(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        result: dict[str, Any] = await self._work(HostMethod.WORK_TITLE, session_id, user, body, retry=False)
+        return result
+
+    async def delete_workspace_session(self, user: str, session_id: str) -> None:
+        await self._work(HostMethod.WORK_DELETE, session_id, user, retry=False)
+        self.forget(session_id)
+
+    async def workspace_history(self, user: str, session_id: str, limit: str | None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._work(HostMethod.WORK_HISTORY, session_id, user, limit)
+        return result
+
+    async def start_run(self, user: str, session_id: str, body: object) -> str:
+        return str(await self._work(HostMethod.WORK_START_RUN, session_id, user, body, retry=False))
+
+    async def wait_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._work(HostMethod.WORK_WAIT_RUN, session_id, user, run_id, retry=False)
+        return result
+
+    async def run_events(self, user: str, session_id: str, run_id: str) -> StageEventStream:
+        info = await self._locate(session_id, None)
+        host = await self._host(info)
+        queue = StageQueue(session_id, self._stream_queue_limit)
+        host.stages[session_id] = queue
+        try:
+            replay = await host.link.request(HostMethod.WORK_LISTEN_RUN, [session_id, user, run_id])
+        except RemoteFailure as failure:
+            host.stages.pop(session_id, None)
+            _raise_remote(session_id, failure)
+            raise
+        except LinkClosed as exc:
+            host.stages.pop(session_id, None)
+            raise SessionUnavailable(f"cannot follow the run: {exc}") from exc
+        queue.live_run = run_id
+        queue.replay = [StageEventItem(*item) for item in replay]
+        return _LinkStageStream(host, queue)
+
+    async def get_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._work(HostMethod.WORK_GET_RUN, session_id, user, run_id)
+        return result
+
+    async def cancel_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._work(HostMethod.WORK_CANCEL_RUN, session_id, user, run_id, retry=False)
+        return result
 
     async def host_pid(self, session_id: str) -> int:
         pid: int = await self._request(session_id, HostMethod.PING, [], retry_unknown=True)

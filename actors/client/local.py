@@ -6,6 +6,7 @@ store opened here. Streams are in-process peers of the host's sessions.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -26,6 +27,11 @@ from ..errors import NotFound, SessionNotFound
 from ..host.core import HostCore
 from ..settings import ActorSettings
 from ..store.client import StoreCore
+from ..workspace.extract import ExtractLimits
+from ..workspace.front import WorkspaceFront
+from ..workspace.pool import LocalRunPool
+from ..workspace.projects import run_extraction
+from ..workspace.service import WorkspaceService
 from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
 from .stream import StageQueue, StreamQueue
 
@@ -95,6 +101,10 @@ class _LocalStageStream:
     def events(self) -> AsyncIterator[StageStreamItem]:
         return self._queue.items()
 
+    def follow(self, run_id: str, replay: list[WireEvent]) -> None:
+        self._queue.live_run = run_id
+        self._queue.replay = [StageEventItem(*event) for event in replay]
+
     async def start(self, user: str, after: int | None) -> None:
         replay, run = await self._core.listen_design(user, self._queue.session_id, self, after)
         self._queue.live_run = run
@@ -102,6 +112,7 @@ class _LocalStageStream:
 
     async def close(self) -> None:
         self._core.unlisten_design(self._queue.session_id, self._peer_id)
+        self._core.unlisten_work(self._queue.session_id, self._peer_id)
 
 
 class LocalSessionClient:
@@ -116,7 +127,14 @@ class LocalSessionClient:
             objects=self._objects,
             presence_timeout=settings.presence_timeout,
         )
-        self._core = HostCore(settings, self._store, engine=engine)
+        work = settings.workspace
+        workspace = WorkspaceService(self._store.workspace, work, lambda: LocalRunPool(work.agent, work.llm))
+        self._core = HostCore(settings, self._store, engine=engine, workspace=workspace)
+
+        async def extract_in_thread(data: bytes, name: str, content_type: str, limits: ExtractLimits) -> list[str]:
+            return await asyncio.to_thread(run_extraction, data, name, content_type, limits)
+
+        self._front = WorkspaceFront(self._store.workspace, self._objects, work, extract_in_thread)
         self._stream_queue_limit = stream_queue_limit
 
     async def start(self) -> str:
@@ -126,6 +144,7 @@ class LocalSessionClient:
         return self._store.kind
 
     async def stop(self) -> None:
+        await self._front.stop()
         await self._core.stop()
         await self._store.close()
         await self._objects.close()
@@ -238,6 +257,46 @@ class LocalSessionClient:
 
     async def get_eco(self, user: str, eco_id: str) -> dict[str, Any]:
         return await plm.get_eco(self._store.engine, user, eco_id)
+
+    @property
+    def workspace(self) -> WorkspaceFront:
+        return self._front
+
+    async def create_workspace_session(self, user: str, project_id: str, body: object) -> dict[str, Any]:
+        return await self._core.create_work(new_session_id(), user, project_id, body)
+
+    async def get_workspace_session(self, user: str, session_id: str) -> dict[str, Any]:
+        return await self._core.get_work(user, session_id)
+
+    async def set_workspace_session_status(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        return await self._core.work_status(user, session_id, body)
+
+    async def set_workspace_session_title(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        return await self._core.work_title(user, session_id, body)
+
+    async def delete_workspace_session(self, user: str, session_id: str) -> None:
+        await self._core.delete_work(user, session_id)
+
+    async def workspace_history(self, user: str, session_id: str, limit: str | None) -> list[dict[str, Any]]:
+        return await self._core.work_history(user, session_id, limit)
+
+    async def start_run(self, user: str, session_id: str, body: object) -> str:
+        return await self._core.start_work_run(user, session_id, body)
+
+    async def wait_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        return await self._core.wait_work_run(user, session_id, run_id)
+
+    async def run_events(self, user: str, session_id: str, run_id: str) -> StageEventStream:
+        stream = _LocalStageStream(self._core, session_id, self._stream_queue_limit)
+        replay = await self._core.listen_work_run(user, session_id, stream, run_id)
+        stream.follow(run_id, replay)
+        return stream
+
+    async def get_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        return await self._core.get_work_run(user, session_id, run_id)
+
+    async def cancel_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        return await self._core.cancel_work_run(user, session_id, run_id)
 
     def forget(self, session_id: str) -> None:
         """Nothing to forget: every session lives in this process."""

@@ -26,6 +26,8 @@ from ..settings import ActorSettings
 from ..singleflight import SingleFlight
 from ..store.client import LinkStoreClient
 from ..store.service import STORE_ACTOR_NAME
+from ..workspace.pool import RayRunPool
+from ..workspace.service import WorkspaceService
 from .core import HostCore
 from .service import HostLinkHandler
 
@@ -81,7 +83,15 @@ class SessionHost:
             objects=self._objects,
             presence_timeout=self._settings.presence_timeout,
         )
-        core = HostCore(self._settings, self._store, engine=engine, claim=self._claim, release=self._release)
+        work = self._settings.workspace
+        workspace = WorkspaceService(
+            self._store.workspace,
+            work,
+            lambda: RayRunPool(work.agent, work.llm, size=work.workers, namespace=self._settings.namespace),
+        )
+        core = HostCore(
+            self._settings, self._store, engine=engine, workspace=workspace, claim=self._claim, release=self._release
+        )
         core.start()
         handler = HostLinkHandler(core)
         server = LinkServer(self._name, node_link_settings(self._link_settings), handler.attach)

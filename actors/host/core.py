@@ -31,13 +31,15 @@ from ..protocol.messages import MessageType
 from ..settings import ActorSettings
 from ..singleflight import SingleFlight
 from ..store.client import StoreClient
+from ..workspace.service import RunListener, WorkspaceLive, WorkspaceService
+from ..workspace.service import session_json as workspace_json
 from .fanout import Peer
 from .live import LiveSession
 
 __all__ = ["HostCore", "Live"]
 
 # A live session of either API: a Bridge document or a design-engine session.
-Live = LiveSession | EngineLive
+Live = LiveSession | EngineLive | WorkspaceLive
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,14 @@ class HostCore:
         store: StoreClient,
         *,
         engine: EngineService,
+        workspace: WorkspaceService,
         claim: Callable[[str], Awaitable[bool]] | None = None,
         release: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._engine = engine
+        self._workspace = workspace
         # The cluster's directory: a session is live in one host only. Activation
         # claims it; unloading releases it (awaited, so the two never cross).
         self._claim = claim
@@ -123,6 +127,14 @@ class HostCore:
         self._engine.check_owner(live, user)
         return live
 
+    async def _work(self, session_id: str, user: str) -> WorkspaceLive:
+        """A workspace session the caller owns (404 for any other id, 403 for another's)."""
+        live = await self._live(session_id)
+        if not isinstance(live, WorkspaceLive):
+            raise SessionNotFound(session_id)
+        self._workspace.check_owner(live, user)
+        return live
+
     async def _activate(self, session_id: str) -> Live:
         unloading = self._unloading.get(session_id)
         if unloading is not None:
@@ -132,6 +144,7 @@ class HostCore:
         try:
             loaded = await self._store.load(session_id)
             design = None if loaded is not None else await self._engine.load(session_id)
+            work = None if loaded is not None or design is not None else await self._workspace.load(session_id)
         except BaseException:
             await self._released(session_id)
             raise
@@ -147,6 +160,9 @@ class HostCore:
         elif design is not None:
             live = design
             log.info("design session activated session=%s stage=%s", session_id, design.stage.value)
+        elif work is not None:
+            live = work
+            log.info("workspace session activated session=%s", session_id)
         else:
             await self._released(session_id)
             raise SessionNotFound(session_id)
@@ -161,13 +177,19 @@ class HostCore:
                     await self._unload(session_id, live)
 
     def _idle(self, live: Live) -> bool:
+        if isinstance(live, WorkspaceLive):
+            return live.is_idle(self._settings.idle_timeout)
         if isinstance(live, EngineLive):
             return live.is_idle(self._settings.idle_timeout)
         return live.is_idle()
 
     async def _unload(self, session_id: str, live: Live, *, force: bool = False) -> None:
         try:
-            if isinstance(live, EngineLive):
+            if isinstance(live, WorkspaceLive):
+                pass_through = live.run_task
+                if pass_through is not None and not pass_through.done():
+                    pass_through.cancel()  # only when forced: an idle session has no run
+            elif isinstance(live, EngineLive):
                 await live.stop_run()  # only when forced: an idle session has no run
                 await live.commit()
             else:
@@ -179,7 +201,8 @@ class HostCore:
         if self._sessions.get(session_id) is not live:
             return
         del self._sessions[session_id]
-        live.close()
+        if not isinstance(live, WorkspaceLive):
+            live.close()
         log.info("session unloaded session=%s", session_id)
         await self._released(session_id)
 
@@ -203,6 +226,8 @@ class HostCore:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for live in list(self._sessions.values()):
+                if isinstance(live, WorkspaceLive):
+                    continue
                 if isinstance(live, LiveSession):
                     live.presence.expire(now)
                 removed = live.awareness.expire(now=now)
@@ -277,8 +302,8 @@ class HostCore:
         return self._presence_json(live, time.monotonic())
 
     async def delete(self, session_id: str) -> bool:
-        if isinstance(self._sessions.get(session_id), EngineLive):
-            raise SessionNotFound(session_id)  # design sessions are not Bridge sessions
+        if isinstance(self._sessions.get(session_id), (EngineLive, WorkspaceLive)):
+            raise SessionNotFound(session_id)  # only Bridge sessions are deleted here
         live = self._sessions.pop(session_id, None)
         if live is not None and isinstance(live, LiveSession):
             live.mark_deleted()
@@ -297,13 +322,15 @@ class HostCore:
         the gateway checks each connection), None for a Bridge session.
         """
         live = await self._live(session_id)
+        if isinstance(live, WorkspaceLive):
+            raise SessionNotFound(session_id)  # a workspace session has no document
         live.fanout.add(peer)
         self._subscriptions.setdefault(peer.peer_id, set()).add(session_id)
         return live.record.user_id if isinstance(live, EngineLive) else None
 
     def unsubscribe(self, session_id: str, peer: Peer) -> None:
         live = self._sessions.get(session_id)
-        if live is not None and live.fanout.remove(peer):
+        if live is not None and not isinstance(live, WorkspaceLive) and live.fanout.remove(peer):
             live.touch()
         subscribed = self._subscriptions.get(peer.peer_id)
         if subscribed is not None:
@@ -312,11 +339,11 @@ class HostCore:
     def peer_closed(self, peer: Peer) -> None:
         for session_id in self._subscriptions.pop(peer.peer_id, set()):
             live = self._sessions.get(session_id)
-            if live is not None:
+            if live is not None and not isinstance(live, WorkspaceLive):
                 live.fanout.remove(peer)
                 live.touch()
         for live in self._sessions.values():
-            if isinstance(live, EngineLive):
+            if isinstance(live, (EngineLive, WorkspaceLive)):
                 live.unlisten(peer.peer_id)
 
     def frames(self, session_id: str, peer: Peer, items: Sequence[Inbound]) -> None:
@@ -326,7 +353,7 @@ class HostCore:
         are committed, so the next batch need not wait for the store.
         """
         live = self._sessions.get(session_id)
-        if live is None or peer not in live.fanout:
+        if live is None or isinstance(live, WorkspaceLive) or peer not in live.fanout:
             # Unloaded, deleted or never subscribed: the gateway must resubscribe.
             peer.end(session_id, StreamEnd.RESTART)
             return
@@ -416,6 +443,55 @@ class HostCore:
 
     async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
         return await self._engine.materialize(await self._design(session_id, user))
+
+    # -- workspace ----------------------------------------------------------------------
+
+    async def create_work(self, session_id: str, user: str, project_id: str, body: object) -> dict[str, Any]:
+        if self._claim is not None and not await self._claim(session_id):
+            raise SessionMoved(session_id)
+        live = await self._workspace.create(session_id, user, project_id, body)
+        self._sessions[session_id] = live
+        return workspace_json(live.record)
+
+    async def get_work(self, user: str, session_id: str) -> dict[str, Any]:
+        return workspace_json((await self._work(session_id, user)).record)
+
+    async def work_status(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        return await self._workspace.set_status(await self._work(session_id, user), body)
+
+    async def work_title(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+        return await self._workspace.set_title(await self._work(session_id, user), body)
+
+    async def delete_work(self, user: str, session_id: str) -> None:
+        live = await self._work(session_id, user)
+        await self._workspace.delete(live)
+        if self._sessions.pop(session_id, None) is not None:
+            await self._released(session_id)
+
+    async def work_history(self, user: str, session_id: str, raw_limit: str | None) -> list[dict[str, Any]]:
+        return await self._workspace.history(await self._work(session_id, user), raw_limit)
+
+    async def start_work_run(self, user: str, session_id: str, body: object) -> str:
+        return await self._workspace.start_run(await self._work(session_id, user), user, body)
+
+    async def wait_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        return await self._workspace.wait(await self._work(session_id, user), run_id)
+
+    async def listen_work_run(self, user: str, session_id: str, listener: RunListener, run_id: str) -> list[Any]:
+        live = await self._work(session_id, user)
+        self._subscriptions.setdefault(listener.peer_id, set())
+        return live.listen(listener, run_id)
+
+    def unlisten_work(self, session_id: str, listener_id: int) -> None:
+        live = self._sessions.get(session_id)
+        if isinstance(live, WorkspaceLive):
+            live.unlisten(listener_id)
+
+    async def get_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        return await self._workspace.get_run(await self._work(session_id, user), run_id)
+
+    async def cancel_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
+        return await self._workspace.cancel(await self._work(session_id, user), run_id)
 
     def stats(self) -> dict[str, int]:
         return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from typing import Any
 
@@ -20,9 +21,10 @@ from ..core.errors import ValidationError
 from ..core.events import Delivery, StreamEnd
 from ..core.theme import ThemeParams
 from ..engine.live import WireEvent
-from ..errors import AccessDenied, Conflict, NotFound, SessionError, Unprocessable
+from ..errors import AccessDenied, Conflict, NotFound, QuotaExhausted, SessionError, Unprocessable
 from ..link import Kind, Link, LinkClosed
 from ..store.wire import record_from_wire
+from ..workspace.validation import FileSelectionError
 from .core import HostCore
 
 __all__ = ["HostLinkHandler", "HostMethod", "HostTopic", "LinkPeer", "error_to_wire"]
@@ -47,6 +49,17 @@ class HostMethod(IntEnum):
     PREVIEW_MATERIALIZATION = 14
     MATERIALIZE = 15
     DESIGN_FILE = 16
+    WORK_CREATE = 20
+    WORK_GET = 21
+    WORK_STATUS = 22
+    WORK_TITLE = 23
+    WORK_DELETE = 24
+    WORK_HISTORY = 25
+    WORK_START_RUN = 26
+    WORK_WAIT_RUN = 27
+    WORK_LISTEN_RUN = 28
+    WORK_GET_RUN = 29
+    WORK_CANCEL_RUN = 30
 
 
 class HostTopic(IntEnum):
@@ -59,12 +72,18 @@ class HostTopic(IntEnum):
 
 
 def error_to_wire(exc: Exception) -> tuple[str, str, str | None]:
+    if isinstance(exc, FileSelectionError):  # before ValidationError: it is one, answered 422
+        return "FileSelectionError", exc.message, orjson.dumps(exc.to_json()).decode()
     if isinstance(exc, ValidationError):
         return "ValidationError", exc.message, exc.field
     if isinstance(exc, (AccessDenied, NotFound)):
         return type(exc).__name__, exc.what, exc.field
     if isinstance(exc, Unprocessable):
         return "Unprocessable", str(exc), exc.field
+    if isinstance(exc, QuotaExhausted):
+        detail = {"limit": exc.limit, "used": exc.used, "resetsAt": exc.resets_at, "retryAfter": exc.retry_after}
+        return "QuotaExhausted", str(exc), orjson.dumps(detail).decode()
+
     if isinstance(exc, Conflict):
         return "Conflict", str(exc), orjson.dumps(exc.detail).decode()
     return type(exc).__name__, str(exc), None
@@ -99,6 +118,21 @@ class LinkPeer:
             log.debug("end for a closed link session=%s: %s", session_id, exc)
 
 
+# Workspace sessions: [session id, user, ...]; WORK_CREATE: [new id, user, project id, body].
+_WORK: dict[HostMethod, Callable[[HostCore, list[Any]], Awaitable[Any]]] = {
+    HostMethod.WORK_CREATE: lambda core, a: core.create_work(a[0], a[1], a[2], a[3]),
+    HostMethod.WORK_GET: lambda core, a: core.get_work(a[1], a[0]),
+    HostMethod.WORK_STATUS: lambda core, a: core.work_status(a[1], a[0], a[2]),
+    HostMethod.WORK_TITLE: lambda core, a: core.work_title(a[1], a[0], a[2]),
+    HostMethod.WORK_DELETE: lambda core, a: core.delete_work(a[1], a[0]),
+    HostMethod.WORK_HISTORY: lambda core, a: core.work_history(a[1], a[0], a[2]),
+    HostMethod.WORK_START_RUN: lambda core, a: core.start_work_run(a[1], a[0], a[2]),
+    HostMethod.WORK_WAIT_RUN: lambda core, a: core.wait_work_run(a[1], a[0], a[2]),
+    HostMethod.WORK_GET_RUN: lambda core, a: core.get_work_run(a[1], a[0], a[2]),
+    HostMethod.WORK_CANCEL_RUN: lambda core, a: core.cancel_work_run(a[1], a[0], a[2]),
+}
+
+
 class HostLinkHandler:
     def __init__(self, core: HostCore) -> None:
         self._core = core
@@ -119,6 +153,7 @@ class HostLinkHandler:
                 self._core.unsubscribe(args[0], peer)
             elif topic == HostTopic.UNLISTEN:
                 self._core.unlisten_design(args[0], peer.peer_id)
+                self._core.unlisten_work(args[0], peer.peer_id)
             else:
                 log.warning("host link: unknown topic=%s", topic)
         elif kind == Kind.REQUEST:
@@ -169,10 +204,14 @@ class HostLinkHandler:
             return await core.act_design(args[1], args[0], args[2])
         if method is HostMethod.PREVIEW_MATERIALIZATION:
             return await core.preview_materialization(args[1], args[0])
+        if method in _WORK:
+            return await _WORK[method](core, args)
         if method is HostMethod.DESIGN_FILE:
             return await core.design_file(args[1], args[0], args[2])
         if method is HostMethod.MATERIALIZE:
             return await core.materialize(args[1], args[0])
+        if method is HostMethod.WORK_LISTEN_RUN:
+            return await core.listen_work_run(args[1], args[0], peer, args[2])
         if method is HostMethod.LISTEN_DESIGN:
             replay, run = await core.listen_design(args[1], args[0], peer, args[2])
             return [replay, run]

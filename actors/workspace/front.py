@@ -1,0 +1,106 @@
+"""The workspace operations that need no live session: projects, session lists, files.
+
+Both session clients (cluster and in-process) use this with their own store access,
+object store and extractor (a Ray task, or a thread), so the rules live in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from storage.objects import ObjectStore
+from storage.workspace import FileRecord, WorkspaceStore
+
+from .projects import (
+    Extractor,
+    create_project,
+    delete_file,
+    delete_project,
+    file_json,
+    index_file,
+    owned_file,
+    owned_project,
+    patch_project,
+    sweep_stale_indexing,
+    upload_file,
+)
+from .service import session_json
+from .settings import WorkspaceSettings
+
+__all__ = ["WorkspaceFront"]
+
+log = logging.getLogger(__name__)
+
+
+class WorkspaceFront:
+    def __init__(
+        self, store: WorkspaceStore, objects: ObjectStore, settings: WorkspaceSettings, extract: Extractor
+    ) -> None:
+        self.store = store
+        self.objects = objects
+        self.settings = settings
+        self._extract = extract
+        self._indexing: set[asyncio.Task[FileRecord | None]] = set()
+
+    async def create_project(self, user: str, body: object) -> dict[str, Any]:
+        return await create_project(self.store, self.settings, user, body)
+
+    async def list_projects(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        return [p.to_json() for p in await self.store.list_projects(user, limit, offset)]
+
+    async def get_project(self, user: str, project_id: str) -> dict[str, Any]:
+        return (await owned_project(self.store, user, project_id, "projectId")).to_json()
+
+    async def update_project(self, user: str, project_id: str, body: object) -> dict[str, Any]:
+        return await patch_project(self.store, self.settings, user, project_id, body)
+
+    async def delete_project(self, user: str, project_id: str) -> None:
+        await delete_project(self.store, self.objects, user, project_id)
+
+    async def list_sessions(self, user: str, project_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        await owned_project(self.store, user, project_id)
+        return [session_json(s) for s in await self.store.list_sessions(project_id, limit, offset)]
+
+    async def upload_file(
+        self, user: str, project_id: str, name: str, content_type: str, data: bytes
+    ) -> dict[str, Any]:
+        record = await upload_file(self.store, self.objects, self.settings, user, project_id, name, content_type, data)
+        task = asyncio.get_running_loop().create_task(self._index(record), name=f"index:{record.id}")
+        self._indexing.add(task)
+        task.add_done_callback(self._indexing.discard)
+        return file_json(record)
+
+    async def _index(self, record: FileRecord) -> FileRecord | None:
+        try:
+            return await index_file(self.store, self.objects, self.settings, record, self._extract)
+        except Exception:  # the sweeper fails it after the indexing timeout
+            log.exception("indexing failed to finish file=%s", record.id)
+            return None
+
+    async def list_files(self, user: str, project_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        await owned_project(self.store, user, project_id)
+        return [file_json(f) for f in await self.store.list_files(project_id, limit, offset)]
+
+    async def get_file(self, user: str, file_id: str) -> dict[str, Any]:
+        return file_json(await owned_file(self.store, user, file_id))
+
+    async def delete_file(self, user: str, file_id: str) -> None:
+        await delete_file(self.store, self.objects, user, file_id)
+
+    async def download(self, file_id: str) -> tuple[bytes, str, str] | None:
+        """A file's bytes for a signed URL (the signature is the caller's to check)."""
+        record = await self.store.get_file(file_id)
+        if record is None:
+            return None
+        data = await self.objects.get(record.object_key)
+        return None if data is None else (data, record.content_type, record.name)
+
+    async def sweep(self) -> int:
+        return await sweep_stale_indexing(self.store, self.settings.indexing_timeout)
+
+    async def stop(self) -> None:
+        for task in list(self._indexing):
+            task.cancel()
+        await asyncio.gather(*self._indexing, return_exceptions=True)

@@ -1,0 +1,260 @@
+"""The workspace API (``/api/v1``): projects, typed sessions, history, files and AI runs.
+
+Every route but the signed file download needs a bearer JWT; another user's project,
+session, file or run answers 403, an unknown one 404. A run answers with exactly the
+spec's fields, or streams the worker's output as SSE when asked with
+``Accept: text/event-stream``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from actors.core.errors import ValidationError
+from actors.core.ids import valid_session_id
+from actors.errors import NotFound, SessionNotFound
+from actors.workspace.signing import SignatureError, verify
+
+from ..auth import require_user
+from ..json_body import BodyError, read_json
+from ..sse import stream_stage_events
+from ..state import SESSIONS, SETTINGS, SSE_STREAMS
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+_V1 = "/api/v1"
+
+
+def _page(request: web.Request) -> tuple[int, int]:
+    limit_max = request.app[SETTINGS].actors.workspace.list_limit
+    values = []
+    for key, default in (("limit", min(50, limit_max)), ("offset", 0)):
+        raw = request.query.get(key)
+        if raw is not None and not raw.isdigit():
+            raise ValidationError(key, "must be a non-negative integer")
+        values.append(default if raw is None else int(raw))
+    if not 1 <= values[0] <= limit_max:
+        raise ValidationError("limit", f"must be between 1 and {limit_max}")
+    return values[0], values[1]
+
+
+def _session_id(request: web.Request) -> str:
+    session_id = request.match_info["sessionId"]
+    if not valid_session_id(session_id):
+        raise SessionNotFound(session_id)
+    return session_id
+
+
+async def _body(request: web.Request) -> object:
+    return await read_json(request, request.app[SETTINGS].max_body_bytes)
+
+
+# -- projects ------------------------------------------------------------------------------
+
+
+@routes.post(_V1 + "/projects")
+async def create_project(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    project = await request.app[SESSIONS].workspace.create_project(user, await _body(request))
+    return web.json_response({"project": project}, status=201)
+
+
+@routes.get(_V1 + "/projects")
+async def list_projects(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    limit, offset = _page(request)
+    return web.json_response({"projects": await request.app[SESSIONS].workspace.list_projects(user, limit, offset)})
+
+
+@routes.get(_V1 + "/projects/{projectId}")
+async def get_project(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    project = await request.app[SESSIONS].workspace.get_project(user, request.match_info["projectId"])
+    return web.json_response({"project": project})
+
+
+@routes.patch(_V1 + "/projects/{projectId}")
+async def update_project(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    project_id = request.match_info["projectId"]
+    body = await _body(request)
+    return web.json_response({"project": await request.app[SESSIONS].workspace.update_project(user, project_id, body)})
+
+
+@routes.delete(_V1 + "/projects/{projectId}")
+async def delete_project(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    await request.app[SESSIONS].workspace.delete_project(user, request.match_info["projectId"])
+    return web.json_response({"ok": True})
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+@routes.post(_V1 + "/projects/{projectId}/sessions")
+async def create_session(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    body = await _body(request)
+    session = await request.app[SESSIONS].create_workspace_session(user, request.match_info["projectId"], body)
+    return web.json_response({"session": session}, status=201)
+
+
+@routes.get(_V1 + "/projects/{projectId}/sessions")
+async def list_sessions(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    limit, offset = _page(request)
+    sessions = await request.app[SESSIONS].workspace.list_sessions(user, request.match_info["projectId"], limit, offset)
+    return web.json_response({"sessions": sessions})
+
+
+async def _project_session(request: web.Request) -> tuple[str, str, dict[str, Any]]:
+    user = (await require_user(request)).user_id
+    session_id = _session_id(request)
+    session = await request.app[SESSIONS].get_workspace_session(user, session_id)
+    if session["projectId"] != request.match_info["projectId"]:
+        raise NotFound("session", "sessionId")  # not a session of this project
+    return user, session_id, session
+
+
+@routes.get(_V1 + "/projects/{projectId}/sessions/{sessionId}")
+async def get_session(request: web.Request) -> web.Response:
+    _, _, session = await _project_session(request)
+    return web.json_response({"session": session})
+
+
+@routes.patch(_V1 + "/projects/{projectId}/sessions/{sessionId}/status")
+async def set_status(request: web.Request) -> web.Response:
+    user, session_id, _ = await _project_session(request)
+    body = await _body(request)
+    session = await request.app[SESSIONS].set_workspace_session_status(user, session_id, body)
+    return web.json_response({"session": session})
+
+
+@routes.patch(_V1 + "/projects/{projectId}/sessions/{sessionId}/title")
+async def set_title(request: web.Request) -> web.Response:
+    user, session_id, _ = await _project_session(request)
+    body = await _body(request)
+    session = await request.app[SESSIONS].set_workspace_session_title(user, session_id, body)
+    return web.json_response({"session": session})
+
+
+@routes.delete(_V1 + "/projects/{projectId}/sessions/{sessionId}")
+async def delete_session(request: web.Request) -> web.Response:
+    user, session_id, _ = await _project_session(request)
+    await request.app[SESSIONS].delete_workspace_session(user, session_id)
+    return web.json_response({"ok": True})
+
+
+@routes.get(_V1 + "/sessions/{sessionId}/history")
+async def history(request: web.Request) -> web.Response:
+    """Chronological USER and ASSISTANT messages; ``limit`` defaults to 50, clamped to 0..200."""
+    user = (await require_user(request)).user_id
+    session_id = _session_id(request)
+    messages = await request.app[SESSIONS].workspace_history(user, session_id, request.query.get("limit"))
+    return web.json_response({"sessionId": session_id, "messages": messages})
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+@routes.post(_V1 + "/sessions/{sessionId}/runs")
+async def run(request: web.Request) -> web.StreamResponse:
+    user = (await require_user(request)).user_id
+    session_id = _session_id(request)
+    sessions = request.app[SESSIONS]
+    run_id = await sessions.start_run(user, session_id, await _body(request))
+    if "text/event-stream" in request.headers.get("Accept", ""):
+        stream = await sessions.run_events(user, session_id, run_id)
+        return await stream_stage_events(
+            request, session_id, stream, follow_run=run_id, heartbeat=request.app[SETTINGS].sse_heartbeat,
+            streams=request.app[SSE_STREAMS], event="run_event",
+        )
+    return web.json_response(await sessions.wait_run(user, session_id, run_id))
+
+
+@routes.get(_V1 + "/sessions/{sessionId}/runs/{runId}")
+async def get_run(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    run = await request.app[SESSIONS].get_run(user, _session_id(request), request.match_info["runId"])
+    return web.json_response(run)
+
+
+@routes.post(_V1 + "/sessions/{sessionId}/runs/{runId}/cancel")
+async def cancel_run(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    run = await request.app[SESSIONS].cancel_run(user, _session_id(request), request.match_info["runId"])
+    return web.json_response(run)
+
+
+# -- files ---------------------------------------------------------------------------------
+
+
+@routes.post(_V1 + "/projects/{projectId}/files")
+async def upload(request: web.Request) -> web.Response:
+    """One ``file`` part (multipart/form-data); indexing to READY follows in the background."""
+    user = (await require_user(request)).user_id
+    limit = request.app[SETTINGS].actors.workspace.upload_max_bytes
+    if request.content_length is not None and request.content_length > limit + 65536:
+        raise BodyError(413, f"upload exceeds {limit} bytes", "file")
+    if not request.content_type.startswith("multipart/"):
+        raise ValidationError("file", "send the file as multipart/form-data")
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.name != "file":
+            continue
+        data = bytearray()
+        while chunk := await part.read_chunk(65536):
+            data += chunk
+            if len(data) > limit:
+                raise BodyError(413, f"upload exceeds {limit} bytes", "file")
+        name = part.filename or "upload"
+        content_type = part.headers.get("Content-Type", "application/octet-stream")
+        record = await request.app[SESSIONS].workspace.upload_file(
+            user, request.match_info["projectId"], name, content_type, bytes(data)
+        )
+        return web.json_response({"file": record}, status=201)
+    raise ValidationError("file", "required multipart field")
+
+
+@routes.get(_V1 + "/projects/{projectId}/files")
+async def list_files(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    limit, offset = _page(request)
+    files = await request.app[SESSIONS].workspace.list_files(user, request.match_info["projectId"], limit, offset)
+    return web.json_response({"files": files})
+
+
+@routes.get(_V1 + "/files/{fileId}")
+async def get_file(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    return web.json_response({"file": await request.app[SESSIONS].workspace.get_file(user, request.match_info["fileId"])})
+
+
+@routes.delete(_V1 + "/files/{fileId}")
+async def delete_file(request: web.Request) -> web.Response:
+    user = (await require_user(request)).user_id
+    await request.app[SESSIONS].workspace.delete_file(user, request.match_info["fileId"])
+    return web.json_response({"ok": True})
+
+
+@routes.get(_V1 + "/files/{fileId}/download")
+async def download(request: web.Request) -> web.Response:
+    """A signed, expiring URL (what run workers fetch): no bearer token; a bad signature is 403."""
+    secret = request.app[SETTINGS].actors.workspace.signing_secret
+    if secret is None:
+        raise web.HTTPNotFound()
+    try:
+        verify(request.path, request.query, time.time(), secret)
+    except SignatureError as exc:
+        return web.json_response({"error": f"download link refused: {exc}"}, status=403)
+    found = await request.app[SESSIONS].workspace.download(request.match_info["fileId"])
+    if found is None:
+        raise NotFound("file", "fileId")
+    data, content_type, name = found
+    return web.Response(body=data, content_type=content_type.split(";")[0],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
