@@ -186,9 +186,8 @@ class HostCore:
     async def _unload(self, session_id: str, live: Live, *, force: bool = False) -> None:
         try:
             if isinstance(live, WorkspaceLive):
-                pass_through = live.run_task
-                if pass_through is not None and not pass_through.done():
-                    pass_through.cancel()  # only when forced: an idle session has no run
+                if live.run_task is not None and not live.run_task.done():
+                    live.run_task.cancel()  # only when forced: an idle session has no run
             elif isinstance(live, EngineLive):
                 await live.stop_run()  # only when forced: an idle session has no run
                 await live.commit()
