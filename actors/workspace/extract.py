@@ -133,14 +133,12 @@ def _decode(data: bytes) -> str:
             raise ExtractionError(ExtractReason.CORRUPT, "not valid UTF-16 text") from None
     if b"\x00" in data:
         raise ExtractionError(ExtractReason.CORRUPT, "binary data, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise ExtractionError(ExtractReason.CORRUPT, "not UTF-8 or Windows-1252 text") from None
+    for encoding in ("utf-8-sig", "cp1252"):  # UTF-8 first; legacy Windows text second
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ExtractionError(ExtractReason.CORRUPT, "not UTF-8 or Windows-1252 text")
 
 
 def _clean(text: str) -> str:

@@ -94,7 +94,7 @@ def load_or_create_secret(path: Path) -> str:
     try:
         return _read_secret(path)
     except FileNotFoundError:
-        pass
+        log.info("generating an auth secret at %s", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(MIN_SECRET_BYTES)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp: mode 0600
