@@ -175,3 +175,38 @@ async def test_the_openai_path(make_gateway: MakeGateway) -> None:
 def test_signed_url_shape_is_path_and_query() -> None:
     parts = urlsplit("http://h/api/v1/files/f/download?expires=1&signature=ab")
     assert dict(parse_qsl(parts.query)) == {"expires": "1", "signature": "ab"}
+
+
+async def test_one_run_at_a_time_cancel_and_unready_files(make_gateway: MakeGateway) -> None:
+    gw = await make_gateway(workspace=WorkspaceSettings(agent=AgentSettings(offline_delay=0.2)))
+    user = f"busy-{uuid.uuid4().hex[:8]}"
+    project = await _project(gw, user)
+    session = await _session(gw, user, project)
+    broken = await _upload(gw, user, project, "image.png", b"\x89PNG\r\n\x1a\n not text", "image/png")
+    record = await _ready(gw, user, broken)
+    assert record["status"] == "FAILED" and record["reason"]
+    status, refused = await gw.request("POST", f"/api/v1/sessions/{session}/runs", headers=bearer(user),
+                                       json={"type": "T661", "input": "x", "selected_file_ids": [broken]})
+    assert status == 422 and refused["reason"] == "not_ready" and refused["fileId"] == broken
+
+    assert gw.http is not None
+    async with gw.http.post(f"/api/v1/sessions/{session}/runs", headers={**bearer(user), "Accept": "text/event-stream"},
+                            json={"type": "T661", "input": "long"}) as response:
+        events = read_events(response)
+        first = await anext(events)
+        run_id = first.json().get("runId") or ""
+        status, busy = await gw.request("POST", f"/api/v1/sessions/{session}/runs", headers=bearer(user),
+                                        json={"type": "T661", "input": "second"})
+        assert status == 409 and busy["runId"]
+        run_id = busy["runId"]
+        status, cancelled = await gw.request("POST", f"/api/v1/sessions/{session}/runs/{run_id}/cancel",
+                                             headers=bearer(user))
+        assert status == 200 and cancelled["status"] == "cancelled", cancelled
+        rest = [event async for event in events]
+    assert rest[-1].event == "done"
+    status, run = await gw.request("GET", f"/api/v1/sessions/{session}/runs/{run_id}", headers=bearer(user))
+    assert run["status"] == "cancelled"
+    # The cancelled run's reservation came back and the session takes runs again.
+    status, body = await gw.request("POST", f"/api/v1/sessions/{session}/runs", headers=bearer(user),
+                                    json={"type": "T661", "input": "after"})
+    assert status == 200 and body["python"]["status"] == "succeeded"
