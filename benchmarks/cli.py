@@ -7,11 +7,13 @@
     python -m benchmarks rest-ops [--editors 10 --agents 10 --agent-rate 5 ...]
     python -m benchmarks compare  [--scenarios fanout,rooms,saturate,sessions,rest-ops] [--repeats 2]
                                   [--fanout-clients 50 ... any scenario option, prefixed]
+    python -m benchmarks cad      [--parts 20 --workers 1,all --rounds 1 --smoke]
     python -m benchmarks report   RESULTS_DIR        (re-render report.md and plots)
 
 Common options: --targets atelier,hocuspocus,pycrdt,relay (also atelier-isolated) --repeats N
 --workers W --protocol auto|hocuspocus|y-websocket --out DIR --quiet --smoke
---atelier-env KEY=VALUE.
+--atelier-env KEY=VALUE. cad starts no servers and has its own: --parts --workers 1,all --rounds
+--job-timeout --out --quiet --smoke.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .cad.command import add_cad_parser, run_cad_command
 from .config import (
     SCENARIOS,
     BenchConfigError,
@@ -139,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, cls in SCENARIOS.items():
         _add_options(compare, cls, prefix=f"{name}-", base=COMPARE.get(name))
     _add_common(compare, repeats=2)
+    add_cad_parser(sub)
     report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
     report.add_argument("results", type=Path, help="folder holding results.json")
     return parser
@@ -223,6 +227,19 @@ async def _compare(
         return await run_comparison(scenarios, run, out, progress=progress, target_env=env, on_result=checkpoint)
 
 
+def _rerender_cad(folder: Path) -> bool:
+    """Re-render a cad results folder; False when it holds a comparison instead."""
+    from .cad.report import is_cad_results, load_results
+    from .cad.report import write_report as write_cad_report
+
+    path = folder / "results.json"
+    if not is_cad_results(path):
+        return False
+    written = write_cad_report(load_results(path), folder)
+    print(written["markdown"].read_text())
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -231,7 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from .report.writer import load_comparison, write_report
 
+    if args.command == "cad":
+        return run_cad_command(args, RESULTS_DIR)
     if args.command == "report":
+        if _rerender_cad(args.results):
+            return 0
         comparison = load_comparison(args.results / "results.json")
         written = write_report(comparison, args.results)
         print(written["markdown"].read_text())

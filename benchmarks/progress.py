@@ -1,4 +1,5 @@
-"""Progress display: rich progress bars while a comparison runs (or nothing, when quiet)."""
+"""Progress display: rich progress bars while a comparison or the cad benchmark runs (or nothing,
+when quiet)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-__all__ = ["NullProgress", "ProgressSink", "RichProgress", "make_progress"]
+__all__ = [
+    "JobSink",
+    "NullJobProgress",
+    "NullProgress",
+    "ProgressSink",
+    "RichJobProgress",
+    "RichProgress",
+    "make_progress",
+]
 
 
 class ProgressSink(Protocol):
@@ -107,3 +116,99 @@ class RichProgress:
 
 def make_progress(total_runs: int, quiet: bool) -> RichProgress | None:
     return None if quiet else RichProgress(total_runs)
+
+
+class JobSink(Protocol):
+    """What the cad benchmark reports: modes (in-process, Ray × N) of a known number of jobs."""
+
+    def begin_mode(self, label: str, total_jobs: int) -> None: ...
+
+    def phase(self, text: str) -> None: ...
+
+    def job(self, ok: bool) -> None: ...
+
+    def end_mode(self, outcome: str) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+class NullJobProgress:
+    def begin_mode(self, label: str, total_jobs: int) -> None:
+        pass
+
+    def phase(self, text: str) -> None:
+        pass
+
+    def job(self, ok: bool) -> None:
+        pass
+
+    def end_mode(self, outcome: str) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+
+REFRESH_PER_SECOND = 1.0
+
+
+class RichJobProgress:
+    """Two bars: every job of the command, and the current mode's jobs (with its phase)."""
+
+    def __init__(self, total_jobs: int, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+            # The display redraws from a thread of the process that measures (and, in process,
+            # runs the jobs); a BOM round lasts under a second, so once a second is plenty.
+            refresh_per_second=REFRESH_PER_SECOND,
+        )
+        self._all: TaskID = self._progress.add_task("CAD jobs", total=max(1, total_jobs), info="")
+        self._current: TaskID | None = None
+        self._label = ""
+        self._phase = ""
+        self._failed = 0
+
+    def __enter__(self) -> RichJobProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._progress.stop()
+
+    def begin_mode(self, label: str, total_jobs: int) -> None:
+        self._label = label
+        self._failed = 0
+        self._phase = "starting"
+        self._current = self._progress.add_task(label, total=max(1, total_jobs), info=self._phase)
+
+    def _info(self) -> str:
+        return self._phase + (f", [red]{self._failed} failed[/red]" if self._failed else "")
+
+    def phase(self, text: str) -> None:
+        self._phase = text
+        if self._current is not None:
+            self._progress.update(self._current, info=self._info())
+
+    def job(self, ok: bool) -> None:
+        self._failed += 0 if ok else 1
+        self._progress.advance(self._all)
+        if self._current is not None:
+            self._progress.update(self._current, advance=1, info=self._info())
+
+    def end_mode(self, outcome: str) -> None:
+        if self._current is not None:
+            self._progress.remove_task(self._current)
+            self._current = None
+        self.console.log(f"{self._label}: {outcome}")
+
+    def note(self, text: str) -> None:
+        self.console.log(text)
