@@ -71,6 +71,10 @@ class StoreLinkHandler:
         except (StoreError, ValueError) as exc:
             link.fail(request_id, type(exc).__name__, str(exc))
             return
+        except Exception as exc:  # a bug must cost its request, never leave its caller waiting
+            log.exception("store request failed method=%s", method)
+            link.fail(request_id, "StoreError", f"internal error: {exc}")
+            return
         link.reply(request_id, value)
 
     async def _dispatch(self, method: StoreMethod, args: list[Any]) -> Any:

@@ -75,3 +75,42 @@ def _nodes(session: dict[str, Any]) -> list[dict[str, Any]]:
         nodes.append(node)
         stack.extend(node["children"])
     return nodes
+
+
+async def test_an_eco_for_a_released_design_and_a_failing_part_leaves_the_others_done(gateway: Gateway) -> None:
+    status, body = await gateway.request("POST", "/api/programs", json={"name": "P"}, headers=bearer("ada"))
+    program = body["data"]["program"]["id"]
+    status, body = await gateway.request("POST", f"/api/programs/{program}/designs", headers=bearer("ada"),
+                                         json={"name": "Kart", "lifecycleState": "released"})
+    design = body["data"]["design"]["id"]
+    status, body = await gateway.request("POST", "/api/design-engine/sessions", headers=bearer("ada"), json={
+        "description": "A kart chassis", "programId": program, "designId": design})
+    sid = body["data"]["session"]["id"]
+    for action in ("start_requirements", "confirm_requirements", "start_bom"):
+        if action.startswith("confirm"):
+            await gateway.request("POST", f"/api/design-engine/sessions/{sid}/stream", json={"action": action},
+                                  headers=bearer("ada"))
+        else:
+            assert types(await run_action(gateway, "ada", sid, {"action": action}))[-1] == "stage_complete"
+    session = await get_session(gateway, "ada", sid)
+    bom = session["artifacts"]["bom"]
+    bom["rootAssembly"]["children"].append({
+        "tempId": "bad-plate", "name": "Impossible plate", "isNew": True, "quantity": 1, "partType": "Manufacture",
+        "material": "steel", "children": [], "requirementTempIds": [],
+        "parameters": {"shape": "plate", "length_mm": 20, "width_mm": 20, "thickness_mm": 2, "holes": 1,
+                       "hole_diameter_mm": 40}})
+    status, _ = await gateway.request("PATCH", f"/api/design-engine/sessions/{sid}", json={"artifacts": {"bom": bom}},
+                                      headers=bearer("ada"))
+    assert status == 200
+    status, body = await gateway.request("POST", f"/api/design-engine/sessions/{sid}/materialize", headers=bearer("ada"))
+    result = body["data"]["result"]
+    assert status == 200 and result["designId"] == design and result["ecoNumber"].startswith("ECO-")
+    status, eco = await gateway.request("GET", f"/api/ecos/{result['ecoId']}", headers=bearer("ada"))
+    assert status == 200 and eco["data"]["eco"]["designId"] == design
+    assert (await gateway.request("GET", f"/api/ecos/{result['ecoId']}", headers=bearer("bob")))[0] == 403
+
+    await run_action(gateway, "ada", sid, {"action": "start_cad_generation"})
+    nodes = {n["tempId"]: n for n in _nodes(await get_session(gateway, "ada", sid))}
+    assert nodes["bad-plate"]["cadGeneration"]["status"] == "failed" and nodes["bad-plate"]["cadGeneration"]["reason"]
+    others = [n for n in nodes.values() if n.get("cadGeneration") and n["tempId"] != "bad-plate"]
+    assert others and all(n["cadGeneration"]["status"] == "done" for n in others)
