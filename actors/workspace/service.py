@@ -230,6 +230,8 @@ class WorkspaceService:
         if live.run_task is not None and not live.run_task.done() and live.run_id is not None:
             raise Conflict(f"run {live.run_id} is in progress in this session", {"runId": live.run_id})
         project = await self.owned_project(user, live.record.project_id)
+        # Checked before anything is reserved or written: attaching files needs both.
+        base, secret = (self._public_url(), self._secret()) if request.selected_file_ids else ("", b"")
         run_id = str(uuid.uuid4())
         now = self._clock()
         quota = self._settings.quota
@@ -256,7 +258,7 @@ class WorkspaceService:
         expires = int(now.timestamp()) + self._settings.download_ttl
         attached = tuple(
             AttachedFile(f.id, f.name, f.content_type, f.size,
-                         signed_url(self._public_url(), f"/api/v1/files/{f.id}/download", expires, self._secret()))
+                         signed_url(base, f"/api/v1/files/{f.id}/download", expires, secret))
             for f in files
         )
         github = None
