@@ -176,6 +176,11 @@ class EngineService:
         return live
 
     async def patch(self, live: EngineLive, body: object) -> dict[str, Any]:
+        # One change of the session's state at a time (materialization saves it elsewhere).
+        async with live.lock:
+            return await self._patch(live, body)
+
+    async def _patch(self, live: EngineLive, body: object) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise ValidationError("body", "must be a JSON object")
         for key in body:
@@ -208,6 +213,10 @@ class EngineService:
     # -- actions ----------------------------------------------------------------------
 
     async def act(self, live: EngineLive, body: object) -> dict[str, Any]:
+        async with live.lock:
+            return await self._act(live, body)
+
+    async def _act(self, live: EngineLive, body: object) -> dict[str, Any]:
         """Carry out a ``POST .../stream`` action.
 
         Returns ``{"json": body}`` for confirmations and acknowledgements, or
