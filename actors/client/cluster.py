@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import Awaitable
 from dataclasses import asdict
 from typing import Any, TypeVar
 
@@ -22,9 +22,8 @@ from storage import SessionRecord, StorageSettings, StoreError, utc_now_iso
 from storage.objects import ObjectStore, make_object_store
 
 from ..core.errors import ValidationError
-from ..core.events import Delivery, StreamEnd
+from ..core.events import StreamEnd
 from ..core.ids import new_session_id
-from ..core.sync import Inbound, Scope
 from ..core.theme import ThemeParams
 from ..engine import plm
 from ..engine.service import summary_json
@@ -37,8 +36,8 @@ from ..errors import (
     SessionUnavailable,
     Unprocessable,
 )
-from ..host.service import HostMethod, HostTopic
-from ..link import Kind, Link, LinkAddress, LinkClosed, RemoteFailure, dial
+from ..host.service import HostMethod
+from ..link import LinkAddress, LinkClosed, RemoteFailure, dial
 from ..placement import PLACEMENT_ACTOR_NAME, HostInfo, Placement
 from ..settings import ActorSettings
 from ..singleflight import SingleFlight
@@ -49,7 +48,8 @@ from ..workspace.extract import ExtractLimits
 from ..workspace.front import WorkspaceFront
 from ..workspace.projects import run_extraction
 from ..workspace.validation import FileSelectionError
-from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
+from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream
+from .links import HostLink, LinkStageStream, LinkStream
 from .stream import StageQueue, StreamQueue
 
 __all__ = ["ClusterSessionClient"]
@@ -84,107 +84,6 @@ def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
     raise SessionUnavailable(failure.message) from None
 
 
-class _HostLink:
-    """This gateway's link to one host process, and the session streams riding it."""
-
-    def __init__(self, info: HostInfo, link: Link, reader: asyncio.Task[None]) -> None:
-        self.info = info
-        self.link = link
-        self.reader = reader
-        self.streams: dict[str, StreamQueue] = {}
-        self.stages: dict[str, StageQueue] = {}
-        link.handler = self._handle
-        link.on_close(self._closed)
-
-    def _handle(self, link: Link, message: list[Any]) -> None:
-        if message[0] != Kind.NOTIFY:
-            return
-        _, topic, (session_id, body) = message
-        if topic == HostTopic.STAGE_EVENTS:
-            stages = self.stages.get(session_id)
-            if stages is not None:
-                stages.push([StageEventItem(*item) for item in body])
-            return
-        stream = self.streams.get(session_id)
-        if stream is None:
-            return  # closed locally while the host was still sending
-        if topic == HostTopic.EVENTS:
-            stream.push([Delivery(Scope(s), k, p, c) for s, k, p, c in body])
-        elif topic == HostTopic.END:
-            self.streams.pop(session_id, None)
-            stream.end(StreamEnd(body))
-
-    def _closed(self, link: Link) -> None:
-        streams, self.streams = list(self.streams.values()), {}
-        for stream in streams:
-            stream.end(StreamEnd.RESTART)
-        stages, self.stages = list(self.stages.values()), {}
-        for queue in stages:
-            queue.end(StreamEnd.RESTART)
-
-
-class _LinkStream:
-    def __init__(self, host: _HostLink, queue: StreamQueue, owner: str | None) -> None:
-        self._host = host
-        self._queue = queue
-        self._owner = owner
-
-    @property
-    def session_id(self) -> str:
-        return self._queue.session_id
-
-    @property
-    def owner(self) -> str | None:
-        return self._owner
-
-    def send(self, batch: Sequence[Inbound]) -> None:
-        if self._queue.ended is not None:
-            return
-        try:
-            self._host.link.notify(HostTopic.FRAMES, [self.session_id, list(batch)])
-        except LinkClosed:
-            self._queue.end(StreamEnd.RESTART)
-
-    def events(self) -> AsyncIterator[StreamItem]:
-        return self._queue.items()
-
-    async def close(self) -> None:
-        if self._host.streams.get(self.session_id) is self._queue:
-            del self._host.streams[self.session_id]
-            if not self._host.link.closed:
-                try:
-                    self._host.link.notify(HostTopic.UNSUBSCRIBE, [self.session_id])
-                except LinkClosed as exc:
-                    log.debug("unsubscribe on a closed link session=%s: %s", self.session_id, exc)
-
-
-class _LinkStageStream:
-    def __init__(self, host: _HostLink, queue: StageQueue) -> None:
-        self._host = host
-        self._queue = queue
-
-    @property
-    def live_run(self) -> str | None:
-        return self._queue.live_run
-
-    @property
-    def replay(self) -> list[StageEventItem]:
-        return self._queue.replay
-
-    def events(self) -> AsyncIterator[StageStreamItem]:
-        return self._queue.items()
-
-    async def close(self) -> None:
-        session_id = self._queue.session_id
-        if self._host.stages.get(session_id) is self._queue:
-            del self._host.stages[session_id]
-            if not self._host.link.closed:
-                try:
-                    self._host.link.notify(HostTopic.UNLISTEN, [session_id])
-                except LinkClosed as exc:
-                    log.debug("unlisten on a closed link session=%s: %s", session_id, exc)
-
-
 class ClusterSessionClient:
     def __init__(
         self,
@@ -204,8 +103,8 @@ class ClusterSessionClient:
         self._store_actor: Any = None
         self._store: LinkStoreClient | None = None
         self._located: dict[str, HostInfo] = {}
-        self._links: dict[str, _HostLink] = {}
-        self._dialing: SingleFlight[str, _HostLink] = SingleFlight()
+        self._links: dict[str, HostLink] = {}
+        self._dialing: SingleFlight[str, HostLink] = SingleFlight()
         self._objects: ObjectStore | None = None
         self._front: WorkspaceFront | None = None
 
@@ -300,20 +199,20 @@ class ClusterSessionClient:
         self._located[session_id] = info
         return info
 
-    async def _host(self, info: HostInfo) -> _HostLink:
+    async def _host(self, info: HostInfo) -> HostLink:
         host = self._links.get(info.name)
         if host is not None and not host.link.closed and host.info.address == info.address:
             return host
         return await self._dialing.run(info.name, lambda: self._dial(info))
 
-    async def _dial(self, info: HostInfo) -> _HostLink:
+    async def _dial(self, info: HostInfo) -> HostLink:
         link, reader = await dial(info.address, f"gateway->{info.name}", self._settings.link)
-        host = _HostLink(info, link, reader)
+        host = HostLink(info, link, reader)
         self._links[info.name] = host
         link.on_close(lambda _: self._lost(info.name, host))
         return host
 
-    def _lost(self, name: str, host: _HostLink) -> None:
+    def _lost(self, name: str, host: HostLink) -> None:
         if self._links.get(name) is host:
             del self._links[name]
         for session_id in [s for s, i in self._located.items() if i.name == name]:
@@ -441,7 +340,7 @@ class ClusterSessionClient:
                     previous.end(StreamEnd.RESTART)
                 host.streams[session_id] = queue
                 owner = await host.link.request(HostMethod.SUBSCRIBE, [session_id])
-                return _LinkStream(host, queue, owner)
+                return LinkStream(host, queue, owner)
             except RemoteFailure as failure:
                 host.streams.pop(session_id, None)
                 if failure.kind not in ("SessionMoved", "HostExiting"):
@@ -526,7 +425,7 @@ class ClusterSessionClient:
                 replay, run = await host.link.request(HostMethod.LISTEN_DESIGN, [session_id, user, after])
                 queue.live_run = run
                 queue.replay = [StageEventItem(*item) for item in replay]
-                return _LinkStageStream(host, queue)
+                return LinkStageStream(host, queue)
             except RemoteFailure as failure:
                 host.stages.pop(session_id, None)
                 if failure.kind not in ("SessionMoved", "HostExiting"):
@@ -626,7 +525,7 @@ class ClusterSessionClient:
             raise SessionUnavailable(f"cannot follow the run: {exc}") from exc
         queue.live_run = run_id
         queue.replay = [StageEventItem(*item) for item in replay]
-        return _LinkStageStream(host, queue)
+        return LinkStageStream(host, queue)
 
     async def get_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._work(HostMethod.WORK_GET_RUN, session_id, user, run_id)
