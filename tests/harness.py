@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -26,11 +27,22 @@ from gateway.state import SESSIONS
 from storage import LoadedDoc, make_store
 from storage.settings import StorageSettings
 
-from .services import free_port
-
 __all__ = ["AUTH_SECRET", "Gateway", "bearer", "gateway_settings", "wait_until"]
 
 AUTH_SECRET = "test-secret-" + "x" * 32
+
+
+# Listening sockets bound when a gateway's settings are made, served when it starts.
+_RESERVED: dict[int, socket.socket] = {}
+
+
+def _reserve_port() -> int:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    _RESERVED[port] = sock
+    return port
 
 
 def bearer(user: str) -> dict[str, str]:
@@ -65,7 +77,7 @@ def gateway_settings(
         **(storage_overrides or {}),
     )
     return Settings(
-        host="127.0.0.1", port=free_port(), actors=actors, storage=storage, auth=AuthSettings(secret=AUTH_SECRET)
+        host="127.0.0.1", port=_reserve_port(), actors=actors, storage=storage, auth=AuthSettings(secret=AUTH_SECRET)
     )
 
 
@@ -107,7 +119,13 @@ class Gateway:
 
     async def start(self) -> Gateway:
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.settings.port).start()
+        # Served on the socket reserved with the port: nothing else can take it meanwhile
+        # (hosts' link listeners bind ephemeral ports all the time).
+        reserved = _RESERVED.pop(self.settings.port, None)
+        if reserved is not None:
+            await web.SockSite(self._runner, reserved).start()
+        else:  # the same settings started again (a restart test): the port is free again
+            await web.TCPSite(self._runner, "127.0.0.1", self.settings.port).start()
         self.http = aiohttp.ClientSession(self.url)
         return self
 
