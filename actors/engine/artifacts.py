@@ -43,12 +43,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from actors.core.errors import ValidationError
-from actors.core.spec_check import check_json_value, check_str
+
+from . import fields
 
 # Re-exported: the title is derived from the artifacts' description when a session is made.
 from .title import UNTITLED as UNTITLED
@@ -212,7 +212,7 @@ def validate_artifacts_patch(
     Optional top-level keys may be ``null`` (remove them on merge); required ones may not,
     except ``bom``.
     """
-    obj = _object(value, field, ARTIFACT_KEYS)
+    obj = fields.json_fields(value, field, ARTIFACT_KEYS)
     out: dict[str, Any] = {}
     for key, raw in obj.items():
         path = f"{field}.{key}"
@@ -229,11 +229,11 @@ def validate_artifacts_patch(
         elif key == "userMessages":
             out[key] = _user_messages(raw, path, limits)
         elif key == "pendingClarificationId":
-            out[key] = _text(raw, path, limits, non_empty=True)
+            out[key] = fields.text(raw, path, limits, non_empty=True)
         elif key == "materializationResult":
             out[key] = _materialization_result(raw, path, limits)
         else:  # cadGenerationState
-            out[key] = _json_object(raw, path)
+            out[key] = fields.json_object(raw, path)
     return out
 
 
@@ -267,7 +267,7 @@ def validate_description(
 ) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(field, "required non-empty string")
-    return _text(value, field, limits)
+    return fields.text(value, field, limits)
 
 
 # ---------------------------------------------------------------------------- requirements
@@ -277,7 +277,7 @@ def validate_requirements(
     value: object, field: str = "requirements", *, limits: ArtifactLimits = DEFAULT_LIMITS
 ) -> list[dict[str, Any]]:
     """A ``RequirementDraft[]`` with unique ``tempId`` values."""
-    items = _list(value, field, limits.max_requirements)
+    items = fields.bounded_list(value, field, limits.max_requirements)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, raw in enumerate(items):
@@ -291,23 +291,25 @@ def validate_requirements(
 
 
 def _requirement(value: object, field: str, limits: ArtifactLimits) -> dict[str, Any]:
-    obj = _object(value, field, _REQUIREMENT_KEYS)
-    _require(obj, field, _REQUIREMENT_REQUIRED)
+    obj = fields.json_fields(value, field, _REQUIREMENT_KEYS)
+    fields.require_keys(obj, field, _REQUIREMENT_REQUIRED)
     out: dict[str, Any] = {
-        "tempId": _text(obj["tempId"], f"{field}.tempId", limits, non_empty=True),
-        "name": _text(obj["name"], f"{field}.name", limits),
-        "description": _text(obj["description"], f"{field}.description", limits),
-        "requirementType": _enum(obj["requirementType"], f"{field}.requirementType", RequirementType),
-        "priority": _enum(obj["priority"], f"{field}.priority", Priority),
-        "verificationMethod": _enum(
+        "tempId": fields.text(obj["tempId"], f"{field}.tempId", limits, non_empty=True),
+        "name": fields.text(obj["name"], f"{field}.name", limits),
+        "description": fields.text(obj["description"], f"{field}.description", limits),
+        "requirementType": fields.enum_value(
+            obj["requirementType"], f"{field}.requirementType", RequirementType
+        ),
+        "priority": fields.enum_value(obj["priority"], f"{field}.priority", Priority),
+        "verificationMethod": fields.enum_value(
             obj["verificationMethod"], f"{field}.verificationMethod", VerificationMethod
         ),
-        "source": _enum(obj["source"], f"{field}.source", RequirementSource),
+        "source": fields.enum_value(obj["source"], f"{field}.source", RequirementSource),
     }
     if obj.get("rationale") is not None:
-        out["rationale"] = _text(obj["rationale"], f"{field}.rationale", limits)
+        out["rationale"] = fields.text(obj["rationale"], f"{field}.rationale", limits)
     if obj.get("confidence") is not None:
-        out["confidence"] = _confidence(obj["confidence"], f"{field}.confidence")
+        out["confidence"] = fields.confidence(obj["confidence"], f"{field}.confidence")
     return out
 
 
@@ -318,15 +320,17 @@ def validate_bom(
     value: object, field: str = "bom", *, limits: ArtifactLimits = DEFAULT_LIMITS
 ) -> dict[str, Any]:
     """A ``BomDraft`` in canonical form (all five keys present)."""
-    obj = _object(value, field, _BOM_KEYS)
-    _require(obj, field, ("rootAssembly",))
+    obj = fields.json_fields(value, field, _BOM_KEYS)
+    fields.require_keys(obj, field, ("rootAssembly",))
     budget = _NodeBudget(limits)
     root = _node(obj["rootAssembly"], f"{field}.rootAssembly", limits, budget, set())
     proposed: list[dict[str, Any]] = []
     proposed_ids: set[str] = set()
     raw_parts = obj.get("proposedParts")
     if raw_parts is not None:
-        for i, raw in enumerate(_list(raw_parts, f"{field}.proposedParts", limits.max_bom_nodes)):
+        for i, raw in enumerate(
+            fields.bounded_list(raw_parts, f"{field}.proposedParts", limits.max_bom_nodes)
+        ):
             proposed.append(_node(raw, f"{field}.proposedParts[{i}]", limits, budget, proposed_ids))
     coverage = obj.get("requirementsCoverage")
     uncovered = obj.get("uncoveredRequirements")
@@ -335,15 +339,15 @@ def validate_bom(
         "rootAssembly": root,
         "proposedParts": proposed,
         "requirementsCoverage": (
-            {} if coverage is None else _json_object(coverage, f"{field}.requirementsCoverage")
+            {} if coverage is None else fields.json_object(coverage, f"{field}.requirementsCoverage")
         ),
         "uncoveredRequirements": (
             []
             if uncovered is None
-            else _strings(uncovered, f"{field}.uncoveredRequirements", limits, limits.max_requirements)
+            else fields.strings(uncovered, f"{field}.uncoveredRequirements", limits, limits.max_requirements)
         ),
         "validationIssues": (
-            [] if issues is None else _json_list(issues, f"{field}.validationIssues", limits)
+            [] if issues is None else fields.json_list(issues, f"{field}.validationIssues", limits)
         ),
     }
 
@@ -395,37 +399,37 @@ def _node(
 
 
 def _node_fields(value: object, field: str, limits: ArtifactLimits) -> tuple[dict[str, Any], list[object]]:
-    obj = _object(value, field, _NODE_KEYS)
-    _require(obj, field, ("tempId", "name", "isNew", "quantity", "partType"))
+    obj = fields.json_fields(value, field, _NODE_KEYS)
+    fields.require_keys(obj, field, ("tempId", "name", "isNew", "quantity", "partType"))
     is_new = obj["isNew"]
     if not isinstance(is_new, bool):
         raise ValidationError(f"{field}.isNew", "must be a boolean")
     node: dict[str, Any] = {
-        "tempId": _text(obj["tempId"], f"{field}.tempId", limits, non_empty=True),
-        "name": _text(obj["name"], f"{field}.name", limits),
+        "tempId": fields.text(obj["tempId"], f"{field}.tempId", limits, non_empty=True),
+        "name": fields.text(obj["name"], f"{field}.name", limits),
         "isNew": is_new,
-        "quantity": _quantity(obj["quantity"], f"{field}.quantity"),
+        "quantity": fields.quantity(obj["quantity"], f"{field}.quantity"),
         "children": [],
         "requirementTempIds": [],
-        "partType": _enum(obj["partType"], f"{field}.partType", PartType),
+        "partType": fields.enum_value(obj["partType"], f"{field}.partType", PartType),
     }
     raw_links = obj.get("requirementTempIds")
     if raw_links is not None:
-        node["requirementTempIds"] = _strings(
+        node["requirementTempIds"] = fields.strings(
             raw_links, f"{field}.requirementTempIds", limits, limits.max_requirements
         )
     for key in ("existingItemId", "material", "rationale"):
         if obj.get(key) is not None:
-            node[key] = _text(obj[key], f"{field}.{key}", limits)
+            node[key] = fields.text(obj[key], f"{field}.{key}", limits)
     if obj.get("confidence") is not None:
-        node["confidence"] = _confidence(obj["confidence"], f"{field}.confidence")
+        node["confidence"] = fields.confidence(obj["confidence"], f"{field}.confidence")
     for key in ("cadGeneration", "assemblyComposition", "parameters"):
         if obj.get(key) is not None:
-            node[key] = _json_object(obj[key], f"{field}.{key}")
+            node[key] = fields.json_object(obj[key], f"{field}.{key}")
     raw_children = obj.get("children")
     children: list[object] = []
     if raw_children is not None:
-        children = list(_list(raw_children, f"{field}.children", limits.max_bom_nodes))
+        children = list(fields.bounded_list(raw_children, f"{field}.children", limits.max_bom_nodes))
     return node, children
 
 
@@ -475,23 +479,23 @@ def materialization_blocker(artifacts: Mapping[str, Any]) -> str | None:
 def _clarifications(value: object, field: str, limits: ArtifactLimits) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for i, raw in enumerate(_list(value, field, limits.max_clarifications)):
+    for i, raw in enumerate(fields.bounded_list(value, field, limits.max_clarifications)):
         path = f"{field}[{i}]"
-        obj = _object(raw, path, _CLARIFICATION_KEYS)
-        _require(obj, path, ("id", "question"))
+        obj = fields.json_fields(raw, path, _CLARIFICATION_KEYS)
+        fields.require_keys(obj, path, ("id", "question"))
         entry: dict[str, Any] = {
-            "id": _text(obj["id"], f"{path}.id", limits, non_empty=True),
-            "question": _text(obj["question"], f"{path}.question", limits),
+            "id": fields.text(obj["id"], f"{path}.id", limits, non_empty=True),
+            "question": fields.text(obj["question"], f"{path}.question", limits),
         }
         if entry["id"] in seen:
             raise ValidationError(f"{path}.id", f"duplicate id '{entry['id']}'")
         seen.add(entry["id"])
         if obj.get("options") is not None:
-            entry["options"] = _strings(obj["options"], f"{path}.options", limits, limits.max_options)
+            entry["options"] = fields.strings(obj["options"], f"{path}.options", limits, limits.max_options)
         if obj.get("answer") is not None:
-            entry["answer"] = _text(obj["answer"], f"{path}.answer", limits)
+            entry["answer"] = fields.text(obj["answer"], f"{path}.answer", limits)
         if obj.get("answeredAt") is not None:
-            entry["answeredAt"] = _timestamp(obj["answeredAt"], f"{path}.answeredAt")
+            entry["answeredAt"] = fields.timestamp(obj["answeredAt"], f"{path}.answeredAt")
         out.append(entry)
     return out
 
@@ -499,14 +503,14 @@ def _clarifications(value: object, field: str, limits: ArtifactLimits) -> list[d
 def _user_messages(value: object, field: str, limits: ArtifactLimits) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for i, raw in enumerate(_list(value, field, limits.max_user_messages)):
+    for i, raw in enumerate(fields.bounded_list(value, field, limits.max_user_messages)):
         path = f"{field}[{i}]"
-        obj = _object(raw, path, _USER_MESSAGE_KEYS)
-        _require(obj, path, _USER_MESSAGE_KEYS)
+        obj = fields.json_fields(raw, path, _USER_MESSAGE_KEYS)
+        fields.require_keys(obj, path, _USER_MESSAGE_KEYS)
         message = {
-            "id": _text(obj["id"], f"{path}.id", limits, non_empty=True),
-            "text": _text(obj["text"], f"{path}.text", limits),
-            "createdAt": _timestamp(obj["createdAt"], f"{path}.createdAt"),
+            "id": fields.text(obj["id"], f"{path}.id", limits, non_empty=True),
+            "text": fields.text(obj["text"], f"{path}.text", limits),
+            "createdAt": fields.timestamp(obj["createdAt"], f"{path}.createdAt"),
         }
         if message["id"] in seen:
             raise ValidationError(f"{path}.id", f"duplicate id '{message['id']}'")
@@ -516,18 +520,22 @@ def _user_messages(value: object, field: str, limits: ArtifactLimits) -> list[di
 
 
 def _materialization_result(value: object, field: str, limits: ArtifactLimits) -> dict[str, Any]:
-    obj = _object(value, field, _RESULT_KEYS)
-    _require(obj, field, ("designId", "createdItems", "bomRelationshipsCreated"))
-    out: dict[str, Any] = {"designId": _text(obj["designId"], f"{field}.designId", limits, non_empty=True)}
+    obj = fields.json_fields(value, field, _RESULT_KEYS)
+    fields.require_keys(obj, field, ("designId", "createdItems", "bomRelationshipsCreated"))
+    out: dict[str, Any] = {
+        "designId": fields.text(obj["designId"], f"{field}.designId", limits, non_empty=True)
+    }
     for key in ("ecoId", "ecoNumber"):
         if obj.get(key) is not None:
-            out[key] = _text(obj[key], f"{field}.{key}", limits)
+            out[key] = fields.text(obj[key], f"{field}.{key}", limits)
     items: list[dict[str, Any]] = []
-    for i, raw in enumerate(_list(obj["createdItems"], f"{field}.createdItems", limits.max_created_items)):
+    for i, raw in enumerate(
+        fields.bounded_list(obj["createdItems"], f"{field}.createdItems", limits.max_created_items)
+    ):
         path = f"{field}.createdItems[{i}]"
-        item = _object(raw, path, _CREATED_ITEM_KEYS)
-        _require(item, path, _CREATED_ITEM_KEYS)
-        items.append({key: _text(item[key], f"{path}.{key}", limits) for key in _CREATED_ITEM_KEYS})
+        item = fields.json_fields(raw, path, _CREATED_ITEM_KEYS)
+        fields.require_keys(item, path, _CREATED_ITEM_KEYS)
+        items.append({key: fields.text(item[key], f"{path}.{key}", limits) for key in _CREATED_ITEM_KEYS})
     out["createdItems"] = items
     count = obj["bomRelationshipsCreated"]
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
@@ -545,88 +553,3 @@ def _check_references(artifacts: Mapping[str, Any], field: str) -> None:
         raise ValidationError(
             f"{field}.pendingClarificationId", f"'{pending}' is not the id of an entry in clarifications"
         )
-
-
-# ---------------------------------------------------------------------------- primitives
-
-
-def _object(value: object, field: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValidationError(field, "must be an object")
-    for key in value:
-        if key not in allowed:
-            raise ValidationError(f"{field}.{key}", f"unknown key (allowed: {', '.join(allowed)})")
-    return value
-
-
-def _require(obj: Mapping[str, Any], field: str, keys: tuple[str, ...]) -> None:
-    for key in keys:
-        if obj.get(key) is None:
-            raise ValidationError(f"{field}.{key}", "required")
-
-
-def _list(value: object, field: str, max_items: int) -> list[object]:
-    if not isinstance(value, list):
-        raise ValidationError(field, "must be an array")
-    if len(value) > max_items:
-        raise ValidationError(field, f"at most {max_items} entries, got {len(value)}")
-    return value
-
-
-def _text(value: object, field: str, limits: ArtifactLimits, *, non_empty: bool = False) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(field, "must be a string")
-    if non_empty and not value:
-        raise ValidationError(field, "must be a non-empty string")
-    if len(value) > limits.max_text_chars:
-        raise ValidationError(field, f"at most {limits.max_text_chars} characters")
-    return check_str(value, field)
-
-
-def _strings(value: object, field: str, limits: ArtifactLimits, max_items: int) -> list[str]:
-    return [_text(item, f"{field}[{i}]", limits) for i, item in enumerate(_list(value, field, max_items))]
-
-
-def _enum(value: object, field: str, kind: type[StrEnum]) -> str:
-    allowed = [member.value for member in kind]
-    if not isinstance(value, str) or value not in allowed:
-        raise ValidationError(field, f"must be one of {', '.join(allowed)}")
-    return value
-
-
-def _confidence(value: object, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ValidationError(field, "must be a number from 0 to 1")
-    return value
-
-
-def _quantity(value: object, field: str) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(field, "must be a positive integer")
-    check_json_value(value, field)
-    return value
-
-
-def _timestamp(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(field, "must be an ISO 8601 timestamp string")
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(field, "must be an ISO 8601 timestamp string") from None
-    return value
-
-
-def _json_object(value: object, field: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValidationError(field, "must be an object")
-    check_json_value(value, field)
-    return dict(value)
-
-
-def _json_list(value: object, field: str, limits: ArtifactLimits) -> list[Any]:
-    items = _list(value, field, limits.max_bom_nodes)
-    check_json_value(items, field)
-    return list(items)
