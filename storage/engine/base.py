@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Protocol
 
 from storage.base import StoreError
+from storage.sql.base import Lifecycle
 
 from .plan import MaterializationOutcome, MaterializationPlan
 from .records import (
@@ -56,7 +56,7 @@ class StaleRevision(EngineStoreError):
         return (StaleRevision, (self.session_id, self.expected, self.actual))
 
 
-class EngineStore(Protocol):
+class EngineStore(Lifecycle, Protocol):
     """Programs, designs, design sessions and their event logs.
 
     Every write is one transaction. Listing is scoped: a user sees the sessions they
@@ -73,19 +73,6 @@ class EngineStore(Protocol):
     PLM items (parts, requirements), BOM lines, requirement links and ECOs are created only
     by ``materialize``, all of one plan in one transaction together with the session's save.
     """
-
-    async def open(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def __aenter__(self) -> EngineStore: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
     # programs
     async def create_program(self, program: Program) -> None: ...

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from types import TracebackType
-from typing import Any
+from collections.abc import Sequence
 
 import asyncpg
 
 from storage.records import utc_now_iso
+from storage.sql.base import StoreErrors
+from storage.sql.postgres import PostgresDatabase, as_is
 
 from .base import Conflict, EngineStoreError, InvalidPlan, NotFound, StaleRevision
 from .materialize import Numbers, Series, build, check_plan, check_reused
-from .migrations import MIGRATIONS, Migration, check_schema_name, migrate_postgres
+from .migrations import RUNNER
 from .plan import MaterializationOutcome, MaterializationPlan
 from .records import (
     BomLine,
@@ -43,12 +41,10 @@ from .rows import (
     check_events,
     check_page,
     design_from_row,
-    dump_json,
     eco_from_row,
     event_from_row,
     item_from_row,
     item_row,
-    load_json,
     member_from_row,
     program_from_row,
     search_key,
@@ -108,31 +104,12 @@ ORDER BY created_at DESC, id
 """
 
 
-def _encode_jsonb(value: object) -> bytes:
-    # jsonb's binary wire format is a version byte (1) and the JSON text.
-    return b"\x01" + dump_json(value, "a JSON column")
-
-
-def _decode_jsonb(data: bytes) -> Any:
-    return load_json(data[1:])
-
-
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec(
-        "jsonb", schema="pg_catalog", encoder=_encode_jsonb, decoder=_decode_jsonb, format="binary"
-    )
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
 def _session(row: asyncpg.Record) -> DesignSessionRecord:
-    return session_from_row(row, _identity)
+    return session_from_row(row, as_is)
 
 
 def _item(row: asyncpg.Record) -> Item:
-    return item_from_row(row, _identity)
+    return item_from_row(row, as_is)
 
 
 async def _revision(conn: asyncpg.Connection, session_id: str, *, lock: bool = False) -> int:
@@ -174,20 +151,7 @@ async def _allocate(conn: asyncpg.Connection, series: Series, count: int) -> int
     return int(first)
 
 
-@contextmanager
-def _translated(what: str) -> Iterator[None]:
-    try:
-        yield
-    except asyncpg.UniqueViolationError as exc:
-        raise Conflict(f"{what}: {exc.detail or exc}") from exc
-    except asyncpg.ForeignKeyViolationError as exc:
-        raise NotFound(f"{what}: a record it refers to does not exist ({exc.detail or exc})") from exc
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        # InterfaceError covers arguments the codecs refuse (e.g. unserialisable artifacts).
-        raise EngineStoreError(f"{what} failed: {exc}") from exc
-
-
-class PostgresEngineStore:
+class PostgresEngineStore(PostgresDatabase):
     """A bounded pool (``max_connections``) whatever the number of live sessions.
 
     Every connection's ``search_path`` is the engine's schema, so the SQL names its tables
@@ -196,103 +160,9 @@ class PostgresEngineStore:
     the row and then matches nothing.
     """
 
-    def __init__(
-        self,
-        dsn: str,
-        *,
-        schema: str = "atelier",
-        max_connections: int = 4,
-        application_name: str = "atelier-engine",
-        migrations: Sequence[Migration] = MIGRATIONS,
-    ) -> None:
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be at least 1, not {max_connections}")
-        self._dsn = dsn
-        self._schema = check_schema_name(schema)
-        self._max = max_connections
-        self._application_name = application_name
-        self._migrations = tuple(migrations)
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()
-
-    @property
-    def schema(self) -> str:
-        return self._schema
-
-    @property
-    def _conn(self) -> asyncpg.Pool:
-        if self._pool is None:
-            raise EngineStoreError("engine store is not open")
-        return self._pool
-
-    async def open(self) -> None:
-        async with self._opening:
-            if self._pool is None:
-                self._pool = await self._open_pool()
-
-    async def _open_pool(self) -> asyncpg.Pool:
-        pool: asyncpg.Pool | None = None
-        try:
-            with _translated("opening the engine store"):
-                pool = await asyncpg.create_pool(
-                    self._dsn,
-                    min_size=1,
-                    max_size=self._max,
-                    init=_init_connection,
-                    server_settings={
-                        "application_name": self._application_name,
-                        "search_path": self._schema,
-                    },
-                )
-                async with pool.acquire() as conn:
-                    applied = await migrate_postgres(conn, self._schema, self._migrations)
-        except BaseException:
-            if pool is not None:
-                await pool.close()
-            raise
-        log.info(
-            "engine postgres store open schema=%s max_connections=%s migrated=%s",
-            self._schema,
-            self._max,
-            applied,
-        )
-        return pool
-
-    async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
-
-    async def __aenter__(self) -> PostgresEngineStore:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @asynccontextmanager
-    async def _transaction(self, what: str) -> AsyncIterator[asyncpg.Connection]:
-        with _translated(what):
-            async with self._conn.acquire() as conn, conn.transaction():
-                yield conn
-
-    async def _fetch(self, what: str, sql: str, *args: object) -> list[asyncpg.Record]:
-        with _translated(what):
-            return list(await self._conn.fetch(sql, *args))
-
-    async def _execute(self, what: str, sql: str, *args: object) -> None:
-        with _translated(what):
-            await self._conn.execute(sql, *args)
-
-    async def _fetchrow(self, what: str, sql: str, *args: object) -> asyncpg.Record | None:
-        with _translated(what):
-            row: asyncpg.Record | None = await self._conn.fetchrow(sql, *args)
-            return row
+    _runner = RUNNER
+    _errors = StoreErrors(EngineStoreError, Conflict, NotFound)
+    _log = log
 
     # programs
 
@@ -516,7 +386,7 @@ class PostgresEngineStore:
 
     async def get_eco(self, eco_id: str) -> Eco | None:
         row = await self._fetchrow("get_eco", f"SELECT {ECO_COLUMNS} FROM ecos WHERE id = $1", eco_id)
-        return None if row is None else eco_from_row(row, _identity)
+        return None if row is None else eco_from_row(row, as_is)
 
     async def design_bom(self, design_id: str) -> list[BomLine]:
         rows = await self._fetch(

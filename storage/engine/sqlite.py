@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from pathlib import Path
-from types import TracebackType
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import aiosqlite
 
 from storage.records import utc_now_iso
+from storage.sql.base import StoreErrors
+from storage.sql.sqlite import SYNCHRONOUS_MODES, SqliteDatabase
 
 from .base import Conflict, EngineStoreError, InvalidPlan, NotFound, StaleRevision
 from .materialize import Numbers, Series, build, check_plan, check_reused
-from .migrations import MIGRATIONS, Migration, migrate_sqlite
+from .migrations import RUNNER
 from .plan import MaterializationOutcome, MaterializationPlan
 from .records import (
     BomLine,
@@ -61,12 +58,6 @@ __all__ = ["SYNCHRONOUS_MODES", "SqliteEngineStore"]
 
 log = logging.getLogger(__name__)
 
-SYNCHRONOUS_MODES = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
-
-# Bounds the wait for another connection's WAL switch: about 2 s in all.
-_WAL_ATTEMPTS = 20
-_WAL_RETRY_DELAY = 0.01
-
 _SAVE_SESSION = f"""
 UPDATE design_sessions
 SET title = ?, stage = ?, status = ?, design_id = ?, ai_chat_session_id = ?,
@@ -97,37 +88,6 @@ FROM programs AS p
 LEFT JOIN program_members AS m ON m.program_id = p.id AND m.user_id = ?
 WHERE p.id = ?
 """
-
-
-@contextmanager
-def _translated(what: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
-        name = getattr(exc, "sqlite_errorname", "")
-        if name in ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"):
-            raise Conflict(f"{what}: {exc}") from exc
-        if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
-            raise NotFound(f"{what}: a record it refers to does not exist") from exc
-        raise EngineStoreError(f"{what} failed: {exc}") from exc
-    except sqlite3.Error as exc:
-        raise EngineStoreError(f"{what} failed: {exc}") from exc
-
-
-async def _enable_wal(db: aiosqlite.Connection, path: Path) -> None:
-    # Switching to WAL needs an exclusive lock, and SQLite answers BUSY at once (without
-    # its busy handler) while another connection is opening the same file: retry briefly.
-    for attempt in range(_WAL_ATTEMPTS):
-        try:
-            rows = list(await db.execute_fetchall("PRAGMA journal_mode=WAL"))
-        except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or attempt == _WAL_ATTEMPTS - 1:
-                raise
-            await asyncio.sleep(_WAL_RETRY_DELAY * (attempt + 1))
-            continue
-        if rows and str(rows[0][0]).lower() != "wal":
-            log.warning("engine sqlite store is not in WAL mode path=%s mode=%s", path, rows[0][0])
-        return
 
 
 def _session(row: Sequence[Any]) -> DesignSessionRecord:
@@ -188,7 +148,7 @@ def _item(row: Sequence[Any]) -> Item:
     return item_from_row(row, load_json)
 
 
-class SqliteEngineStore:
+class SqliteEngineStore(SqliteDatabase):
     """One connection and one writer: SQLite serialises writes anyway.
 
     Reads take the same lock as writes because the connection is shared: a read issued
@@ -196,91 +156,9 @@ class SqliteEngineStore:
     ``synchronous`` is FULL by default so a committed save survives power loss.
     """
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        synchronous: str = "FULL",
-        migrations: Sequence[Migration] = MIGRATIONS,
-    ) -> None:
-        if synchronous.upper() not in SYNCHRONOUS_MODES:
-            raise ValueError(f"sqlite synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
-        self._path = path
-        self._synchronous = synchronous.upper()
-        self._migrations = tuple(migrations)
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
-
-    @property
-    def path(self) -> Path:
-        return self._path
-
-    @property
-    def _conn(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise EngineStoreError("engine store is not open")
-        return self._db
-
-    async def open(self) -> None:
-        async with self._lock:
-            if self._db is None:
-                self._db = await self._connect()
-
-    async def _connect(self) -> aiosqlite.Connection:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        db: aiosqlite.Connection | None = None
-        try:
-            with _translated("opening the engine store"):
-                db = await aiosqlite.connect(self._path, isolation_level=None)
-                await _enable_wal(db, self._path)
-                await db.execute(f"PRAGMA synchronous={self._synchronous}")
-                # Per connection, off by default: the cascades and references rely on it.
-                await db.execute("PRAGMA foreign_keys=ON")
-                applied = await migrate_sqlite(db, self._migrations)
-        except BaseException:
-            if db is not None:
-                await db.close()
-            raise
-        log.info("engine sqlite store open path=%s migrated=%s", self._path, applied)
-        return db
-
-    async def close(self) -> None:
-        async with self._lock:
-            if self._db is not None:
-                await self._db.close()
-                self._db = None
-
-    async def __aenter__(self) -> SqliteEngineStore:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @asynccontextmanager
-    async def _write(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; anything raised inside rolls all of it back."""
-        async with self._lock:
-            db = self._conn
-            with _translated(what):
-                await db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    await db.execute("ROLLBACK")
-                    raise
-                await db.execute("COMMIT")
-
-    async def _fetch(self, what: str, sql: str, params: Sequence[object]) -> list[Any]:
-        async with self._lock:
-            db = self._conn
-            with _translated(what):
-                return list(await db.execute_fetchall(sql, params))
+    _runner = RUNNER
+    _errors = StoreErrors(EngineStoreError, Conflict, NotFound)
+    _log = log
 
     # programs
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any, Protocol
 
 from storage.base import StoreError
+from storage.sql.base import Lifecycle
 
 from .records import (
     Chunk,
@@ -71,7 +71,7 @@ class IllegalTransition(WorkspaceStoreError):
         return (IllegalTransition, (self.what, self.record_id, self.current, self.target))
 
 
-class WorkspaceStore(Protocol):
+class WorkspaceStore(Lifecycle, Protocol):
     """Projects, their sessions, messages and runs, their files and chunks, and the quota ledger.
 
     Every write is one transaction. ``get_*`` are not scoped: the caller reads the owner
@@ -83,19 +83,6 @@ class WorkspaceStore(Protocol):
     are never deleted (a deleted run's confirmed use still counts), but those still only
     reserved for a deleted run are released in the same transaction.
     """
-
-    async def open(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def __aenter__(self) -> WorkspaceStore: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
     # projects
     async def create_project(self, project: Project) -> None: ...

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from types import TracebackType
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
+from ..sql.base import StoreErrors
+from ..sql.postgres import PostgresDatabase, as_is
 from . import ledger_postgres as ledger
 from .base import Conflict, NotFound, RunInProgress, WorkspaceStoreError
-from .migrations import MIGRATIONS, Migration, check_schema_name, migrate_postgres
+from .migrations import RUNNER
 from .records import (
     ACTIVE_RUN_STATUSES,
     Chunk,
@@ -38,10 +37,8 @@ from .rows import (
     VISIBLE_ROLES,
     check_page,
     chunk_from_row,
-    dump_json,
     file_from_row,
     file_sources,
-    load_json,
     message_from_row,
     project_from_row,
     run_from_row,
@@ -70,39 +67,7 @@ _RUNS_OF_PROJECT = (
 _RUNS_OF_SESSION = "SELECT id FROM workspace_runs WHERE session_id = $2"
 
 
-def _encode_jsonb(value: object) -> bytes:
-    # jsonb's binary wire format is a version byte (1) and the JSON text.
-    return b"\x01" + dump_json(value, "a JSON column")
-
-
-def _decode_jsonb(data: bytes) -> Any:
-    return load_json(data[1:])
-
-
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec(
-        "jsonb", schema="pg_catalog", encoder=_encode_jsonb, decoder=_decode_jsonb, format="binary"
-    )
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-@contextmanager
-def _translated(what: str) -> Iterator[None]:
-    try:
-        yield
-    except asyncpg.UniqueViolationError as exc:
-        raise Conflict(f"{what}: {exc.detail or exc}") from exc
-    except asyncpg.ForeignKeyViolationError as exc:
-        raise NotFound(f"{what}: a record it refers to does not exist ({exc.detail or exc})") from exc
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        # InterfaceError covers arguments the codecs refuse (e.g. an unserialisable result).
-        raise WorkspaceStoreError(f"{what} failed: {exc}") from exc
-
-
-class PostgresWorkspaceStore:
+class PostgresWorkspaceStore(PostgresDatabase):
     """A bounded pool (``max_connections``) whatever the number of live sessions.
 
     Every connection's ``search_path`` is the workspace's schema, so the SQL names its
@@ -114,103 +79,9 @@ class PostgresWorkspaceStore:
     partial unique index, so it holds across every gateway without a lock.
     """
 
-    def __init__(
-        self,
-        dsn: str,
-        *,
-        schema: str = "atelier",
-        max_connections: int = 4,
-        application_name: str = "atelier-workspace",
-        migrations: Sequence[Migration] = MIGRATIONS,
-    ) -> None:
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be at least 1, not {max_connections}")
-        self._dsn = dsn
-        self._schema = check_schema_name(schema)
-        self._max = max_connections
-        self._application_name = application_name
-        self._migrations = tuple(migrations)
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()
-
-    @property
-    def schema(self) -> str:
-        return self._schema
-
-    @property
-    def _conn(self) -> asyncpg.Pool:
-        if self._pool is None:
-            raise WorkspaceStoreError("workspace store is not open")
-        return self._pool
-
-    async def open(self) -> None:
-        async with self._opening:
-            if self._pool is None:
-                self._pool = await self._open_pool()
-
-    async def _open_pool(self) -> asyncpg.Pool:
-        pool: asyncpg.Pool | None = None
-        try:
-            with _translated("opening the workspace store"):
-                pool = await asyncpg.create_pool(
-                    self._dsn,
-                    min_size=1,
-                    max_size=self._max,
-                    init=_init_connection,
-                    server_settings={
-                        "application_name": self._application_name,
-                        "search_path": self._schema,
-                    },
-                )
-                async with pool.acquire() as conn:
-                    applied = await migrate_postgres(conn, self._schema, self._migrations)
-        except BaseException:
-            if pool is not None:
-                await pool.close()
-            raise
-        log.info(
-            "workspace postgres store open schema=%s max_connections=%s migrated=%s",
-            self._schema,
-            self._max,
-            applied,
-        )
-        return pool
-
-    async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
-
-    async def __aenter__(self) -> PostgresWorkspaceStore:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @asynccontextmanager
-    async def _transaction(self, what: str) -> AsyncIterator[asyncpg.Connection]:
-        with _translated(what):
-            async with self._conn.acquire() as conn, conn.transaction():
-                yield conn
-
-    async def _fetch(self, what: str, sql: str, *args: object) -> list[asyncpg.Record]:
-        with _translated(what):
-            return list(await self._conn.fetch(sql, *args))
-
-    async def _fetchrow(self, what: str, sql: str, *args: object) -> asyncpg.Record | None:
-        with _translated(what):
-            row: asyncpg.Record | None = await self._conn.fetchrow(sql, *args)
-            return row
-
-    async def _execute(self, what: str, sql: str, *args: object) -> None:
-        with _translated(what):
-            await self._conn.execute(sql, *args)
+    _runner = RUNNER
+    _errors = StoreErrors(WorkspaceStoreError, Conflict, NotFound)
+    _log = log
 
     # projects
 
@@ -233,7 +104,7 @@ class PostgresWorkspaceStore:
         row = await self._fetchrow(
             "get_project", f"SELECT {PROJECT_COLUMNS} FROM workspace_projects WHERE id = $1", project_id
         )
-        return None if row is None else project_from_row(row, _identity)
+        return None if row is None else project_from_row(row, as_is)
 
     async def list_projects(self, owner_id: str, limit: int, offset: int = 0) -> list[Project]:
         check_page(limit, offset)
@@ -245,7 +116,7 @@ class PostgresWorkspaceStore:
             limit,
             offset,
         )
-        return [project_from_row(row, _identity) for row in rows]
+        return [project_from_row(row, as_is) for row in rows]
 
     async def update_project(
         self,
@@ -271,7 +142,7 @@ class PostgresWorkspaceStore:
         )
         if row is None:
             raise NotFound(f"project {project_id} does not exist")
-        return project_from_row(row, _identity)
+        return project_from_row(row, as_is)
 
     async def set_project_github(
         self, project_id: str, github: dict[str, Any] | None, *, updated_at: str
@@ -286,7 +157,7 @@ class PostgresWorkspaceStore:
         )
         if row is None:
             raise NotFound(f"project {project_id} does not exist")
-        return project_from_row(row, _identity)
+        return project_from_row(row, as_is)
 
     async def delete_project(self, project_id: str) -> list[str] | None:
         async with self._transaction(f"delete_project {project_id}") as conn:
@@ -455,7 +326,7 @@ class PostgresWorkspaceStore:
         row = await self._fetchrow(
             "get_run", f"SELECT {RUN_COLUMNS} FROM workspace_runs WHERE id = $1", run_id
         )
-        return None if row is None else run_from_row(row, _identity)
+        return None if row is None else run_from_row(row, as_is)
 
     async def running_run(self, session_id: str) -> Run | None:
         row = await self._fetchrow(
@@ -464,7 +335,7 @@ class PostgresWorkspaceStore:
             session_id,
             _ACTIVE,
         )
-        return None if row is None else run_from_row(row, _identity)
+        return None if row is None else run_from_row(row, as_is)
 
     async def update_run(
         self,
@@ -497,7 +368,7 @@ class PostgresWorkspaceStore:
                 if current is None:
                     raise NotFound(f"run {run_id} does not exist")
                 raise transition("run", run_id, RunStatus(current), target)
-        return run_from_row(row, _identity)
+        return run_from_row(row, as_is)
 
     async def unfinished_runs(self, created_before: str) -> list[Run]:
         rows = await self._fetch(
@@ -507,7 +378,7 @@ class PostgresWorkspaceStore:
             _ACTIVE,
             created_before,
         )
-        return [run_from_row(row, _identity) for row in rows]
+        return [run_from_row(row, as_is) for row in rows]
 
     # files
 
@@ -673,9 +544,9 @@ class PostgresWorkspaceStore:
             return await ledger.release(conn, run_id, updated_at=updated_at)
 
     async def get_reservation(self, run_id: str) -> QuotaReservation | None:
-        with _translated("get_reservation"):
+        with self._translated("get_reservation"):
             return await ledger.get_reservation(self._conn, run_id)
 
     async def usage(self, user_id: str, period_key: str) -> int:
-        with _translated("usage"):
+        with self._translated("usage"):
             return await ledger.usage(self._conn, user_id, period_key)
