@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .cli import mint_command as mint_command
 from .cli import parse_claims as parse_claims
+from .cli import signin_link as signin_link
 from .middleware import PRINCIPAL as PRINCIPAL
 from .middleware import VERIFIER as VERIFIER
 from .middleware import Forbidden as Forbidden
@@ -36,4 +37,5 @@ __all__ = [
     "mint_command",
     "mint_token",
     "parse_claims",
+    "signin_link",
 ]

@@ -7,7 +7,7 @@ import json
 from .settings import AuthSettings
 from .tokens import mint_token
 
-__all__ = ["mint_command", "parse_claims"]
+__all__ = ["mint_command", "parse_claims", "signin_link"]
 
 
 def mint_command(settings: AuthSettings, user: str, ttl: int | None, claims: list[str]) -> str:
@@ -23,6 +23,12 @@ def mint_command(settings: AuthSettings, user: str, ttl: int | None, claims: lis
         extra["iss"] = settings.issuer
     extra.update(parse_claims(claims))
     return mint_token(settings.secret, user, settings.token_ttl if ttl is None else ttl, **extra)
+
+
+def signin_link(base_url: str, token: str) -> str:
+    """The pages' sign-in link for ``token``: it rides in the fragment, which browsers never
+    send to a server (nor to its logs); the sign-in page keeps it for the tab."""
+    return f"{base_url.rstrip('/')}/signin#token={token}"
 
 
 def parse_claims(claims: list[str]) -> dict[str, object]:
