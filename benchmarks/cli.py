@@ -5,14 +5,21 @@
     python -m benchmarks saturate [--clients 20 --room-size 5 --start-rate 200 ...]
     python -m benchmarks sessions [--sessions 50,1000 --concurrency 4 --isolated-max-sessions 100]
     python -m benchmarks rest-ops [--editors 10 --agents 10 --agent-rate 5 ...]
-    python -m benchmarks compare  [--scenarios fanout,rooms,saturate,sessions,rest-ops] [--repeats 2]
+    python -m benchmarks stages   [--users 10 --flows 3 --drop-after 0]     (stages-rejoin: --drop-after 3)
+    python -m benchmarks runs     [--users 10 --rate 1 --duration 10 --with-file 0.5]
+    python -m benchmarks mixed    [--editors 20 --agents 4 --stage-users 4 --run-users 4 ...]
+    python -m benchmarks scale    [--scenario rooms --param rooms --sizes 10,25,50 --duration 5]
+                                  [--rooms-editors 5 ... the scaled scenario's options, prefixed]
+    python -m benchmarks compare  [--scenarios fanout,rooms,...,mixed,scale] [--repeats 2]
                                   [--fanout-clients 50 ... any scenario option, prefixed]
     python -m benchmarks cad      [--parts 20 --workers 1,all --rounds 1 --smoke]
     python -m benchmarks report   RESULTS_DIR        (re-render report.md and plots)
 
 Common options: --targets atelier,hocuspocus,pycrdt,relay (also atelier-isolated) --repeats N
 --workers W --protocol auto|hocuspocus|y-websocket --out DIR --quiet --smoke
---atelier-env KEY=VALUE. cad starts no servers and has its own: --parts --workers 1,all --rounds
+--atelier-env KEY=VALUE; a running server instead: --url http(s)://host:port
+[--server-kind atelier|hocuspocus|y-websocket] [--token T | --token-command 'atelier token --user bench'];
+load workers as Ray actors on a cluster: --ray-address HOST:PORT [--ray-cpus-per-worker 1]. cad starts no servers and has its own: --parts --workers 1,all --rounds
 --job-timeout --out --quiet --smoke.
 """
 
@@ -33,17 +40,23 @@ from .config import (
     SCENARIOS,
     BenchConfigError,
     FanoutOptions,
+    MixedOptions,
     RestOpsOptions,
     RoomsOptions,
     RunOptions,
+    RunsOptions,
     SaturateOptions,
+    ScaleOptions,
     ScenarioOptions,
     SessionsOptions,
+    StagesOptions,
+    StagesRejoinOptions,
     option_fields,
+    scaled,
     validate,
 )
 from .progress import RichProgress
-from .runner import Comparison, run_comparison
+from .runner import Comparison, expand, run_comparison
 from .targets.servers import DEFAULT_TARGETS, TARGET_NAMES
 
 __all__ = ["main", "COMPARE", "SMOKE", "SMOKE_FANOUT", "SMOKE_ROOMS"]
@@ -61,12 +74,28 @@ SMOKE: dict[str, ScenarioOptions] = {
     ),
     "sessions": SessionsOptions(sessions="2,4", concurrency=2, isolated_max_sessions=3),
     "rest-ops": RestOpsOptions(editors=2, editor_rate=2.0, agents=2, agent_rate=2.0, duration=2.0),
+    "stages": StagesOptions(users=2, flows=1),
+    "stages-rejoin": StagesRejoinOptions(users=2, flows=1, drop_after=2),
+    "runs": RunsOptions(users=2, rate=2.0, duration=2.0, with_file=0.5),
+    "mixed": MixedOptions(
+        duration=2.0, editors=4, room_size=2, editor_rate=2.0, agents=1, agent_rate=2.0, stage_users=1,
+        run_users=1, run_rate=1.0,
+    ),
+    "scale": ScaleOptions(scenario="rooms", param="rooms", sizes="2,4", duration=2.0),
 }
+# What a smoke scale run scales (its scenario's own smoke size, at each scale size).
+SMOKE_BASES: dict[str, ScenarioOptions] = {name: opts for name, opts in SMOKE.items() if name != "scale"}
 
 # compare's sizes where they differ from a scenario's own defaults: what keeps the whole
-# comparison (every scenario, every target, 2 rounds) within ~15 minutes on 2 cores.
+# comparison (every scenario, every target, 2 rounds) within ~40 minutes on 2 cores.
 COMPARE: dict[str, ScenarioOptions] = {
     "rooms": RoomsOptions(rooms=100, editors=5, rate=1.0, duration=10.0),
+    "stages": StagesOptions(users=4, flows=2),
+    "stages-rejoin": StagesRejoinOptions(users=4, flows=2, drop_after=3),
+    "runs": RunsOptions(users=4, rate=1.0, duration=10.0, with_file=0.5),
+    "mixed": MixedOptions(duration=10.0, editors=20, room_size=5, stage_users=2, run_users=2),
+    # rooms at 10, 25 and 50 (× 5 editors × 1/s, 5 s each): where each server bends on 2 cores.
+    "scale": ScaleOptions(scenario="rooms", param="rooms", sizes="10,25,50", duration=5.0),
 }
 
 
@@ -119,6 +148,17 @@ def _add_common(parser: argparse.ArgumentParser, repeats: int) -> None:
         help="extra environment for atelier serve (repeatable), e.g. DATABASE_URL=…",
     )
     group.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    remote = parser.add_argument_group("a running server (instead of starting the targets)")
+    remote.add_argument("--url", default="", help="http(s)://host:port of an atelier, Hocuspocus or y-websocket server")
+    remote.add_argument(
+        "--server-kind", choices=["atelier", "hocuspocus", "y-websocket"], default="atelier",
+        help="what runs at --url (default %(default)s); only atelier serves stages, runs, mixed, rest-ops",
+    )
+    remote.add_argument("--token", default="", help="bearer token for --url (REST and the WebSocket Auth message)")
+    remote.add_argument("--token-command", default="", help="a command printing the token, e.g. 'atelier token --user bench'")
+    ray_group = parser.add_argument_group("distributed load")
+    ray_group.add_argument("--ray-address", default="", help="run the load workers as Ray actors on this cluster")
+    ray_group.add_argument("--ray-cpus-per-worker", type=float, default=1.0, help="CPUs each load actor reserves")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
         scenario = sub.add_parser(name, help=f"run the {name} scenario against the targets")
         _add_options(scenario, cls)
         scenario.add_argument("--smoke", action="store_true", help="tiny sizes (a quick end-to-end check)")
+        if name == "scale":
+            for other, other_cls in SCENARIOS.items():
+                if other != "scale":
+                    _add_options(scenario, other_cls, prefix=f"{other}-", base=COMPARE.get(other))
         _add_common(scenario, repeats=1)
     compare = sub.add_parser("compare", help="run scenarios against all targets, alternating, and report")
     compare.add_argument(
@@ -159,7 +203,9 @@ def _options_from(args: argparse.Namespace, cls: type[Any], base: Any, prefix: s
 
 def _run_options(args: argparse.Namespace) -> RunOptions:
     targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
-    unknown = [t for t in targets if t not in TARGET_NAMES]
+    if args.url:
+        targets = ("remote",)
+    unknown = [t for t in targets if t not in (*TARGET_NAMES, "remote")]
     if unknown:
         raise BenchConfigError("targets", f"unknown {', '.join(unknown)} (known: {', '.join(TARGET_NAMES)})")
     if not targets:
@@ -173,6 +219,12 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
         connect_timeout=args.connect_timeout,
         compress=args.compress,
         quiet=args.quiet,
+        url=args.url,
+        server_kind=args.server_kind,
+        token=args.token,
+        token_command=args.token_command,
+        ray_address=args.ray_address,
+        ray_cpus_per_worker=args.ray_cpus_per_worker,
     )
 
 
@@ -186,10 +238,22 @@ def _atelier_env(pairs: Sequence[str]) -> dict[str, dict[str, str]]:
     return {"atelier": env, "atelier-isolated": env}
 
 
+def _scale_bases(args: argparse.Namespace) -> dict[str, ScenarioOptions]:
+    """What a scale run starts from, by scenario: compare's (or smoke) sizes and prefixed flags."""
+    bases: dict[str, ScenarioOptions] = {}
+    for name, cls in SCENARIOS.items():
+        if name == "scale":
+            continue
+        base = SMOKE_BASES[name] if args.smoke else COMPARE.get(name) or cls()
+        bases[name] = _options_from(args, cls, base, prefix=f"{name}-")
+    return bases
+
+
 def _scenarios(args: argparse.Namespace) -> list[tuple[str, ScenarioOptions]]:
     if args.command != "compare":
         cls = SCENARIOS[args.command]
-        return [(args.command, _options_from(args, cls, SMOKE[args.command] if args.smoke else cls()))]
+        base = SMOKE[args.command] if args.smoke else COMPARE.get(args.command) if args.command == "scale" else cls()
+        return [(args.command, _options_from(args, cls, base or cls()))]
     names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
@@ -212,19 +276,26 @@ def _out_dir(args: argparse.Namespace) -> Path:
 
 
 async def _compare(
-    scenarios: list[tuple[str, ScenarioOptions]], run: RunOptions, out: Path, env: dict[str, dict[str, str]]
+    scenarios: list[tuple[str, ScenarioOptions]],
+    run: RunOptions,
+    out: Path,
+    env: dict[str, dict[str, str]],
+    bases: dict[str, ScenarioOptions],
 ) -> Comparison:
     from .report.writer import write_json
 
-    total = len(scenarios) * run.repeats * len(run.targets)
+    jobs = sum(len(expand(name, options, bases)) for name, options in scenarios)
+    total = jobs * run.repeats * len(run.targets)
 
     def checkpoint(partial: Comparison) -> None:
         write_json(partial, out)  # a crash mid-way still leaves every finished run on disk
 
     if run.quiet:
-        return await run_comparison(scenarios, run, out, target_env=env, on_result=checkpoint)
+        return await run_comparison(scenarios, run, out, target_env=env, on_result=checkpoint, scale_bases=bases)
     with RichProgress(total) as progress:
-        return await run_comparison(scenarios, run, out, progress=progress, target_env=env, on_result=checkpoint)
+        return await run_comparison(
+            scenarios, run, out, progress=progress, target_env=env, on_result=checkpoint, scale_bases=bases
+        )
 
 
 def _rerender_cad(folder: Path) -> bool:
@@ -260,14 +331,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run = _run_options(args)
         scenarios = _scenarios(args)
+        bases = _scale_bases(args) if args.command in ("compare", "scale") else {}
         for _, options in scenarios:
             validate(options, run)
+            if isinstance(options, ScaleOptions):
+                for sized in scaled(options, bases[options.scenario]):
+                    validate(sized, run)
         env = _atelier_env(args.atelier_env)
     except BenchConfigError as exc:
         print(f"python -m benchmarks {args.command}: {exc}", file=sys.stderr)
         return 2
     out = _out_dir(args)
-    comparison = asyncio.run(_compare(scenarios, run, out, env))
+    comparison = asyncio.run(_compare(scenarios, run, out, env, bases))
     written = write_report(comparison, out)
     print(written["markdown"].read_text())
     print(f"results: {out}", file=sys.stderr)

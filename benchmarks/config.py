@@ -8,13 +8,18 @@ builds its flags from them (``--clients`` for ``fanout``, ``--fanout-clients`` f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 __all__ = [
     "BenchConfigError",
     "FanoutOptions",
     "LIMITS",
+    "MixedOptions",
+    "RunsOptions",
+    "ScaleOptions",
+    "StagesOptions",
+    "StagesRejoinOptions",
     "Limits",
     "RestOpsOptions",
     "RoomsOptions",
@@ -24,6 +29,8 @@ __all__ = [
     "ScenarioOptions",
     "SessionsOptions",
     "capped_sizes",
+    "scale_sizes",
+    "scaled",
     "saturate_rates",
     "session_sizes",
     "validate",
@@ -51,6 +58,9 @@ class Limits:
     max_agents: int = 200
     max_workers: int = 8
     max_steps: int = 40
+    max_api_users: int = 200  # design-engine and workspace users of one run
+    max_flows: int = 50  # design flows per stage user
+    max_scale_sizes: int = 8
 
 
 LIMITS = Limits()
@@ -126,7 +136,69 @@ class RestOpsOptions:
         return math.ceil((self.editors * self.editor_rate + self.agents * self.agent_rate) * self.duration)
 
 
-ScenarioOptions = FanoutOptions | SaturateOptions | SessionsOptions | RestOpsOptions | RoomsOptions
+@dataclass(frozen=True, slots=True)
+class StagesOptions:
+    users: int = _opt(10, "users, each driving its own design session (requirements, then BOM)")
+    flows: int = _opt(3, "design flows per user, back to back (create, 2 streamed stages, 2 confirms)")
+    drop_after: int = _opt(0, "drop each stage stream after this many events and rejoin with "
+                              "Last-Event-ID (0: never)")
+
+    def total_updates(self) -> int:
+        return self.users * self.flows * len(("requirements", "bom"))
+
+
+@dataclass(frozen=True, slots=True)
+class StagesRejoinOptions(StagesOptions):
+    """The stages scenario with every stream dropped mid-stage and rejoined."""
+
+    drop_after: int = _opt(3, "drop each stage stream after this many events and rejoin with "
+                              "Last-Event-ID (0: never)")
+
+
+@dataclass(frozen=True, slots=True)
+class RunsOptions:
+    users: int = _opt(10, "users, each with a project and a workspace session")
+    rate: float = _opt(1.0, "runs per second per user (one in flight per session)")
+    duration: float = _opt(10.0, "seconds of submitting")
+    with_file: float = _opt(0.5, "fraction of users whose runs attach a READY file")
+
+    def total_updates(self) -> int:
+        return math.ceil(self.users * self.rate * self.duration)
+
+
+@dataclass(frozen=True, slots=True)
+class MixedOptions:
+    duration: float = _opt(10.0, "seconds of load")
+    editors: int = _opt(20, "browser editors (WebSocket), in rooms of --room-size")
+    room_size: int = _opt(5, "editors per document")
+    editor_rate: float = _opt(2.0, "edits per second per editor")
+    agents: int = _opt(4, "REST agents posting ops to the first documents")
+    agent_rate: float = _opt(2.0, "ops per second per agent")
+    stage_users: int = _opt(4, "users driving design flows back to back")
+    run_users: int = _opt(4, "users submitting workspace runs")
+    run_rate: float = _opt(1.0, "runs per second per run user")
+
+    def total_updates(self) -> int:
+        per_s = self.editors * self.editor_rate + self.agents * self.agent_rate + self.run_users * self.run_rate
+        return math.ceil(per_s * self.duration)
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleOptions:
+    scenario: str = _opt("rooms", "the scenario repeated at each size")
+    param: str = _opt("rooms", "its option that grows (rooms: rooms|editors, fanout: clients, "
+                               "sessions: sessions, stages: users, runs: users)")
+    sizes: str = _opt("10,25,50", "sizes, ascending, comma-separated")
+    duration: float = _opt(5.0, "seconds of load at each size (for scenarios with a duration)")
+
+    def total_updates(self) -> int:
+        return sum(int(o.total_updates()) for o in scaled(self, _default_options(self.scenario)))
+
+
+ScenarioOptions = (
+    FanoutOptions | SaturateOptions | SessionsOptions | RestOpsOptions | RoomsOptions | StagesOptions
+    | RunsOptions | MixedOptions | ScaleOptions
+)
 
 SCENARIOS: dict[str, type[Any]] = {
     "fanout": FanoutOptions,
@@ -134,7 +206,47 @@ SCENARIOS: dict[str, type[Any]] = {
     "saturate": SaturateOptions,
     "sessions": SessionsOptions,
     "rest-ops": RestOpsOptions,
+    "stages": StagesOptions,
+    "stages-rejoin": StagesRejoinOptions,
+    "runs": RunsOptions,
+    "mixed": MixedOptions,
+    "scale": ScaleOptions,
 }
+
+
+def _default_options(scenario: str) -> Any:
+    if scenario not in SCENARIOS or scenario == "scale":
+        raise BenchConfigError("scenario", f"unknown {scenario!r} (known: {', '.join(s for s in SCENARIOS if s != 'scale')})")
+    return SCENARIOS[scenario]()
+
+
+def scale_sizes(options: ScaleOptions) -> list[int]:
+    """The sizes of a scale run, parsed from ``"10,25,50"``; raises BenchConfigError (pure)."""
+    try:
+        sizes = [int(part) for part in options.sizes.split(",") if part.strip()]
+    except ValueError:
+        raise BenchConfigError("sizes", f"expected sizes like 10,25,50, got {options.sizes!r}") from None
+    if not sizes or any(later <= earlier for earlier, later in zip(sizes, sizes[1:], strict=False)):
+        raise BenchConfigError("sizes", f"name ascending sizes, got {options.sizes!r}")
+    if sizes[0] < 1:
+        raise BenchConfigError("sizes", "must be >= 1")
+    return sizes
+
+
+def scaled(options: ScaleOptions, base: Any) -> list[Any]:
+    """``base`` at every size of ``options`` (its ``param`` set to the size; pure)."""
+    if not hasattr(base, options.param) or options.param in ("duration", "rate"):
+        known = [f.name for f in fields(base) if isinstance(getattr(base, f.name), (int, str))]
+        raise BenchConfigError("param", f"{options.scenario} has no size {options.param!r} (known: {', '.join(known)})")
+    current = getattr(base, options.param)
+    result = []
+    for size in scale_sizes(options):
+        value: Any = str(size) if isinstance(current, str) else type(current)(size)
+        changes: dict[str, Any] = {options.param: value}
+        if hasattr(base, "duration"):
+            changes["duration"] = options.duration
+        result.append(replace(base, **changes))
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +261,14 @@ class RunOptions:
     connect_timeout: float = 60.0
     compress: bool = False
     quiet: bool = False
+    # A running server instead of managed ones (--url), its token (or a command printing one).
+    url: str = ""
+    server_kind: str = "atelier"  # atelier | hocuspocus | y-websocket
+    token: str = ""
+    token_command: str = ""
+    # Load workers as Ray actors spread over an existing cluster's nodes (--ray-address).
+    ray_address: str = ""
+    ray_cpus_per_worker: float = 1.0
 
 
 def saturate_rates(options: SaturateOptions) -> list[float]:
@@ -246,11 +366,58 @@ def validate(options: ScenarioOptions, run: RunOptions, limits: Limits = LIMITS)
         _rate("editor_rate", options.editor_rate, limits, allow_zero=True)
         _rate("agent_rate", options.agent_rate, limits)
         _duration("duration", options.duration, limits)
-    total = options.total_updates() * run.repeats
+    elif isinstance(options, (StagesOptions, RunsOptions, MixedOptions, ScaleOptions)):
+        _validate_api(options, run, limits)
+    if run.ray_address and not 0 < run.ray_cpus_per_worker <= 64:
+        raise BenchConfigError("ray_cpus_per_worker", "must be within (0, 64]")
+    if run.url and not run.url.startswith(("http://", "https://")):
+        raise BenchConfigError("url", f"expected http(s)://host:port, got {run.url!r}")
+    if run.server_kind not in ("atelier", "hocuspocus", "y-websocket"):
+        raise BenchConfigError("server_kind", "must be atelier, hocuspocus or y-websocket")
+    total = 0 if isinstance(options, ScaleOptions) else options.total_updates() * run.repeats
     if total > limits.max_total_updates:
         raise BenchConfigError(
             "duration", f"{total} edits in total is over the bound of {limits.max_total_updates}"
         )
+
+
+def _users(name: str, value: int, limits: Limits, minimum: int = 1) -> None:
+    if not minimum <= value <= limits.max_api_users:
+        raise BenchConfigError(name, f"must be within {minimum}..{limits.max_api_users}")
+
+
+def _validate_api(
+    options: StagesOptions | RunsOptions | MixedOptions | ScaleOptions, run: RunOptions, limits: Limits
+) -> None:
+    if isinstance(options, StagesOptions):
+        _users("users", options.users, limits)
+        if not 1 <= options.flows <= limits.max_flows:
+            raise BenchConfigError("flows", f"must be within 1..{limits.max_flows}")
+        if not 0 <= options.drop_after <= 1000:
+            raise BenchConfigError("drop_after", "must be within 0..1000")
+    elif isinstance(options, RunsOptions):
+        _users("users", options.users, limits)
+        _rate("rate", options.rate, limits)
+        _duration("duration", options.duration, limits)
+        if not 0 <= options.with_file <= 1:
+            raise BenchConfigError("with_file", "must be within 0..1")
+    elif isinstance(options, MixedOptions):
+        _duration("duration", options.duration, limits)
+        _clients(options.editors, limits, name="editors")
+        if options.room_size < 2 or options.room_size > options.editors:
+            raise BenchConfigError("room_size", "must be within 2..editors")
+        _rate("editor_rate", options.editor_rate, limits, allow_zero=True)
+        _users("agents", options.agents, limits, minimum=0)
+        _rate("agent_rate", options.agent_rate, limits, allow_zero=True)
+        _users("stage_users", options.stage_users, limits, minimum=0)
+        _users("run_users", options.run_users, limits, minimum=0)
+        _rate("run_rate", options.run_rate, limits, allow_zero=True)
+    else:
+        sizes = scale_sizes(options)
+        if len(sizes) > limits.max_scale_sizes:
+            raise BenchConfigError("sizes", f"at most {limits.max_scale_sizes} sizes")
+        _duration("duration", options.duration, limits)
+        _default_options(options.scenario)  # a known scenario; its sizes are checked once expanded
 
 
 def _clients(value: int, limits: Limits, name: str = "clients") -> None:

@@ -24,10 +24,11 @@ from typing import Any
 
 import aiohttp
 
-from .config import RunOptions, ScenarioOptions
+from .config import SCENARIOS, RunOptions, ScaleOptions, ScenarioOptions, scale_sizes, scaled
 from .loadgen.pool import PoolError
 from .progress import NullProgress, ProgressSink
 from .report.model import RunResult, RunStatus
+from .scenarios.api import mixed_budget, run_mixed, run_runs, run_stages, runs_budget, stages_budget
 from .scenarios.common import MemorySampler, RunContext, RunFailed, SkipRun, choose_protocol
 from .scenarios.fanout import fanout_budget, run_fanout
 from .scenarios.rest_ops import rest_ops_budget, run_rest_ops
@@ -36,7 +37,8 @@ from .scenarios.saturate import run_saturate, saturate_budget
 from .scenarios.sessions import run_sessions, sessions_budget
 from .targets.npm import NpmError
 from .targets.process import StartError
-from .targets.servers import Target, make_target
+from .targets.remote import REMOTE, RemoteTarget
+from .targets.servers import RunningServer, Target, make_target
 
 __all__ = ["Comparison", "machine_info", "rotation", "run_comparison", "source_info"]
 
@@ -51,10 +53,16 @@ _SCENARIOS: dict[str, tuple[ScenarioFn, BudgetFn]] = {
     "saturate": (run_saturate, saturate_budget),
     "sessions": (run_sessions, sessions_budget),
     "rest-ops": (run_rest_ops, rest_ops_budget),
+    "stages": (run_stages, stages_budget),
+    "stages-rejoin": (run_stages, stages_budget),
+    "runs": (run_runs, runs_budget),
+    "mixed": (run_mixed, mixed_budget),
 }
 
+_NEEDS_API = frozenset({"stages", "stages-rejoin", "runs", "mixed"})
+
 # Errors that end one run (reported as its failure) but never the comparison.
-_RUN_ERRORS = (RunFailed, PoolError, StartError, NpmError, aiohttp.ClientError, OSError, ValueError)
+_RUN_ERRORS = (RunFailed, PoolError, StartError, NpmError, aiohttp.ClientError, OSError, ValueError, KeyError)
 
 
 @dataclass
@@ -138,6 +146,9 @@ async def run_one(
         result.status, result.error = RunStatus.SKIPPED, str(exc)
         return result
     result.protocol = protocol.value
+    if scenario in _NEEDS_API and not target.info.api:  # known before starting anything
+        result.status, result.error = RunStatus.SKIPPED, f"{target.info.title} has no design-engine or workspace API"
+        return result
     budget = budget_fn(options, run.drain_timeout, run.connect_timeout) + target.start_timeout
     run_dir.mkdir(parents=True, exist_ok=True)
     server = None
@@ -147,9 +158,11 @@ async def run_one(
         async with asyncio.timeout(budget):
             server = await target.start(run_dir)
             result.startup_s = server.startup_s
+            result.extra["server_measured"] = _measured(server)
             sampler = MemorySampler(server)
-            sampler.start()
-            await sampler.mark("baseline")
+            if server.local:
+                sampler.start()
+                await sampler.mark("baseline")
             ctx = RunContext(
                 server=server,
                 protocol=protocol,
@@ -162,6 +175,8 @@ async def run_one(
             await fn(ctx, options, result)
             if ctx.server_cpu_by_process:
                 result.extra["server_cpu_by_process"] = ctx.server_cpu_by_process
+            if ctx.load_nodes:
+                result.extra["load_nodes"] = ctx.load_nodes
     except SkipRun as exc:
         result.status, result.error = RunStatus.SKIPPED, str(exc)
     except TimeoutError:
@@ -171,7 +186,7 @@ async def run_one(
     finally:
         if sampler is not None:
             await sampler.stop()
-            result.memory = sampler.stats()
+            result.memory = sampler.stats() if server is not None and server.local else None
         if server is not None:
             progress.phase("stopping server")
             try:
@@ -182,6 +197,31 @@ async def run_one(
     return result
 
 
+def _measured(server: RunningServer) -> str:
+    """Which figures describe the server (memory and CPU need its processes on this machine)."""
+    if not server.local:
+        return "remote: server memory and CPU not measured"
+    count = len(server.process.tree())
+    return f"local: memory and CPU summed over its {count} process(es) from pid {server.process.pid}"
+
+
+def _targets(run: RunOptions, env: dict[str, dict[str, str]]) -> dict[str, Target]:
+    if run.url:
+        return {REMOTE: RemoteTarget(run)}
+    return {name: make_target(name, env.get(name)) for name in run.targets}
+
+
+def expand(scenario: str, options: ScenarioOptions, bases: dict[str, ScenarioOptions] | None = None) -> list[
+    tuple[str, ScenarioOptions, int | None]
+]:
+    """(scenario to run, its options, scale size or None): a scale run is its scenario at each size."""
+    if not isinstance(options, ScaleOptions):
+        return [(scenario, options, None)]
+    base = (bases or {}).get(options.scenario) or SCENARIOS[options.scenario]()
+    pairs = zip(scaled(options, base), scale_sizes(options), strict=True)
+    return [(options.scenario, sized, size) for sized, size in pairs]
+
+
 async def run_comparison(
     scenarios: Sequence[tuple[str, ScenarioOptions]],
     run: RunOptions,
@@ -190,31 +230,45 @@ async def run_comparison(
     progress: ProgressSink | None = None,
     target_env: dict[str, dict[str, str]] | None = None,
     on_result: Callable[[Comparison], None] | None = None,
+    scale_bases: dict[str, ScenarioOptions] | None = None,
 ) -> Comparison:
-    """Every scenario × round × target, alternating; ``on_result`` sees the partial report."""
+    """Every scenario × round × target, alternating; ``on_result`` sees the partial report.
+
+    A ``scale`` entry runs its scenario at each size (``scale_bases``: the options it starts
+    from, by scenario); those runs are labelled ``scale`` with the size in their params.
+    """
     sink: ProgressSink = progress or NullProgress()
-    targets = {name: make_target(name, (target_env or {}).get(name)) for name in run.targets}
+    targets = _targets(run, target_env or {})
+    order = list(targets)
     meta: dict[str, Any] = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "atelier_source": source_info(),
-        "run": asdict(run),
+        "run": {**asdict(run), "targets": order, "token": "***" if run.token else ""},
         "scenarios": {name: asdict(options) for name, options in scenarios},
         "targets": {name: t.info.note for name, t in targets.items()},
     }
     comparison = Comparison(meta=meta, runs=[])
     broken = await _prepare(targets, sink)
     began = time.monotonic()
-    for scenario, options in scenarios:
+    jobs = [
+        (label, *job) for label, options in scenarios for job in expand(label, options, scale_bases)
+    ]
+    for label_scenario, scenario, options, size in jobs:
         for round_index in range(run.repeats):
-            for name in rotation(list(run.targets), round_index):
-                label = f"{scenario} · {name} · round {round_index + 1}"
+            for name in rotation(order, round_index):
+                what = label_scenario if size is None else f"{label_scenario} {scenario} at {size}"
+                label = f"{what} · {name} · round {round_index + 1}"
                 sink.begin_run(label, _planned_sends(options))
                 if name in broken:
                     result = RunResult(scenario, name, round_index, RunStatus.FAILED, broken[name])
                 else:
-                    run_dir = out_dir / "runs" / f"{scenario}-{name}-r{round_index + 1}"
+                    folder = scenario if size is None else f"scale-{scenario}-{size}"
+                    run_dir = out_dir / "runs" / f"{folder}-{name}-r{round_index + 1}"
                     result = await run_one(scenario, options, targets[name], round_index, run, run_dir, sink)
+                if size is not None:
+                    result.params.update(scale_scenario=scenario, scale_size=size)
+                    result.scenario = label_scenario
                 comparison.runs.append(result)
                 sink.end_run(_outcome(result))
                 if on_result is not None:
@@ -236,6 +290,7 @@ def _outcome(result: RunResult) -> str:
     step = result.steps[-1]
     p99 = step.latency.percentile_ms(0.99)
     parts = [f"delivered {step.delivered}/{step.expected}"]
+    parts += [f"{key} {step.counts[key]}" for key in ("flows", "events", "events_lost", "runs_ok") if key in step.counts]
     if p99 is not None:
         parts.append(f"p99 {p99:.1f} ms")
     if step.errors:

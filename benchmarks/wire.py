@@ -172,7 +172,7 @@ class YWebsocketWire:
         return _OTHER
 
 
-def make_wire(protocol: WireProtocol, document: str) -> Wire:
+def make_wire(protocol: WireProtocol, document: str, token: str = "") -> Wire:
     if protocol is WireProtocol.HOCUSPOCUS:
-        return HocuspocusWire(document)
+        return HocuspocusWire(document, token or "bench")
     return YWebsocketWire()

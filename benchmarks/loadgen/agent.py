@@ -38,6 +38,9 @@ class RestAgent:
         self._recorder = recorder
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.seq = 0
+        self._headers = dict(_HEADERS)
+        if plan.token:
+            self._headers["Authorization"] = f"Bearer {plan.token}"
 
     async def send_loop(self, step: StepPlan, budget: SendBudget, phase: float) -> None:
         if step.agent_rate <= 0:
@@ -60,7 +63,7 @@ class RestAgent:
             body = ops_body(self.plan.element, prop, marker, agent_id)
             try:
                 async with self._http.post(
-                    self.plan.ops_url, data=body, headers=_HEADERS, timeout=self._timeout
+                    self.plan.ops_url, data=body, headers=self._headers, timeout=self._timeout
                 ) as response:
                     payload = await response.read()
                     status = response.status

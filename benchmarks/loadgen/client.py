@@ -51,7 +51,7 @@ class EditorClient:
         self.cid = plan.cid
         self._http = http
         self._recorder = recorder
-        self._wire = make_wire(plan.protocol, plan.document)
+        self._wire = make_wire(plan.protocol, plan.document, plan.token)
         self._text = TextAppender(plan.yjs_client_id, MARKER_FIELD)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None

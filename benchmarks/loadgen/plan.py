@@ -16,6 +16,7 @@ from ..wire import WireProtocol
 __all__ = [
     "AGENT_BASE",
     "AgentPlan",
+    "ApiUserPlan",
     "ClientPlan",
     "StepPlan",
     "WorkerPlan",
@@ -37,6 +38,7 @@ class ClientPlan:
     document: str
     protocol: WireProtocol
     yjs_client_id: int
+    token: str = ""  # sent in the Hocuspocus Auth message (y-websocket: ?token=); "" = a placeholder
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +56,20 @@ class AgentPlan:
     room: int
     ops_url: str
     element: str
+    token: str = ""  # bearer token for the ops request ("" = none)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiUserPlan:
+    """One user of the design-engine (``kind="stages"``) or workspace (``kind="runs"``) API."""
+
+    cid: int
+    kind: str
+    base_url: str
+    token: str
+    session_id: str = ""  # runs: the user's workspace session
+    file_id: str = ""  # runs: a READY file every run attaches ("" = none)
+    drop_after: int = 0  # stages: drop each stream after this many events and rejoin
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +77,7 @@ class WorkerPlan:
     worker: int
     clients: list[ClientPlan] = field(default_factory=list)
     agents: list[AgentPlan] = field(default_factory=list)
+    api_users: list[ApiUserPlan] = field(default_factory=list)
     connect_timeout: float = 30.0
     connect_concurrency: int = 16
     lifetime: float = 900.0  # the worker exits by itself after this many seconds
@@ -75,8 +92,9 @@ class WorkerPlan:
     def from_dict(cls, data: Mapping[str, Any]) -> WorkerPlan:
         clients = [ClientPlan.from_dict(c) for c in data.get("clients", [])]
         agents = [AgentPlan(**a) for a in data.get("agents", [])]
-        rest = {k: v for k, v in data.items() if k not in ("clients", "agents")}
-        return cls(clients=clients, agents=agents, **rest)
+        users = [ApiUserPlan(**u) for u in data.get("api_users", [])]
+        rest = {k: v for k, v in data.items() if k not in ("clients", "agents", "api_users")}
+        return cls(clients=clients, agents=agents, api_users=users, **rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +108,8 @@ class StepPlan:
     agent_rate: float = 0.0
     max_updates: int = 1_000_000  # this worker's send budget for the step
     edits_per_client: int = 0  # when > 0: exactly this many edits each, paced at client_rate
+    api_rate: float = 0.0  # runs per second per run user (0: back to back)
+    api_count: int = 0  # when > 0: each API user does exactly this many flows/runs, else until the end
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -20,7 +21,7 @@ import orjson
 from ..stats import Histogram
 from .plan import ClientPlan, StepPlan, WorkerPlan, expected_deliveries, split_round_robin
 
-__all__ = ["PoolError", "ReadyInfo", "StepOutcome", "WorkerPool"]
+__all__ = ["PoolError", "ReadyInfo", "StepOutcome", "WorkerHandle", "WorkerPool"]
 
 log = logging.getLogger(__name__)
 
@@ -64,35 +65,29 @@ class StepOutcome:
     first_send_ns: int
     last_delivery_ns: int
     open_clients: int
+    counts: dict[str, int] = field(default_factory=dict)
+    hists: dict[str, Histogram] = field(default_factory=dict)
 
 
-class _WorkerProcess:
-    def __init__(self, index: int, process: asyncio.subprocess.Process, log_file: IO[bytes]) -> None:
+class WorkerHandle:
+    """One load worker as the pool sees it: commands out, events in (a queue), bounded waits."""
+
+    def __init__(self, index: int) -> None:
         self.index = index
-        self.process = process
-        self.log_file = log_file
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.reader = asyncio.get_running_loop().create_task(self._read())
-
-    async def _read(self) -> None:
-        stdout = self.process.stdout
-        assert stdout is not None
-        while True:
-            line = await stdout.readline()
-            if not line:
-                await self.events.put({"event": "exit"})
-                return
-            try:
-                event = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                log.warning("worker %d wrote a non-JSON line: %r", self.index, line[:200])
-                continue
-            await self.events.put(event)
 
     def send(self, message: Mapping[str, Any]) -> None:
-        stdin = self.process.stdin
-        assert stdin is not None
-        stdin.write(orjson.dumps(message) + b"\n")
+        raise NotImplementedError
+
+    def exit_code(self) -> int | None:
+        return None
+
+    async def close(self, timeout: float) -> None:
+        """Ask it to stop (the stop command was sent) and wait; kill it past ``timeout``."""
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        raise NotImplementedError
 
     async def expect(
         self, name: str, timeout: float, on_progress: ProgressCallback | None = None
@@ -115,11 +110,66 @@ class _WorkerProcess:
                     on_progress({"worker": self.index, **event})
                 continue
             if kind == "exit":
-                code = self.process.returncode
+                code = self.exit_code()
                 raise PoolError(f"worker {self.index} exited (code {code}) while waiting for {name!r}")
             if kind == "fatal":
                 raise PoolError(f"worker {self.index} failed: {event.get('error')}")
             log.debug("worker %d: ignoring %r while waiting for %r", self.index, kind, name)
+
+
+class _WorkerProcess(WorkerHandle):
+    def __init__(self, index: int, process: asyncio.subprocess.Process, log_file: IO[bytes]) -> None:
+        super().__init__(index)
+        self.process = process
+        self.log_file = log_file
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        while True:
+            line = await stdout.readline()
+            if not line:
+                await self.events.put({"event": "exit"})
+                return
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                log.warning("worker %d wrote a non-JSON line: %r", self.index, line[:200])
+                continue
+            await self.events.put(event)
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.write(orjson.dumps(message) + b"\n")
+
+    def exit_code(self) -> int | None:
+        return self.process.returncode
+
+    def request_stop(self) -> None:
+        if self.process.returncode is None and self.process.stdin is not None:
+            try:
+                self.send({"cmd": "stop"})
+                self.process.stdin.close()
+            except (ConnectionError, RuntimeError):
+                log.debug("worker %d: stdin already closed", self.index)
+
+    async def close(self, timeout: float) -> None:
+        self.request_stop()
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("worker %d did not exit in %.0fs: killing it", self.index, timeout)
+            self.process.kill()
+            await self.process.wait()
+        self.reader.cancel()
+        await asyncio.gather(self.reader, return_exceptions=True)
+        self.log_file.close()
+
+    def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
 
 
 class WorkerPool:
@@ -128,7 +178,11 @@ class WorkerPool:
             raise ValueError("a pool needs at least one worker plan")
         self.plans = plans
         self.log_dir = log_dir
-        self._workers: list[_WorkerProcess] = []
+        self._workers: list[WorkerHandle] = []
+        self.nodes: list[dict[str, Any]] = []  # where the workers run (Ray pools only)
+        # Senders per worker: a step's send budget is split in proportion (workers may hold
+        # unequal shares, e.g. 3 editors over 2 workers).
+        self._senders = [len(plan.clients) + len(plan.agents) for plan in plans]
         self._progress: dict[int, dict[str, int]] = {}
         self.room_of: dict[int, int] = {}
         self.receivers: dict[int, list[int]] = {}
@@ -146,20 +200,23 @@ class WorkerPool:
         """Spawn the workers, hand out the plans, and wait until every client is synced."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for plan in self.plans:
-            log_file = open(self.log_dir / f"worker-{plan.worker}.log", "ab")  # noqa: SIM115
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "benchmarks.loadgen.worker",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log_file,
-                limit=64 * 1024 * 1024,
-            )
-            worker = _WorkerProcess(plan.worker, process, log_file)
+            worker = await self._spawn(plan)
             self._workers.append(worker)
             worker.send(plan.to_dict())
         return await self._ready(self._workers, timeout)
+
+    async def _spawn(self, plan: WorkerPlan) -> WorkerHandle:
+        log_file = open(self.log_dir / f"worker-{plan.worker}.log", "ab")  # noqa: SIM115
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks.loadgen.worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log_file,
+            limit=64 * 1024 * 1024,
+        )
+        return _WorkerProcess(plan.worker, process, log_file)
 
     async def add(self, clients: list[ClientPlan], timeout: float) -> ReadyInfo:
         """Connect more editors, dealt round-robin over the running workers; the first ones stay."""
@@ -168,11 +225,13 @@ class WorkerPool:
         parts = split_round_robin(clients, len(self._workers))
         busy = [(w, part) for w, part in zip(self._workers, parts, strict=True) if part]
         self._track(clients)
+        for index, part in enumerate(parts):
+            self._senders[index] += len(part)
         for worker, part in busy:
             worker.send({"cmd": "add", "clients": [c.to_dict() for c in part]})
         return await self._ready([w for w, _ in busy], timeout)
 
-    async def _ready(self, workers: list[_WorkerProcess], timeout: float) -> ReadyInfo:
+    async def _ready(self, workers: list[WorkerHandle], timeout: float) -> ReadyInfo:
         info = ReadyInfo()
         for worker in workers:
             event = await worker.expect("ready", timeout)
@@ -190,7 +249,7 @@ class WorkerPool:
             if callback is not None:
                 totals = {
                     key: sum(p.get(key, 0) for p in self._progress.values())
-                    for key in ("sent", "received", "acked", "errors")
+                    for key in ("sent", "received", "acked", "errors", "api")
                 }
                 callback(totals)
 
@@ -206,8 +265,9 @@ class WorkerPool:
         """Run one step on every worker; a step's sends are split evenly between workers."""
         self._progress = {}
         progress = self._on_progress(on_progress)
-        share = max(1, step.max_updates // len(self._workers))
-        for worker in self._workers:
+        total = sum(self._senders) or 1
+        for worker, senders in zip(self._workers, self._senders, strict=True):
+            share = max(1, math.ceil(step.max_updates * senders / total))
             worker.send({"cmd": "go", "step": {**step.to_dict(), "max_updates": share}})
         lead = max(0.0, (step.start_ns - time.monotonic_ns()) / 1e9)
         send_window = lead + step.duration + 30.0
@@ -226,30 +286,13 @@ class WorkerPool:
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Ask every worker to close its clients and exit; kill the ones that do not."""
-        for worker in self._workers:
-            if worker.process.returncode is None and worker.process.stdin is not None:
-                try:
-                    worker.send({"cmd": "stop"})
-                    worker.process.stdin.close()
-                except (ConnectionError, RuntimeError):
-                    pass  # already gone
-        for worker in self._workers:
-            try:
-                await asyncio.wait_for(worker.process.wait(), timeout)
-            except asyncio.TimeoutError:
-                log.warning("worker %d did not exit in %.0fs: killing it", worker.index, timeout)
-                worker.process.kill()
-                await worker.process.wait()
-            worker.reader.cancel()
-            await asyncio.gather(worker.reader, return_exceptions=True)
-            worker.log_file.close()
-        self._workers = []
+        workers, self._workers = self._workers, []
+        await asyncio.gather(*(w.close(timeout) for w in workers))
 
     def kill(self) -> None:
         """Immediate cleanup (used when the orchestrator itself is being cancelled)."""
         for worker in self._workers:
-            if worker.process.returncode is None:
-                worker.process.kill()
+            worker.kill()
 
 
 def _merge(step: int, sent: dict[int, int], expected: dict[int, int], results: list[dict[str, Any]]) -> StepOutcome:
@@ -265,8 +308,14 @@ def _merge(step: int, sent: dict[int, int], expected: dict[int, int], results: l
     open_clients = 0
     first_send = 0
     last_delivery = 0
+    counts: dict[str, int] = {}
+    named: dict[str, Histogram] = {}
     for result in results:
         counters = result["counters"]
+        for key, n in counters.get("counts", {}).items():
+            counts[key] = counts.get(key, 0) + int(n)
+        for key, data in counters.get("hists", {}).items():
+            named.setdefault(key, Histogram()).merge(Histogram.from_dict(data))
         for cid, n in counters["received"].items():
             received[int(cid)] = received.get(int(cid), 0) + int(n)
         for name, histogram in hist.items():
@@ -301,4 +350,6 @@ def _merge(step: int, sent: dict[int, int], expected: dict[int, int], results: l
         first_send_ns=first_send,
         last_delivery_ns=last_delivery,
         open_clients=open_clients,
+        counts=counts,
+        hists=named,
     )

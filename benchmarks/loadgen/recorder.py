@@ -38,6 +38,9 @@ class StepCounters:
     send_lag: Histogram = field(default_factory=Histogram)
     first_send_ns: int = 0
     last_delivery_ns: int = 0
+    # API users' observations by name (design stages, workspace runs): merged like the rest.
+    counts: dict[str, int] = field(default_factory=dict)
+    hists: dict[str, Histogram] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +60,8 @@ class StepCounters:
             "send_lag": self.send_lag.to_dict(),
             "first_send_ns": self.first_send_ns,
             "last_delivery_ns": self.last_delivery_ns,
+            "counts": dict(self.counts),
+            "hists": {name: h.to_dict() for name, h in self.hists.items()},
         }
 
 
@@ -125,6 +130,17 @@ class Recorder:
         else:
             counters.rejected += 1
 
+    def count(self, name: str, n: int = 1) -> None:
+        counts = self.current.counts
+        counts[name] = counts.get(name, 0) + n
+
+    def observe(self, name: str, ns: int) -> None:
+        hists = self.current.hists
+        histogram = hists.get(name)
+        if histogram is None:
+            histogram = hists[name] = Histogram()
+        histogram.record_ns(ns)
+
     def http(self, latency_ns: int) -> None:
         self.current.http_latency.record_ns(latency_ns)
 
@@ -135,4 +151,5 @@ class Recorder:
             "received": sum(counters.received.values()),
             "acked": counters.acked,
             "errors": counters.errors,
+            "api": sum(counters.counts.get(k, 0) for k in ("stages", "runs_submitted")),
         }

@@ -20,22 +20,31 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import orjson
 
 from .agent import RestAgent
+from .api import make_api_user
 from .client import EditorClient, SendBudget
 from .plan import ClientPlan, StepPlan, WorkerPlan
 from .recorder import Recorder
 
-__all__ = ["main", "run_worker"]
+__all__ = ["Channel", "Worker", "main", "run_worker", "serve"]
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.5
 DRAIN_POLL = 0.02
+
+
+class Channel(Protocol):
+    """How a worker talks to its orchestrator: a process's stdio, or a Ray actor's queues."""
+
+    async def receive(self) -> dict[str, Any]: ...
+
+    def send(self, event: str, **fields: Any) -> None: ...
 
 
 class _Channel:
@@ -66,12 +75,13 @@ async def _stdin_reader() -> asyncio.StreamReader:
 
 
 class Worker:
-    def __init__(self, plan: WorkerPlan, channel: _Channel) -> None:
+    def __init__(self, plan: WorkerPlan, channel: Channel) -> None:
         self.plan = plan
         self.channel = channel
         self.recorder = Recorder()
         self.clients: list[EditorClient] = []
         self.agents: list[RestAgent] = []
+        self.api_users: list[Any] = []
         self._http: aiohttp.ClientSession | None = None
 
     async def connect(self) -> None:
@@ -80,6 +90,9 @@ class Worker:
         self._http = aiohttp.ClientSession(connector=connector)
         self.agents = [
             RestAgent(a, self._http, self.recorder, timeout=plan.connect_timeout) for a in plan.agents
+        ]
+        self.api_users = [
+            make_api_user(u, self._http, self.recorder, timeout=plan.connect_timeout) for u in plan.api_users
         ]
         await self.add(plan.clients)
 
@@ -133,6 +146,9 @@ class Worker:
         ] + [
             asyncio.ensure_future(a.send_loop(step, budget, index / agents))
             for index, a in enumerate(self.agents)
+        ] + [
+            asyncio.ensure_future(u.loop(step, index / max(1, len(self.api_users))))
+            for index, u in enumerate(self.api_users)
         ]
         sending = asyncio.gather(*tasks)
         while not sending.done():
@@ -182,9 +198,13 @@ async def run_worker() -> int:
     reader = await _stdin_reader()
     channel = _Channel(reader)
     plan = WorkerPlan.from_dict(await channel.receive())
-    loop = asyncio.get_running_loop()
     # The hard bound: whatever happens, this process ends after its lifetime.
-    loop.call_later(plan.lifetime, _expire, plan.lifetime)
+    asyncio.get_running_loop().call_later(plan.lifetime, _expire, plan.lifetime)
+    return await serve(plan, channel)
+
+
+async def serve(plan: WorkerPlan, channel: Channel) -> int:
+    """Connect the plan's clients, then run the orchestrator's commands until ``stop``."""
     worker = Worker(plan, channel)
     try:
         await worker.connect()

@@ -15,7 +15,12 @@ TITLES = {
     "hocuspocus": "Hocuspocus",
     "pycrdt": "pycrdt-websocket",
     "relay": "aiohttp relay",
+    "remote": "server at --url",
 }
+
+SECTIONS = (
+    "fanout", "rooms", "saturate", "sessions", "rest-ops", "stages", "stages-rejoin", "runs", "mixed", "scale",
+)
 
 _DESCRIBE = {
     "fanout": "every editor appends at a fixed rate; latency = send → each other editor has it",
@@ -27,6 +32,17 @@ _DESCRIBE = {
     "size); memory growth of the server tree / K; activation (REST create where needed + connect → "
     "synced) of the sessions added to reach that size",
     "rest-ops": "agents POST set_prop ops while editors edit; only servers with the REST API",
+    "stages": "users drive design sessions through requirements and BOM over SSE, back to back "
+    "(offline provider); *first event*: request → first event; *event→wire*: request → each event on "
+    "the wire (events carry no server time; offline drafting is near-instant); *stage*: request → done",
+    "stages-rejoin": "the same, each stream dropped after a few events and rejoined with Last-Event-ID; "
+    "*lost* / *duplicated*: the client's event ids against a full replay of each run (both must be 0)",
+    "runs": "users submit workspace runs to their own session (one in flight), a share attaching a "
+    "READY file; *run*: request → JSON answer; HTTP 429 counts as a quota refusal, not an error",
+    "mixed": "the realistic day: editors typing in rooms, agents posting ops, stage users and run "
+    "users, all at once",
+    "scale": "one scenario repeated at growing sizes: its main latency (deliveries, events, runs), "
+    "throughput, CPU and memory per size, per target",
 }
 
 
@@ -113,6 +129,23 @@ def _sessions_table(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[
     return lines
 
 
+def _scale_table(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:
+    """One row per target and size (see scale.png for the curves)."""
+    metrics = METRICS["scale"]
+    lines = _header(metrics)
+    for target in order:
+        entry = by_target.get(target)
+        if entry is None:
+            continue
+        by_size = entry.get("by_size") or {}
+        if entry.get("status") != "ok" or not by_size:
+            lines.append(_row(target, entry, metrics))
+            continue
+        for size in sorted(by_size, key=int):
+            lines.append(_row(target, {**entry, **by_size[size]}, metrics))
+    return lines
+
+
 def _capped_note(target: str, entry: Mapping[str, Any]) -> str:
     wanted = entry.get("requested_sessions")
     per = entry.get("pss_per_session_mib")
@@ -175,13 +208,17 @@ def render_markdown(
         "pages between processes; both are summed over the server's whole process tree.",
         "¹ plain y-websocket client mode: no SyncStatus, so no ack latency.",
     ]
-    for scenario in ("fanout", "rooms", "saturate", "sessions", "rest-ops"):
+    if "remote" in meta.get("targets", {}):
+        lines += ["", f"*server at --url*: {meta['targets']['remote']}."]
+    for scenario in SECTIONS:
         by_target = summary.get(scenario)
         if not by_target:
             continue
         lines += ["", f"## {scenario}", "", f"{_DESCRIBE[scenario]} ({_params(scenario, meta)})", ""]
         if scenario == "sessions":
             lines += _sessions_table(by_target, order)
+        elif scenario == "scale":
+            lines += _scale_table(by_target, order)
         else:
             lines += _scenario_table(scenario, by_target, order)
         if scenario == "saturate":
@@ -196,7 +233,10 @@ def render_markdown(
                     "- *client-bound*: the load generator could not offer more on this machine, so "
                     "that target's figure is a lower bound."
                 )
-    if ratio_rows and any(t != RATIO_BASE for t in order):
+        measured = sorted({str(e.get("server_measured", "local")) for e in by_target.values()})
+        if any(m != "local" and not m.startswith("local:") for m in measured) or "remote" in by_target:
+            lines += ["", *(f"- server figures: {m}" for m in measured)]
+    if any(ratio_rows.values()) and any(t != RATIO_BASE for t in order):
         lines += ["", f"## {TITLES[RATIO_BASE]} / peer", ""]
         lines += _ratio_table(ratio_rows, order)
     if plots:

@@ -54,6 +54,10 @@ class StepResult:
     machine_cpu: float = 0.0  # cores busy machine-wide (everything, other users included)
     open_clients: int = 0
     agent_ops: int = 0  # of ``sent``: the REST ops agents got a full success for
+    # Design-engine and workspace users: counters (events, runs_ok, quota_refusals …) and
+    # histograms (first_event, event_latency, stage_duration, run_latency …) by name.
+    counts: dict[str, int] = field(default_factory=dict)
+    hists: dict[str, Histogram] = field(default_factory=dict)
 
     @property
     def achieved_rate(self) -> float:
@@ -110,6 +114,9 @@ class StepResult:
             "achieved_rate": self.achieved_rate,
             "deliveries_per_s": self.deliveries_per_s,
             "complete": self.complete,
+            "counts": dict(self.counts),
+            "hists": {name: h.to_dict() for name, h in self.hists.items()},
+            "hists_ms": {name: h.summary_ms() for name, h in self.hists.items()},
         }
         for name in _HISTOGRAMS:
             histogram: Histogram = getattr(self, name)
@@ -132,7 +139,8 @@ class StepResult:
         histograms: dict[str, Any] = {
             name: Histogram.from_dict(data[name]) for name in _HISTOGRAMS if name in data
         }
-        return cls(**plain, **histograms)
+        named = {name: Histogram.from_dict(h) for name, h in data.get("hists", {}).items()}
+        return cls(**plain, **histograms, counts=dict(data.get("counts", {})), hists=named)
 
 
 @dataclass

@@ -17,10 +17,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
 from ..stats import Histogram  # noqa: E402
+from .api_summary import scale_summary  # noqa: E402
 from .markdown import TITLES  # noqa: E402
 from .model import RunResult, RunStatus  # noqa: E402
 
-__all__ = ["cdf_series", "load_series", "memory_series", "write_plots"]
+__all__ = ["cdf_series", "load_series", "memory_series", "scale_series", "write_plots"]
 
 Series = dict[str, list[tuple[float, float]]]
 
@@ -154,10 +155,61 @@ def _plot_memory(runs: Sequence[RunResult], path: Path) -> bool:
     return True
 
 
+_SCALE_PANELS = (
+    ("latency_p99", "latency p99 (ms)"),
+    ("throughput", "throughput (per s)"),
+    ("server_cpu", "server CPU (cores)"),
+    ("peak_pss_mib", "server peak PSS (MiB)"),
+)
+
+
+def scale_series(runs: Sequence[RunResult]) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """metric → target → (size, value) from the successful scale runs (pure)."""
+    by_target: dict[str, list[RunResult]] = {}
+    for run in runs:
+        if run.scenario == "scale" and run.status == RunStatus.OK:
+            by_target.setdefault(run.target, []).append(run)
+    series: dict[str, dict[str, list[tuple[float, float]]]] = {key: {} for key, _ in _SCALE_PANELS}
+    series["latency_p50"] = {}
+    for target, target_runs in by_target.items():
+        rows = scale_summary(target_runs)["by_size"]
+        for key in series:
+            points = [(float(size), float(row[key])) for size, row in sorted(rows.items()) if row.get(key) is not None]
+            if points:
+                series[key][target] = points
+    return series
+
+
+def _plot_scale(runs: Sequence[RunResult], path: Path) -> bool:
+    series = scale_series(runs)
+    if not any(series.values()):
+        return False
+    scenario = next((str(r.params.get("scale_scenario")) for r in runs if r.scenario == "scale"), "")
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    for ax, (key, label) in zip(axes.flat, _SCALE_PANELS, strict=True):
+        for target, points in series[key].items():
+            (line,) = ax.plot([x for x, _ in points], [y for _, y in points], marker="o",
+                              label=f"{_title(target)} p99" if key == "latency_p99" else _title(target))
+            if key == "latency_p99" and target in series["latency_p50"]:
+                p50 = series["latency_p50"][target]
+                ax.plot([x for x, _ in p50], [y for _, y in p50], linestyle="--", marker=".",
+                        color=line.get_color(), label=f"{_title(target)} p50")
+        ax.set_xlabel(f"size ({scenario})")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+        if series[key]:
+            ax.legend(fontsize="small")
+    fig.suptitle(f"scale: {scenario} at growing sizes")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def write_plots(runs: Sequence[RunResult], out_dir: Path, p99_bound_ms: float | None = None) -> list[str]:
     """Draw every plot the runs have data for; returns the file names written."""
     written: list[str] = []
-    for scenario in ("fanout", "rooms", "rest-ops"):
+    for scenario in ("fanout", "rooms", "rest-ops", "mixed"):
         series = cdf_series(runs, scenario)
         if series:
             name = f"latency_cdf_{scenario}.png"
@@ -169,5 +221,7 @@ def write_plots(runs: Sequence[RunResult], out_dir: Path, p99_bound_ms: float | 
         written.append("latency_vs_load.png")
     if _plot_memory(runs, out_dir / "memory_per_session.png"):
         written.append("memory_per_session.png")
+    if _plot_scale(runs, out_dir / "scale.png"):
+        written.append("scale.png")
     return written
 

@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..stats import Histogram
+from .api_summary import (
+    API_METRICS,
+    SCALE_METRICS,
+    mixed_summary,
+    runs_summary,
+    scale_summary,
+    stages_summary,
+)
 from .model import MIB, RunResult, RunStatus, StepResult
 
 __all__ = ["Metric", "METRICS", "ratios", "summarize", "RATIO_BASE"]
@@ -92,6 +100,25 @@ METRICS: dict[str, list[Metric]] = {
         Metric("errors", "errors", 0),
     ],
 }
+
+
+METRICS.update(
+    {
+        name: [Metric(key, header, digits, lower, ratio) for key, header, digits, lower, ratio in rows]
+        for name, rows in {**API_METRICS, "scale": SCALE_METRICS}.items()
+    }
+)
+
+# Figures that describe the server's own processes: not measured when it is remote.
+_SERVER_KEYS = ("server_cpu", "peak_pss", "pss_per", "rss_per", "baseline_pss")
+
+
+def _unmeasured(entry: dict[str, Any]) -> None:
+    for key in list(entry):
+        if key.startswith(_SERVER_KEYS):
+            entry[key] = None
+    for row in entry.get("by_size", {}).values():
+        _unmeasured(row)
 
 
 def _median(values: Iterable[float | None]) -> float | None:
@@ -234,6 +261,11 @@ _SUMMARIZERS = {
     "saturate": _saturate,
     "sessions": _sessions,
     "rest-ops": _rest_ops,
+    "stages": stages_summary,
+    "stages-rejoin": stages_summary,
+    "runs": runs_summary,
+    "mixed": mixed_summary,
+    "scale": scale_summary,
 }
 
 
@@ -253,9 +285,13 @@ def summarize(runs: Sequence[RunResult]) -> dict[str, dict[str, dict[str, Any]]]
                 "problems": [f"round {r.round + 1}: {r.error}" for r in target_runs if r.error],
                 "protocol": next((r.protocol for r in target_runs if r.protocol), ""),
             }
+            measured = {str(r.extra.get("server_measured", "local")) for r in target_runs}
+            entry["server_measured"] = sorted(measured)[0] if measured else "local"
             if ok:
                 entry["status"] = RunStatus.OK
                 entry.update(_SUMMARIZERS[scenario](ok))
+                if any(m.startswith("remote") for m in measured):
+                    _unmeasured(entry)
             elif all(r.status == RunStatus.SKIPPED for r in target_runs):
                 entry["status"] = RunStatus.SKIPPED
             else:

@@ -14,7 +14,15 @@ from pathlib import Path
 import psutil
 
 from ..config import RunOptions
-from ..loadgen.plan import AGENT_BASE, AgentPlan, ClientPlan, StepPlan, WorkerPlan, split_round_robin
+from ..loadgen.plan import (
+    AGENT_BASE,
+    AgentPlan,
+    ApiUserPlan,
+    ClientPlan,
+    StepPlan,
+    WorkerPlan,
+    split_round_robin,
+)
 from ..loadgen.pool import ReadyInfo, StepOutcome, WorkerPool
 from ..progress import ProgressSink
 from ..report.model import MemoryStats, StepResult
@@ -75,7 +83,7 @@ class MemorySampler:
             await asyncio.sleep(SAMPLE_INTERVAL)
 
     async def sample(self) -> MemorySample:
-        sample = await asyncio.to_thread(self._server.process.sample_memory)
+        sample: MemorySample = await asyncio.to_thread(self._server.process.sample_memory)
         if len(self.samples) < MAX_SAMPLES:
             self.samples.append(sample)
         return sample
@@ -121,6 +129,8 @@ class RunContext:
     rng: random.Random = field(default_factory=random.Random)
     # cores per server process label during the last measured step
     server_cpu_by_process: dict[str, float] = field(default_factory=dict)
+    # where the load workers ran (--ray-address: one entry per actor, with its node)
+    load_nodes: list[dict[str, object]] = field(default_factory=list)
 
 
 def editor_plans(
@@ -147,6 +157,7 @@ def editor_plans(
                 document=document,
                 protocol=ctx.protocol,
                 yjs_client_id=ids[index],
+                token=ctx.server.token_for(0),
             )
         )
     return plans
@@ -157,6 +168,7 @@ def worker_plans(
     clients: list[ClientPlan],
     agents: list[AgentPlan] | None = None,
     *,
+    api_users: list[ApiUserPlan] | None = None,
     lifetime: float,
     connect_concurrency: int = 16,
     workers: int | None = None,
@@ -168,11 +180,13 @@ def worker_plans(
     count = max(1, workers if workers is not None else min(ctx.run.workers, len(clients) or 1))
     client_parts = split_round_robin(clients, count)
     agent_parts = split_round_robin(agents or [], count)
+    user_parts = split_round_robin(api_users or [], count)
     return [
         WorkerPlan(
             worker=index,
             clients=client_parts[index],
             agents=agent_parts[index],
+            api_users=user_parts[index],
             connect_timeout=ctx.run.connect_timeout,
             connect_concurrency=connect_concurrency,
             lifetime=lifetime,
@@ -182,13 +196,24 @@ def worker_plans(
     ]
 
 
+def _make_pool(ctx: RunContext, plans: list[WorkerPlan]) -> WorkerPool:
+    if not ctx.run.ray_address:
+        return WorkerPool(plans, ctx.run_dir / "workers")
+    from ..loadgen.ray_pool import RayWorkerPool  # Ray only when asked for: its import is slow
+
+    return RayWorkerPool(
+        plans, ctx.run_dir / "workers", address=ctx.run.ray_address, cpus_per_worker=ctx.run.ray_cpus_per_worker
+    )
+
+
 @asynccontextmanager
 async def running_pool(ctx: RunContext, plans: list[WorkerPlan]) -> AsyncIterator[tuple[WorkerPool, ReadyInfo]]:
     """Workers started with every editor synced; always stopped (killed if need be) on exit."""
-    pool = WorkerPool(plans, ctx.run_dir / "workers")
+    pool = _make_pool(ctx, plans)
     try:
         ctx.progress.phase("connecting")
         info = await pool.start(ctx.run.connect_timeout + 30.0)
+        ctx.load_nodes = list(pool.nodes)
         if info.failed:
             shown = "; ".join(info.failures[:3])
             raise RunFailed(f"{info.failed} of {info.failed + info.connected} editors failed to connect: {shown}")
@@ -222,10 +247,12 @@ async def measure_step(
     began = time.monotonic()
 
     def on_progress(totals: dict[str, int]) -> None:
-        ctx.progress.sends(totals.get("sent", 0), totals.get("received", 0), totals.get("errors", 0))
+        done = totals.get("sent", 0) + totals.get("api", 0)
+        ctx.progress.sends(done, totals.get("received", 0), totals.get("errors", 0))
 
     outcome = await pool.run_step(step, drain=drain, on_progress=on_progress)
     elapsed = time.monotonic() - began
+    ended_ns = time.monotonic_ns()
     machine1 = _machine_busy_seconds()
     by_process1 = await asyncio.to_thread(process.cpu_by_process)
     cpu0, cpu1 = sum(by_process0.values()), sum(by_process1.values())
@@ -242,6 +269,8 @@ async def measure_step(
         client_cores=outcome.client_cpu_s / elapsed if elapsed > 0 else 0.0,
         server_cores=(cpu1 - cpu0) / elapsed if elapsed > 0 else 0.0,
         machine_cores=(machine1 - machine0) / elapsed if elapsed > 0 else 0.0,
+        # Flows done back to back end when they end, not at a planned duration.
+        wall_ns=ended_ns - step.start_ns if step.api_count else 0,
     )
 
 
@@ -260,9 +289,10 @@ def to_step_result(
     client_cores: float,
     server_cores: float,
     machine_cores: float = 0.0,
+    wall_ns: int = 0,
 ) -> StepResult:
     first = outcome.first_send_ns or step.start_ns
-    wall = step.duration
+    wall = wall_ns / 1e9 if wall_ns > 0 else step.duration
     if outcome.last_delivery_ns:
         wall = max(wall, (outcome.last_delivery_ns - first) / 1e9)
     return StepResult(
@@ -291,4 +321,6 @@ def to_step_result(
         machine_cpu=machine_cores,
         open_clients=outcome.open_clients,
         agent_ops=sum(n for cid, n in outcome.sent.items() if cid >= AGENT_BASE),
+        counts=dict(outcome.counts),
+        hists=dict(outcome.hists),
     )

@@ -21,7 +21,16 @@ from typing import IO
 import aiohttp
 import psutil
 
-__all__ = ["MemorySample", "ServerProcess", "StartError", "child_env", "free_port", "process_label"]
+__all__ = [
+    "MemorySample",
+    "NoProcess",
+    "ServerProcess",
+    "StartError",
+    "child_env",
+    "free_port",
+    "listening_pid",
+    "process_label",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +76,18 @@ class ServerProcess:
         self._known: dict[int, psutil.Process] = {}
         self._started_at = 0.0
 
+    @classmethod
+    def attached(cls, name: str, pid: int) -> ServerProcess:
+        """A server this module did not start (``--url`` on this machine): measured, never signalled."""
+        attached = cls(name, [], cwd=Path.cwd(), env={}, health_url="", log_path=Path("/dev/null"))
+        attached._root = psutil.Process(pid)
+        return attached
+
     @property
     def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+        if self._process is not None:
+            return self._process.pid
+        return None if self._root is None else int(self._root.pid)
 
     @property
     def known_pids(self) -> list[int]:
@@ -211,6 +229,33 @@ class ServerProcess:
             self._log.close()
             self._log = None
         self._process = None
+
+
+class NoProcess:
+    """A server on another machine: nothing to sample (the report says memory is not measured)."""
+
+    known_pids: list[int] = []
+
+    def sample_memory(self) -> MemorySample:
+        return MemorySample(0.0, 0, 0, 0)
+
+    def cpu_by_process(self) -> dict[str, float]:
+        return {}
+
+    def cpu_seconds(self) -> float:
+        return 0.0
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on ``port`` of this machine's loopback or any address, if visible."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:
+        return None
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
+            return int(conn.pid)
+    return None
 
 
 def _alive(process: psutil.Process) -> bool:

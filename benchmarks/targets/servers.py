@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import importlib.util
+import secrets
 import shutil
 import sys
+import time
 import uuid
 import zlib
 from collections.abc import Mapping
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import jwt
 import orjson
 
 from ..wire import WireProtocol
@@ -35,7 +38,9 @@ __all__ = [
     "RunningServer",
     "Target",
     "TargetInfo",
+    "create_bridge_sessions",
     "make_target",
+    "mint_bench_token",
 ]
 
 PEERS_DIR = Path(__file__).resolve().parents[1] / "peers"
@@ -58,6 +63,8 @@ class TargetInfo:
     note: str
     # Each live session is a server process of its own (sessions scenario caps its size).
     process_per_session: bool = False
+    # Serves the design-engine and workspace APIs (stages, runs, mixed).
+    api: bool = False
 
 
 TARGETS: dict[str, TargetInfo] = {
@@ -66,7 +73,9 @@ TARGETS: dict[str, TargetInfo] = {
         "atelier",
         (WireProtocol.HOCUSPOCUS, WireProtocol.Y_WEBSOCKET),
         True,
-        "atelier serve: local Ray, embedded SQLite, dense placement (default); acks after commit",
+        "atelier serve: local Ray, embedded SQLite, dense placement (default); acks after commit; "
+        "offline LLM provider",
+        api=True,
     ),
     "atelier-isolated": TargetInfo(
         "atelier-isolated",
@@ -76,6 +85,7 @@ TARGETS: dict[str, TargetInfo] = {
         "atelier serve with ATELIER_PLACEMENT=isolated (one host actor process per session, "
         "from a pool of pre-started ones)",
         process_per_session=True,
+        api=True,
     ),
     "hocuspocus": TargetInfo(
         "hocuspocus",
@@ -110,23 +120,51 @@ _VARIANT_ENV: dict[str, dict[str, str]] = {
 
 
 class RunningServer:
-    """A started target: its URLs, its process (for memory/CPU), its documents."""
+    """A started (or, with ``--url``, an existing) target: its URLs, tokens, process, documents."""
 
-    def __init__(self, target: Target, process: ServerProcess, port: int, startup_s: float) -> None:
+    def __init__(
+        self,
+        target: Target,
+        process: Any,
+        port: int,
+        startup_s: float,
+        *,
+        base_url: str | None = None,
+        tokens: Any = None,
+        local: bool = True,
+    ) -> None:
         self.target = target
-        self.process = process
+        self.process = process  # a ServerProcess, or what --url found of a local server
         self.port = port
         self.startup_s = startup_s
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = base_url or f"http://127.0.0.1:{port}"
+        # user index -> bearer token ("" when the server needs none)
+        self._tokens = tokens or (lambda index: "")
+        self.local = local  # its processes are on this machine: memory and CPU are measured
+
+    def token_for(self, user: int) -> str:
+        return str(self._tokens(user))
 
     def ws_url(self, protocol: WireProtocol, document: str) -> str:
-        return self.target.ws_url(self.port, protocol, document)
+        url = self.target.ws_url(self.port, protocol, document)
+        token = self.token_for(0)
+        if token and protocol is WireProtocol.Y_WEBSOCKET:
+            url += ("&" if "?" in url else "?") + f"token={token}"
+        return url
 
     def ops_url(self, document: str) -> str:
         return self.target.ops_url(self.port, document)
 
     async def create_documents(self, count: int, *, with_element: bool = False) -> list[str]:
-        return await self.target.create_documents(self.base_url, count, with_element=with_element)
+        return await self.target.create_documents(
+            self.base_url, count, with_element=with_element, token=self.token_for(0)
+        )
+
+
+def mint_bench_token(secret: str, user: str, ttl: int = 3600) -> str:
+    """An HS256 bearer token as ``atelier token --user`` mints it (the managed server's secret)."""
+    now = int(time.time())
+    return jwt.encode({"sub": user, "iat": now, "exp": now + ttl}, secret, algorithm="HS256")
 
 
 class Target:
@@ -166,8 +204,12 @@ class Target:
     def ops_url(self, port: int, document: str) -> str:
         raise StartError(f"{self.name} has no REST ops API")
 
-    async def create_documents(self, base_url: str, count: int, *, with_element: bool) -> list[str]:
+    async def create_documents(self, base_url: str, count: int, *, with_element: bool, token: str = "") -> list[str]:
         return [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(count)]
+
+    def tokens(self) -> Any:
+        """user index -> bearer token for a server this target started."""
+        return None
 
     async def start(self, run_dir: Path, timeout: float | None = None) -> RunningServer:
         port = free_port()
@@ -184,7 +226,7 @@ class Target:
         except BaseException:
             await process.stop(self.stop_grace)
             raise
-        return RunningServer(self, process, port, startup)
+        return RunningServer(self, process, port, startup, tokens=self.tokens())
 
     async def stop(self, server: RunningServer) -> None:
         await server.process.stop(self.stop_grace)
@@ -200,7 +242,28 @@ class AtelierTarget(Target):
 
     # Environment that would point atelier at shared services; benchmarks use the embedded
     # defaults unless the caller passes these explicitly (``--atelier-env``).
-    _ISOLATE = ("RAY_ADDRESS", "DATABASE_URL", "REDIS_URL", "ATELIER_PORT", "ATELIER_HOST")
+    _ISOLATE = (
+        "RAY_ADDRESS", "DATABASE_URL", "REDIS_URL", "ATELIER_PORT", "ATELIER_HOST",
+        # the design engine runs with the offline provider: never a real model
+        "OPENAI_API_KEY", "OPENAI_BASE_URL", "ATELIER_AUTH_JWKS_URL",
+    )
+    # Big enough that the runs scenario measures runs, not the monthly quota.
+    QUOTA = "10000000"
+
+    def __init__(self, info: TargetInfo, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(info, env)
+        self._secret = secrets.token_hex(32)
+
+    def tokens(self) -> Any:
+        secret = self.extra_env.get("ATELIER_AUTH_SECRET", self._secret)
+        cache: dict[int, str] = {}
+
+        def token(index: int) -> str:
+            if index not in cache:
+                cache[index] = mint_bench_token(secret, f"bench-{index}")
+            return cache[index]
+
+        return token
 
     async def prepare(self) -> None:
         if shutil.which("atelier") is None and not _module_available("gateway.cli"):
@@ -231,6 +294,8 @@ class AtelierTarget(Target):
                 "RAY_AUTH_MODE": "disabled",
                 "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
                 "ATELIER_LOG_LEVEL": env.get("ATELIER_LOG_LEVEL", "WARNING"),
+                "ATELIER_AUTH_SECRET": self._secret,
+                "ATELIER_WORKSPACE_QUOTA_LIMIT": self.QUOTA,
             }
         )
         env.update(self.extra_env)
@@ -239,22 +304,8 @@ class AtelierTarget(Target):
     def ops_url(self, port: int, document: str) -> str:
         return f"http://127.0.0.1:{port}/api/sessions/{document}/ops"
 
-    async def create_documents(self, base_url: str, count: int, *, with_element: bool) -> list[str]:
-        ids: list[str] = []
-        timeout = aiohttp.ClientTimeout(total=60)
-        async with aiohttp.ClientSession(base_url, timeout=timeout) as http:
-            for index in range(count):
-                body: dict[str, Any] = {"name": f"bench-{index}"}
-                if with_element:
-                    body["spec"] = BENCH_SPEC
-                async with http.post(
-                    "/api/sessions", data=orjson.dumps(body), headers={"Content-Type": "application/json"}
-                ) as response:
-                    payload = await response.read()
-                    if response.status != 201:
-                        raise StartError(f"atelier: POST /api/sessions -> {response.status}: {payload[:300]!r}")
-                ids.append(str(orjson.loads(payload)["session"]["id"]))
-        return ids
+    async def create_documents(self, base_url: str, count: int, *, with_element: bool, token: str = "") -> list[str]:
+        return await create_bridge_sessions(base_url, count, with_element=with_element, token=token)
 
     def cleanup(self, server: RunningServer) -> None:
         # Ray leaves its session directories (logs, sockets) behind; they are per run.
@@ -311,6 +362,28 @@ def make_target(name: str, env: Mapping[str, str] | None = None) -> Target:
     except KeyError:
         raise ValueError(f"unknown target {name!r} (known: {', '.join(TARGET_NAMES)})") from None
     return cls(info, {**(env or {}), **_VARIANT_ENV.get(name, {})})
+
+
+async def create_bridge_sessions(base_url: str, count: int, *, with_element: bool, token: str = "") -> list[str]:
+    """Bridge sessions created over REST (``POST /api/sessions``); returns their ids."""
+    ids: list[str] = []
+    timeout = aiohttp.ClientTimeout(total=60)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        for index in range(count):
+            body: dict[str, Any] = {"name": f"bench-{index}"}
+            if with_element:
+                body["spec"] = BENCH_SPEC
+            async with http.post(
+                base_url.rstrip("/") + "/api/sessions", data=orjson.dumps(body), headers=headers
+            ) as response:
+                payload = await response.read()
+                if response.status != 201:
+                    raise StartError(f"atelier: POST /api/sessions -> {response.status}: {payload[:300]!r}")
+            ids.append(str(orjson.loads(payload)["session"]["id"]))
+    return ids
 
 
 def _ray_temp_dir(run_dir: Path) -> Path:

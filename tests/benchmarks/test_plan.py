@@ -96,7 +96,7 @@ def test_recorder_acks_errors_and_sends() -> None:
     assert counters.ack_latency.count == 1
     assert counters.errors == MAX_ERROR_SAMPLES + 5
     assert len(counters.error_samples) == MAX_ERROR_SAMPLES
-    assert recorder.progress() == {"sent": 2, "received": 0, "acked": 1, "errors": MAX_ERROR_SAMPLES + 5}
+    assert recorder.progress() == {"sent": 2, "received": 0, "acked": 1, "errors": MAX_ERROR_SAMPLES + 5, "api": 0}
     recorder.begin(1)
     assert recorder.current.sent == {}
     assert recorder.total_errors == MAX_ERROR_SAMPLES + 5
@@ -108,7 +108,7 @@ def test_editor_plans_number_rooms_from_the_first_room() -> None:
 
     from benchmarks.scenarios.common import editor_plans
 
-    server = SimpleNamespace(ws_url=lambda protocol, document: f"ws://127.0.0.1:1/{document}")
+    server = SimpleNamespace(ws_url=lambda protocol, document: f"ws://127.0.0.1:1/{document}", token_for=lambda user: "")
     ctx = SimpleNamespace(rng=random.Random(1), server=server, protocol=WireProtocol.HOCUSPOCUS)
     first = editor_plans(ctx, ["a", "b"], 2, 4)  # type: ignore[arg-type]
     assert [(p.cid, p.room, p.document) for p in first] == [(0, 0, "a"), (1, 0, "a"), (2, 1, "b"), (3, 1, "b")]
