@@ -18,6 +18,8 @@ from aiohttp_sse import EventSourceResponse, sse_response
 
 from actors.client import StageEventItem, StageEventStream, StreamEnd
 
+from .limits.limiter import LIMITER
+
 __all__ = ["stop_streams", "stream_stage_events"]
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,8 @@ async def stream_stage_events(
     follow = follow_run or stream.live_run
     headers = {"X-Session-Id": session_id}
     try:
-        async with sse_response(
+        # 429 past ATELIER_SSE_MAX_PER_USER streams open at once for this user.
+        async with request.config_dict[LIMITER].stream_slot(request), sse_response(
             request, headers=headers, ping_interval=heartbeat, allow_all_methods=True
         ) as resp:
             streams.add(resp)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
+import struct
 from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -110,6 +112,13 @@ class Binding:
 
 
 class Connection:
+    """The socket's one bounded outbound queue and its writer; closes are bounded in time.
+
+    A close the peer does not complete within ``close_timeout`` (it stopped reading, so the
+    close frame sits behind megabytes of unread data) aborts the transport: descriptor,
+    kernel buffers and queued frames are released whatever the peer does.
+    """
+
     def __init__(
         self,
         ws: web.WebSocketResponse,
@@ -117,8 +126,12 @@ class Connection:
         queue_limit: int,
         queue_bytes: int,
         plain: bool,
+        close_timeout: float = 2.0,
+        transport: asyncio.Transport | None = None,
         on_slow: Callable[[], None] | None = None,
         on_sent: Callable[[int], None] | None = None,
+        on_queued: Callable[[int], None] | None = None,
+        on_abort: Callable[[], None] | None = None,
     ) -> None:
         self.ws = ws
         self.plain = plain
@@ -127,10 +140,23 @@ class Connection:
         self._queue_bytes_limit = queue_bytes
         self._queued_bytes = 0
         self._writer: asyncio.Task[None] | None = None
+        self._close_timeout = close_timeout
+        self._transport = transport
         self._on_slow = on_slow
         self._on_sent = on_sent
-        self._closer: asyncio.Task[bool] | None = None
+        self._on_queued = on_queued
+        self._on_abort = on_abort
+        self._closer: asyncio.Task[None] | None = None
         self.closing = False
+        self.aborted = False
+
+    @property
+    def queued_bytes(self) -> int:
+        return self._queued_bytes
+
+    @property
+    def queued_frames(self) -> int:
+        return self._queue.qsize()
 
     def start(self) -> None:
         self._writer = asyncio.get_running_loop().create_task(self._write(), name="ws-writer")
@@ -142,7 +168,7 @@ class Connection:
             if self._queued_bytes + len(frame) > self._queue_bytes_limit:
                 raise asyncio.QueueFull
             self._queue.put_nowait(frame)
-            self._queued_bytes += len(frame)
+            self._account(len(frame))
         except asyncio.QueueFull:
             log.warning(
                 "slow consumer: outbound queue full, closing frames=%d bytes=%d",
@@ -151,15 +177,84 @@ class Connection:
             )
             if self._on_slow is not None:
                 self._on_slow()
+            # Nothing queued will be sent now: free it at once, not when the peer reads.
+            self._drop_queue()
             self.close_soon(CLOSE_SLOW_CONSUMER, "slow consumer: outbound queue overflow")
+
+    def _account(self, delta: int) -> None:
+        self._queued_bytes += delta
+        if self._on_queued is not None:
+            self._on_queued(delta)
+
+    def _drop_queue(self) -> None:
+        # The writer is left alone: blocked in a drain, it shares aiohttp's drain waiter with
+        # the close, and cancelling it would cancel the close too. The abort frees it.
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._account(-self._queued_bytes)
 
     def close_soon(self, code: int, reason: str) -> None:
         if self.closing:
             return
         self.closing = True
-        self._closer = asyncio.get_running_loop().create_task(
-            self.ws.close(code=code, message=reason.encode()), name="ws-close"
-        )
+        self._closer = asyncio.get_running_loop().create_task(self._close(code, reason), name="ws-close")
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close now (bounded by the close timeout); queued frames are dropped."""
+        self._drop_queue()
+        self.close_soon(code, reason)
+        if self._closer is not None:
+            await asyncio.shield(self._closer)
+
+    async def _close(self, code: int, reason: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._close_timeout
+        sock = self._socket()
+        buffered = self._transport.get_write_buffer_size() if self._transport is not None else 0
+        if sock is not None and buffered == 0 and hasattr(socket, "TCP_USER_TIMEOUT"):
+            # Nothing waits in the transport, so aiohttp will close the descriptor as soon as the
+            # close frame is written, leaving the kernel an orphan with whatever the peer has not
+            # read: bound how long the kernel keeps trying. (With bytes waiting, the descriptor
+            # stays open and the abort below frees everything.)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, max(1, int(self._close_timeout * 1000)))
+        try:
+            await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()[:123]), self._close_timeout)
+        except (asyncio.TimeoutError, ConnectionError, RuntimeError) as exc:
+            log.info("close not completed code=%d: %r", code, exc)
+        # A close frame sent is not a close done: the transport keeps flushing what the peer has
+        # not read. Give it the rest of the timeout, then abort.
+        while self._open(sock) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if self._open(sock):
+            log.info("peer did not finish the close within %.1fs, aborting code=%d", self._close_timeout, code)
+            self.abort()
+
+    def _socket(self) -> socket.socket | None:
+        if self._transport is None:
+            return None
+        sock = self._transport.get_extra_info("socket")
+        return sock if sock is not None and sock.fileno() != -1 else None
+
+    @staticmethod
+    def _open(sock: socket.socket | None) -> bool:
+        return sock is not None and sock.fileno() != -1
+
+    def abort(self) -> None:
+        """Drop the transport and everything queued for it."""
+        self.closing = True
+        self._drop_queue()
+        if self.aborted:
+            return
+        self.aborted = True
+        if self._on_abort is not None:
+            self._on_abort()
+        sock = self._socket()
+        if sock is not None:
+            # Linger 0: the kernel drops the unsent bytes and resets, instead of keeping an
+            # orphaned socket with megabytes queued for a peer that never reads.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if self._transport is not None:
+            self._transport.abort()
 
     async def _write(self) -> None:
         sent = 0
@@ -167,7 +262,7 @@ class Connection:
             frame = await self._queue.get()
             if frame is None:
                 return
-            self._queued_bytes -= len(frame)
+            self._account(-len(frame))
             try:
                 await self.ws.send_bytes(frame)
             except (ConnectionError, RuntimeError) as exc:
@@ -181,7 +276,9 @@ class Connection:
 
     async def stop(self) -> None:
         self.closing = True
-        tasks = [task for task in (self._writer, self._closer) if task is not None]
+        if self._closer is not None:
+            await asyncio.gather(self._closer, return_exceptions=True)  # bounded by the close timeout
         if self._writer is not None:
             self._writer.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(self._writer, return_exceptions=True)
+        self._drop_queue()

@@ -26,6 +26,8 @@ from actors.protocol.messages import (
 )
 
 from ..auth import VERIFIER, AuthError
+from ..limits.errors import LimitExceeded, limit_response
+from ..limits.limiter import LIMITER, WsAdmission
 from ..metrics import Metrics
 from ..settings import Settings
 from ..state import CHANNELS, METRICS, SETTINGS, SOCKETS, WS_AUTH
@@ -64,8 +66,12 @@ class _Session:
             queue_limit=self.settings.ws_outbound_queue_frames,
             queue_bytes=self.settings.ws_outbound_queue_bytes,
             plain=plain,
+            close_timeout=self.settings.limits.ws_close_timeout,
+            transport=request.transport,
             on_slow=self.metrics.ws_slow_closes.inc,
             on_sent=self.metrics.ws_frames_out.inc,
+            on_queued=self.metrics.ws_queued_bytes.inc,
+            on_abort=self.metrics.ws_aborts.inc,
         )
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -231,7 +237,7 @@ class _Session:
                 try:
                     msg = await self.ws.receive(timeout=idle)
                 except asyncio.TimeoutError:
-                    await self.ws.close(code=4408, message=b"idle timeout")
+                    await self.conn.close(4408, "idle timeout")
                     break
                 if msg.type == WSMsgType.BINARY:
                     try:
@@ -242,11 +248,11 @@ class _Session:
                     except ProtocolError as exc:
                         self.refuse("protocol-error")
                         log.info("closing connection on protocol error: %s", exc)
-                        await self.ws.close(code=WSCloseCode.PROTOCOL_ERROR, message=str(exc)[:120].encode())
+                        await self.conn.close(WSCloseCode.PROTOCOL_ERROR, str(exc)[:120])
                         break
                 elif msg.type == WSMsgType.TEXT:
                     self.refuse("text-frame")
-                    await self.ws.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"binary frames only")
+                    await self.conn.close(WSCloseCode.UNSUPPORTED_DATA, "binary frames only")
                     break
                 elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
@@ -268,20 +274,42 @@ class _Session:
         await self.conn.stop()
 
 
-async def hocuspocus_endpoint(request: web.Request) -> web.WebSocketResponse:
-    ws = await _prepare(request, request.app[SETTINGS])
-    session = _Session(request, ws, plain=False)
-    await session.run()
+async def _admit(request: web.Request) -> WsAdmission | web.Response:
+    """The connection rates and concurrent-socket limits, before the upgrade: 429 JSON
+    with ``Retry-After`` (browsers see a failed handshake and back off)."""
+    try:
+        return await request.config_dict[LIMITER].admit_ws(request)
+    except LimitExceeded as exc:
+        request.app[METRICS].ws_refusals.labels("rate-limited").inc()
+        return limit_response(exc)
+
+
+async def hocuspocus_endpoint(request: web.Request) -> web.StreamResponse:
+    admission = await _admit(request)
+    if isinstance(admission, web.Response):
+        return admission
+    try:
+        ws = await _prepare(request, request.app[SETTINGS])
+        session = _Session(request, ws, plain=False)
+        await session.run()
+    finally:
+        admission.release()
     return ws
 
 
-async def y_websocket_endpoint(request: web.Request) -> web.WebSocketResponse:
-    ws = await _prepare(request, request.app[SETTINGS])
-    session = _Session(request, ws, plain=True)
-    session_id = request.match_info["session_id"]
-    binding = Binding(session.conn, "", session_id)
-    session.conn.bindings[""] = binding
-    session.authorize(binding, request.query.get("token", ""))
-    await session.run(binding)
+async def y_websocket_endpoint(request: web.Request) -> web.StreamResponse:
+    admission = await _admit(request)
+    if isinstance(admission, web.Response):
+        return admission
+    try:
+        ws = await _prepare(request, request.app[SETTINGS])
+        session = _Session(request, ws, plain=True)
+        session_id = request.match_info["session_id"]
+        binding = Binding(session.conn, "", session_id)
+        session.conn.bindings[""] = binding
+        session.authorize(binding, request.query.get("token", ""))
+        await session.run(binding)
+    finally:
+        admission.release()
     return ws
 
