@@ -2,8 +2,9 @@
 
 Each request to ``POST /v1/chat/completions`` consumes the next ``Turn``: text chunks and/or
 tool calls (arguments split over several chunks), sent as ``data: {chat.completion.chunk}``
-SSE lines ending with ``data: [DONE]`` — or a fault (hang, HTTP 500, garbage, dropped
-connection). Every request body is recorded so tests can check what the client sent back.
+SSE lines ending with ``data: [DONE]`` — or a fault (hang, HTTP 500, garbage of several
+kinds mid-stream, a stall mid-stream, dropped connection). Every request body is recorded
+so tests can check what the client sent back.
 
     async with FakeOpenAI([Turn(text=["Hel", "lo"])]) as server:
         client = AsyncOpenAI(api_key="test", base_url=server.base_url, max_retries=0)
@@ -33,6 +34,9 @@ class Fault(Enum):
     GARBAGE = "garbage"  # after the text chunks, a `data:` line that is not JSON
     DROP = "drop"  # after the text chunks, close the connection without [DONE]
     STALL = "stall"  # after the text chunks, keep the connection open and send nothing
+    BINARY = "binary"  # after the text chunks, a `data:` line of bytes that are not UTF-8
+    WRONG_SHAPE = "wrong_shape"  # after the text chunks, valid JSON that is not a chunk
+    ERROR_CHUNK = "error_chunk"  # after the text chunks, an OpenAI-style `{"error": …}` event
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,17 @@ class RecordedRequest:
 
     def tool_messages(self) -> list[dict[str, Any]]:
         return [message for message in self.messages if message.get("role") == "tool"]
+
+
+# What each junk fault sends after the text chunks, before ending the response.
+_MID_STREAM_JUNK: dict[Fault, bytes] = {
+    Fault.GARBAGE: b'data: {"id": "chatcmpl-broken", "choices": [{"delta": \n\n',
+    Fault.BINARY: b"data: \xff\xfe\x00\x9c\x81garbage\xc3\x28\n\n",
+    Fault.WRONG_SHAPE: b'data: {"id": "chatcmpl-odd", "object": "chat.completion.chunk", "choices": "none"}'
+    b"\n\n",
+    Fault.ERROR_CHUNK: b'data: {"error": {"message": "The model overloaded mid-stream",'
+    b' "type": "server_error"}}\n\n',
+}
 
 
 def _split(text: str, pieces: int) -> list[str]:
@@ -165,8 +180,8 @@ class FakeOpenAI:
         await send({"role": "assistant", "content": "", "refusal": None})
         for piece in turn.text:
             await send({"content": piece})
-        if turn.fault is Fault.GARBAGE:
-            await response.write(b'data: {"id": "chatcmpl-broken", "choices": [{"delta": \n\n')
+        if turn.fault in _MID_STREAM_JUNK:
+            await response.write(_MID_STREAM_JUNK[turn.fault])
             await response.write_eof()
             return response
         if turn.fault is Fault.DROP:
