@@ -21,6 +21,7 @@ from typing import Any
 
 import ray
 from ray.exceptions import RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from storage import StorageSettings
 
@@ -64,6 +65,7 @@ class Placement:
         self._tasks: set[asyncio.Task[None]] = set()
         self._host_cls = ray.remote(SessionHost)
         self._me: Any = None
+        self._starting_on: list[str] = []  # Ray node ids of hosts being started
 
     # -- hosts ------------------------------------------------------------------------
 
@@ -101,15 +103,41 @@ class Placement:
         if self._me is None:
             self._me = ray.get_runtime_context().current_actor
         name = f"host-{uuid.uuid4().hex[:8]}"
+        # Hosts take no CPU, so Ray's default would pack them all on this node: each new
+        # host goes to the node with the fewest. Hard affinity: a soft one falls back to
+        # this node while its view of a newly joined node is stale; a node that died
+        # meanwhile fails the start (RayError), and the next fill picks among the living.
+        node = self._emptiest_node()
+        strategy: Any = "DEFAULT" if node is None else NodeAffinitySchedulingStrategy(node, soft=False)
         handle: Any = self._host_cls.options(
-            num_cpus=0, max_restarts=0, max_concurrency=100_000, namespace=self._settings.namespace
+            num_cpus=0,
+            max_restarts=0,
+            max_concurrency=100_000,
+            namespace=self._settings.namespace,
+            scheduling_strategy=strategy,
         ).remote(self._settings, self._storage, self._link_settings, name, self._me)
-        address: LinkAddress = await handle.address.remote()
+        if node is not None:
+            self._starting_on.append(node)
+        try:
+            address: LinkAddress = await handle.address.remote()
+        finally:
+            if node is not None:
+                self._starting_on.remove(node)
         host = _Host(name, handle, address, pooled=self._settings.placement == PlacementMode.ISOLATED)
         host.monitor = asyncio.get_running_loop().create_task(self._watch(host), name=f"watch:{name}")
         self._hosts[name] = host
         log.info("host started name=%s", name)
         return host
+
+    def _emptiest_node(self) -> str | None:
+        """The alive Ray node with the fewest hosts (started or starting); None on one node."""
+        nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+        alive = [str(n["NodeID"]) for n in nodes if n.get("Alive")]
+        if len(alive) < 2:
+            return None
+        # A host's link address names its Ray node (runtime.node_link_settings).
+        placed = [h.address.hostname for h in self._hosts.values()] + self._starting_on
+        return min(alive, key=placed.count)
 
     async def _watch(self, host: _Host) -> None:
         try:
@@ -209,6 +237,21 @@ class Placement:
         return [
             {"name": h.name, "sessions": len(h.sessions), "pooled": h.pooled} for h in self._hosts.values()
         ]
+
+    async def host_stats(self, timeout: float) -> list[dict[str, Any]]:
+        """Every host's ``stats()``, asked at once; a host that does not answer within
+        ``timeout`` is listed by name alone (``/metrics`` counts it, never waits on it)."""
+        hosts = list(self._hosts.values())
+
+        async def ask(host: _Host) -> dict[str, Any]:
+            try:
+                stats: dict[str, Any] = await asyncio.wait_for(host.handle.stats.remote(), timeout)
+            except (RayError, asyncio.TimeoutError) as exc:
+                log.info("host stats unavailable name=%s: %r", host.name, exc)
+                return {"name": host.name}
+            return stats
+
+        return list(await asyncio.gather(*(ask(host) for host in hosts)))
 
     async def host_handle(self, session_id: str) -> Any:
         """The actor handle of the session's host, or None (operators and fault tests)."""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import ray
 
 from .link import LinkSettings
 
-__all__ = ["RAY_ENV", "init_ray", "node_link_settings", "shutdown_ray"]
+__all__ = ["RAY_ENV", "init_ray", "node_link_settings", "shutdown_ray", "start_reaper", "stop_reaper"]
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +65,54 @@ def shutdown_ray(*, temp_dir: Path | None, joined: bool) -> None:
             marker.unlink()
 
 
+def start_reaper(temp_dir: Path | None) -> subprocess.Popen[bytes] | None:
+    """Watch this process from outside: if it dies without ``shutdown_ray`` (SIGKILL, OOM),
+    the local Ray it started goes at once instead of lingering (see ``actors/reaper.py``).
+
+    Call after ``init_ray`` started a local Ray; returns None when there is no raylet child.
+    """
+    raylets = [p.pid for p in psutil.Process().children() if p.name() == "raylet"]
+    if not raylets:
+        log.warning("no local raylet found: Ray processes may outlive a killed gateway")
+        return None
+    command = [sys.executable, "-m", "actors.reaper", "--raylet-pid", str(raylets[0])]
+    if temp_dir is not None:
+        command += ["--marker", str(Path(temp_dir) / "ray_current_cluster")]
+    # Its stdin is a pipe only this process writes to: EOF there means this process died.
+    # A session of its own: a terminal's hang-up or Ctrl-C must not end the watcher first.
+    return subprocess.Popen(command, stdin=subprocess.PIPE, start_new_session=True)
+
+
+def stop_reaper(reaper: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """After a clean ``shutdown_ray``: let the watcher see EOF, find nothing left, and exit."""
+    if reaper is None:
+        return
+    if reaper.stdin is not None:
+        reaper.stdin.close()
+    try:
+        reaper.wait(timeout)
+    except subprocess.TimeoutExpired:
+        log.warning("ray reaper pid=%d did not exit; ending it", reaper.pid)
+        reaper.kill()
+        reaper.wait(timeout)
+
+
 def node_link_settings(settings: LinkSettings) -> LinkSettings:
-    """Link settings for a process on a Ray node: TCP on the node's own address by default."""
-    if settings.tcp_host:
-        return settings
-    node_ip: str = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
-    return replace(settings, tcp_host=node_ip)
+    """Link settings for a process on a Ray node: TCP on the node's own address by default,
+    and the Ray node id as the node, so only peers on the same Ray node use Unix sockets
+    (several Ray nodes on one machine, as in tests, link over TCP like separate machines)."""
+    node = settings.node or ray.get_runtime_context().get_node_id()
+    return replace(settings, tcp_host=settings.tcp_host or _node_address(node), node=node)
+
+
+def _node_address(node_id: str) -> str:
+    """The address the Ray node was started on (127.0.0.1 for a loopback-only cluster).
+
+    Not ``ray.util.get_node_ip_address()``: that is the machine's routable address, whatever
+    address the node itself was given.
+    """
+    for node in ray.nodes():  # type: ignore[no-untyped-call]
+        if node.get("NodeID") == node_id and node.get("NodeManagerAddress"):
+            return str(node["NodeManagerAddress"])
+    fallback: str = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
+    return fallback
