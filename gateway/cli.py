@@ -11,11 +11,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from actors.runtime import init_ray, shutdown_ray
+from actors.runtime import init_ray, shutdown_ray, start_reaper, stop_reaper
 from actors.settings import SettingError
 
 from .app import build_app
-from .auth import AuthSettings, mint_command
+from .auth import AuthSettings, mint_command, signin_link
+from .serve_report import ServeReport
 from .settings import Settings
 from .ws.auth import mint_token
 
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--data-dir", type=Path, help="where the server keeps its auth secret (env ATELIER_DATA_DIR)")
     token.add_argument("--scope", choices=["read-write", "readonly"], default="read-write")
     token.add_argument("--document", default="*", help="session id, or * for every session")
+    token.add_argument(
+        "--link", action="store_true", help="with --user: print the pages' sign-in link (<url>/signin#token=…)"
+    )
+    token.add_argument("--url", help="the server's public URL for --link (default ATELIER_WORKSPACE_PUBLIC_URL, "
+                       "else http://<ATELIER_HOST>:<ATELIER_PORT>)")
     return parser
 
 
@@ -57,12 +63,17 @@ def serve(settings: Settings) -> None:
         temp_dir=settings.ray_temp_dir,
         log_to_driver=settings.log_level.upper() == "DEBUG",
     )
+    # A local Ray is this gateway's own: it must not outlive a SIGKILLed gateway by a minute.
+    reaper = None if settings.ray_address else start_reaper(settings.ray_temp_dir)
+    report = ServeReport(settings)
     try:
         app = build_app(settings)
-        log.info("atelier listening on http://%s:%d", settings.host, settings.port)
-        web.run_app(app, host=settings.host, port=settings.port, print=None)
+        report.attach(app)
+        web.run_app(app, host=settings.host, port=settings.port, print=report.listening)
     finally:
         shutdown_ray(temp_dir=settings.ray_temp_dir, joined=bool(settings.ray_address))
+        stop_reaper(reaper)
+        report.done()
 
 
 def _auth(settings: Settings) -> AuthSettings:
@@ -88,7 +99,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(f"atelier: {exc}")
     elif args.command == "token" and args.user:
         settings = settings.with_overrides(data_dir=args.data_dir)
-        print(mint_command(_auth(settings), args.user, args.ttl, args.claim))
+        token = mint_command(_auth(settings), args.user, args.ttl, args.claim)
+        if args.link:
+            base = args.url or settings.actors.workspace.public_base_url or f"http://{settings.host}:{settings.port}"
+            print(signin_link(base, token))
+        else:
+            print(token)
     elif args.command == "token":
         if not settings.ws_secret:
             sys.exit("atelier token: set ATELIER_WS_SECRET to the server's secret")

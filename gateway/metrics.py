@@ -13,8 +13,11 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
+
+from .layer_metrics import LayerCollector
 
 __all__ = ["Metrics", "metrics_middleware"]
 
@@ -25,7 +28,13 @@ class Metrics:
     """One registry per app, so several gateways in one test process do not collide."""
 
     def __init__(self) -> None:
+        # A `_created` series per counter and histogram doubles the output and no dashboard
+        # reads it (process-wide in prometheus-client; nothing here wants it).
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
+        # The session layer's counters, pulled through the session client at each scrape.
+        self.layer = LayerCollector()
+        self.registry.register(self.layer)
         self.requests = Counter(
             "atelier_http_requests_total",
             "HTTP requests by route and status",
@@ -56,6 +65,16 @@ class Metrics:
             "Sockets closed because their outbound queue overflowed",
             registry=self.registry,
         )
+        self.ws_queued_bytes = Gauge(
+            "atelier_ws_outbound_queue_bytes",
+            "Bytes waiting in the WebSockets' outbound queues",
+            registry=self.registry,
+        )
+        self.ws_aborts = Counter(
+            "atelier_ws_aborted_total",
+            "Sockets aborted because the peer did not complete the close within ATELIER_WS_CLOSE_TIMEOUT",
+            registry=self.registry,
+        )
         self.actor_calls = Histogram(
             "atelier_actor_batch_seconds",
             "Latency of batched frame calls to session actors",
@@ -72,6 +91,7 @@ class Metrics:
         )
 
     async def handle(self, request: web.Request) -> web.Response:
+        await self.layer.refresh()
         body = generate_latest(self.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
