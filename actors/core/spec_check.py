@@ -31,8 +31,8 @@ MAX_JSON_DEPTH = 64
 
 
 def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
-    """A request ``Spec`` checked in full and returned in canonical form (every element
-    has ``children``; ``state`` only when given and not null)."""
+    """A request ``Spec`` checked in full and returned as the client wrote it: optional
+    fields (an element's ``children``, the spec's ``state``) only when given and not null."""
     if not isinstance(obj, Mapping):
         raise ValidationError(field, "must be an object")
     for key in obj:
@@ -50,7 +50,7 @@ def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
         check_key(key, f"{field}.elements", what="element keys must be non-empty strings")
         elements[key] = check_element(raw, f"{field}.elements.{key}")
     for key, element in elements.items():
-        for kid in element["children"]:
+        for kid in element.get("children", ()):
             if kid not in elements:
                 raise ValidationError(
                     f"{field}.elements.{key}.children", f"references missing element '{kid}'"
@@ -59,7 +59,7 @@ def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
         raise ValidationError(f"{field}.root", f"element '{root}' is not in elements")
     if not elements and root:
         raise ValidationError(f"{field}.root", 'must be "" when elements is empty')
-    cycle = find_cycle({key: el["children"] for key, el in elements.items()})
+    cycle = find_cycle({key: el.get("children", []) for key, el in elements.items()})
     if cycle is not None:
         raise ValidationError(
             f"{field}.elements.{cycle[-2]}.children",
@@ -73,7 +73,11 @@ def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
 
 
 def check_element(value: object, field: str) -> dict[str, Any]:
-    """A ``UIElement`` shape check (not whether its children exist)."""
+    """A ``UIElement`` shape check (not whether its children exist).
+
+    ``children`` is optional: it is in the result only when the client gave it (null counts
+    as not given), so ``GET .../state`` hands back what was written.
+    """
     if not isinstance(value, Mapping):
         raise ValidationError(field, "must be an object")
     for key in value:
@@ -86,17 +90,19 @@ def check_element(value: object, field: str) -> dict[str, Any]:
     if "props" not in value:
         raise ValidationError(f"{field}.props", "required object")
     props = check_json_object(value["props"], f"{field}.props")
-    children: list[str] = []
+    element: dict[str, Any] = {"type": kind, "props": props}
     raw_children = value.get("children")
     if raw_children is not None:
         if not isinstance(raw_children, list):
             raise ValidationError(f"{field}.children", "must be an array of element keys")
+        children: list[str] = []
         for i, kid in enumerate(raw_children):
             check_key(kid, f"{field}.children[{i}]")
             if kid in children:
                 raise ValidationError(f"{field}.children", f"lists '{kid}' more than once")
             children.append(kid)
-    return {"type": kind, "props": props, "children": children}
+        element["children"] = children
+    return element
 
 
 def check_json_object(value: object, field: str) -> dict[str, Any]:

@@ -281,7 +281,7 @@ def _plan_add_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation
     if key in tree.children:
         raise OpError(f"{p}.key: element '{key}' already exists")
     siblings = tree.require(parent_key, f"{p}.parentKey")
-    kids: list[str] = element["children"]
+    kids: list[str] = element.get("children", [])
     for kid in kids:
         if kid not in tree.children:
             raise OpError(
@@ -307,9 +307,10 @@ def _plan_add_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation
 
     def mutate() -> bool:
         layout.elements_map(ctx.doc)[key] = layout.element_prelim(element)
-        parent = layout.element_map(ctx.doc, parent_key)
-        assert parent is not None
-        parent["children"].insert(at, key)
+        # A parent written without children gains the field now, with its first child.
+        parent_children = layout.children_array(ctx.doc, parent_key)
+        assert parent_children is not None
+        parent_children.insert(at, key)
         tree.children[key] = list(kids)
         siblings.insert(at, key)
         return True
@@ -444,7 +445,7 @@ def _plan_replace_spec(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutatio
     def mutate() -> bool:
         layout.write_spec(ctx.doc, spec)
         ctx.tree.root = spec["root"]
-        ctx.tree.children = {key: list(el["children"]) for key, el in spec["elements"].items()}
+        ctx.tree.children = {key: list(el.get("children", ())) for key, el in spec["elements"].items()}
         return True
 
     return mutate

@@ -37,7 +37,9 @@ def elements_of(doc: Doc[Any]) -> dict[str, Any]:
 
 
 def children_of(doc: Doc[Any]) -> dict[str, list[str]]:
-    return {key: el["children"] for key, el in elements_of(doc).items()}
+    """The tree's structure: an element without ``children`` has none (the field itself
+    stays absent in the spec; tests of that fidelity read ``elements_of``)."""
+    return {key: el.get("children", []) for key, el in elements_of(doc).items()}
 
 
 def updates_of(doc: Doc[Any]) -> list[bytes]:

@@ -78,7 +78,7 @@ def test_empty_spec_is_a_fresh_dict() -> None:
     assert empty_spec() == {"root": "", "elements": {}}
 
 
-def test_spec_round_trip_fills_children_and_keeps_ints() -> None:
+def test_spec_round_trip_keeps_absent_children_absent_and_ints() -> None:
     doc: Doc[Any] = Doc()
     write_spec(doc, LOGIN_SPEC)
     spec = read_spec(doc)
@@ -90,10 +90,10 @@ def test_spec_round_trip_fills_children_and_keeps_ints() -> None:
                 "props": {"className": "p-6"},
                 "children": ["heading"],
             },
+            # written without children: read back without them (issue 11, item 7)
             "heading": {
                 "type": "Heading",
                 "props": {"level": 2, "children": "Login"},
-                "children": [],
             },
         },
     }
@@ -177,7 +177,7 @@ def test_write_spec_replaces_everything_including_state() -> None:
     )
     assert read_spec(doc) == {
         "root": "a",
-        "elements": {"a": {"type": "Text", "props": {"text": "hi"}, "children": []}},
+        "elements": {"a": {"type": "Text", "props": {"text": "hi"}}},
     }
     write_spec(doc, {"root": "", "elements": {}, "state": {}})
     assert read_spec(doc) == {"root": "", "elements": {}, "state": {}}
@@ -284,8 +284,8 @@ def test_tolerates_peer_written_plain_json_elements() -> None:
         "root": "a",
         "elements": {
             "a": {"type": "Card", "props": {"n": 1}, "children": ["b"]},
-            "b": {"type": "Text", "props": {}, "children": []},
-            "c": {"type": "", "props": {}, "children": []},
+            "b": {"type": "Text", "props": {}},
+            "c": {"type": "", "props": {}},
         },
     }
     assert read_structure(doc) == ("a", {"a": ["b"], "b": [], "c": []})
@@ -321,11 +321,11 @@ def test_element_map_repairs_partial_y_map() -> None:
     with doc.transaction():
         heading = spec_map(doc)["elements"]["heading"]
         heading["props"] = {"level": 3}
-        del heading["children"]
         heading["type"] = 7
     repaired = element_map(doc, "heading")
     assert repaired is not None
     assert repaired["type"] == ""
     assert isinstance(repaired["props"], Map)
     assert repaired["props"].to_py() == {"level": 3.0}
-    assert list(repaired["children"]) == []
+    # children is optional: a repair does not invent it
+    assert "children" not in repaired

@@ -12,14 +12,15 @@ from actors.core.spec_check import validate_spec
 from .spec_helpers import SPEC
 
 
-def test_validate_spec_canonical_form() -> None:
+def test_validate_spec_keeps_optional_fields_as_written() -> None:
     empty = validate_spec({"root": "", "elements": {}, "state": None})
     assert empty == {"root": "", "elements": {}}
-    assert validate_spec(SPEC)["elements"]["email"] == {
-        "type": "Input",
-        "props": {"type": "email"},
-        "children": [],
-    }
+    # written without children: none invented
+    assert validate_spec(SPEC)["elements"]["email"] == {"type": "Input", "props": {"type": "email"}}
+    spec = {"root": "a", "elements": {"a": {"type": "T", "props": {}, "children": []}}, "state": {}}
+    assert validate_spec(spec) == spec
+    nulls = {"root": "a", "elements": {"a": {"type": "T", "props": {}, "children": None}}}
+    assert validate_spec(nulls) == {"root": "a", "elements": {"a": {"type": "T", "props": {}}}}
 
 
 @pytest.mark.parametrize(
@@ -109,4 +110,4 @@ def test_diamond_is_not_a_cycle() -> None:
             "d": {"type": "T", "props": {}},
         },
     }
-    assert validate_spec(spec)["elements"]["d"]["children"] == []
+    assert validate_spec(spec)["elements"]["d"] == {"type": "T", "props": {}}

@@ -45,7 +45,7 @@ def test_replace_spec() -> None:
         "root": "a",
         "elements": {
             "a": {"type": "Stack", "props": {"gap": 4}, "children": ["b"]},
-            "b": {"type": "Text", "props": {}, "children": []},
+            "b": {"type": "Text", "props": {}},
         },
         "state": {"count": 0},
     }
@@ -269,10 +269,10 @@ def test_one_call_is_one_update_and_replicas_agree() -> None:
                 "props": {},
                 "children": ["email", "password", "submit", "shared"],
             },
-            "email": {"type": "Input", "props": {"type": "email"}, "children": []},
-            "password": {"type": "Input", "props": {"type": "password"}, "children": []},
-            "submit": {"type": "Button", "props": {"children": "Sign in"}, "children": []},
-            "shared": {"type": "Text", "props": {"children": "(c)"}, "children": []},
+            "email": {"type": "Input", "props": {"type": "email"}},
+            "password": {"type": "Input", "props": {"type": "password"}},
+            "submit": {"type": "Button", "props": {"children": "Sign in"}},
+            "shared": {"type": "Text", "props": {"children": "(c)"}},
         },
     }
     assert read_theme(replica)["hue"] == 30
