@@ -17,7 +17,7 @@ from typing import Any
 
 import msgpack
 
-__all__ = ["CodecError", "Kind", "decode_batch", "encode_batch"]
+__all__ = ["ENCODE_ERRORS", "CodecError", "Kind", "decode_batch", "encode_batch", "encode_each"]
 
 
 class Kind(IntEnum):
@@ -34,9 +34,31 @@ class CodecError(ValueError):
 Message = list[Any]
 
 
+# What msgpack raises for a value it cannot pack: an int out of 64 bits, a lone surrogate
+# in a str, a type it does not know, nesting too deep.
+ENCODE_ERRORS = (TypeError, ValueError, OverflowError, UnicodeEncodeError)
+
+
 def encode_batch(messages: list[Message]) -> bytes:
     data: bytes = msgpack.packb(messages, use_bin_type=True)
     return data
+
+
+def encode_each(messages: list[Message]) -> tuple[bytes, list[tuple[Message, Exception]]]:
+    """A batch of the messages that can be packed, and the ones that cannot with why.
+
+    Packing a batch is one array header followed by each message packed alone, so the
+    bytes are those ``encode_batch`` gives for the packable messages.
+    """
+    parts: list[bytes] = []
+    bad: list[tuple[Message, Exception]] = []
+    for message in messages:
+        try:
+            parts.append(msgpack.packb(message, use_bin_type=True))
+        except ENCODE_ERRORS as exc:
+            bad.append((message, exc))
+    header: bytes = msgpack.Packer().pack_array_header(len(parts))
+    return header + b"".join(parts), bad
 
 
 def decode_batch(data: bytes) -> list[Message]:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from aiohttp import WSMsgType
 
-from .codec import CodecError, Kind, Message, decode_batch, encode_batch
+from .codec import ENCODE_ERRORS, CodecError, Kind, Message, decode_batch, encode_batch, encode_each
 
 __all__ = ["Link", "LinkClosed", "RemoteFailure", "Socket"]
 
@@ -64,9 +64,12 @@ class Link:
         max_queue: int,
         max_batch: int,
         handler: Handler | None = None,
+        peer: str = "",
     ) -> None:
         self.id = next(_ids)
         self.name = name
+        # The dialling process, the same across its redials (empty: not told).
+        self.peer = peer
         self._ws = ws
         self._max_queue = max_queue
         self._max_batch = max_batch
@@ -138,10 +141,31 @@ class Link:
                     continue
                 count = min(len(self._queue), self._max_batch)
                 batch = [self._queue.popleft() for _ in range(count)]
-                await self._ws.send_bytes(encode_batch(batch))
+                await self._ws.send_bytes(self._encode(batch))
                 self.frames_out += 1
         except (ConnectionError, RuntimeError) as exc:
             self._abort(f"write failed: {exc}")
+
+    def _encode(self, batch: list[Message]) -> bytes:
+        try:
+            return encode_batch(batch)
+        except ENCODE_ERRORS:
+            # Rare: pack one by one to find the messages that cannot be packed.
+            data, bad = encode_each(batch)
+        for message, exc in bad:
+            self._unsendable(message, exc)
+        return data
+
+    def _unsendable(self, message: Message, exc: Exception) -> None:
+        """A message that cannot be packed costs itself only, never the link."""
+        log.warning("link %s: message kind=%s cannot be encoded: %s", self.name, message[0], exc)
+        if message[0] == Kind.REQUEST:
+            fut = self._requests.get(message[1])
+            if fut is not None and not fut.done():
+                fut.set_exception(ValueError(f"request cannot be encoded: {exc}"))
+        elif message[0] == Kind.REPLY:
+            # The caller waits for an answer: tell it why there is none.
+            self._queue.append([Kind.FAILURE, message[1], ["ValueError", f"reply cannot be encoded: {exc}", None]])
 
     # -- receiving --------------------------------------------------------------------
 

@@ -28,6 +28,9 @@ __all__ = ["LinkAddress", "LinkServer", "LinkSettings", "dial"]
 log = logging.getLogger(__name__)
 
 _PATH = "/link"
+_PEER_HEADER = "Atelier-Link-Peer"
+# Names this process to the servers it dials, across redials; a restarted process is another.
+PROCESS_PEER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,9 @@ class LinkSettings:
     connect_timeout: float = 5.0
     tcp_host: str = ""  # the address other nodes dial; empty: the Ray node's own address
     socket_dir: Path | None = None  # where Unix sockets live (the system temp dir by default)
+    # Which node this process is on: peers with the same node dial the Unix socket, others
+    # TCP. Empty: the hostname. Processes in Ray use the Ray node id (runtime.node_link_settings).
+    node: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +96,7 @@ class LinkServer:
         sock.bind((self._settings.tcp_host, 0))
         port = int(sock.getsockname()[1])
         await web.SockSite(self._runner, sock).start()
-        self.address = LinkAddress(socket.gethostname(), unix_path, self._settings.tcp_host, port)
+        self.address = LinkAddress(self._settings.node or socket.gethostname(), unix_path, self._settings.tcp_host, port)
         log.info("link server name=%s unix=%s tcp=%s:%d", self._name, unix_path, self._settings.tcp_host, port)
         return self.address
 
@@ -102,6 +108,7 @@ class LinkServer:
             name=f"{self._name}<-{request.remote or 'unix'}",
             max_queue=self._settings.max_queue,
             max_batch=self._settings.max_batch,
+            peer=request.headers.get(_PEER_HEADER, ""),
         )
         self._links.add(link)
         try:
@@ -121,9 +128,14 @@ class LinkServer:
             Path(self.address.unix_path).unlink(missing_ok=True)
 
 
-async def dial(address: LinkAddress, name: str, settings: LinkSettings) -> tuple[Link, asyncio.Task[None]]:
-    """Connect to a link server; returns the link and the task reading it (keep both)."""
-    local = address.hostname == socket.gethostname() and os.path.exists(address.unix_path)
+async def dial(
+    address: LinkAddress, name: str, settings: LinkSettings, *, peer: str = PROCESS_PEER
+) -> tuple[Link, asyncio.Task[None]]:
+    """Connect to a link server; returns the link and the task reading it (keep both).
+
+    ``peer`` names the dialling process to the server (the same across its redials)."""
+    node = settings.node or socket.gethostname()
+    local = address.hostname == node and os.path.exists(address.unix_path)
     connector: aiohttp.BaseConnector = (
         aiohttp.UnixConnector(path=address.unix_path) if local else aiohttp.TCPConnector()
     )
@@ -131,7 +143,12 @@ async def dial(address: LinkAddress, name: str, settings: LinkSettings) -> tuple
     host = "localhost" if local else f"{address.tcp_host}:{address.tcp_port}"
     try:
         ws = await asyncio.wait_for(
-            http.ws_connect(f"http://{host}{_PATH}", max_msg_size=settings.max_frame_bytes, autoping=True),
+            http.ws_connect(
+                f"http://{host}{_PATH}",
+                max_msg_size=settings.max_frame_bytes,
+                autoping=True,
+                headers={_PEER_HEADER: peer},
+            ),
             settings.connect_timeout,
         )
     except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
