@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AccessDenied",
     "Conflict",
@@ -63,7 +65,7 @@ class AccessDenied(SessionError):
 class Conflict(SessionError):
     """The request does not fit the record's current state (409); ``detail`` says how."""
 
-    def __init__(self, message: str, detail: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str, detail: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.detail = detail or {}
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from .bridge.settings import VersionSettings, WebhookSettings
 from .engine.settings import EngineSettings
 from .env import SettingError, env_choice, env_float, env_int
 from .link import LinkSettings
@@ -40,6 +41,8 @@ class ActorSettings:
     link: LinkSettings = field(default_factory=LinkSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+    versions: VersionSettings = field(default_factory=VersionSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ActorSettings:
@@ -73,4 +76,6 @@ class ActorSettings:
             link=link,
             engine=EngineSettings.from_env(env),
             workspace=WorkspaceSettings.from_env(env),
+            versions=VersionSettings.from_env(env),
+            webhooks=WebhookSettings.from_env(env),
         )

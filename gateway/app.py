@@ -15,14 +15,19 @@ from storage import StoreError, make_bus
 from .auth import VERIFIER, Verifier, bridge_auth_middleware
 from .cors import cors_middleware
 from .http_errors import error_middleware
+from .limits.idempotency import IDEMPOTENCY, Idempotency, idempotency_middleware
+from .limits.limiter import LIMITER, Limiter, rate_limit_middleware
 from .metrics import Metrics, metrics_middleware
+from .openapi import add_openapi_routes
 from .routes.bridge import routes as bridge_routes
 from .routes.engine import routes as engine_routes
 from .routes.plm import routes as plm_routes
+from .routes.versions import routes as version_routes
 from .routes.workspace import routes as workspace_routes
 from .settings import Settings
 from .sse import stop_streams
 from .state import BUS, CHANNELS, METRICS, SESSIONS, SETTINGS, SOCKETS, SSE_STREAMS, WS_AUTH
+from .web import setup_web
 from .ws.auth import AllowAll, AuthPolicy, SharedSecret
 from .ws.channel import ChannelRegistry
 from .ws.handler import hocuspocus_endpoint, y_websocket_endpoint
@@ -44,6 +49,8 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
         middlewares=[
             cors_middleware(settings.cors_origin),
             metrics_middleware(metrics),
+            rate_limit_middleware(),
+            idempotency_middleware(),
             error_middleware,
             bridge_auth_middleware(auth.bridge_auth),
         ],
@@ -69,11 +76,27 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
     app[SOCKETS] = set()
     app[SSE_STREAMS] = set()
     app[VERIFIER] = Verifier(auth)
+    # Limits and remembered outcomes are shared by the gateways of one cluster (namespace).
+    shared_prefix = f"atelier:{settings.actors.namespace}:"
+    app[LIMITER] = Limiter(settings.limits, redis_url=settings.storage.redis_url, prefix=shared_prefix + "rate:")
+    app[IDEMPOTENCY] = Idempotency(
+        settings.limits,
+        redis_url=settings.storage.redis_url,
+        prefix=shared_prefix + "idem:",
+        body_cap=max(settings.max_body_bytes, settings.actors.workspace.upload_max_bytes + 65536),
+    )
     app.add_routes(bridge_routes)
+    app.add_routes(version_routes)
     app.add_routes(plm_routes)
     app.add_routes(engine_routes)
     app.add_routes(workspace_routes)
+    setup_web(app)  # the pages (design workspace, Bridge preview, workspace chat)
+    metrics.layer.bind(
+        lambda: app[SESSIONS].stats(settings.metrics_timeout),
+        lambda: {"sse": len(app[SSE_STREAMS]), "ws": len(app[SOCKETS])},
+    )
     app.router.add_get("/metrics", metrics.handle)
+    add_openapi_routes(app, bridge_auth=auth.bridge_auth)
     app.router.add_get("/ws", hocuspocus_endpoint)
     app.router.add_get("/ws/{session_id}", y_websocket_endpoint)
 
@@ -86,6 +109,8 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         kind = await app[SESSIONS].start()
         await app[BUS].open()
+        await app[LIMITER].open()
+        await app[IDEMPOTENCY].open()
         subscription = await app[BUS].subscribe(SESSION_EVENTS, on_session_event)
         log.info("gateway ready store=%s placement=%s", kind, settings.actors.placement.value)
         sweeper = asyncio.get_running_loop().create_task(sweep(app), name="indexing-sweeper")
@@ -94,6 +119,8 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
         await asyncio.gather(sweeper, return_exceptions=True)
         await app[CHANNELS].close_all()
         await subscription.close()
+        await app[IDEMPOTENCY].close()
+        await app[LIMITER].close()
         await app[BUS].close()
         await app[SESSIONS].stop()
 

@@ -11,6 +11,7 @@ from actors.settings import ActorSettings, env_float, env_int
 from storage.settings import StorageSettings
 
 from .auth import AuthSettings, load_or_create_secret
+from .limits.settings import LimitSettings
 
 __all__ = ["Settings"]
 
@@ -37,10 +38,12 @@ class Settings:
     ws_stream_queue_batches: int = 10000
     ws_secret: str | None = None
     sse_heartbeat: float = 15.0
+    metrics_timeout: float = 2.0
     # Built by the entry point once the data directory is known (the secret may live there);
     # None: a secret generated into the data directory when the app is built.
     auth: AuthSettings | None = None
     log_level: str = "INFO"
+    limits: LimitSettings = field(default_factory=LimitSettings)
     actors: ActorSettings = field(default_factory=ActorSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
 
@@ -77,7 +80,9 @@ class Settings:
             ),
             ws_secret=env.get("ATELIER_WS_SECRET") or None,
             sse_heartbeat=env_float(env, "ATELIER_SSE_HEARTBEAT", d.sse_heartbeat, minimum=0.1),
+            metrics_timeout=env_float(env, "ATELIER_METRICS_TIMEOUT", d.metrics_timeout, minimum=0.05),
             log_level=env.get("ATELIER_LOG_LEVEL", d.log_level),
+            limits=LimitSettings.from_env(env),
             actors=ActorSettings.from_env(env),
             storage=storage,
         )

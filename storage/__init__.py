@@ -10,5 +10,6 @@ from .group_commit import GroupCommitter as GroupCommitter
 from .records import Append as Append
 from .records import LoadedDoc as LoadedDoc
 from .records import SessionRecord as SessionRecord
+from .records import VersionRecord as VersionRecord
 from .records import utc_now_iso as utc_now_iso
 from .settings import StorageSettings as StorageSettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from .records import Append, LoadedDoc, SessionRecord
+from .records import Append, LoadedDoc, SessionRecord, VersionRecord
 
 __all__ = ["Store", "StoreError"]
 
@@ -38,4 +38,20 @@ class Store(Protocol):
 
     async def snapshot(self, session_id: str, seq: int, data: bytes) -> None: ...
 
-    async def delete_session(self, session_id: str) -> bool: ...
+    async def delete_session(self, session_id: str) -> bool:
+        """Deletes the session with its log, snapshot and versions."""
+        ...
+
+    # -- versions (Bridge): a record and the full Yjs state it names ----------------------
+
+    async def save_version(self, version: VersionRecord, data: bytes) -> bool:
+        """Stores a version of an existing session; False when the session is gone."""
+        ...
+
+    async def list_versions(self, session_id: str) -> list[VersionRecord]:
+        """The session's versions, oldest first (by log sequence, then creation)."""
+        ...
+
+    async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None: ...
+
+    async def delete_versions(self, session_id: str, version_ids: Sequence[str]) -> int: ...

@@ -18,6 +18,7 @@ def make_store(settings: StorageSettings) -> Store:
             min_connections=settings.pg_min_connections,
             max_connections=settings.pg_max_connections,
             application_name=settings.pg_application_name,
+            schema=settings.pg_schema,
         )
     from .sqlite import SqliteStore
 

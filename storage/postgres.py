@@ -2,45 +2,60 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
 
 from .base import StoreError
-from .records import Append, LoadedDoc, SessionRecord
+from .engine.migrations import check_schema_name
+from .migrations import migrate_bridge_postgres
+from .records import Append, LoadedDoc, SessionRecord, VersionRecord
+from .retries import quiet_pool_floor_warnings
 
 __all__ = ["PostgresStore"]
 
 log = logging.getLogger(__name__)
 
-# Taken around schema creation so two gateways starting at once do not race on DDL.
-_SCHEMA_LOCK_KEY = 0x61746C72
+P = ParamSpec("P")
+R = TypeVar("R")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS atelier_sessions (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    description TEXT NOT NULL,
-    revision BIGINT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS atelier_updates (
-    session_id TEXT NOT NULL,
-    seq BIGINT NOT NULL,
-    data BYTEA NOT NULL,
-    PRIMARY KEY (session_id, seq)
-);
-CREATE TABLE IF NOT EXISTS atelier_snapshots (
-    session_id TEXT PRIMARY KEY,
-    seq BIGINT NOT NULL,
-    data BYTEA NOT NULL
-);
-CREATE INDEX IF NOT EXISTS atelier_sessions_created ON atelier_sessions (created_at, id);
-"""
+# A server away (stopped, restarting) or a connection lost mid-way (pg_terminate_backend):
+# an outage of the store, never a bug. It is a StoreError, so REST answers 503 and commit
+# loops retry, without a traceback. (InternalClientError: asyncpg's state machine on a
+# connection the server cut mid-query.)
+_DB_ERRORS = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
+
+Method = Callable[P, Coroutine[Any, Any, R]]
+
+
+def _store_errors(what: str) -> Callable[[Method[P, R]], Method[P, R]]:
+    """The store's outages raised as ``StoreError`` (for methods without a handler of their own)."""
+
+    def wrap(method: Method[P, R]) -> Method[P, R]:
+        @functools.wraps(method)
+        async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await method(*args, **kwargs)
+            except _DB_ERRORS as exc:
+                raise StoreError(f"{what} failed: {exc}") from exc
+
+        return call
+
+    return wrap
 
 _RECORD_COLUMNS = "id, name, description, revision, created_at, updated_at"
+_VERSION_COLUMNS = "session_id, id, revision, seq, created_at, author, label, kind"
 
 _APPEND_ROWS = """
 INSERT INTO atelier_updates (session_id, seq, data)
@@ -69,15 +84,32 @@ def _record(row: asyncpg.Record) -> SessionRecord:
     )
 
 
+def _version(row: asyncpg.Record) -> VersionRecord:
+    return VersionRecord(
+        session_id=row["session_id"],
+        id=row["id"],
+        revision=int(row["revision"]),
+        seq=int(row["seq"]),
+        created_at=row["created_at"],
+        author=row["author"],
+        label=row["label"],
+        kind=row["kind"],
+    )
+
+
 class PostgresStore:
+    """Its tables live in ``schema`` (every connection's ``search_path``), migrated on open."""
+
     def __init__(
         self,
         dsn: str,
         min_connections: int = 1,
         max_connections: int = 8,
         application_name: str = "atelier",
+        schema: str = "atelier",
     ) -> None:
         self._dsn = dsn
+        self._schema = check_schema_name(schema)
         self._application_name = application_name
         self._min = min_connections
         self._max = max_connections
@@ -91,24 +123,28 @@ class PostgresStore:
 
     async def open(self) -> None:
         try:
+            quiet_pool_floor_warnings()  # a Postgres outage is logged once, by the commit loops
             self._pool = await asyncpg.create_pool(
                 self._dsn,
                 min_size=self._min,
                 max_size=self._max,
-                server_settings={"application_name": self._application_name},
+                server_settings={"application_name": self._application_name, "search_path": self._schema},
             )
-            async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK_KEY)
-                await conn.execute(_SCHEMA)
+            async with self.pool.acquire() as conn:
+                applied = await migrate_bridge_postgres(conn, self._schema)
         except (OSError, asyncpg.PostgresError) as exc:
+            if self._pool is not None:
+                await self._pool.close()
+                self._pool = None
             raise StoreError(f"cannot open postgres store: {exc}") from exc
-        log.info("postgres store open max_connections=%s", self._max)
+        log.info("postgres store open schema=%s max_connections=%s migrated=%s", self._schema, self._max, applied)
 
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
 
+    @_store_errors("create_session")
     async def create_session(self, record: SessionRecord, initial: bytes) -> None:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -129,12 +165,14 @@ class PostgresStore:
         except asyncpg.PostgresError as exc:
             raise StoreError(f"create_session failed: {exc}") from exc
 
+    @_store_errors("get_session")
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = await self.pool.fetchrow(
             f"SELECT {_RECORD_COLUMNS} FROM atelier_sessions WHERE id = $1", session_id
         )
         return None if row is None else _record(row)
 
+    @_store_errors("list_sessions")
     async def list_sessions(self, limit: int, offset: int = 0) -> list[SessionRecord]:
         rows = await self.pool.fetch(
             f"SELECT {_RECORD_COLUMNS} FROM atelier_sessions ORDER BY created_at, id "
@@ -144,6 +182,7 @@ class PostgresStore:
         )
         return [_record(row) for row in rows]
 
+    @_store_errors("load")
     async def load(self, session_id: str) -> LoadedDoc | None:
         # Repeatable read: snapshot and log tail come from one view of the database.
         async with self.pool.acquire() as conn, conn.transaction(
@@ -189,7 +228,7 @@ class PostgresStore:
                     [item.revision for item in last.values()],
                     [item.updated_at for item in last.values()],
                 )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _DB_ERRORS as exc:
             raise StoreError(f"append failed: {exc}") from exc
 
     async def snapshot(self, session_id: str, seq: int, data: bytes) -> None:
@@ -209,7 +248,7 @@ class PostgresStore:
                     session_id,
                     seq,
                 )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _DB_ERRORS as exc:
             raise StoreError(f"snapshot failed: {exc}") from exc
 
     async def delete_session(self, session_id: str) -> bool:
@@ -217,7 +256,56 @@ class PostgresStore:
             async with self.pool.acquire() as conn, conn.transaction():
                 await conn.execute("DELETE FROM atelier_updates WHERE session_id = $1", session_id)
                 await conn.execute("DELETE FROM atelier_snapshots WHERE session_id = $1", session_id)
+                await conn.execute("DELETE FROM atelier_versions WHERE session_id = $1", session_id)
                 status = await conn.execute("DELETE FROM atelier_sessions WHERE id = $1", session_id)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _DB_ERRORS as exc:
             raise StoreError(f"delete failed: {exc}") from exc
         return bool(status.endswith(" 1"))
+
+    async def save_version(self, version: VersionRecord, data: bytes) -> bool:
+        v = version
+        try:
+            status = await self.pool.execute(
+                f"INSERT INTO atelier_versions ({_VERSION_COLUMNS}, data) "
+                "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 "
+                "WHERE EXISTS (SELECT 1 FROM atelier_sessions WHERE id = $1)",
+                v.session_id, v.id, v.revision, v.seq, v.created_at, v.author, v.label, v.kind, data,
+            )
+        except _DB_ERRORS as exc:
+            raise StoreError(f"save_version failed: {exc}") from exc
+        return bool(status.endswith(" 1"))
+
+    async def list_versions(self, session_id: str) -> list[VersionRecord]:
+        try:
+            rows = await self.pool.fetch(
+                f"SELECT {_VERSION_COLUMNS} FROM atelier_versions WHERE session_id = $1 "
+                "ORDER BY seq, created_at, id",
+                session_id,
+            )
+        except _DB_ERRORS as exc:
+            raise StoreError(f"list_versions failed: {exc}") from exc
+        return [_version(row) for row in rows]
+
+    async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
+        try:
+            row = await self.pool.fetchrow(
+                f"SELECT {_VERSION_COLUMNS}, data FROM atelier_versions WHERE session_id = $1 AND id = $2",
+                session_id,
+                version_id,
+            )
+        except _DB_ERRORS as exc:
+            raise StoreError(f"load_version failed: {exc}") from exc
+        return None if row is None else (_version(row), bytes(row["data"]))
+
+    async def delete_versions(self, session_id: str, version_ids: Sequence[str]) -> int:
+        if not version_ids:
+            return 0
+        try:
+            status = await self.pool.execute(
+                "DELETE FROM atelier_versions WHERE session_id = $1 AND id = ANY($2::text[])",
+                session_id,
+                list(version_ids),
+            )
+        except _DB_ERRORS as exc:
+            raise StoreError(f"delete_versions failed: {exc}") from exc
+        return int(status.split()[-1])

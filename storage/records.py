@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-__all__ = ["Append", "LoadedDoc", "SessionRecord", "utc_now_iso"]
+__all__ = ["Append", "LoadedDoc", "SessionRecord", "VersionRecord", "utc_now_iso"]
 
 
 def utc_now_iso() -> str:
@@ -60,3 +60,32 @@ class LoadedDoc:
     @property
     def last_seq(self) -> int:
         return self.updates[-1][0] if self.updates else self.snapshot_seq
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """A named or automatic version of a Bridge session (its Yjs state is stored beside it).
+
+    ``seq`` is the last log sequence the version's state includes; ``author`` says who
+    brought the document there (``agent:<agentId>``, ``connection:<id>``, ``api``);
+    ``kind`` is ``auto`` or ``manual``.
+    """
+
+    session_id: str
+    id: str
+    revision: int
+    seq: int
+    created_at: str
+    author: str
+    label: str
+    kind: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "revision": self.revision,
+            "createdAt": self.created_at,
+            "author": self.author,
+            "label": self.label,
+            "kind": self.kind,
+        }

@@ -17,6 +17,7 @@ class StorageSettings:
     pg_min_connections: int = 1
     pg_max_connections: int = 8
     pg_application_name: str = "atelier"
+    pg_schema: str = "atelier"
     sqlite_synchronous: str = "FULL"
     group_commit_max_rows: int = 4096
     engine_pg_max_connections: int = 4
@@ -33,6 +34,7 @@ class StorageSettings:
             pg_min_connections=int(env.get("ATELIER_PG_MIN_CONNECTIONS", default.pg_min_connections)),
             pg_max_connections=int(env.get("ATELIER_PG_MAX_CONNECTIONS", default.pg_max_connections)),
             pg_application_name=env.get("ATELIER_PG_APPLICATION_NAME", default.pg_application_name),
+            pg_schema=env.get("ATELIER_PG_SCHEMA", default.pg_schema),
             sqlite_synchronous=env.get("ATELIER_SQLITE_SYNCHRONOUS", default.sqlite_synchronous),
             group_commit_max_rows=int(
                 env.get("ATELIER_GROUP_COMMIT_MAX_ROWS", default.group_commit_max_rows)

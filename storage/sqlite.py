@@ -12,7 +12,7 @@ from typing import Any
 import aiosqlite
 
 from .base import StoreError
-from .records import Append, LoadedDoc, SessionRecord
+from .records import Append, LoadedDoc, SessionRecord, VersionRecord
 
 __all__ = ["SqliteStore"]
 
@@ -39,9 +39,23 @@ CREATE TABLE IF NOT EXISTS snapshots (
     data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created_at, id);
+CREATE TABLE IF NOT EXISTS versions (
+    session_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    author TEXT NOT NULL,
+    label TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (session_id, id)
+);
+CREATE INDEX IF NOT EXISTS versions_order ON versions (session_id, seq, created_at);
 """
 
 _RECORD_COLUMNS = "id, name, description, revision, created_at, updated_at"
+_VERSION_COLUMNS = "session_id, id, revision, seq, created_at, author, label, kind"
 
 
 def _record(row: Any) -> SessionRecord:
@@ -52,6 +66,19 @@ def _record(row: Any) -> SessionRecord:
         revision=int(row[3]),
         created_at=str(row[4]),
         updated_at=str(row[5]),
+    )
+
+
+def _version(row: Any) -> VersionRecord:
+    return VersionRecord(
+        session_id=str(row[0]),
+        id=str(row[1]),
+        revision=int(row[2]),
+        seq=int(row[3]),
+        created_at=str(row[4]),
+        author=str(row[5]),
+        label=str(row[6]),
+        kind=str(row[7]),
     )
 
 
@@ -228,7 +255,47 @@ class SqliteStore:
                 [
                     ("DELETE FROM updates WHERE session_id = ?", (session_id,)),
                     ("DELETE FROM snapshots WHERE session_id = ?", (session_id,)),
+                    ("DELETE FROM versions WHERE session_id = ?", (session_id,)),
                     ("DELETE FROM sessions WHERE id = ?", (session_id,)),
                 ]
             )
         return deleted > 0
+
+    async def save_version(self, version: VersionRecord, data: bytes) -> bool:
+        v = version
+        async with self._lock:
+            saved = await self._write(
+                [
+                    (
+                        f"INSERT INTO versions ({_VERSION_COLUMNS}, data) "
+                        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)",
+                        (v.session_id, v.id, v.revision, v.seq, v.created_at, v.author, v.label, v.kind, data,
+                         v.session_id),
+                    )
+                ]
+            )
+        return saved > 0
+
+    async def list_versions(self, session_id: str) -> list[VersionRecord]:
+        async with self._lock, self.db.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE session_id = ? ORDER BY seq, created_at, id",
+            (session_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_version(row) for row in rows]
+
+    async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
+        async with self._lock, self.db.execute(
+            f"SELECT {_VERSION_COLUMNS}, data FROM versions WHERE session_id = ? AND id = ?",
+            (session_id, version_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else (_version(row), bytes(row[8]))
+
+    async def delete_versions(self, session_id: str, version_ids: Sequence[str]) -> int:
+        if not version_ids:
+            return 0
+        async with self._lock:
+            return await self._write_many(
+                [("DELETE FROM versions WHERE session_id = ? AND id = ?", [(session_id, v) for v in version_ids])]
+            )

@@ -10,3 +10,6 @@ from .base import StageEventStream as StageEventStream
 from .base import StreamItem as StreamItem
 from .cluster import ClusterSessionClient as ClusterSessionClient
 from .local import LocalSessionClient as LocalSessionClient
+from .stats import HostStats as HostStats
+from .stats import LayerStats as LayerStats
+from .stats import StoreStats as StoreStats

@@ -10,6 +10,7 @@ from ..core.events import Delivery, StreamEnd
 from ..core.sync import Inbound
 from ..core.theme import ThemeParams
 from ..workspace.front import WorkspaceFront
+from .stats import LayerStats
 
 __all__ = [
     "DesignAction",
@@ -117,7 +118,37 @@ class SessionClient(Protocol):
 
     async def state(self, session_id: str) -> dict[str, Any]: ...
 
-    async def apply_ops(self, session_id: str, ops: list[object]) -> dict[str, Any]: ...
+    async def apply_ops(
+        self,
+        session_id: str,
+        ops: list[object],
+        *,
+        agent_id: str | None = None,
+        expected_revision: int | None = None,
+        version_before: str | None = None,
+    ) -> dict[str, Any]:
+        """One change named by ``changeId``; ``Conflict`` (nothing applied) when the session's
+        revision is not ``expected_revision``; ``version_before``: label of an automatic
+        version of the state before (its id is ``versionId``)."""
+        ...
+
+    # -- Bridge versions and undo (NotFound for an unknown version or change) -------------
+
+    async def list_versions(self, session_id: str) -> list[dict[str, Any]]: ...
+
+    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]: ...
+
+    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]: ...
+
+    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
+        """``a``/``b``: version ids, or ``current`` for the live state."""
+        ...
+
+    async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]: ...
+
+    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
+        """Reverts one named change; ``Conflict`` listing later changes that touched its keys."""
+        ...
 
     async def set_presence(
         self,
@@ -221,4 +252,9 @@ class SessionClient(Protocol):
 
     async def host_pid(self, session_id: str) -> int:
         """The process that holds the session now (activating it): for operators and tests."""
+        ...
+
+    async def stats(self, timeout: float) -> LayerStats:
+        """The layer's counters for ``/metrics``; a part that does not answer within
+        ``timeout`` seconds is reported missing (None), never waited on longer."""
         ...

@@ -39,6 +39,7 @@ from ..errors import (
 from ..host.service import HostMethod
 from ..link import LinkAddress, LinkClosed, RemoteFailure, dial
 from ..placement import PLACEMENT_ACTOR_NAME, HostInfo, Placement
+from ..runtime import node_link_settings
 from ..settings import ActorSettings
 from ..singleflight import SingleFlight
 from ..store.client import LinkStoreClient
@@ -49,7 +50,9 @@ from ..workspace.front import WorkspaceFront
 from ..workspace.projects import run_extraction
 from ..workspace.validation import FileSelectionError
 from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream
+from .cluster_stats import cluster_stats
 from .links import HostLink, LinkStageStream, LinkStream
+from .stats import LayerStats
 from .stream import StageQueue, StreamQueue
 
 __all__ = ["ClusterSessionClient"]
@@ -107,6 +110,7 @@ class ClusterSessionClient:
         self._dialing: SingleFlight[str, HostLink] = SingleFlight()
         self._objects: ObjectStore | None = None
         self._front: WorkspaceFront | None = None
+        self._link = settings.link
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -142,7 +146,9 @@ class ClusterSessionClient:
             hosts: int = await self._placement.ready.remote()
         except RayError as exc:
             raise SessionUnavailable(f"cannot start the session layer: {exc}") from exc
-        self._store = LinkStoreClient(self._store_address, self._settings.link, "gateway")
+        # Dialled as a process of this Ray node: same-node hosts over Unix sockets, others TCP.
+        self._link = node_link_settings(self._settings.link)
+        self._store = LinkStoreClient(self._store_address, self._link, "gateway")
         self._objects = make_object_store(self._storage.objects_url, self._storage.data_dir)
         await self._objects.open()
         extract = ray.remote(num_cpus=1, max_retries=0)(run_extraction)
@@ -206,7 +212,7 @@ class ClusterSessionClient:
         return await self._dialing.run(info.name, lambda: self._dial(info))
 
     async def _dial(self, info: HostInfo) -> HostLink:
-        link, reader = await dial(info.address, f"gateway->{info.name}", self._settings.link)
+        link, reader = await dial(info.address, f"gateway->{info.name}", self._link)
         host = HostLink(info, link, reader)
         self._links[info.name] = host
         link.on_close(lambda _: self._lost(info.name, host))
@@ -299,9 +305,41 @@ class ClusterSessionClient:
         result: dict[str, Any] = await self._request(session_id, HostMethod.STATE, [], retry_unknown=True)
         return result
 
-    async def apply_ops(self, session_id: str, ops: list[object]) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(session_id, HostMethod.APPLY_OPS, [ops], retry_unknown=False)
+    async def apply_ops(
+        self,
+        session_id: str,
+        ops: list[object],
+        *,
+        agent_id: str | None = None,
+        expected_revision: int | None = None,
+        version_before: str | None = None,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(
+            session_id,
+            HostMethod.APPLY_OPS,
+            [ops, agent_id, expected_revision, version_before],
+            retry_unknown=False,
+        )
         return result
+
+    async def list_versions(self, session_id: str) -> list[dict[str, Any]]:
+        return list(await self._request(session_id, HostMethod.VERSIONS_LIST, [], retry_unknown=True))
+
+    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
+        return dict(await self._request(session_id, HostMethod.VERSION_CREATE, [label, agent_id], retry_unknown=False))
+
+    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
+        return dict(await self._request(session_id, HostMethod.VERSION_STATE, [version_id], retry_unknown=True))
+
+    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
+        return dict(await self._request(session_id, HostMethod.VERSION_DIFF, [a, b], retry_unknown=True))
+
+    async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]:
+        args = [version_id, agent_id]
+        return dict(await self._request(session_id, HostMethod.VERSION_RESTORE, args, retry_unknown=False))
+
+    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
+        return dict(await self._request(session_id, HostMethod.CHANGE_UNDO, [change_id, agent_id], retry_unknown=False))
 
     async def set_presence(
         self,
@@ -538,3 +576,7 @@ class ClusterSessionClient:
     async def host_pid(self, session_id: str) -> int:
         pid: int = await self._request(session_id, HostMethod.PING, [], retry_unknown=True)
         return pid
+
+    async def stats(self, timeout: float) -> LayerStats:
+        queued = self._store.queued if self._store is not None else 0
+        return await cluster_stats(self._store_actor, self._placement, self._links.values(), queued, timeout)

@@ -14,6 +14,7 @@ from typing import Any
 from storage import SessionRecord, StorageSettings, utc_now_iso
 from storage.objects import make_object_store
 
+from ..bridge.webhooks import WebhookDeliverer
 from ..core.events import Delivery, StreamEnd
 from ..core.ids import new_session_id
 from ..core.sync import Inbound
@@ -33,6 +34,7 @@ from ..workspace.pool import LocalRunPool
 from ..workspace.projects import run_extraction
 from ..workspace.service import WorkspaceService
 from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
+from .stats import LayerStats, StoreStats, host_stats_from_wire
 from .stream import StageQueue, StreamQueue
 
 __all__ = ["LocalSessionClient"]
@@ -129,7 +131,9 @@ class LocalSessionClient:
         )
         work = settings.workspace
         workspace = WorkspaceService(self._store.workspace, work, lambda: LocalRunPool(work.agent, work.llm))
-        self._core = HostCore(settings, self._store, engine=engine, workspace=workspace)
+        self._core = HostCore(
+            settings, self._store, engine=engine, workspace=workspace, webhooks=WebhookDeliverer(settings.webhooks)
+        )
 
         async def extract_in_thread(data: bytes, name: str, content_type: str, limits: ExtractLimits) -> list[str]:
             return await asyncio.to_thread(run_extraction, data, name, content_type, limits)
@@ -168,8 +172,34 @@ class LocalSessionClient:
     async def state(self, session_id: str) -> dict[str, Any]:
         return await self._core.state(session_id)
 
-    async def apply_ops(self, session_id: str, ops: list[object]) -> dict[str, Any]:
-        return await self._core.apply_ops(session_id, ops)
+    async def apply_ops(
+        self,
+        session_id: str,
+        ops: list[object],
+        *,
+        agent_id: str | None = None,
+        expected_revision: int | None = None,
+        version_before: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._core.apply_ops(session_id, ops, agent_id, expected_revision, version_before)
+
+    async def list_versions(self, session_id: str) -> list[dict[str, Any]]:
+        return await self._core.list_versions(session_id)
+
+    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
+        return await self._core.create_version(session_id, label, agent_id)
+
+    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
+        return await self._core.version_state(session_id, version_id)
+
+    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
+        return await self._core.diff_versions(session_id, a, b)
+
+    async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]:
+        return await self._core.restore_version(session_id, version_id, agent_id)
+
+    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
+        return await self._core.undo_change(session_id, change_id, agent_id)
 
     async def set_presence(
         self,
@@ -303,3 +333,14 @@ class LocalSessionClient:
 
     async def host_pid(self, session_id: str) -> int:
         return await self._core.ping(session_id)
+
+    async def stats(self, timeout: float) -> LayerStats:
+        """All in this process, so nothing to wait for; no links, so no link queues."""
+        core = self._core.stats()
+        host = host_stats_from_wire({"name": "local", **core, "linkQueue": 0})
+        committer = self._store.committer
+        store = StoreStats(
+            self._store.kind, committer.transactions, committer.rows, committer.queued_rows, 0,
+            committer.latency.snapshot(),
+        )
+        return LayerStats(store=store, hosts=(host,), link_queue=0, stream_queue=0)

@@ -26,6 +26,11 @@ class _Queue(Generic[T]):
         self._queue: asyncio.Queue[list[T] | StreamEnd] = asyncio.Queue()
         self.ended: StreamEnd | None = None
 
+    @property
+    def queued(self) -> int:
+        """Batches waiting to be read (for metrics)."""
+        return self._queue.qsize()
+
     def push(self, events: list[T]) -> None:
         if self.ended is not None:
             return

@@ -6,6 +6,7 @@ committed by the caller; the caller acknowledges the change only after the commi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from storage.records import Append, LoadedDoc, SessionRecord
 from .layout import init_session, read_state, write_meta
 from .spec_ops import OpsResult, apply_ops
 from .theme import ThemeParams
+from .touched import TouchTracker
 
 __all__ = ["EMPTY_UPDATE", "Change", "Session"]
 
@@ -26,10 +28,16 @@ EMPTY_UPDATE = b"\x00\x00"
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """A change to commit: its log record, and the update peers must see (None if none)."""
+    """A change to commit: its log record, and the update peers must see (None if none).
+
+    ``touched`` names the parts of the document it changed (``actors.bridge.touched``);
+    ``author`` says who made it (``agent:<agentId>``, ``connection:<conn>``, ``api``).
+    """
 
     append: Append
     update: bytes | None
+    touched: frozenset[str] = frozenset()
+    author: str = ""
 
 
 class Session:
@@ -40,6 +48,9 @@ class Session:
         self._captured: list[bytes] = []
         # Tagging by capture (not by origin) keeps exactly one update per transaction.
         self._subscription = doc.observe(self._on_transaction)
+        # Which keys changes touch costs an observer per transaction: kept only while a
+        # named change can still be undone (REST ops and server edits turn it on).
+        self._touches: TouchTracker | None = None
 
     def _on_transaction(self, event: TransactionEvent) -> None:
         self._captured.append(event.update)
@@ -83,6 +94,20 @@ class Session:
         return self._record.id
 
     @property
+    def tracking(self) -> bool:
+        return self._touches is not None
+
+    def track_touches(self, on: bool) -> None:
+        if on and self._touches is None:
+            self._touches = TouchTracker(self.doc)
+        elif not on and self._touches is not None:
+            self._touches.close()
+            self._touches = None
+
+    def _take_touched(self) -> frozenset[str]:
+        return self._touches.take() if self._touches is not None else frozenset()
+
+    @property
     def record(self) -> SessionRecord:
         return self._record
 
@@ -95,7 +120,7 @@ class Session:
         return self._last_seq
 
     def _change(
-        self, logged: bytes, broadcast: bytes | None, revisions: int, now_iso: str
+        self, logged: bytes, broadcast: bytes | None, revisions: int, now_iso: str, author: str = ""
     ) -> Change:
         self._last_seq += 1
         self._record = self._record.advanced(self._record.revision + revisions, now_iso)
@@ -106,12 +131,14 @@ class Session:
             revision=self._record.revision,
             updated_at=now_iso,
         )
-        return Change(append, broadcast)
+        return Change(append, broadcast, self._take_touched(), author)
 
     def apply_ops(
-        self, ops: list[object], *, now_iso: str, max_css_bytes: int
+        self, ops: list[object], *, now_iso: str, max_css_bytes: int, author: str = ""
     ) -> tuple[OpsResult, Change | None]:
         """Apply REST spec ops as one transaction; meta moves with them in the same update."""
+        self.track_touches(True)
+        self._take_touched()
         with self.doc.transaction(origin="ops"):
             result = apply_ops(self.doc, ops, max_css_bytes=max_css_bytes)
             if result.changed:
@@ -122,9 +149,26 @@ class Session:
         update = self._take_update()
         if update is None or not result.changed:
             return result, None
-        return result, self._change(update, update, 1, now_iso)
+        return result, self._change(update, update, 1, now_iso, author)
 
-    def apply_update(self, update: bytes, *, now_iso: str) -> Change | None:
+    def edit(self, write: Callable[[Doc[Any]], bool], *, now_iso: str, author: str, origin: str) -> Change | None:
+        """A server-made edit (restore, undo) as one transaction and one revision.
+
+        ``write`` returns whether it modified the document; None when it did not.
+        """
+        self.track_touches(True)
+        self._take_touched()
+        with self.doc.transaction(origin=origin):
+            changed = write(self.doc)
+            if changed:
+                write_meta(self.doc, {"revision": self._record.revision + 1, "updatedAt": now_iso})
+        update = self._take_update()
+        if update is None or not changed:
+            self._take_touched()
+            return None
+        return self._change(update, update, 1, now_iso, author)
+
+    def apply_update(self, update: bytes, *, now_iso: str, author: str = "") -> Change | None:
         """Apply a peer's update; None only for the empty update.
 
         The received bytes are logged verbatim, not the integrated diff: an update whose
@@ -134,9 +178,10 @@ class Session:
         """
         if update == EMPTY_UPDATE:
             return None
+        self._take_touched()
         self.doc.apply_update(update)
         applied = self._take_update()
-        return self._change(update, applied, 1 if applied is not None else 0, now_iso)
+        return self._change(update, applied, 1 if applied is not None else 0, now_iso, author)
 
     def full_update(self) -> bytes:
         return self.doc.get_update()
@@ -149,3 +194,4 @@ class Session:
 
     def close(self) -> None:
         self.doc.unobserve(self._subscription)
+        self.track_touches(False)

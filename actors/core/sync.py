@@ -125,7 +125,7 @@ def _process_one(
             noop = sync_kind == SyncType.STEP2 and readonly_step2_is_noop(session, body)
             out.direct.append((conn, MessageType.SYNC_STATUS, _STATUS_OK if noop else _STATUS_REFUSED))
             return
-        change = session.apply_update(body, now_iso=now_iso)
+        change = session.apply_update(body, now_iso=now_iso, author=f"connection:{conn}")
         if change is not None:
             out.changes.append(change)
             if change.update is not None:

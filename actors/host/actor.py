@@ -17,6 +17,7 @@ import ray
 from storage import StorageSettings
 from storage.objects import ObjectStore, make_object_store
 
+from ..bridge.webhooks import WebhookDeliverer
 from ..engine.cad_runs import CadJobs
 from ..engine.llm.factory import make_provider
 from ..engine.service import EngineService
@@ -72,7 +73,7 @@ class SessionHost:
         await self._placement.release.remote(session_id, self._name)
 
     async def _start(self) -> LinkAddress:
-        self._store = LinkStoreClient(self._store_address, self._link_settings, self._name)
+        self._store = LinkStoreClient(self._store_address, node_link_settings(self._link_settings), self._name)
         self._objects = make_object_store(self._storage.objects_url, self._storage.data_dir)
         await self._objects.open()
         engine = EngineService(
@@ -90,7 +91,13 @@ class SessionHost:
             lambda: RayRunPool(work.agent, work.llm, size=work.workers, namespace=self._settings.namespace),
         )
         core = HostCore(
-            self._settings, self._store, engine=engine, workspace=workspace, claim=self._claim, release=self._release
+            self._settings,
+            self._store,
+            engine=engine,
+            workspace=workspace,
+            claim=self._claim,
+            release=self._release,
+            webhooks=WebhookDeliverer(self._settings.webhooks),
         )
         core.start()
         handler = HostLinkHandler(core)
@@ -111,7 +118,10 @@ class SessionHost:
 
     async def stats(self) -> dict[str, Any]:
         core = self._core.stats() if self._core is not None else {}
-        return {"pid": os.getpid(), "name": self._name, **core}
+        links = self._server.links if self._server is not None else set()
+        # Outbound messages waiting on this host's links: to gateways, and to the store.
+        queued = sum(link.queued for link in links) + (self._store.queued if self._store is not None else 0)
+        return {"pid": os.getpid(), "name": self._name, **core, "linkQueue": queued}
 
     async def shutdown(self) -> None:
         """Checkpoint sessions, close links: the directory calls it before ending the host."""

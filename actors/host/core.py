@@ -17,6 +17,7 @@ from typing import Any
 
 from storage.records import SessionRecord, utc_now_iso
 
+from ..bridge.webhooks import WebhookDeliverer
 from ..core.awareness import agent_client_id
 from ..core.errors import ValidationError
 from ..core.events import Delivery, StreamEnd
@@ -33,6 +34,7 @@ from ..singleflight import SingleFlight
 from ..store.client import StoreClient
 from ..workspace.service import RunListener, WorkspaceLive, WorkspaceService
 from ..workspace.service import session_json as workspace_json
+from .bridge import BridgeAgents
 from .fanout import Peer
 from .live import LiveSession
 
@@ -56,8 +58,11 @@ class HostCore:
         workspace: WorkspaceService,
         claim: Callable[[str], Awaitable[bool]] | None = None,
         release: Callable[[str], Awaitable[None]] | None = None,
+        webhooks: WebhookDeliverer | None = None,
     ) -> None:
         self._settings = settings
+        self._webhooks = webhooks
+        self._bridge = BridgeAgents(settings, store, webhooks)
         self._store = store
         self._engine = engine
         self._workspace = workspace
@@ -81,6 +86,8 @@ class HostCore:
                 loop.create_task(self._reap(), name="reaper"),
                 loop.create_task(self._tick(), name="presence-ticker"),
             ]
+            if self._webhooks is not None:
+                self._webhooks.start()
 
     async def stop(self) -> None:
         """Checkpoint every live session (best effort) and stop the loops."""
@@ -91,6 +98,9 @@ class HostCore:
         for session_id, live in list(self._sessions.items()):
             await self._unload(session_id, live, force=True)
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._bridge.stop()
+        if self._webhooks is not None:
+            await self._webhooks.stop()
 
     @property
     def load(self) -> int:
@@ -229,10 +239,13 @@ class HostCore:
                     continue
                 if isinstance(live, LiveSession):
                     live.presence.expire(now)
+                    self._bridge.tick(live)
                 removed = live.awareness.expire(now=now)
                 if removed is not None:
                     live.broadcast_awareness(removed)
                 live.awareness.forget_removed(now=now)
+                if isinstance(live, LiveSession) and self._bridge.webhooks_enabled:
+                    self._bridge.presence(live, self._presence_json(live, now))
 
     # -- REST -------------------------------------------------------------------------
 
@@ -243,30 +256,84 @@ class HostCore:
         core, initial = Session.create(record, spec, theme)
         await self._store.create_session(record, initial)
         self._sessions[record.id] = LiveSession(core, self._store, self._settings)
+        self._bridge.created(dict(record.to_json()))
         return dict(record.to_json())
 
     async def state(self, session_id: str) -> dict[str, Any]:
         live = await self._session(session_id)
         return live.core.state()
 
-    async def apply_ops(self, session_id: str, ops: list[object]) -> dict[str, Any]:
+    async def apply_ops(
+        self,
+        session_id: str,
+        ops: list[object],
+        agent_id: str | None = None,
+        expected_revision: int | None = None,
+        version_before: str | None = None,
+    ) -> dict[str, Any]:
+        """Apply an agent's ops as one change, named by ``changeId`` (undoable).
+
+        ``expected_revision``: refused (Conflict, nothing applied) when the session moved on.
+        ``version_before``: an automatic version of the state before, with this label.
+        """
         live = await self._session(session_id)
         if live.backlogged:
             raise SessionUnavailable("the store is behind on this session's changes; retry")
         if len(ops) > self._settings.max_ops_per_request:
             raise ValidationError("ops", f"at most {self._settings.max_ops_per_request} ops per request")
+        # From the revision check to the change, nothing awaits: no other change can slip in.
+        self._bridge.check_revision(live, expected_revision)
+        author = f"agent:{agent_id}" if agent_id else "api"
+        before, version = self._bridge.capture_before_ops(live, version_before, author)
         result, change = live.core.apply_ops(
-            ops, now_iso=utc_now_iso(), max_css_bytes=self._settings.max_theme_css_bytes
+            ops, now_iso=utc_now_iso(), max_css_bytes=self._settings.max_theme_css_bytes, author=author
         )
+        change_id: str | None = None
         if change is not None:
+            change_id = self._bridge.ops_applied(live, change, before)
             # Connected editors see the agent's change at once; the caller after commit.
             if change.update is not None:
                 live.broadcast_update(change.update)
-            await live.commit(change)
+            saving = [self._bridge.save(live, *version)] if version is not None else []
+            await asyncio.gather(live.commit(change), *saving)
             revision = change.append.revision
         else:
+            if version is not None:
+                await self._bridge.save(live, *version)
             revision = live.core.revision
-        return {"revision": revision, "applied": result.applied, "errors": result.errors}
+        answer = {"revision": revision, "applied": result.applied, "errors": result.errors, "changeId": change_id}
+        if version is not None:
+            answer["versionId"] = version[0].id
+        return answer
+
+    # -- versions, restore, undo ----------------------------------------------------------
+
+    async def list_versions(self, session_id: str) -> list[dict[str, Any]]:
+        return await self._bridge.list_versions(await self._session(session_id))
+
+    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
+        return await self._bridge.create_version(await self._session(session_id), label, agent_id)
+
+    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
+        return await self._bridge.version_state(await self._session(session_id), version_id)
+
+    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
+        return await self._bridge.diff(await self._session(session_id), a, b)
+
+    async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]:
+        live = await self._session(session_id)
+        if live.backlogged:
+            raise SessionUnavailable("the store is behind on this session's changes; retry")
+        return await self._bridge.restore(live, version_id, agent_id)
+
+    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
+        live = await self._session(session_id)
+        if live.backlogged:
+            raise SessionUnavailable("the store is behind on this session's changes; retry")
+        return await self._bridge.undo(live, change_id, agent_id)
+
+    def webhook_stats(self) -> dict[str, int]:
+        return self._webhooks.stats() if self._webhooks is not None else {}
 
     def _presence_json(self, live: LiveSession, now: float) -> dict[str, Any]:
         """REST agents plus every awareness state (keyed by agentId, else by client id)."""
@@ -294,7 +361,9 @@ class HostCore:
         entry = live.presence.upsert(agent_id, name, cursor, status, now_iso=utc_now_iso(), now=now)
         # Browsers see REST agents through awareness, under a stable synthetic client id.
         live.broadcast_awareness(live.awareness.set_state(agent_client_id(agent_id), entry.to_json(), now=now))
-        return self._presence_json(live, now)
+        presence = self._presence_json(live, now)
+        self._bridge.presence(live, presence)
+        return presence
 
     async def get_presence(self, session_id: str) -> dict[str, Any]:
         live = await self._session(session_id)
@@ -308,6 +377,8 @@ class HostCore:
             live.mark_deleted()
             live.close()
         deleted = await self._store.delete_session(session_id)
+        if deleted:
+            self._bridge.deleted(session_id, live if isinstance(live, LiveSession) else None)
         if live is not None:
             await self._released(session_id)
         return deleted
@@ -374,6 +445,10 @@ class HostCore:
         live.fanout.to_all(
             [Delivery(scope, kind, payload, conn) for scope, kind, payload, conn in outcome.broadcast], origin=peer
         )
+        if outcome.changes:
+            self._bridge.changes(live, outcome.changes)
+        if self._bridge.webhooks_enabled and any(b[1] == MessageType.AWARENESS for b in outcome.broadcast):
+            self._bridge.presence(live, self._presence_json(live, now))
         if outcome.acks:
             pending = [live.record(change) for change in outcome.changes]
             if pending:
@@ -492,9 +567,19 @@ class HostCore:
     async def cancel_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
         return await self._workspace.cancel(await self._work(session_id, user), run_id)
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
+        """Counts for operators: live sessions and runs in flight by API (see ``/metrics``)."""
+        bridge = [live for live in self._sessions.values() if isinstance(live, LiveSession)]
+        design = [live for live in self._sessions.values() if isinstance(live, EngineLive)]
+        work = [live for live in self._sessions.values() if isinstance(live, WorkspaceLive)]
         return {
             "sessions": len(self._sessions),
-            "unflushed": sum(live.unflushed for live in self._sessions.values() if isinstance(live, LiveSession)),
+            "unflushed": sum(live.unflushed for live in bridge),
             "peers": len(self._subscriptions),
+            "webhooks": self.webhook_stats(),
+            "live": {"bridge": len(bridge), "design": len(design), "workspace": len(work)},
+            "runs": {
+                "design": sum(1 for d in design if d.run_task is not None and not d.run_task.done()),
+                "workspace": sum(1 for w in work if w.run_task is not None and not w.run_task.done()),
+            },
         }

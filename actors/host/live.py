@@ -14,7 +14,10 @@ from collections import deque
 from collections.abc import Callable
 
 from storage.records import Append
+from storage.retries import RetryEpisode
 
+from ..bridge.undo import UndoJournal
+from ..bridge.versions import VersionClock
 from ..core.awareness import AwarenessRegistry
 from ..core.events import Delivery, StreamEnd
 from ..core.presence import Presence
@@ -56,6 +59,15 @@ class LiveSession:
         self.fanout = Fanout(core.id)
         self.awareness = AwarenessRegistry(settings.presence_timeout)
         self.presence = Presence(settings.presence_timeout)
+        # Agent features (actors/host/bridge.py): undo, automatic versions, webhooks.
+        self.journal = UndoJournal(settings.versions.undo_changes, settings.versions.max_conflicts)
+        self.version_clock = VersionClock.from_settings(settings.versions)
+        self.last_author = "api"
+        # session.changed webhook: who changed it, and how often, since the last event.
+        self.hook_authors: set[str] = set()
+        self.hook_changes = 0
+        self.hook_timer: asyncio.TimerHandle | None = None
+        self.announced: set[str] = set()
 
     @property
     def id(self) -> str:
@@ -101,24 +113,40 @@ class LiveSession:
     async def commit(self, change: Change) -> None:
         await self.record(change)
 
+    @property
+    def deleted(self) -> bool:
+        return self._deleted
+
+    async def wait_committed(self, seq: int) -> None:
+        """Returns once every change up to log sequence ``seq`` is committed."""
+        if self.committed_seq >= seq:
+            return
+        if self._deleted:
+            raise RuntimeError("session deleted")
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Waiters are kept in sequence order; seq is at most the newest pending row's.
+        index = len(self._waiters)
+        while index > 0 and self._waiters[index - 1][0] > seq:
+            index -= 1
+        self._waiters.insert(index, (seq, fut))
+        await fut
+
     async def _flush(self) -> None:
         delay = 0.01
+        # A store outage is one episode in the log (one warning, one recovery line), not a
+        # line per retry: the rows are kept and retried until they commit.
+        episode = RetryEpisode(log, "commit")
         try:
             while self._pending and not self._deleted:
                 batch = self._pending[: self._settings.flush_max_rows]
                 try:
                     await self._store.append(batch)
                 except Exception as exc:  # store or Ray failure: keep the rows, retry
-                    log.warning(
-                        "commit failed session=%s rows=%d retry_in=%.2fs: %s",
-                        self.id,
-                        len(batch),
-                        delay,
-                        exc,
-                    )
+                    episode.failed(exc, f"session={self.id} rows={len(batch)}")
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self._settings.commit_retry_max_delay)
                     continue
+                episode.succeeded(f"session={self.id}")
                 delay = 0.01
                 del self._pending[: len(batch)]
                 self.committed_seq = batch[-1].seq

@@ -60,6 +60,12 @@ class HostMethod(IntEnum):
     WORK_LISTEN_RUN = 28
     WORK_GET_RUN = 29
     WORK_CANCEL_RUN = 30
+    VERSIONS_LIST = 40
+    VERSION_CREATE = 41
+    VERSION_STATE = 42
+    VERSION_DIFF = 43
+    VERSION_RESTORE = 44
+    CHANGE_UNDO = 45
 
 
 class HostTopic(IntEnum):
@@ -133,6 +139,17 @@ _WORK: dict[HostMethod, Callable[[HostCore, list[Any]], Awaitable[Any]]] = {
 }
 
 
+# Bridge versions and undo: [session id, ...].
+_BRIDGE: dict[HostMethod, Callable[[HostCore, list[Any]], Awaitable[Any]]] = {
+    HostMethod.VERSIONS_LIST: lambda core, a: core.list_versions(a[0]),
+    HostMethod.VERSION_CREATE: lambda core, a: core.create_version(a[0], a[1], a[2]),
+    HostMethod.VERSION_STATE: lambda core, a: core.version_state(a[0], a[1]),
+    HostMethod.VERSION_DIFF: lambda core, a: core.diff_versions(a[0], a[1], a[2]),
+    HostMethod.VERSION_RESTORE: lambda core, a: core.restore_version(a[0], a[1], a[2]),
+    HostMethod.CHANGE_UNDO: lambda core, a: core.undo_change(a[0], a[1], a[2]),
+}
+
+
 class HostLinkHandler:
     def __init__(self, core: HostCore) -> None:
         self._core = core
@@ -182,8 +199,10 @@ class HostLinkHandler:
             return await core.state(args[0])
         if method is HostMethod.PING:
             return await core.ping(args[0])
-        if method is HostMethod.APPLY_OPS:
-            return await core.apply_ops(args[0], args[1])
+        if method is HostMethod.APPLY_OPS:  # [session, ops, agent id?, expected revision?, version label?]
+            return await core.apply_ops(*args[:5])
+        if method in _BRIDGE:
+            return await _BRIDGE[method](core, args)
         if method is HostMethod.SET_PRESENCE:
             return await core.set_presence(*args)
         if method is HostMethod.GET_PRESENCE:

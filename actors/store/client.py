@@ -20,6 +20,7 @@ from storage import (
     StorageSettings,
     Store,
     StoreError,
+    VersionRecord,
     make_store,
 )
 from storage.engine import (
@@ -52,6 +53,8 @@ from .wire import (
     loaded_from_wire,
     record_from_wire,
     record_to_wire,
+    version_from_wire,
+    version_to_wire,
 )
 
 __all__ = ["EngineStoreClient", "LinkEngineStore", "LinkStoreClient", "StoreClient", "StoreCore"]
@@ -73,6 +76,14 @@ class StoreClient(Protocol):
     async def snapshot(self, session_id: str, seq: int, data: bytes) -> None: ...
 
     async def delete_session(self, session_id: str) -> bool: ...
+
+    async def save_version(self, version: VersionRecord, data: bytes) -> bool: ...
+
+    async def list_versions(self, session_id: str) -> list[VersionRecord]: ...
+
+    async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None: ...
+
+    async def delete_versions(self, session_id: str, version_ids: Sequence[str]) -> int: ...
 
 
 class EngineStoreClient(Protocol):
@@ -182,6 +193,8 @@ class StoreCore:
         return await self._store.list_sessions(limit, offset)
 
     async def load(self, session_id: str) -> LoadedDoc | None:
+        # Rows a previous owner queued before this load are part of what is loaded.
+        await self._committer.barrier()
         return await self._store.load(session_id)
 
     async def append(self, rows: Sequence[Append]) -> None:
@@ -192,6 +205,18 @@ class StoreCore:
 
     async def delete_session(self, session_id: str) -> bool:
         return await self._store.delete_session(session_id)
+
+    async def save_version(self, version: VersionRecord, data: bytes) -> bool:
+        return await self._store.save_version(version, data)
+
+    async def list_versions(self, session_id: str) -> list[VersionRecord]:
+        return await self._store.list_versions(session_id)
+
+    async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
+        return await self._store.load_version(session_id, version_id)
+
+    async def delete_versions(self, session_id: str, version_ids: Sequence[str]) -> int:
+        return await self._store.delete_versions(session_id, version_ids)
 
 
 class LinkStoreClient:
@@ -211,6 +236,11 @@ class LinkStoreClient:
         self._link: Link | None = None
         self._reader: asyncio.Task[None] | None = None
         self._dialing: SingleFlight[str, Link] = SingleFlight()
+
+    @property
+    def queued(self) -> int:
+        """Messages waiting on the link to the store owner (for metrics)."""
+        return 0 if self._link is None else self._link.queued
 
     async def _connected(self) -> Link:
         link = self._link
@@ -277,6 +307,20 @@ class LinkStoreClient:
 
     async def delete_session(self, session_id: str) -> bool:
         return bool(await self._call(StoreMethod.DELETE_SESSION, [session_id]))
+
+    async def save_version(self, version: VersionRecord, data: bytes) -> bool:
+        return bool(await self._call(StoreMethod.SAVE_VERSION, [version_to_wire(version), data]))
+
+    async def list_versions(self, session_id: str) -> list[VersionRecord]:
+        values = await self._call(StoreMethod.LIST_VERSIONS, [session_id])
+        return [version_from_wire(value) for value in values]
+
+    async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
+        value = await self._call(StoreMethod.LOAD_VERSION, [session_id, version_id])
+        return None if value is None else (version_from_wire(value[0]), bytes(value[1]))
+
+    async def delete_versions(self, session_id: str, version_ids: Sequence[str]) -> int:
+        return int(await self._call(StoreMethod.DELETE_VERSIONS, [session_id, list(version_ids)]))
 
 
 class _LinkWorkspaceStore:

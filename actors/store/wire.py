@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from storage import Append, LoadedDoc, SessionRecord
+from storage import Append, LoadedDoc, SessionRecord, VersionRecord
 
 __all__ = [
     "StoreMethod",
@@ -15,6 +15,8 @@ __all__ = [
     "loaded_to_wire",
     "record_from_wire",
     "record_to_wire",
+    "version_from_wire",
+    "version_to_wire",
 ]
 
 
@@ -26,6 +28,10 @@ class StoreMethod(IntEnum):
     APPEND = 5
     SNAPSHOT = 6
     DELETE_SESSION = 7
+    SAVE_VERSION = 8
+    LIST_VERSIONS = 9
+    LOAD_VERSION = 10
+    DELETE_VERSIONS = 11
 
 
 def record_to_wire(record: SessionRecord) -> list[Any]:
@@ -61,3 +67,12 @@ def loaded_from_wire(value: list[Any]) -> LoadedDoc:
         snapshot_seq=snapshot_seq,
         updates=[(seq, data) for seq, data in updates],
     )
+
+
+def version_to_wire(version: VersionRecord) -> list[Any]:
+    v = version
+    return [v.session_id, v.id, v.revision, v.seq, v.created_at, v.author, v.label, v.kind]
+
+
+def version_from_wire(value: list[Any]) -> VersionRecord:
+    return VersionRecord(*value)

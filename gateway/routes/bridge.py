@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from actors.bridge.versions import VERSION_BEFORE_HEADER, check_label
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
+from actors.core.layout import MAX_SAFE_INTEGER
 from actors.core.presence import parse_presence
 from actors.core.spec_ops import validate_ops_request, validate_spec
 from actors.core.theme import DEFAULT_THEME, parse_theme
@@ -44,6 +46,8 @@ def _optional_text(body: dict[str, Any], key: str, default: str, limit: int) -> 
         raise ValidationError(key, "must be a string")
     if len(value) > limit:
         raise ValidationError(key, f"must be at most {limit} characters")
+    if "\x00" in value:  # Postgres TEXT refuses NUL (a 503 from the store otherwise)
+        raise ValidationError(key, "must not contain NUL characters")
     return value
 
 
@@ -83,8 +87,10 @@ def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
         raw = request.query.get(key)
         if raw is None:
             return default
-        if not raw.isdigit():
-            raise ValidationError(key, "must be a non-negative integer")
+        # ASCII digits only ("²" is a digit to str.isdigit, not to int), and at most 2**53-1:
+        # a bigger number cannot cross the store link.
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INTEGER:
+            raise ValidationError(key, f"must be a non-negative integer (at most {MAX_SAFE_INTEGER})")
         return int(raw)
 
     limit = number("limit", limit_max)
@@ -118,7 +124,16 @@ async def apply_ops(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     body = await read_json(request, settings.max_body_bytes)
     ops, agent_id = validate_ops_request(body, max_ops=settings.actors.max_ops_per_request)
-    result = await _bounded(request, request.app[SESSIONS].apply_ops(session_id, ops))
+    expected = _expected_revision(body)
+    label = request.headers.get(VERSION_BEFORE_HEADER)
+    if label is not None:
+        label = check_label(label, settings.actors.versions.max_label_chars, field=VERSION_BEFORE_HEADER)
+    result = await _bounded(
+        request,
+        request.app[SESSIONS].apply_ops(
+            session_id, ops, agent_id=agent_id, expected_revision=expected, version_before=label
+        ),
+    )
     # The audit trail of agents' changes.
     log.info(
         "ops session=%s agent=%s applied=%d errors=%d revision=%d",
@@ -129,6 +144,15 @@ async def apply_ops(request: web.Request) -> web.Response:
         result["revision"],
     )
     return _ok(result)
+
+
+def _expected_revision(body: object) -> int | None:
+    value = body.get("expectedRevision") if isinstance(body, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError("expectedRevision", "must be a non-negative integer")
+    return value
 
 
 @routes.post("/api/sessions/{id}/presence")

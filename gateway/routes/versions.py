@@ -1,0 +1,95 @@
+"""Bridge versions and undo: list, name, read, diff and restore versions; undo one change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from actors.bridge.versions import check_label, valid_ref
+from actors.core.errors import ValidationError
+from actors.core.spec_ops import MAX_AGENT_ID_CHARS
+from actors.errors import NotFound
+
+from ..json_body import read_json
+from ..state import SESSIONS, SETTINGS
+from .bridge import _bounded, _ok, session_id_of
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+_CURRENT = "current"
+
+
+def _ref(request: web.Request, key: str, what: str, field: str, *, current: bool = False) -> str:
+    ref = request.match_info[key]
+    if current and ref == _CURRENT:
+        return ref
+    if not valid_ref(ref):
+        raise NotFound(what, field)
+    return ref
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    body = await read_json(request, request.app[SETTINGS].max_body_bytes, required=False)
+    if not isinstance(body, dict):
+        raise ValidationError("body", "must be a JSON object")
+    return body
+
+
+def _agent(body: dict[str, Any]) -> str | None:
+    agent = body.get("agentId")
+    if agent is None:
+        return None
+    if not isinstance(agent, str) or not agent:
+        raise ValidationError("agentId", "must be a non-empty string")
+    if len(agent) > MAX_AGENT_ID_CHARS:
+        raise ValidationError("agentId", f"must be at most {MAX_AGENT_ID_CHARS} characters")
+    return agent
+
+
+@routes.get("/api/sessions/{id}/versions")
+async def list_versions(request: web.Request) -> web.Response:
+    versions = await _bounded(request, request.app[SESSIONS].list_versions(session_id_of(request)))
+    return _ok({"versions": versions})
+
+
+@routes.post("/api/sessions/{id}/versions")
+async def create_version(request: web.Request) -> web.Response:
+    session_id = session_id_of(request)
+    body = await _body(request)
+    label = check_label(body.get("label"), request.app[SETTINGS].actors.versions.max_label_chars)
+    version = await _bounded(request, request.app[SESSIONS].create_version(session_id, label, _agent(body)))
+    return _ok({"version": version}, status=201)
+
+
+@routes.get("/api/sessions/{id}/versions/{vid}/state")
+async def version_state(request: web.Request) -> web.Response:
+    session_id = session_id_of(request)
+    version_id = _ref(request, "vid", "version", "versionId")
+    return _ok(await _bounded(request, request.app[SESSIONS].version_state(session_id, version_id)))
+
+
+@routes.get("/api/sessions/{id}/versions/{a}/diff/{b}")
+async def diff_versions(request: web.Request) -> web.Response:
+    session_id = session_id_of(request)
+    a = _ref(request, "a", "version", "versionId", current=True)
+    b = _ref(request, "b", "version", "versionId", current=True)
+    return _ok(await _bounded(request, request.app[SESSIONS].diff_versions(session_id, a, b)))
+
+
+@routes.post("/api/sessions/{id}/versions/{vid}/restore")
+async def restore_version(request: web.Request) -> web.Response:
+    session_id = session_id_of(request)
+    version_id = _ref(request, "vid", "version", "versionId")
+    agent = _agent(await _body(request))
+    return _ok(await _bounded(request, request.app[SESSIONS].restore_version(session_id, version_id, agent)))
+
+
+@routes.post("/api/sessions/{id}/changes/{cid}/undo")
+async def undo_change(request: web.Request) -> web.Response:
+    session_id = session_id_of(request)
+    change_id = _ref(request, "cid", "change", "changeId")
+    agent = _agent(await _body(request))
+    return _ok(await _bounded(request, request.app[SESSIONS].undo_change(session_id, change_id, agent)))
