@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from .base import Store
+from .latency import LatencyHistogram
 from .records import Append
+from .retries import RetryEpisode
 
 __all__ = ["GroupCommitter"]
 
@@ -28,8 +31,17 @@ class GroupCommitter:
         self._queue: list[tuple[Sequence[Append], asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._busy = False  # a transaction is in flight
         self.transactions = 0
         self.rows = 0
+        # Its callers retry their rows: a store outage is logged once, not once per transaction.
+        self._episode = RetryEpisode(log, "group commit")
+        self.latency = LatencyHistogram()  # seconds per committed transaction
+
+    @property
+    def queued_rows(self) -> int:
+        """Rows waiting for the next transaction (not those of the one in flight)."""
+        return sum(len(part) for part, _ in self._queue)
 
     def start(self) -> None:
         if self._task is None:
@@ -54,6 +66,20 @@ class GroupCommitter:
         self._wake.set()
         await fut
 
+    async def barrier(self) -> None:
+        """Returns once every append queued before this call has been committed or failed.
+
+        A session loaded while rows of its previous owner are still queued here would miss
+        them and then reuse their sequence numbers; loads wait for this first.
+        """
+        if not self._queue and not self._busy:
+            return
+        self.start()
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(((), fut))
+        self._wake.set()
+        await fut
+
     def _take_batch(self) -> list[tuple[Sequence[Append], asyncio.Future[None]]]:
         batch: list[tuple[Sequence[Append], asyncio.Future[None]]] = []
         count = 0
@@ -70,14 +96,26 @@ class GroupCommitter:
             while self._queue:
                 batch = self._take_batch()
                 rows = [row for part, _ in batch for row in part]
+                started = time.perf_counter()
+                self._busy = True
                 try:
-                    await self._store.append(rows)
+                    if rows:
+                        await self._store.append(rows)
                 except Exception as exc:  # the store's failure is each caller's failure
-                    log.warning("group commit of %d rows failed: %s", len(rows), exc)
+                    self._episode.failed(exc, f"rows={len(rows)}")
                     for _, fut in batch:
                         if not fut.done():
                             fut.set_exception(exc)
                     continue
+                finally:
+                    self._busy = False
+                if not rows:  # only barriers: nothing was committed
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_result(None)
+                    continue
+                self._episode.succeeded()
+                self.latency.observe(time.perf_counter() - started)
                 self.transactions += 1
                 self.rows += len(rows)
                 for _, fut in batch:

@@ -22,6 +22,7 @@ from pycrdt import Doc, TransactionEvent
 
 from storage import utc_now_iso
 from storage.engine import DesignSessionRecord, StoredEvent
+from storage.retries import RetryEpisode
 
 from ..core.awareness import AwarenessRegistry
 from ..core.events import Delivery
@@ -203,6 +204,7 @@ class EngineLive:
 
     async def _flush(self) -> None:
         delay = 0.01
+        episode = RetryEpisode(log, "engine commit")  # an outage logs once, not once per retry
         try:
             while self._committed < self._dirty and not self.deleted:
                 target = self._dirty
@@ -216,11 +218,11 @@ class EngineLive:
                 try:
                     saved = await self._store.save_session_with_events(record, self.record.revision, stored)
                 except Exception as exc:  # the store or its link: keep everything, retry
-                    log.warning("engine commit failed session=%s events=%d retry_in=%.2fs: %s",
-                                self.id, len(events), delay, exc)
+                    episode.failed(exc, f"session={self.id} events={len(events)}")
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self._settings.commit_retry_max_delay)
                     continue
+                episode.succeeded(f"session={self.id}")
                 delay = 0.01
                 # Changes made while the save was in flight stay pending for the next one.
                 self.record = replace(self.record, revision=saved.revision, updated_at=saved.updated_at)

@@ -22,13 +22,22 @@ from ..runtime import node_link_settings
 from ..singleflight import SingleFlight
 from .client import StoreCore
 from .engine_wire import WORKSPACE_METHODS, EngineMethod, from_wire, to_wire
-from .wire import StoreMethod, append_from_wire, loaded_to_wire, record_from_wire, record_to_wire
+from .wire import (
+    StoreMethod,
+    append_from_wire,
+    loaded_to_wire,
+    record_from_wire,
+    record_to_wire,
+    version_from_wire,
+    version_to_wire,
+)
 
 __all__ = ["STORE_ACTOR_NAME", "StoreLinkHandler", "StoreService"]
 
 log = logging.getLogger(__name__)
 
 STORE_ACTOR_NAME = "atelier-store"
+_WRITERS_PRUNE_AT = 10_000  # writer entries before those of closed links are dropped
 
 
 class StoreLinkHandler:
@@ -37,6 +46,13 @@ class StoreLinkHandler:
     def __init__(self, core: StoreCore) -> None:
         self._core = core
         self._tasks: set[asyncio.Task[None]] = set()
+        # The process (its link) that last loaded or created each Bridge session: only it
+        # may write the session's log. A host declared dead may still have rows on the way;
+        # were they committed after its successor loaded, both would write the same sequence
+        # numbers and the successor's acknowledged rows would be the ones ignored. Keyed by
+        # the dialling process, so a live host that redials keeps its sessions.
+        self._writers: dict[str, Link] = {}
+        self._prune_at = _WRITERS_PRUNE_AT
 
     def attach(self, link: Link) -> None:
         link.handler = self._handle
@@ -61,7 +77,7 @@ class StoreLinkHandler:
             elif method in _ENGINE_METHODS:
                 value = to_wire(await _engine_call(self._core.engine, EngineMethod(method), from_wire(args)))
             else:
-                value = await self._dispatch(StoreMethod(method), args)
+                value = await self._dispatch(link, StoreMethod(method), args)
         except StaleRevision as exc:
             link.fail(request_id, "StaleRevision", str(exc), exc.session_id)
             return
@@ -77,16 +93,37 @@ class StoreLinkHandler:
             return
         link.reply(request_id, value)
 
-    async def _dispatch(self, method: StoreMethod, args: list[Any]) -> Any:
+    def _own(self, session_id: str, link: Link) -> None:
+        self._writers[session_id] = link
+        if len(self._writers) >= self._prune_at:
+            # A closed link sends nothing more: its sessions' entries can go.
+            self._writers = {sid: owner for sid, owner in self._writers.items() if not owner.closed}
+            self._prune_at = max(_WRITERS_PRUNE_AT, 2 * len(self._writers))
+
+    def _fence(self, link: Link, session_ids: set[str]) -> None:
+        for session_id in session_ids:
+            writer = self._writers.setdefault(session_id, link)
+            if writer is link:
+                continue
+            if not link.peer or writer.peer != link.peer:
+                raise StoreError(f"session {session_id} was loaded by another host: this one may not write it")
+            self._writers[session_id] = link  # the same process, redialled
+
+    async def _dispatch(self, link: Link, method: StoreMethod, args: list[Any]) -> Any:
         core = self._core
         if method is StoreMethod.APPEND:
-            await core.append([append_from_wire(row) for row in args[0]])
+            rows = [append_from_wire(row) for row in args[0]]
+            self._fence(link, {row.session_id for row in rows})
+            await core.append(rows)
             return None
         if method is StoreMethod.LOAD:
+            self._own(args[0], link)
             loaded = await core.load(args[0])
             return None if loaded is None else loaded_to_wire(loaded)
         if method is StoreMethod.CREATE_SESSION:
-            await core.create_session(record_from_wire(args[0]), args[1])
+            created = record_from_wire(args[0])
+            self._own(created.id, link)
+            await core.create_session(created, args[1])
             return None
         if method is StoreMethod.GET_SESSION:
             record = await core.get_session(args[0])
@@ -94,10 +131,21 @@ class StoreLinkHandler:
         if method is StoreMethod.LIST_SESSIONS:
             return [record_to_wire(r) for r in await core.list_sessions(args[0], args[1])]
         if method is StoreMethod.SNAPSHOT:
+            self._fence(link, {args[0]})
             await core.snapshot(args[0], args[1], args[2])
             return None
         if method is StoreMethod.DELETE_SESSION:
+            self._writers.pop(args[0], None)
             return await core.delete_session(args[0])
+        if method is StoreMethod.SAVE_VERSION:
+            return await core.save_version(version_from_wire(args[0]), args[1])
+        if method is StoreMethod.LIST_VERSIONS:
+            return [version_to_wire(v) for v in await core.list_versions(args[0])]
+        if method is StoreMethod.LOAD_VERSION:
+            found = await core.load_version(args[0], args[1])
+            return None if found is None else [version_to_wire(found[0]), found[1]]
+        if method is StoreMethod.DELETE_VERSIONS:
+            return await core.delete_versions(args[0], args[1])
         raise ValueError(f"unknown store method {method}")
 
     async def stop(self) -> None:
@@ -190,13 +238,19 @@ class StoreService:
         await self.address()
         return self._settings.store_kind
 
-    async def stats(self) -> dict[str, int]:
+    async def stats(self) -> dict[str, Any]:
+        """Group-commit counters, queue and latency (``/metrics`` reads them), and the pid."""
         await self.address()
-        assert self._core is not None
+        assert self._core is not None and self._server is not None
+        committer = self._core.committer
         return {
-            "transactions": self._core.committer.transactions,
-            "rows": self._core.committer.rows,
+            "transactions": committer.transactions,
+            "rows": committer.rows,
             "pid": os.getpid(),
+            "kind": self._core.kind,
+            "queuedRows": committer.queued_rows,
+            "linkQueue": sum(link.queued for link in self._server.links),
+            "commit": committer.latency.snapshot().to_wire(),
         }
 
     async def shutdown(self) -> None:

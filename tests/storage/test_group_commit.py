@@ -57,3 +57,27 @@ async def test_a_failed_transaction_fails_only_its_callers() -> None:
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], StoreError)
     assert store.committed == [b"ok1", b"ok2"]
+
+
+async def test_a_load_after_the_barrier_sees_every_row_queued_before_it(store: Store) -> None:
+    sid = f"b-{uuid.uuid4().hex[:10]}"
+    await store.create_session(SessionRecord(sid, "n", "", 0, "t", "t"), b"0")
+    committer = GroupCommitter(store, max_batch_rows=4)
+    try:
+        # Queued, not yet committed: the appending tasks have only run to their enqueue.
+        appends = [asyncio.ensure_future(committer.append([Append(sid, seq, b"x", seq - 1, "t")]))
+                   for seq in range(2, 12)]
+        await asyncio.sleep(0)
+        assert committer.queued_rows > 0
+        await committer.barrier()
+        loaded = await store.load(sid)
+        assert all(task.done() for task in appends)
+    finally:
+        await committer.stop()
+    assert loaded is not None and [seq for seq, _ in loaded.updates] == list(range(1, 12))
+
+
+async def test_a_barrier_with_nothing_queued_returns_at_once() -> None:
+    committer = GroupCommitter(_FailingStore(), max_batch_rows=1)  # type: ignore[arg-type]
+    await asyncio.wait_for(committer.barrier(), 1)
+    assert committer.transactions == 0
