@@ -23,6 +23,7 @@ from storage import StoreError
 
 from .auth import AuthError, Forbidden, auth_error_response, forbidden_response
 from .json_body import BodyError
+from .limits.errors import LimitExceeded, limit_response
 
 __all__ = ["error_middleware", "json_error"]
 
@@ -30,13 +31,31 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# Seconds a client should wait before retrying a 503: the outages behind one (a host being
+# re-placed, a store reconnecting) last about that long.
+UNAVAILABLE_RETRY_AFTER = 1
+
 
 def json_error(status: int, message: str, /, **extra: object) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
+def _nul_field(request: web.Request) -> str | None:
+    """A path or query parameter holding a NUL character (no store can keep one)."""
+    for name, value in request.match_info.items():
+        if "\x00" in value:
+            return name
+    for name, value in request.query.items():
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "") or "query"
+    return None
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    field = _nul_field(request)
+    if field is not None:
+        return json_error(400, f"{field}: must not contain NUL characters", field=field)
     try:
         return await handler(request)
     except BodyError as exc:
@@ -45,6 +64,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(422, f"{exc.field}: {exc.message}", field=exc.field, fileId=exc.file_id, reason=exc.reason)
     except ValidationError as exc:
         return json_error(400, f"{exc.field}: {exc.message}", field=exc.field)
+    except LimitExceeded as exc:
+        return limit_response(exc)
     except QuotaExhausted as exc:
         response = json_error(429, str(exc), quota={"limit": exc.limit, "used": exc.used, "resetsAt": exc.resets_at})
         response.headers["Retry-After"] = str(max(1, exc.retry_after))
@@ -65,8 +86,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Conflict as exc:
         return json_error(409, str(exc), **exc.detail)
     except (SessionUnavailable, StoreError, asyncio.TimeoutError) as exc:
-        log.warning("unavailable path=%s: %s", request.path, exc)
-        return json_error(503, "Session temporarily unavailable; retry", detail=str(exc))
+        # A bounded call that timed out says nothing by itself: name it.
+        detail = str(exc) or f"no answer within the call timeout ({type(exc).__name__})"
+        log.warning("unavailable path=%s: %s", request.path, detail)
+        response = json_error(503, "Session temporarily unavailable; retry", detail=detail)
+        response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return response
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
             return json_error(exc.status, exc.reason)

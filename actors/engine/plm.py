@@ -71,6 +71,8 @@ def _text(body: dict[str, Any], key: str, limit: int, *, required: bool) -> str:
         raise ValidationError(key, "must be a non-empty string" if required else "must be a string")
     if len(value) > limit:
         raise ValidationError(key, f"must be at most {limit} characters")
+    if "\x00" in value:  # Postgres TEXT refuses NUL (a 503 from the store otherwise)
+        raise ValidationError(key, "must not contain NUL characters")
     return value
 
 

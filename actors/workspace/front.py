@@ -12,6 +12,7 @@ from typing import Any
 
 from storage.objects import ObjectStore
 from storage.workspace import FileRecord, WorkspaceStore
+from storage.workspace import NotFound as StoreNotFound
 
 from .projects import (
     Extractor,
@@ -75,6 +76,10 @@ class WorkspaceFront:
     async def _index(self, record: FileRecord) -> FileRecord | None:
         try:
             return await index_file(self.store, self.objects, self.settings, record, self._extract)
+        except StoreNotFound:
+            # Deleted (with its project or session) while it was being indexed: nothing to do.
+            log.info("indexing dropped file=%s: the file was deleted meanwhile", record.id)
+            return None
         except Exception:  # the sweeper fails it after the indexing timeout
             log.exception("indexing failed to finish file=%s", record.id)
             return None

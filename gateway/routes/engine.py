@@ -14,11 +14,13 @@ from aiohttp import web
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
+from actors.core.layout import MAX_SAFE_INTEGER
 from actors.engine.events import parse_last_event_id
 from actors.errors import SessionNotFound
 
 from ..auth import require_user
 from ..json_body import read_json
+from ..limits.limiter import LIMITER
 from ..sse import stream_stage_events
 from ..state import SESSIONS, SETTINGS, SSE_STREAMS
 
@@ -45,8 +47,10 @@ def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
         raw = request.query.get(key)
         if raw is None:
             return default
-        if not raw.isdigit():
-            raise ValidationError(key, "must be a non-negative integer")
+        # ASCII digits only ("²" is a digit to str.isdigit, not to int), and at most 2**53-1:
+        # a bigger number cannot cross the store link.
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INTEGER:
+            raise ValidationError(key, f"must be a non-negative integer (at most {MAX_SAFE_INTEGER})")
         return int(raw)
 
     limit = number("limit", min(50, limit_max))
@@ -59,6 +63,7 @@ def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
 async def create_session(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    await request.app[LIMITER].check_design_sessions(request.app[SESSIONS], user)  # 409 at the limit
     session = await request.app[SESSIONS].create_design_session(user, body)
     return _data({"session": session}, status=201)
 

@@ -78,8 +78,10 @@ async def design_bom(request: web.Request) -> web.Response:
 async def search_items(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     query = request.query.get("query", "")
+    if "\x00" in query:  # Postgres TEXT refuses NUL (a 503 from the store otherwise)
+        raise ValidationError("query", "must not contain NUL characters")
     raw = request.query.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= 200:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 200:  # "²" is no int
         raise ValidationError("limit", "must be between 1 and 200")
     return _data({"items": await request.app[SESSIONS].search_items(user, query, int(raw))})
 

@@ -12,14 +12,17 @@ import time
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
+from actors.core.layout import MAX_SAFE_INTEGER
 from actors.errors import NotFound, SessionNotFound
 from actors.workspace.signing import SignatureError, verify
 
 from ..auth import require_user
 from ..json_body import BodyError, read_json
+from ..limits.limiter import LIMITER
 from ..sse import stream_stage_events
 from ..state import SESSIONS, SETTINGS, SSE_STREAMS
 
@@ -35,8 +38,10 @@ def _page(request: web.Request) -> tuple[int, int]:
     values = []
     for key, default in (("limit", min(50, limit_max)), ("offset", 0)):
         raw = request.query.get(key)
-        if raw is not None and not raw.isdigit():
-            raise ValidationError(key, "must be a non-negative integer")
+        # ASCII digits only ("²" is a digit to str.isdigit, not to int), and at most 2**53-1:
+        # a bigger number cannot cross the store link.
+        if raw is not None and (not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INTEGER):
+            raise ValidationError(key, f"must be a non-negative integer (at most {MAX_SAFE_INTEGER})")
         values.append(default if raw is None else int(raw))
     if not 1 <= values[0] <= limit_max:
         raise ValidationError("limit", f"must be between 1 and {limit_max}")
@@ -100,6 +105,8 @@ async def delete_project(request: web.Request) -> web.Response:
 async def create_session(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     body = await _body(request)
+    page = request.app[SETTINGS].actors.workspace.list_limit
+    await request.app[LIMITER].check_workspace_sessions(request.app[SESSIONS], user, page)  # 409 at the limit
     session = await request.app[SESSIONS].create_workspace_session(user, request.match_info["projectId"], body)
     return web.json_response({"session": session}, status=201)
 
@@ -203,6 +210,21 @@ async def upload(request: web.Request) -> web.Response:
         raise BodyError(413, f"upload exceeds {limit} bytes", "file")
     if not request.content_type.startswith("multipart/"):
         raise ValidationError("file", "send the file as multipart/form-data")
+    try:
+        found = await _file_part(request, limit)
+    except (ValueError, BadHttpMessage) as exc:  # a malformed multipart body is the client's (400)
+        raise BodyError(400, f"malformed multipart body: {exc}", "file") from None
+    if found is None:
+        raise ValidationError("file", "required multipart field")
+    name, content_type, data = found
+    record = await request.app[SESSIONS].workspace.upload_file(
+        user, request.match_info["projectId"], name, content_type, data
+    )
+    return web.json_response({"file": record}, status=201)
+
+
+async def _file_part(request: web.Request, limit: int) -> tuple[str, str, bytes] | None:
+    """The ``file`` part's name, content type and bytes (None without one)."""
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name != "file":
@@ -212,13 +234,8 @@ async def upload(request: web.Request) -> web.Response:
             data += chunk
             if len(data) > limit:
                 raise BodyError(413, f"upload exceeds {limit} bytes", "file")
-        name = part.filename or "upload"
-        content_type = part.headers.get("Content-Type", "application/octet-stream")
-        record = await request.app[SESSIONS].workspace.upload_file(
-            user, request.match_info["projectId"], name, content_type, bytes(data)
-        )
-        return web.json_response({"file": record}, status=201)
-    raise ValidationError("file", "required multipart field")
+        return part.filename or "upload", part.headers.get("Content-Type", "application/octet-stream"), bytes(data)
+    return None
 
 
 @routes.get(_V1 + "/projects/{projectId}/files")
