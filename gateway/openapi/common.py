@@ -200,8 +200,9 @@ SECURITY_SCHEMES: dict[str, Schema] = {
 
 
 def error_responses(*statuses: int) -> dict[str, Schema]:
-    """References to the shared error responses; 429 and 503 are possible on every route."""
-    codes = sorted({*statuses, 429, 503})
+    """References to the shared error responses; 400 (a NUL character in a path or query
+    parameter), 429 and 503 are possible on every route."""
+    codes = sorted({*statuses, 400, 429, 503})
     return {str(code): {"$ref": f"#/components/responses/{_STATUS_NAMES[code]}"} for code in codes}
 
 

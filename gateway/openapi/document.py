@@ -18,7 +18,8 @@ Real-time editing goes over WebSockets (`/ws`, the Hocuspocus protocol), which t
 not describe.
 
 Errors are JSON: `{"error": "...", "field": "..."}` (`field` names the request value at fault).
-Every route may answer 429 (a quota or rate limit, with `Retry-After`) and 503 (the session could
+Every route may answer 400 (a NUL character in a path or query parameter, which no store can
+keep), 429 (a quota or rate limit, with `Retry-After`) and 503 (the session could
 not be reached in time: a write's outcome is unknown, so retry it with the same `Idempotency-Key`).
 """
 
