@@ -8,6 +8,7 @@ every Ray on the machine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -161,12 +162,11 @@ class GatewayProcess:
                 assert self.process is not None
                 if self.process.poll() is not None:
                     raise RuntimeError(f"{self.name} exited {self.process.returncode}:\n{tail(self.log)}")
-                try:
+                # Not listening yet: the next poll decides.
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                     async with http.get(f"{self.url}/api/sessions", timeout=aiohttp.ClientTimeout(total=5)) as r:
                         if r.status == 200:
                             return
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    pass  # not listening yet: the next poll decides
                 if loop.time() > deadline:
                     raise RuntimeError(f"{self.name} not ready within {timeout}s:\n{tail(self.log)}")
                 await asyncio.sleep(0.5)

@@ -8,6 +8,7 @@ receives from other clients and, in Hocuspocus mode, the latency of each SyncSta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -203,10 +204,9 @@ class EditorClient:
     async def close(self) -> None:
         self._closing = True
         if self._ws is not None and not self._ws.closed:
-            try:
+            # The socket is being torn down either way.
+            with contextlib.suppress(asyncio.TimeoutError, aiohttp.ClientError, ConnectionError):
                 await asyncio.wait_for(self._ws.close(), 5)
-            except (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError):
-                pass  # the socket is being torn down either way
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)

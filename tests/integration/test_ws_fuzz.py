@@ -13,6 +13,7 @@ connection with a precise code. The counts are printed and recorded as a test pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import uuid
@@ -138,11 +139,10 @@ async def _connection(url: str, doc: str, rng: random.Random, budget: int, tally
         if benign:
             # Still up: it answers a ping after everything it sent.
             before = pongs
-            try:
+            # A benign connection the server closed is counted below.
+            with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_bytes(PING)
                 await wait_until(lambda: pongs > before or reader.done(), bool, timeout=30)
-            except (ConnectionError, RuntimeError):
-                pass  # counted below: a benign connection the server closed
             if pongs > before and not reader.done():
                 tally.benign_alive_at_end += 1
             else:
