@@ -31,7 +31,7 @@ from .settings import ActorSettings
 from .settings import Placement as PlacementMode
 from .singleflight import SingleFlight
 
-__all__ = ["HostInfo", "PLACEMENT_ACTOR_NAME", "Placement"]
+__all__ = ["PLACEMENT_ACTOR_NAME", "HostInfo", "Placement"]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ class _Host:
 
 
 class Placement:
-    def __init__(self, settings: ActorSettings, storage: StorageSettings, link_settings: LinkSettings) -> None:
+    def __init__(
+        self, settings: ActorSettings, storage: StorageSettings, link_settings: LinkSettings
+    ) -> None:
         self._settings = settings
         self._storage = storage
         self._link_settings = link_settings
@@ -180,7 +182,7 @@ class Placement:
         try:
             await asyncio.wait_for(host.handle.ping.remote(), self._settings.suspect_timeout)
             return
-        except (RayError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, RayError) as exc:
             log.warning("host unresponsive name=%s, ending it: %s", name, exc)
         ray.kill(host.handle, no_restart=True)
         self._forget(host)
@@ -229,7 +231,7 @@ class Placement:
     async def _end(self, host: _Host) -> None:
         try:
             await asyncio.wait_for(host.handle.shutdown.remote(), self._settings.exit_grace + 5)
-        except (RayError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, RayError) as exc:
             log.info("host shutdown name=%s: %s", host.name, exc)
         ray.kill(host.handle, no_restart=True)
 
@@ -246,7 +248,7 @@ class Placement:
         async def ask(host: _Host) -> dict[str, Any]:
             try:
                 stats: dict[str, Any] = await asyncio.wait_for(host.handle.stats.remote(), timeout)
-            except (RayError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, RayError) as exc:
                 log.info("host stats unavailable name=%s: %r", host.name, exc)
                 return {"name": host.name}
             return stats

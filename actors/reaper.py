@@ -84,7 +84,9 @@ def _parent_gone(timeout: float) -> bool:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m actors.reaper")
     parser.add_argument("--raylet-pid", type=int, required=True)
-    parser.add_argument("--interval", type=float, default=1.0, help="seconds between looks at the raylet's children")
+    parser.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between looks at the raylet's children"
+    )
     parser.add_argument("--grace", type=float, default=2.0, help="seconds between SIGTERM and SIGKILL")
     parser.add_argument("--marker", type=Path, help="ray_current_cluster file to remove afterwards")
     args = parser.parse_args(argv)

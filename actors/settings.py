@@ -15,6 +15,7 @@ from .workspace.settings import WorkspaceSettings
 
 __all__ = ["ActorSettings", "Placement", "SettingError", "env_float", "env_int"]
 
+
 class Placement(str, Enum):
     DENSE = "dense"  # many sessions per long-lived host actor (least-loaded first)
     ISOLATED = "isolated"  # one host actor per session, from a pre-started pool
@@ -51,7 +52,9 @@ class ActorSettings:
         link = LinkSettings(
             max_queue=env_int(env, "ATELIER_LINK_MAX_QUEUE", d.link.max_queue, minimum=1),
             max_batch=env_int(env, "ATELIER_LINK_MAX_BATCH", d.link.max_batch, minimum=1),
-            max_frame_bytes=env_int(env, "ATELIER_LINK_MAX_FRAME_BYTES", d.link.max_frame_bytes, minimum=1024),
+            max_frame_bytes=env_int(
+                env, "ATELIER_LINK_MAX_FRAME_BYTES", d.link.max_frame_bytes, minimum=1024
+            ),
             connect_timeout=env_float(env, "ATELIER_LINK_CONNECT_TIMEOUT", d.link.connect_timeout),
             tcp_host=env.get("ATELIER_LINK_HOST", d.link.tcp_host),
             socket_dir=Path(socket_dir) if socket_dir else None,
@@ -63,10 +66,16 @@ class ActorSettings:
             isolated_pool=env_int(env, "ATELIER_ISOLATED_POOL", d.isolated_pool),
             suspect_timeout=env_float(env, "ATELIER_SUSPECT_TIMEOUT", d.suspect_timeout),
             idle_timeout=env_float(env, "ATELIER_IDLE_TIMEOUT", d.idle_timeout),
-            idle_check_interval=env_float(env, "ATELIER_IDLE_CHECK_INTERVAL", d.idle_check_interval, minimum=0.01),
+            idle_check_interval=env_float(
+                env, "ATELIER_IDLE_CHECK_INTERVAL", d.idle_check_interval, minimum=0.01
+            ),
             exit_grace=env_float(env, "ATELIER_EXIT_GRACE", d.exit_grace),
-            snapshot_every_updates=env_int(env, "ATELIER_SNAPSHOT_EVERY_UPDATES", d.snapshot_every_updates, minimum=1),
-            snapshot_every_bytes=env_int(env, "ATELIER_SNAPSHOT_EVERY_BYTES", d.snapshot_every_bytes, minimum=1),
+            snapshot_every_updates=env_int(
+                env, "ATELIER_SNAPSHOT_EVERY_UPDATES", d.snapshot_every_updates, minimum=1
+            ),
+            snapshot_every_bytes=env_int(
+                env, "ATELIER_SNAPSHOT_EVERY_BYTES", d.snapshot_every_bytes, minimum=1
+            ),
             commit_retry_max_delay=env_float(env, "ATELIER_COMMIT_RETRY_MAX_DELAY", d.commit_retry_max_delay),
             flush_max_rows=env_int(env, "ATELIER_FLUSH_MAX_ROWS", d.flush_max_rows, minimum=1),
             max_unflushed_rows=env_int(env, "ATELIER_MAX_UNFLUSHED_ROWS", d.max_unflushed_rows, minimum=1),

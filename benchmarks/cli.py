@@ -31,7 +31,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import fields, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ from .progress import RichProgress
 from .runner import Comparison, expand, run_comparison
 from .targets.servers import DEFAULT_TARGETS, TARGET_NAMES
 
-__all__ = ["main", "COMPARE", "SMOKE", "SMOKE_FANOUT", "SMOKE_ROOMS"]
+__all__ = ["COMPARE", "SMOKE", "SMOKE_FANOUT", "SMOKE_ROOMS", "main"]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -78,8 +78,15 @@ SMOKE: dict[str, ScenarioOptions] = {
     "stages-rejoin": StagesRejoinOptions(users=2, flows=1, drop_after=2),
     "runs": RunsOptions(users=2, rate=2.0, duration=2.0, with_file=0.5),
     "mixed": MixedOptions(
-        duration=2.0, editors=4, room_size=2, editor_rate=2.0, agents=1, agent_rate=2.0, stage_users=1,
-        run_users=1, run_rate=1.0,
+        duration=2.0,
+        editors=4,
+        room_size=2,
+        editor_rate=2.0,
+        agents=1,
+        agent_rate=2.0,
+        stage_users=1,
+        run_users=1,
+        run_rate=1.0,
     ),
     "scale": ScaleOptions(scenario="rooms", param="rooms", sizes="2,4", duration=2.0),
 }
@@ -136,7 +143,9 @@ def _add_common(parser: argparse.ArgumentParser, repeats: int) -> None:
         help="client protocol; auto = each target's native one (default)",
     )
     group.add_argument("--out", type=Path, help="results folder (default benchmarks/results/<name>-<time>)")
-    group.add_argument("--drain-timeout", type=float, default=10.0, help="seconds to wait for late deliveries")
+    group.add_argument(
+        "--drain-timeout", type=float, default=10.0, help="seconds to wait for late deliveries"
+    )
     group.add_argument("--connect-timeout", type=float, default=60.0, help="seconds for all editors to sync")
     group.add_argument("--compress", action="store_true", help="offer permessage-deflate like a browser")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -149,21 +158,34 @@ def _add_common(parser: argparse.ArgumentParser, repeats: int) -> None:
     )
     group.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
     remote = parser.add_argument_group("a running server (instead of starting the targets)")
-    remote.add_argument("--url", default="", help="http(s)://host:port of an atelier, Hocuspocus or y-websocket server")
     remote.add_argument(
-        "--server-kind", choices=["atelier", "hocuspocus", "y-websocket"], default="atelier",
+        "--url", default="", help="http(s)://host:port of an atelier, Hocuspocus or y-websocket server"
+    )
+    remote.add_argument(
+        "--server-kind",
+        choices=["atelier", "hocuspocus", "y-websocket"],
+        default="atelier",
         help="what runs at --url (default %(default)s); only atelier serves stages, runs, mixed, rest-ops",
     )
-    remote.add_argument("--token", default="", help="bearer token for --url (REST and the WebSocket Auth message)")
-    remote.add_argument("--token-command", default="", help="a command printing the token, e.g. 'atelier token --user bench'")
+    remote.add_argument(
+        "--token", default="", help="bearer token for --url (REST and the WebSocket Auth message)"
+    )
+    remote.add_argument(
+        "--token-command", default="", help="a command printing the token, e.g. 'atelier token --user bench'"
+    )
     ray_group = parser.add_argument_group("distributed load")
-    ray_group.add_argument("--ray-address", default="", help="run the load workers as Ray actors on this cluster")
-    ray_group.add_argument("--ray-cpus-per-worker", type=float, default=1.0, help="CPUs each load actor reserves")
+    ray_group.add_argument(
+        "--ray-address", default="", help="run the load workers as Ray actors on this cluster"
+    )
+    ray_group.add_argument(
+        "--ray-cpus-per-worker", type=float, default=1.0, help="CPUs each load actor reserves"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, cls in SCENARIOS.items():
         scenario = sub.add_parser(name, help=f"run the {name} scenario against the targets")
@@ -252,7 +274,13 @@ def _scale_bases(args: argparse.Namespace) -> dict[str, ScenarioOptions]:
 def _scenarios(args: argparse.Namespace) -> list[tuple[str, ScenarioOptions]]:
     if args.command != "compare":
         cls = SCENARIOS[args.command]
-        base = SMOKE[args.command] if args.smoke else COMPARE.get(args.command) if args.command == "scale" else cls()
+        base = (
+            SMOKE[args.command]
+            if args.smoke
+            else COMPARE.get(args.command)
+            if args.command == "scale"
+            else cls()
+        )
         return [(args.command, _options_from(args, cls, base or cls()))]
     names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [n for n in names if n not in SCENARIOS]
@@ -271,7 +299,7 @@ def _scenarios(args: argparse.Namespace) -> list[tuple[str, ScenarioOptions]]:
 def _out_dir(args: argparse.Namespace) -> Path:
     if args.out is not None:
         return Path(args.out)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return RESULTS_DIR / f"{args.command}-{stamp}"
 
 
@@ -291,7 +319,9 @@ async def _compare(
         write_json(partial, out)  # a crash mid-way still leaves every finished run on disk
 
     if run.quiet:
-        return await run_comparison(scenarios, run, out, target_env=env, on_result=checkpoint, scale_bases=bases)
+        return await run_comparison(
+            scenarios, run, out, target_env=env, on_result=checkpoint, scale_bases=bases
+        )
     with RichProgress(total) as progress:
         return await run_comparison(
             scenarios, run, out, progress=progress, target_env=env, on_result=checkpoint, scale_bases=bases

@@ -10,28 +10,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+import itertools
 
 __all__ = [
+    "LIMITS",
+    "SCENARIOS",
     "BenchConfigError",
     "FanoutOptions",
-    "LIMITS",
-    "MixedOptions",
-    "RunsOptions",
-    "ScaleOptions",
-    "StagesOptions",
-    "StagesRejoinOptions",
     "Limits",
+    "MixedOptions",
     "RestOpsOptions",
     "RoomsOptions",
     "RunOptions",
-    "SCENARIOS",
+    "RunsOptions",
     "SaturateOptions",
+    "ScaleOptions",
     "ScenarioOptions",
     "SessionsOptions",
+    "StagesOptions",
+    "StagesRejoinOptions",
     "capped_sizes",
+    "saturate_rates",
     "scale_sizes",
     "scaled",
-    "saturate_rates",
     "session_sizes",
     "validate",
 ]
@@ -66,7 +67,7 @@ class Limits:
 LIMITS = Limits()
 
 
-def _opt(default: Any, help: str) -> Any:  # noqa: A002 - the argparse name
+def _opt(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
 
@@ -140,8 +141,9 @@ class RestOpsOptions:
 class StagesOptions:
     users: int = _opt(10, "users, each driving its own design session (requirements, then BOM)")
     flows: int = _opt(3, "design flows per user, back to back (create, 2 streamed stages, 2 confirms)")
-    drop_after: int = _opt(0, "drop each stage stream after this many events and rejoin with "
-                              "Last-Event-ID (0: never)")
+    drop_after: int = _opt(
+        0, "drop each stage stream after this many events and rejoin with Last-Event-ID (0: never)"
+    )
 
     def total_updates(self) -> int:
         return self.users * self.flows * len(("requirements", "bom"))
@@ -151,8 +153,9 @@ class StagesOptions:
 class StagesRejoinOptions(StagesOptions):
     """The stages scenario with every stream dropped mid-stage and rejoined."""
 
-    drop_after: int = _opt(3, "drop each stage stream after this many events and rejoin with "
-                              "Last-Event-ID (0: never)")
+    drop_after: int = _opt(
+        3, "drop each stage stream after this many events and rejoin with Last-Event-ID (0: never)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,15 +182,20 @@ class MixedOptions:
     run_rate: float = _opt(1.0, "runs per second per run user")
 
     def total_updates(self) -> int:
-        per_s = self.editors * self.editor_rate + self.agents * self.agent_rate + self.run_users * self.run_rate
+        per_s = (
+            self.editors * self.editor_rate + self.agents * self.agent_rate + self.run_users * self.run_rate
+        )
         return math.ceil(per_s * self.duration)
 
 
 @dataclass(frozen=True, slots=True)
 class ScaleOptions:
     scenario: str = _opt("rooms", "the scenario repeated at each size")
-    param: str = _opt("rooms", "its option that grows (rooms: rooms|editors, fanout: clients, "
-                               "sessions: sessions, stages: users, runs: users)")
+    param: str = _opt(
+        "rooms",
+        "its option that grows (rooms: rooms|editors, fanout: clients, "
+        "sessions: sessions, stages: users, runs: users)",
+    )
     sizes: str = _opt("10,25,50", "sizes, ascending, comma-separated")
     duration: float = _opt(5.0, "seconds of load at each size (for scenarios with a duration)")
 
@@ -196,8 +204,15 @@ class ScaleOptions:
 
 
 ScenarioOptions = (
-    FanoutOptions | SaturateOptions | SessionsOptions | RestOpsOptions | RoomsOptions | StagesOptions
-    | RunsOptions | MixedOptions | ScaleOptions
+    FanoutOptions
+    | SaturateOptions
+    | SessionsOptions
+    | RestOpsOptions
+    | RoomsOptions
+    | StagesOptions
+    | RunsOptions
+    | MixedOptions
+    | ScaleOptions
 )
 
 SCENARIOS: dict[str, type[Any]] = {
@@ -216,7 +231,9 @@ SCENARIOS: dict[str, type[Any]] = {
 
 def _default_options(scenario: str) -> Any:
     if scenario not in SCENARIOS or scenario == "scale":
-        raise BenchConfigError("scenario", f"unknown {scenario!r} (known: {', '.join(s for s in SCENARIOS if s != 'scale')})")
+        raise BenchConfigError(
+            "scenario", f"unknown {scenario!r} (known: {', '.join(s for s in SCENARIOS if s != 'scale')})"
+        )
     return SCENARIOS[scenario]()
 
 
@@ -226,7 +243,7 @@ def scale_sizes(options: ScaleOptions) -> list[int]:
         sizes = [int(part) for part in options.sizes.split(",") if part.strip()]
     except ValueError:
         raise BenchConfigError("sizes", f"expected sizes like 10,25,50, got {options.sizes!r}") from None
-    if not sizes or any(later <= earlier for earlier, later in zip(sizes, sizes[1:], strict=False)):
+    if not sizes or any(later <= earlier for earlier, later in itertools.pairwise(sizes)):
         raise BenchConfigError("sizes", f"name ascending sizes, got {options.sizes!r}")
     if sizes[0] < 1:
         raise BenchConfigError("sizes", "must be >= 1")
@@ -237,7 +254,9 @@ def scaled(options: ScaleOptions, base: Any) -> list[Any]:
     """``base`` at every size of ``options`` (its ``param`` set to the size; pure)."""
     if not hasattr(base, options.param) or options.param in ("duration", "rate"):
         known = [f.name for f in fields(base) if isinstance(getattr(base, f.name), (int, str))]
-        raise BenchConfigError("param", f"{options.scenario} has no size {options.param!r} (known: {', '.join(known)})")
+        raise BenchConfigError(
+            "param", f"{options.scenario} has no size {options.param!r} (known: {', '.join(known)})"
+        )
     current = getattr(base, options.param)
     result = []
     for size in scale_sizes(options):
@@ -289,7 +308,7 @@ def session_sizes(options: SessionsOptions) -> list[int]:
         raise BenchConfigError("sessions", f"expected sizes like 50,1000, got {options.sessions!r}") from None
     if not sizes:
         raise BenchConfigError("sessions", "name at least one size")
-    if any(later <= earlier for earlier, later in zip(sizes, sizes[1:], strict=False)):
+    if any(later <= earlier for earlier, later in itertools.pairwise(sizes)):
         raise BenchConfigError("sessions", f"sizes must be ascending, got {options.sessions!r}")
     return sizes
 

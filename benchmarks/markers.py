@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Marker", "MARKER_FIELD", "encode_marker", "scan_markers"]
+__all__ = ["MARKER_FIELD", "Marker", "encode_marker", "scan_markers"]
 
 # The root Y.Text every benchmark client edits.
 MARKER_FIELD = "bench"

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,10 @@ async def run_one(
         return result
     result.protocol = protocol.value
     if scenario in _NEEDS_API and not target.info.api:  # known before starting anything
-        result.status, result.error = RunStatus.SKIPPED, f"{target.info.title} has no design-engine or workspace API"
+        result.status, result.error = (
+            RunStatus.SKIPPED,
+            f"{target.info.title} has no design-engine or workspace API",
+        )
         return result
     budget = budget_fn(options, run.drain_timeout, run.connect_timeout) + target.start_timeout
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -211,9 +214,9 @@ def _targets(run: RunOptions, env: dict[str, dict[str, str]]) -> dict[str, Targe
     return {name: make_target(name, env.get(name)) for name in run.targets}
 
 
-def expand(scenario: str, options: ScenarioOptions, bases: dict[str, ScenarioOptions] | None = None) -> list[
-    tuple[str, ScenarioOptions, int | None]
-]:
+def expand(
+    scenario: str, options: ScenarioOptions, bases: dict[str, ScenarioOptions] | None = None
+) -> list[tuple[str, ScenarioOptions, int | None]]:
     """(scenario to run, its options, scale size or None): a scale run is its scenario at each size."""
     if not isinstance(options, ScaleOptions):
         return [(scenario, options, None)]
@@ -241,7 +244,7 @@ async def run_comparison(
     targets = _targets(run, target_env or {})
     order = list(targets)
     meta: dict[str, Any] = {
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "atelier_source": source_info(),
         "run": {**asdict(run), "targets": order, "token": "***" if run.token else ""},
@@ -251,9 +254,7 @@ async def run_comparison(
     comparison = Comparison(meta=meta, runs=[])
     broken = await _prepare(targets, sink)
     began = time.monotonic()
-    jobs = [
-        (label, *job) for label, options in scenarios for job in expand(label, options, scale_bases)
-    ]
+    jobs = [(label, *job) for label, options in scenarios for job in expand(label, options, scale_bases)]
     for label_scenario, scenario, options, size in jobs:
         for round_index in range(run.repeats):
             for name in rotation(order, round_index):
@@ -290,7 +291,11 @@ def _outcome(result: RunResult) -> str:
     step = result.steps[-1]
     p99 = step.latency.percentile_ms(0.99)
     parts = [f"delivered {step.delivered}/{step.expected}"]
-    parts += [f"{key} {step.counts[key]}" for key in ("flows", "events", "events_lost", "runs_ok") if key in step.counts]
+    parts += [
+        f"{key} {step.counts[key]}"
+        for key in ("flows", "events", "events_lost", "runs_ok")
+        if key in step.counts
+    ]
     if p99 is not None:
         parts.append(f"p99 {p99:.1f} ms")
     if step.errors:

@@ -35,11 +35,11 @@ from actors.protocol.messages import (
 )
 
 __all__ = [
+    "HocuspocusWire",
     "Incoming",
     "Kind",
-    "WireProtocol",
     "Wire",
-    "HocuspocusWire",
+    "WireProtocol",
     "YWebsocketWire",
     "make_wire",
 ]

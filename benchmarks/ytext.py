@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from actors.protocol.lib0 import write_var_string, write_var_uint
 
-__all__ = ["TextAppender", "EMPTY_STATE_VECTOR", "EMPTY_UPDATE"]
+__all__ = ["EMPTY_STATE_VECTOR", "EMPTY_UPDATE", "TextAppender"]
 
 _CONTENT_STRING = 4
 _HAS_ORIGIN = 0x80
@@ -36,7 +36,7 @@ def _utf16_length(text: str) -> int:
 class TextAppender:
     """Encodes the updates of one Yjs client that keeps appending to root text ``field``."""
 
-    __slots__ = ("client_id", "field", "clock", "_head")
+    __slots__ = ("_head", "client_id", "clock", "field")
 
     def __init__(self, client_id: int, field: str) -> None:
         if not 0 < client_id < 2**53:
@@ -53,9 +53,7 @@ class TextAppender:
         clock = self.clock
         if clock == 0:
             item = (
-                bytes([_CONTENT_STRING])
-                + write_var_uint(_PARENT_IS_ROOT_KEY)
-                + write_var_string(self.field)
+                bytes([_CONTENT_STRING]) + write_var_uint(_PARENT_IS_ROOT_KEY) + write_var_string(self.field)
             )
         else:
             item = (

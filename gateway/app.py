@@ -78,7 +78,9 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
     app[VERIFIER] = Verifier(auth)
     # Limits and remembered outcomes are shared by the gateways of one cluster (namespace).
     shared_prefix = f"atelier:{settings.actors.namespace}:"
-    app[LIMITER] = Limiter(settings.limits, redis_url=settings.storage.redis_url, prefix=shared_prefix + "rate:")
+    app[LIMITER] = Limiter(
+        settings.limits, redis_url=settings.storage.redis_url, prefix=shared_prefix + "rate:"
+    )
     app[IDEMPOTENCY] = Idempotency(
         settings.limits,
         redis_url=settings.storage.redis_url,

@@ -40,14 +40,21 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--user", help="mint a bearer JWT whose sub is this user id")
     token.add_argument("--ttl", type=int, help="JWT lifetime in seconds (default ATELIER_AUTH_TOKEN_TTL)")
     token.add_argument("--claim", action="append", default=[], help="extra JWT claim KEY=VALUE (repeatable)")
-    token.add_argument("--data-dir", type=Path, help="where the server keeps its auth secret (env ATELIER_DATA_DIR)")
+    token.add_argument(
+        "--data-dir", type=Path, help="where the server keeps its auth secret (env ATELIER_DATA_DIR)"
+    )
     token.add_argument("--scope", choices=["read-write", "readonly"], default="read-write")
     token.add_argument("--document", default="*", help="session id, or * for every session")
     token.add_argument(
-        "--link", action="store_true", help="with --user: print the pages' sign-in link (<url>/signin#token=…)"
+        "--link",
+        action="store_true",
+        help="with --user: print the pages' sign-in link (<url>/signin#token=…)",
     )
-    token.add_argument("--url", help="the server's public URL for --link (default ATELIER_WORKSPACE_PUBLIC_URL, "
-                       "else http://<ATELIER_HOST>:<ATELIER_PORT>)")
+    token.add_argument(
+        "--url",
+        help="the server's public URL for --link (default ATELIER_WORKSPACE_PUBLIC_URL, "
+        "else http://<ATELIER_HOST>:<ATELIER_PORT>)",
+    )
     return parser
 
 
@@ -101,7 +108,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = settings.with_overrides(data_dir=args.data_dir)
         token = mint_command(_auth(settings), args.user, args.ttl, args.claim)
         if args.link:
-            base = args.url or settings.actors.workspace.public_base_url or f"http://{settings.host}:{settings.port}"
+            base = (
+                args.url
+                or settings.actors.workspace.public_base_url
+                or f"http://{settings.host}:{settings.port}"
+            )
             print(signin_link(base, token))
         else:
             print(token)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -61,13 +60,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except BodyError as exc:
         return json_error(exc.status, exc.message, **({"field": exc.field} if exc.field else {}))
     except FileSelectionError as exc:  # a ValidationError, but the request was well formed
-        return json_error(422, f"{exc.field}: {exc.message}", field=exc.field, fileId=exc.file_id, reason=exc.reason)
+        return json_error(
+            422, f"{exc.field}: {exc.message}", field=exc.field, fileId=exc.file_id, reason=exc.reason
+        )
     except ValidationError as exc:
         return json_error(400, f"{exc.field}: {exc.message}", field=exc.field)
     except LimitExceeded as exc:
         return limit_response(exc)
     except QuotaExhausted as exc:
-        response = json_error(429, str(exc), quota={"limit": exc.limit, "used": exc.used, "resetsAt": exc.resets_at})
+        response = json_error(
+            429, str(exc), quota={"limit": exc.limit, "used": exc.used, "resetsAt": exc.resets_at}
+        )
         response.headers["Retry-After"] = str(max(1, exc.retry_after))
         return response
     except SessionNotFound:
@@ -77,7 +80,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Forbidden as exc:
         return forbidden_response(exc)
     except AccessDenied as exc:
-        return json_error(403, f"Not allowed to access this {exc.what}", **({"field": exc.field} if exc.field else {}))
+        return json_error(
+            403, f"Not allowed to access this {exc.what}", **({"field": exc.field} if exc.field else {})
+        )
     except NotFound as exc:
         message = f"{exc.what[:1].upper()}{exc.what[1:]} not found"
         return json_error(404, message, **({"field": exc.field} if exc.field else {}))
@@ -85,7 +90,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(422, str(exc), **({"field": exc.field} if exc.field else {}))
     except Conflict as exc:
         return json_error(409, str(exc), **exc.detail)
-    except (SessionUnavailable, StoreError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, SessionUnavailable, StoreError) as exc:
         # A bounded call that timed out says nothing by itself: name it.
         detail = str(exc) or f"no answer within the call timeout ({type(exc).__name__})"
         log.warning("unavailable path=%s: %s", request.path, detail)

@@ -62,7 +62,9 @@ class LayerCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         if self._streams is not None:
             streams = GaugeMetricFamily(
-                "atelier_streams_open", "Open client streams on this gateway by kind (sse, ws)", labels=["kind"]
+                "atelier_streams_open",
+                "Open client streams on this gateway by kind (sse, ws)",
+                labels=["kind"],
             )
             for kind, count in sorted(self._streams().items()):
                 streams.add_metric([kind], count)
@@ -111,22 +113,31 @@ class LayerCollector(Collector):
             labels=["store"],
         )
         commit = store.commit
-        buckets = [(_le(bound), float(count)) for bound, count in zip(commit.bounds, commit.cumulative, strict=True)]
+        buckets = [
+            (_le(bound), float(count)) for bound, count in zip(commit.bounds, commit.cumulative, strict=True)
+        ]
         buckets.append(("+Inf", float(commit.count)))
         latency.add_metric([store.kind], buckets, sum_value=commit.total)
         yield latency
         commits = CounterMetricFamily(
-            "atelier_store_commits", "Group-commit transactions since the store owner started", labels=["store"]
+            "atelier_store_commits",
+            "Group-commit transactions since the store owner started",
+            labels=["store"],
         )
         commits.add_metric([store.kind], store.transactions)
         yield commits
         rows = CounterMetricFamily(
-            "atelier_store_committed_rows", "Update rows committed since the store owner started", labels=["store"]
+            "atelier_store_committed_rows",
+            "Update rows committed since the store owner started",
+            labels=["store"],
         )
         rows.add_metric([store.kind], store.rows)
         yield rows
         yield _gauge(
-            "atelier_store_commit_queue_rows", "Update rows waiting for the next group commit", store.queued_rows, labels
+            "atelier_store_commit_queue_rows",
+            "Update rows waiting for the next group commit",
+            store.queued_rows,
+            labels,
         )
 
     def _hosts(self, stats: LayerStats) -> Iterator[Metric]:
@@ -139,7 +150,9 @@ class LayerCollector(Collector):
             "Session hosts the directory knows that did not answer within ATELIER_METRICS_TIMEOUT",
             stats.unanswered_hosts,
         )
-        live = GaugeMetricFamily("atelier_live_sessions", "Sessions live in the hosts, by API", labels=["api"])
+        live = GaugeMetricFamily(
+            "atelier_live_sessions", "Sessions live in the hosts, by API", labels=["api"]
+        )
         for api in _APIS:
             live.add_metric([api], sum(host.live.get(api, 0) for host in hosts))
         yield live

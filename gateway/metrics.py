@@ -53,11 +53,11 @@ class Metrics:
         self.ws_frames_in = Counter(
             "atelier_ws_frames_in_total", "Frames received by type", ["type"], registry=self.registry
         )
-        self.ws_frames_out = Counter(
-            "atelier_ws_frames_out_total", "Frames sent", registry=self.registry
-        )
+        self.ws_frames_out = Counter("atelier_ws_frames_out_total", "Frames sent", registry=self.registry)
         self.ws_refusals = Counter(
-            "atelier_ws_refusals_total", "Refused frames/documents by reason", ["reason"],
+            "atelier_ws_refusals_total",
+            "Refused frames/documents by reason",
+            ["reason"],
             registry=self.registry,
         )
         self.ws_slow_closes = Counter(

@@ -51,9 +51,10 @@ async def stream_stage_events(
     headers = {"X-Session-Id": session_id}
     try:
         # 429 past ATELIER_SSE_MAX_PER_USER streams open at once for this user.
-        async with request.config_dict[LIMITER].stream_slot(request), sse_response(
-            request, headers=headers, ping_interval=heartbeat, allow_all_methods=True
-        ) as resp:
+        async with (
+            request.config_dict[LIMITER].stream_slot(request),
+            sse_response(request, headers=headers, ping_interval=heartbeat, allow_all_methods=True) as resp,
+        ):
             streams.add(resp)
             try:
                 await _stream(resp, stream, follow, event)

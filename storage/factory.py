@@ -22,9 +22,7 @@ def make_store(settings: StorageSettings) -> Store:
         )
     from .sqlite import SqliteStore
 
-    return SqliteStore(
-        settings.data_dir / "atelier.sqlite3", synchronous=settings.sqlite_synchronous
-    )
+    return SqliteStore(settings.data_dir / "atelier.sqlite3", synchronous=settings.sqlite_synchronous)
 
 
 def make_bus(settings: StorageSettings) -> Bus:

@@ -15,7 +15,20 @@ __all__ = ["COMMIT_BUCKETS", "LatencyHistogram", "LatencySnapshot"]
 
 # From a lone SQLite commit (~0.2 ms) to a Postgres blip; past the last: +Inf.
 COMMIT_BUCKETS: tuple[float, ...] = (
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
 )
 
 
@@ -34,8 +47,10 @@ class LatencySnapshot:
     @classmethod
     def from_wire(cls, value: Sequence[object]) -> LatencySnapshot:
         bounds, cumulative, count, total = value
-        assert isinstance(bounds, list) and isinstance(cumulative, list)
-        assert isinstance(count, int) and isinstance(total, (int, float))
+        assert isinstance(bounds, list)
+        assert isinstance(cumulative, list)
+        assert isinstance(count, int)
+        assert isinstance(total, (int, float))
         return cls(tuple(float(b) for b in bounds), tuple(int(c) for c in cumulative), count, float(total))
 
 

@@ -54,6 +54,7 @@ def _store_errors(what: str) -> Callable[[Method[P, R]], Method[P, R]]:
 
     return wrap
 
+
 _RECORD_COLUMNS = "id, name, description, revision, created_at, updated_at"
 _VERSION_COLUMNS = "session_id, id, revision, seq, created_at, author, label, kind"
 
@@ -137,7 +138,9 @@ class PostgresStore:
                 await self._pool.close()
                 self._pool = None
             raise StoreError(f"cannot open postgres store: {exc}") from exc
-        log.info("postgres store open schema=%s max_connections=%s migrated=%s", self._schema, self._max, applied)
+        log.info(
+            "postgres store open schema=%s max_connections=%s migrated=%s", self._schema, self._max, applied
+        )
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -175,8 +178,7 @@ class PostgresStore:
     @_store_errors("list_sessions")
     async def list_sessions(self, limit: int, offset: int = 0) -> list[SessionRecord]:
         rows = await self.pool.fetch(
-            f"SELECT {_RECORD_COLUMNS} FROM atelier_sessions ORDER BY created_at, id "
-            "LIMIT $1 OFFSET $2",
+            f"SELECT {_RECORD_COLUMNS} FROM atelier_sessions ORDER BY created_at, id LIMIT $1 OFFSET $2",
             limit,
             offset,
         )
@@ -185,9 +187,7 @@ class PostgresStore:
     @_store_errors("load")
     async def load(self, session_id: str) -> LoadedDoc | None:
         # Repeatable read: snapshot and log tail come from one view of the database.
-        async with self.pool.acquire() as conn, conn.transaction(
-            isolation="repeatable_read", readonly=True
-        ):
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             row = await conn.fetchrow(
                 f"SELECT {_RECORD_COLUMNS} FROM atelier_sessions WHERE id = $1", session_id
             )
@@ -198,8 +198,7 @@ class PostgresStore:
             )
             snapshot_seq = int(snap["seq"]) if snap else 0
             rows = await conn.fetch(
-                "SELECT seq, data FROM atelier_updates WHERE session_id = $1 AND seq > $2 "
-                "ORDER BY seq",
+                "SELECT seq, data FROM atelier_updates WHERE session_id = $1 AND seq > $2 ORDER BY seq",
                 session_id,
                 snapshot_seq,
             )
@@ -269,7 +268,15 @@ class PostgresStore:
                 f"INSERT INTO atelier_versions ({_VERSION_COLUMNS}, data) "
                 "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 "
                 "WHERE EXISTS (SELECT 1 FROM atelier_sessions WHERE id = $1)",
-                v.session_id, v.id, v.revision, v.seq, v.created_at, v.author, v.label, v.kind, data,
+                v.session_id,
+                v.id,
+                v.revision,
+                v.seq,
+                v.created_at,
+                v.author,
+                v.label,
+                v.kind,
+                data,
             )
         except _DB_ERRORS as exc:
             raise StoreError(f"save_version failed: {exc}") from exc

@@ -67,7 +67,7 @@ class RedisBus:
             await asyncio.gather(self._reader, return_exceptions=True)
             self._reader = None
         if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            await self._pubsub.aclose()
             self._pubsub = None
         if self._client is not None:
             await self._client.aclose()
@@ -126,7 +126,7 @@ class RedisBus:
         old, self._pubsub = self._pubsub, self._client.pubsub(ignore_subscribe_messages=True)
         if old is not None:
             try:
-                await old.aclose()  # type: ignore[no-untyped-call]
+                await old.aclose()
             except RedisError as exc:  # its connection is the one that broke
                 log.debug("bus: closing the broken subscription: %s", exc)
         channels = [self._prefix + name for name in self._handlers]

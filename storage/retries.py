@@ -71,8 +71,11 @@ class RetryEpisode:
     def gave_up(self, exc: BaseException, context: str = "") -> None:
         """The caller stops retrying: the one place a traceback belongs."""
         self._log.error(
-            "%s gave up %safter %d failed attempts", self._what, f"{context} " if context else "",
-            self.failures, exc_info=exc,
+            "%s gave up %safter %d failed attempts",
+            self._what,
+            f"{context} " if context else "",
+            self.failures,
+            exc_info=exc,
         )
         self.failures = 0
 

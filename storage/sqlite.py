@@ -119,9 +119,7 @@ class SqliteStore:
         """Run the statements in one transaction; returns the last statement's row count."""
         return await self._write_many([(sql, [params]) for sql, params in statements])
 
-    async def _write_many(
-        self, statements: Sequence[tuple[str, Sequence[Sequence[object]]]]
-    ) -> int:
+    async def _write_many(self, statements: Sequence[tuple[str, Sequence[Sequence[object]]]]) -> int:
         """One transaction; each statement runs once per parameter row (one thread hop)."""
         db = self.db
         rowcount = 0
@@ -173,10 +171,13 @@ class SqliteStore:
         return None if row is None else _record(row)
 
     async def list_sessions(self, limit: int, offset: int = 0) -> list[SessionRecord]:
-        async with self._lock, self.db.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM sessions ORDER BY created_at, id LIMIT ? OFFSET ?",
-            (limit, offset),
-        ) as cursor:
+        async with (
+            self._lock,
+            self.db.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM sessions ORDER BY created_at, id LIMIT ? OFFSET ?",
+                (limit, offset),
+            ) as cursor,
+        ):
             rows = await cursor.fetchall()
         return [_record(row) for row in rows]
 
@@ -269,26 +270,42 @@ class SqliteStore:
                     (
                         f"INSERT INTO versions ({_VERSION_COLUMNS}, data) "
                         "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)",
-                        (v.session_id, v.id, v.revision, v.seq, v.created_at, v.author, v.label, v.kind, data,
-                         v.session_id),
+                        (
+                            v.session_id,
+                            v.id,
+                            v.revision,
+                            v.seq,
+                            v.created_at,
+                            v.author,
+                            v.label,
+                            v.kind,
+                            data,
+                            v.session_id,
+                        ),
                     )
                 ]
             )
         return saved > 0
 
     async def list_versions(self, session_id: str) -> list[VersionRecord]:
-        async with self._lock, self.db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE session_id = ? ORDER BY seq, created_at, id",
-            (session_id,),
-        ) as cursor:
+        async with (
+            self._lock,
+            self.db.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE session_id = ? ORDER BY seq, created_at, id",
+                (session_id,),
+            ) as cursor,
+        ):
             rows = await cursor.fetchall()
         return [_version(row) for row in rows]
 
     async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
-        async with self._lock, self.db.execute(
-            f"SELECT {_VERSION_COLUMNS}, data FROM versions WHERE session_id = ? AND id = ?",
-            (session_id, version_id),
-        ) as cursor:
+        async with (
+            self._lock,
+            self.db.execute(
+                f"SELECT {_VERSION_COLUMNS}, data FROM versions WHERE session_id = ? AND id = ?",
+                (session_id, version_id),
+            ) as cursor,
+        ):
             row = await cursor.fetchone()
         return None if row is None else (_version(row), bytes(row[8]))
 
@@ -297,5 +314,10 @@ class SqliteStore:
             return 0
         async with self._lock:
             return await self._write_many(
-                [("DELETE FROM versions WHERE session_id = ? AND id = ?", [(session_id, v) for v in version_ids])]
+                [
+                    (
+                        "DELETE FROM versions WHERE session_id = ? AND id = ?",
+                        [(session_id, v) for v in version_ids],
+                    )
+                ]
             )

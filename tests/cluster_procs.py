@@ -81,13 +81,23 @@ class RayHead:
         self._log_file = open(self.log, "wb")  # noqa: SIM115  (closed in stop())
         ray_bin = str(Path(sys.executable).parent / "ray")
         command = [
-            ray_bin if Path(ray_bin).exists() else "ray", "start", "--head", "--block",
-            "--node-ip-address=127.0.0.1", f"--port={self.port}", f"--num-cpus={self.num_cpus}",
-            "--include-dashboard=false", f"--temp-dir={self.temp_dir}", "--disable-usage-stats",
+            ray_bin if Path(ray_bin).exists() else "ray",
+            "start",
+            "--head",
+            "--block",
+            "--node-ip-address=127.0.0.1",
+            f"--port={self.port}",
+            f"--num-cpus={self.num_cpus}",
+            "--include-dashboard=false",
+            f"--temp-dir={self.temp_dir}",
+            "--disable-usage-stats",
             f"--node-manager-port={free_port()}",
-            f"--object-manager-port={free_port()}", f"--dashboard-agent-listen-port={free_port()}",
-            f"--dashboard-agent-grpc-port={free_port()}", f"--runtime-env-agent-port={free_port()}",
-            f"--metrics-export-port={free_port()}", "--object-store-memory=100000000",
+            f"--object-manager-port={free_port()}",
+            f"--dashboard-agent-listen-port={free_port()}",
+            f"--dashboard-agent-grpc-port={free_port()}",
+            f"--runtime-env-agent-port={free_port()}",
+            f"--metrics-export-port={free_port()}",
+            "--object-store-memory=100000000",
         ]
         self.process = subprocess.Popen(
             command, env=base_env(), stdout=self._log_file, stderr=subprocess.STDOUT, cwd=self.temp_dir
@@ -164,7 +174,9 @@ class GatewayProcess:
                     raise RuntimeError(f"{self.name} exited {self.process.returncode}:\n{tail(self.log)}")
                 # Not listening yet: the next poll decides.
                 with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-                    async with http.get(f"{self.url}/api/sessions", timeout=aiohttp.ClientTimeout(total=5)) as r:
+                    async with http.get(
+                        f"{self.url}/api/sessions", timeout=aiohttp.ClientTimeout(total=5)
+                    ) as r:
                         if r.status == 200:
                             return
                 if loop.time() > deadline:
@@ -209,8 +221,19 @@ class RedisProcess:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.work_dir)],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.work_dir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

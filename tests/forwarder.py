@@ -70,7 +70,7 @@ class Forwarder:
                 up, down = await asyncio.wait_for(
                     asyncio.open_connection("127.0.0.1", port), self._connect_timeout
                 )
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 log.info("forwarder: backend %d refused: %s", port, exc)
                 continue
             return port, up, down

@@ -49,6 +49,7 @@ def bearer(user: str) -> dict[str, str]:
     """An Authorization header for ``user`` that every test gateway accepts."""
     return {"Authorization": f"Bearer {mint_token(AUTH_SECRET, user, 3600)}"}
 
+
 T = TypeVar("T")
 
 
@@ -77,7 +78,11 @@ def gateway_settings(
         **(storage_overrides or {}),
     )
     return Settings(
-        host="127.0.0.1", port=_reserve_port(), actors=actors, storage=storage, auth=AuthSettings(secret=AUTH_SECRET)
+        host="127.0.0.1",
+        port=_reserve_port(),
+        actors=actors,
+        storage=storage,
+        auth=AuthSettings(secret=AUTH_SECRET),
     )
 
 

@@ -104,7 +104,9 @@ class HocusClient:
     def text(self, name: str, field_name: str = "t") -> str:
         return str(self.docs[name].doc.get(field_name, type=Text))
 
-    async def _wait(self, name: str, done: Callable[[], bool], describe: Callable[[], str], timeout: float) -> None:
+    async def _wait(
+        self, name: str, done: Callable[[], bool], describe: Callable[[], str], timeout: float
+    ) -> None:
         """Wait until ``done()`` holds, re-checking whenever a frame for ``name`` arrives."""
         state = self.docs[name]
         loop = asyncio.get_running_loop()
@@ -116,7 +118,7 @@ class HocusClient:
                 raise AssertionError(describe())
             try:
                 await asyncio.wait_for(state.changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
 
     async def wait_statuses(self, name: str, count: int, timeout: float = 20) -> list[int]:
@@ -188,5 +190,7 @@ class HocusClient:
 def awareness_frame_for(name: str, client_id: int, clock: int, state_json: str) -> bytes:
     from actors.protocol.lib0 import write_var_string, write_var_uint
 
-    update = write_var_uint(1) + write_var_uint(client_id) + write_var_uint(clock) + write_var_string(state_json)
+    update = (
+        write_var_uint(1) + write_var_uint(client_id) + write_var_uint(clock) + write_var_string(state_json)
+    )
     return encode_frame(name, MessageType.AWARENESS, write_var_bytes(update))

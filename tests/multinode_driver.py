@@ -26,7 +26,11 @@ import psutil
 
 # actors.runtime.RAY_ENV, set before anything imports ray: Ray reads it at import time
 # (with the cluster flag unset it swaps 127.0.0.1 for the machine's external address).
-_RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+_RAY_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "disabled",
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+}
 os.environ.update(_RAY_ENV)
 
 import ray  # noqa: E402
@@ -59,8 +63,11 @@ def _node_args(temp: Path, index: int) -> dict[str, Any]:
 
 def _tcp_peers(pid: int) -> set[int]:
     """Remote ports of the established TCP connections of a process."""
-    return {c.raddr.port for c in psutil.Process(pid).net_connections(kind="tcp")
-            if c.raddr and c.status == psutil.CONN_ESTABLISHED}
+    return {
+        c.raddr.port
+        for c in psutil.Process(pid).net_connections(kind="tcp")
+        if c.raddr and c.status == psutil.CONN_ESTABLISHED
+    }
 
 
 def _unix_peers(pid: int) -> set[str]:
@@ -81,7 +88,9 @@ async def _exercise(gw: Gateway, edits_per_session: int) -> dict[str, Any]:
     remote = [sid for sid in sessions if nodes[sid] != gateway_node]
     local = [sid for sid in sessions if nodes[sid] == gateway_node]
     # Hosts go to the emptiest node, sessions to the least-loaded host: every node gets some.
-    assert len(set(nodes.values())) == NODES, f"sessions on {len(set(nodes.values()))} of {NODES} nodes: {nodes}"
+    assert len(set(nodes.values())) == NODES, (
+        f"sessions on {len(set(nodes.values()))} of {NODES} nodes: {nodes}"
+    )
     assert remote and local, nodes
 
     acked = 0
@@ -115,7 +124,9 @@ async def _exercise(gw: Gateway, edits_per_session: int) -> dict[str, Any]:
     for sid in sessions:
         if nodes[sid] != store_address.hostname:
             host_pid = await gw.host_pid(sid)
-            assert store_address.tcp_port in _tcp_peers(host_pid), f"host {host_pid} not linked to the store by TCP"
+            assert store_address.tcp_port in _tcp_peers(host_pid), (
+                f"host {host_pid} not linked to the store by TCP"
+            )
             crossing += 1
     for sid in sessions:  # read back from the store itself: every acknowledged edit is durable
         loaded = await gw.load(sid)

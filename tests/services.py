@@ -77,8 +77,20 @@ def _throwaway_postgres(base: Path) -> Iterator[str]:
     options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
     # The server inherits pg_ctl's output: send it to a log file, never to a pipe we wait on.
     subprocess.run(
-        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"),
-         "-w", "-t", "60", "start"],
+        [
+            *prefix,
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -26,5 +26,7 @@ def test_mypy_strict() -> None:
 
 
 def test_ruff() -> None:
-    result = _run(sys.executable, "-m", "ruff", "check", "actors", "gateway", "storage", "benchmarks", "tests")
+    result = _run(
+        sys.executable, "-m", "ruff", "check", "actors", "gateway", "storage", "benchmarks", "tests"
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -92,7 +92,7 @@ def make_equal(doc: Doc[Any], target: Mapping[str, Any], keys: Collection[str] |
     with doc.transaction():
         spec = layout.spec_map(doc)
         if every:
-            for stale in [k for k in spec.keys() if k not in ("root", "elements", "state")]:
+            for stale in [k for k in spec.keys() if k not in ("root", "elements", "state")]:  # noqa: SIM118 (pycrdt types Map.__iter__ as Iterable)
                 del spec[stale]
                 edits.count += 1
         if every or "root" in wanted:
@@ -135,7 +135,7 @@ def _write_element(elements: Map[Any], key: str, want: Mapping[str, Any] | None,
             del elements[key]
             edits.count += 1
         return
-    current = elements[key] if key in elements else None
+    current = elements.get(key, None)
     if not isinstance(current, Map):
         elements[key] = layout.element_prelim(want)
         edits.count += 1
@@ -149,7 +149,7 @@ def _write_element(elements: Map[Any], key: str, want: Mapping[str, Any] | None,
         current["props"] = Map(dict(want_props))
         edits.count += 1
     else:
-        for name in [n for n in props.keys() if n not in want_props]:
+        for name in [n for n in props.keys() if n not in want_props]:  # noqa: SIM118 (pycrdt types Map.__iter__ as Iterable)
             del props[name]
             edits.count += 1
         for name, value in want_props.items():
@@ -171,7 +171,9 @@ def _write_element(elements: Map[Any], key: str, want: Mapping[str, Any] | None,
         edits.count += 1
 
 
-def _write_theme(doc: Doc[Any], target: Mapping[str, Any], every: bool, wanted: set[str], edits: _Edits) -> None:
+def _write_theme(
+    doc: Doc[Any], target: Mapping[str, Any], every: bool, wanted: set[str], edits: _Edits
+) -> None:
     theme: Map[Any] = doc.get(layout.THEME, type=Map)
     target_theme: Mapping[str, Any] = target.get("theme", {})
     if every:

@@ -56,7 +56,13 @@ SIGNATURE_HEADER = "Atelier-Webhook-Signature"
 
 
 def make_event(kind: str, session_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"id": uuid.uuid4().hex, "type": kind, "createdAt": utc_now_iso(), "sessionId": session_id, "data": data}
+    return {
+        "id": uuid.uuid4().hex,
+        "type": kind,
+        "createdAt": utc_now_iso(),
+        "sessionId": session_id,
+        "data": data,
+    }
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -64,7 +70,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-def verify(secret: str, timestamp: str, body: bytes, signature: str, *, now: float, tolerance: float = 300.0) -> bool:
+def verify(
+    secret: str, timestamp: str, body: bytes, signature: str, *, now: float, tolerance: float = 300.0
+) -> bool:
     """What a receiver does: a fresh timestamp and a matching signature (constant time)."""
     try:
         sent = int(timestamp)
@@ -160,7 +168,8 @@ class WebhookDeliverer:
 
     async def _deliver(self, target: _Target, event_id: str, kind: str, body: bytes) -> bool:
         settings = self._settings
-        assert self._http is not None and settings.secret is not None
+        assert self._http is not None
+        assert settings.secret is not None
         for attempt in range(settings.max_attempts):
             timestamp = int(self._clock())
             headers = {
@@ -174,7 +183,7 @@ class WebhookDeliverer:
                 async with self._http.post(target.url, data=body, headers=headers) as response:
                     await response.read()
                     status = response.status
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
                 status = 0
             else:

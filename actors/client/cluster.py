@@ -78,10 +78,14 @@ def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
         raise Unprocessable(failure.message, failure.field) from None
     if failure.kind == "QuotaExhausted":
         detail = orjson.loads(failure.field or "{}")
-        raise QuotaExhausted(detail["limit"], detail["used"], detail["resetsAt"], detail["retryAfter"]) from None
+        raise QuotaExhausted(
+            detail["limit"], detail["used"], detail["resetsAt"], detail["retryAfter"]
+        ) from None
     if failure.kind == "FileSelectionError":
         detail = orjson.loads(failure.field or "{}")
-        raise FileSelectionError(detail["field"], detail["fileId"], detail["reason"], failure.message) from None
+        raise FileSelectionError(
+            detail["field"], detail["fileId"], detail["reason"], failure.message
+        ) from None
     if failure.kind == "Conflict":
         raise Conflict(failure.message, orjson.loads(failure.field or "{}")) from None
     raise SessionUnavailable(failure.message) from None
@@ -153,12 +157,18 @@ class ClusterSessionClient:
         await self._objects.open()
         extract = ray.remote(num_cpus=1, max_retries=0)(run_extraction)
 
-        async def extract_on_ray(data: bytes, name: str, content_type: str, limits: ExtractLimits) -> list[str]:
+        async def extract_on_ray(
+            data: bytes, name: str, content_type: str, limits: ExtractLimits
+        ) -> list[str]:
             chunks: list[str] = await extract.remote(data, name, content_type, limits)
             return chunks
 
-        self._front = WorkspaceFront(self._store.workspace, self._objects, self._settings.workspace, extract_on_ray)
-        log.info("session layer ready store=%s placement=%s hosts=%d", kind, self._settings.placement.value, hosts)
+        self._front = WorkspaceFront(
+            self._store.workspace, self._objects, self._settings.workspace, extract_on_ray
+        )
+        log.info(
+            "session layer ready store=%s placement=%s hosts=%d", kind, self._settings.placement.value, hosts
+        )
         return kind
 
     async def _store_address(self) -> LinkAddress:
@@ -227,7 +237,9 @@ class ClusterSessionClient:
     def forget(self, session_id: str) -> None:
         self._located.pop(session_id, None)
 
-    async def _request(self, session_id: str, method: HostMethod, args: list[Any], *, retry_unknown: bool) -> Any:
+    async def _request(
+        self, session_id: str, method: HostMethod, args: list[Any], *, retry_unknown: bool
+    ) -> Any:
         """A request to the session's host, re-located when the host moved or died.
 
         A request whose link broke after it was sent has an unknown outcome: reads are
@@ -268,7 +280,9 @@ class ClusterSessionClient:
         result: dict[str, Any] = await self._create(session_id, record, spec, theme)
         return result
 
-    async def _create(self, session_id: str, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams) -> Any:
+    async def _create(
+        self, session_id: str, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams
+    ) -> Any:
         # CREATE carries the record instead of a session id as its first argument.
         wire = record_to_wire(record)
         for attempt in range(_MAX_ATTEMPTS):
@@ -326,10 +340,14 @@ class ClusterSessionClient:
         return list(await self._request(session_id, HostMethod.VERSIONS_LIST, [], retry_unknown=True))
 
     async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
-        return dict(await self._request(session_id, HostMethod.VERSION_CREATE, [label, agent_id], retry_unknown=False))
+        return dict(
+            await self._request(session_id, HostMethod.VERSION_CREATE, [label, agent_id], retry_unknown=False)
+        )
 
     async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
-        return dict(await self._request(session_id, HostMethod.VERSION_STATE, [version_id], retry_unknown=True))
+        return dict(
+            await self._request(session_id, HostMethod.VERSION_STATE, [version_id], retry_unknown=True)
+        )
 
     async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
         return dict(await self._request(session_id, HostMethod.VERSION_DIFF, [a, b], retry_unknown=True))
@@ -339,7 +357,11 @@ class ClusterSessionClient:
         return dict(await self._request(session_id, HostMethod.VERSION_RESTORE, args, retry_unknown=False))
 
     async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
-        return dict(await self._request(session_id, HostMethod.CHANGE_UNDO, [change_id, agent_id], retry_unknown=False))
+        return dict(
+            await self._request(
+                session_id, HostMethod.CHANGE_UNDO, [change_id, agent_id], retry_unknown=False
+            )
+        )
 
     async def set_presence(
         self,
@@ -355,7 +377,9 @@ class ClusterSessionClient:
         return result
 
     async def get_presence(self, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(session_id, HostMethod.GET_PRESENCE, [], retry_unknown=True)
+        result: dict[str, Any] = await self._request(
+            session_id, HostMethod.GET_PRESENCE, [], retry_unknown=True
+        )
         return result
 
     async def delete_session(self, session_id: str) -> None:
@@ -432,7 +456,9 @@ class ClusterSessionClient:
         return [summary_json(record) for record in records]
 
     async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(session_id, HostMethod.GET_DESIGN, [user], retry_unknown=True)
+        result: dict[str, Any] = await self._request(
+            session_id, HostMethod.GET_DESIGN, [user], retry_unknown=True
+        )
         return result
 
     async def patch_design_session(self, user: str, session_id: str, body: object) -> dict[str, Any]:
@@ -482,7 +508,9 @@ class ClusterSessionClient:
         return result
 
     async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(session_id, HostMethod.MATERIALIZE, [user], retry_unknown=False)
+        result: dict[str, Any] = await self._request(
+            session_id, HostMethod.MATERIALIZE, [user], retry_unknown=False
+        )
         return result
 
     async def design_file(self, user: str, session_id: str, name: str) -> tuple[bytes, str]:
@@ -544,7 +572,9 @@ class ClusterSessionClient:
         return str(await self._work(HostMethod.WORK_START_RUN, session_id, user, body, retry=False))
 
     async def wait_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._work(HostMethod.WORK_WAIT_RUN, session_id, user, run_id, retry=False)
+        result: dict[str, Any] = await self._work(
+            HostMethod.WORK_WAIT_RUN, session_id, user, run_id, retry=False
+        )
         return result
 
     async def run_events(self, user: str, session_id: str, run_id: str) -> StageEventStream:
@@ -570,7 +600,9 @@ class ClusterSessionClient:
         return result
 
     async def cancel_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._work(HostMethod.WORK_CANCEL_RUN, session_id, user, run_id, retry=False)
+        result: dict[str, Any] = await self._work(
+            HostMethod.WORK_CANCEL_RUN, session_id, user, run_id, retry=False
+        )
         return result
 
     async def host_pid(self, session_id: str) -> int:

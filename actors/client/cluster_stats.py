@@ -27,7 +27,7 @@ async def _bounded(call: Any, timeout: float, what: str) -> Any:
     """A Ray call's result, or None when it fails or takes longer than ``timeout``."""
     try:
         return await asyncio.wait_for(call, timeout)
-    except (RayError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RayError) as exc:
         log.info("stats: %s did not answer within %.1fs: %r", what, timeout, exc)
         return None
 

@@ -118,7 +118,9 @@ class _LocalStageStream:
 
 
 class LocalSessionClient:
-    def __init__(self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000) -> None:
+    def __init__(
+        self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000
+    ) -> None:
         self._store = StoreCore(storage)
         self._objects = make_object_store(storage.objects_url, storage.data_dir)
         engine = EngineService(
@@ -132,10 +134,16 @@ class LocalSessionClient:
         work = settings.workspace
         workspace = WorkspaceService(self._store.workspace, work, lambda: LocalRunPool(work.agent, work.llm))
         self._core = HostCore(
-            settings, self._store, engine=engine, workspace=workspace, webhooks=WebhookDeliverer(settings.webhooks)
+            settings,
+            self._store,
+            engine=engine,
+            workspace=workspace,
+            webhooks=WebhookDeliverer(settings.webhooks),
         )
 
-        async def extract_in_thread(data: bytes, name: str, content_type: str, limits: ExtractLimits) -> list[str]:
+        async def extract_in_thread(
+            data: bytes, name: str, content_type: str, limits: ExtractLimits
+        ) -> list[str]:
             return await asyncio.to_thread(run_extraction, data, name, content_type, limits)
 
         self._front = WorkspaceFront(self._store.workspace, self._objects, work, extract_in_thread)
@@ -340,7 +348,11 @@ class LocalSessionClient:
         host = host_stats_from_wire({"name": "local", **core, "linkQueue": 0})
         committer = self._store.committer
         store = StoreStats(
-            self._store.kind, committer.transactions, committer.rows, committer.queued_rows, 0,
+            self._store.kind,
+            committer.transactions,
+            committer.rows,
+            committer.queued_rows,
+            0,
             committer.latency.snapshot(),
         )
         return LayerStats(store=store, hosts=(host,), link_queue=0, stream_queue=0)

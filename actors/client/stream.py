@@ -64,4 +64,3 @@ class StageQueue(_Queue[StageEventItem]):
         super().__init__(session_id, limit)
         self.live_run: str | None = None
         self.replay: list[StageEventItem] = []
-

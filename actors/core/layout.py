@@ -52,8 +52,8 @@ __all__ = [
     "children_array",
     "element_map",
     "element_prelim",
-    "empty_spec",
     "elements_map",
+    "empty_spec",
     "init_session",
     "normalize_json",
     "read_element",
@@ -165,12 +165,10 @@ def write_spec(doc: Doc[Any], spec: Mapping[str, Any]) -> None:
     """Replace the whole spec with an already validated ``Spec``."""
     with doc.transaction():
         target = spec_map(doc)
-        for stale in [k for k in target.keys() if k not in ("root", "elements", "state")]:
+        for stale in [k for k in target.keys() if k not in ("root", "elements", "state")]:  # noqa: SIM118 (pycrdt types Map.__iter__ as Iterable)
             del target[stale]
         target["root"] = spec["root"]
-        target["elements"] = Map(
-            {key: element_prelim(el) for key, el in spec["elements"].items()}
-        )
+        target["elements"] = Map({key: element_prelim(el) for key, el in spec["elements"].items()})
         state = spec.get("state")
         if state is not None:
             target["state"] = Map(dict(state))
@@ -224,7 +222,7 @@ def write_theme(doc: Doc[Any], params: ThemeParams) -> None:
     values = params.to_json()
     with doc.transaction():
         theme = doc.get(THEME, type=Map)
-        for stale in [k for k in theme.keys() if k not in values]:
+        for stale in [k for k in theme if k not in values]:
             del theme[stale]
         for key, value in values.items():
             # Unchanged keys are not rewritten: undo tells theme keys apart by what moved.
@@ -328,7 +326,10 @@ def _items(container: object) -> Iterable[tuple[str, Any]]:
 def _read_element(element: object) -> dict[str, Any]:
     fields = dict(_items(element))
     kind = fields.get("type")
-    out: dict[str, Any] = {"type": kind if isinstance(kind, str) else "", "props": _read_props(fields.get("props"))}
+    out: dict[str, Any] = {
+        "type": kind if isinstance(kind, str) else "",
+        "props": _read_props(fields.get("props")),
+    }
     # Optional: absent (or null, as a peer may write it) stays absent.
     if fields.get("children") is not None:
         out["children"] = _read_children(fields["children"])

@@ -69,9 +69,7 @@ class Session:
         return merge_updates(*captured)
 
     @classmethod
-    def create(
-        cls, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams
-    ) -> tuple[Session, bytes]:
+    def create(cls, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams) -> tuple[Session, bytes]:
         """A brand-new session and its initial update (log sequence 1)."""
         doc: Doc[Any] = Doc()
         session = cls(record, doc, last_seq=1)
@@ -151,7 +149,9 @@ class Session:
             return result, None
         return result, self._change(update, update, 1, now_iso, author)
 
-    def edit(self, write: Callable[[Doc[Any]], bool], *, now_iso: str, author: str, origin: str) -> Change | None:
+    def edit(
+        self, write: Callable[[Doc[Any]], bool], *, now_iso: str, author: str, origin: str
+    ) -> Change | None:
         """A server-made edit (restore, undo) as one transaction and one revision.
 
         ``write`` returns whether it modified the document; None when it did not.

@@ -178,7 +178,7 @@ def find_cycle(children: Mapping[str, list[str]]) -> list[str] | None:
                 done.add(finished)
                 continue
             if kid in on_path:
-                return path[path.index(kid) :] + [kid]
+                return [*path[path.index(kid) :], kid]
             if kid in done or kid not in children:
                 continue
             path.append(kid)

@@ -117,9 +117,7 @@ class OpsResult:
     changed: bool
 
 
-def validate_ops_request(
-    body: object, *, max_ops: int = DEFAULT_MAX_OPS
-) -> tuple[list[object], str | None]:
+def validate_ops_request(body: object, *, max_ops: int = DEFAULT_MAX_OPS) -> tuple[list[object], str | None]:
     """Check the ``POST .../ops`` body shape; returns ``(ops, agentId)``.
 
     Individual ops are checked later by ``apply_ops`` so that one bad op does not reject
@@ -257,16 +255,12 @@ def _plan(ctx: _Context, index: int, op: object) -> _Mutation:
         kind = OpKind(name)
     except ValueError:
         expected = ", ".join(k.value for k in OpKind)
-        raise ValidationError(
-            f"{prefix}.op", f"unknown op '{name}' (expected one of {expected})"
-        ) from None
+        raise ValidationError(f"{prefix}.op", f"unknown op '{name}' (expected one of {expected})") from None
     required, optional = _FIELDS[kind]
     for key in op:
         if key != "op" and key not in required and key not in optional:
             allowed = ", ".join((*required, *optional))
-            raise ValidationError(
-                f"{prefix}.{key}", f"unknown field for {kind.value} (allowed: {allowed})"
-            )
+            raise ValidationError(f"{prefix}.{key}", f"unknown field for {kind.value} (allowed: {allowed})")
     for key in required:
         if key not in op:
             raise ValidationError(f"{prefix}.{key}", _MISSING[key])
@@ -323,9 +317,7 @@ def _plan_remove_element(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutat
     key = check_key(op["key"], f"{p}.key")
     tree.require(key, f"{p}.key")
     if key == tree.root:
-        raise OpError(
-            f"{p}.key: cannot remove the root element '{key}' (set_root or replace_spec first)"
-        )
+        raise OpError(f"{p}.key: cannot remove the root element '{key}' (set_root or replace_spec first)")
     removed = tree.removal_set(key)
 
     def mutate() -> bool:
@@ -406,8 +398,7 @@ def _plan_reorder_children(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mut
     current = ctx.tree.require(key, f"{p}.key")
     if sorted(order) != sorted(current):
         raise OpError(
-            f"{p}.children: must be a permutation of the current children of '{key}' "
-            f"{show_keys(current)}"
+            f"{p}.children: must be a permutation of the current children of '{key}' {show_keys(current)}"
         )
     new_order: list[str] = list(order)
 
@@ -462,9 +453,7 @@ def _plan_set_theme(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutation:
     css = theme_css(params)
 
     def mutate() -> bool:
-        if layout.read_theme(ctx.doc) == params.to_json() and (
-            layout.read_theme_css(ctx.doc) == css
-        ):
+        if layout.read_theme(ctx.doc) == params.to_json() and (layout.read_theme_css(ctx.doc) == css):
             return False
         layout.write_theme(ctx.doc, params)
         layout.write_theme_css(ctx.doc, css)
@@ -480,9 +469,7 @@ def _plan_set_theme_css(ctx: _Context, p: str, op: Mapping[str, Any]) -> _Mutati
     check_str(css, f"{p}.css")
     size = len(css.encode("utf-8"))
     if size > ctx.max_css_bytes:
-        raise ValidationError(
-            f"{p}.css", f"must be at most {ctx.max_css_bytes} bytes of UTF-8, got {size}"
-        )
+        raise ValidationError(f"{p}.css", f"must be at most {ctx.max_css_bytes} bytes of UTF-8, got {size}")
 
     def mutate() -> bool:
         if layout.read_theme_css(ctx.doc) == css:

@@ -40,7 +40,7 @@ _KEYS = (*_RANGES, "font")
 
 # Characters that would let a font value end the declaration or the rule it is
 # interpolated into, or smuggle markup when the CSS is inlined into a <style> element.
-_FONT_FORBIDDEN = frozenset(';{}<>\\')
+_FONT_FORBIDDEN = frozenset(";{}<>\\")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +134,7 @@ def _check_font(field: str, value: object) -> None:
         # pycrdt panics (not raises) on strings it cannot encode as UTF-8.
         raise ValidationError(field, "must be valid Unicode (no lone surrogates)")
     if any(ch in _FONT_FORBIDDEN or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-        raise ValidationError(
-            field, "must not contain any of ; { } < > \\ or control characters (newlines)"
-        )
+        raise ValidationError(field, "must not contain any of ; { } < > \\ or control characters (newlines)")
     # An open comment or string would swallow the rest of the :root block.
     if "/*" in value:
         raise ValidationError(field, "must not contain a CSS comment (/*)")
@@ -214,9 +212,7 @@ def theme_css(params: ThemeParams) -> str:
     """The ``:root`` block of design tokens for ``params``; deterministic."""
     lines = [":root {"]
     for name, (lightness, chroma, hue) in palette(params).items():
-        lines.append(
-            f"  --{name}: {_fixed(lightness * 100, 2)}% {_fixed(chroma, 3)} {_fixed(hue, 3)};"
-        )
+        lines.append(f"  --{name}: {_fixed(lightness * 100, 2)}% {_fixed(chroma, 3)} {_fixed(hue, 3)};")
     lines.append(f"  --radius: {_fixed(params.radius, 3)}rem;")
     if params.font is not None:
         lines.append(f"  --font-sans: {params.font}, ui-sans-serif, system-ui, sans-serif;")

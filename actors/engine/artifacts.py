@@ -57,12 +57,12 @@ from .title import title_from_description as title_from_description
 __all__ = [
     "ARTIFACT_KEYS",
     "DEFAULT_LIMITS",
+    "UNTITLED",
     "ArtifactLimits",
     "PartType",
     "Priority",
     "RequirementSource",
     "RequirementType",
-    "UNTITLED",
     "VerificationMethod",
     "bom_nodes",
     "empty_artifacts",
@@ -143,7 +143,7 @@ _REQUIREMENT_REQUIRED = (
     "verificationMethod",
     "source",
 )
-_REQUIREMENT_KEYS = _REQUIREMENT_REQUIRED + ("rationale", "confidence")
+_REQUIREMENT_KEYS = (*_REQUIREMENT_REQUIRED, "rationale", "confidence")
 
 _NODE_KEYS = (
     "tempId",

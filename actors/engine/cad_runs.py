@@ -43,11 +43,15 @@ def _part_job(node: Mapping[str, Any], limits: dict[str, Any]) -> dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="atelier-cad-") as workdir:
         result = generate_part_sync(node, workdir, limits)
         if result.get("status") == "done":
-            result["blobs"] = {kind: (Path(workdir) / name).read_bytes() for kind, name in result["files"].items()}
+            result["blobs"] = {
+                kind: (Path(workdir) / name).read_bytes() for kind, name in result["files"].items()
+            }
         return result
 
 
-def _assembly_job(nodes: list[dict[str, Any]], steps: dict[str, bytes], limits: dict[str, Any]) -> dict[str, Any]:
+def _assembly_job(
+    nodes: list[dict[str, Any]], steps: dict[str, bytes], limits: dict[str, Any]
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="atelier-asm-") as workdir:
         files: dict[str, str] = {}
         for temp_id, data in steps.items():
@@ -56,7 +60,9 @@ def _assembly_job(nodes: list[dict[str, Any]], steps: dict[str, bytes], limits: 
             files[temp_id] = str(path)
         result = compose_assembly_sync(nodes, files, workdir, limits)
         if result.get("status") == "done":
-            result["blobs"] = {kind: (Path(workdir) / name).read_bytes() for kind, name in result["files"].items()}
+            result["blobs"] = {
+                kind: (Path(workdir) / name).read_bytes() for kind, name in result["files"].items()
+            }
         return result
 
 
@@ -72,7 +78,9 @@ class CadJobs:
     async def part(self, node: Mapping[str, Any]) -> dict[str, Any]:
         limits = self.limits.to_json()
         if self._local:
-            return await asyncio.wait_for(asyncio.to_thread(_part_job, node, limits), self.limits.job_timeout_s)
+            return await asyncio.wait_for(
+                asyncio.to_thread(_part_job, node, limits), self.limits.job_timeout_s
+            )
         ref = self._part.remote(dict(node), limits)
         return await self._await(ref)
 
@@ -87,7 +95,7 @@ class CadJobs:
     async def _await(self, ref: Any) -> dict[str, Any]:
         try:
             result: dict[str, Any] = await asyncio.wait_for(ref, self.limits.job_timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             ray.cancel(ref, force=True)  # the CAD kernel cannot be interrupted from inside
             raise
         return result
@@ -113,7 +121,9 @@ def apply_feedback(parameters: Mapping[str, Any], feedback: str | None) -> dict[
 
 
 def _manufactured(bom: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    return [node for node in bom_nodes(bom) if node.get("partType") == "Manufacture" and node.get("parameters")]
+    return [
+        node for node in bom_nodes(bom) if node.get("partType") == "Manufacture" and node.get("parameters")
+    ]
 
 
 async def generate_parts(
@@ -148,7 +158,7 @@ async def generate_parts(
         update_bom(bom)
         try:
             result = await jobs.part(node)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             result = {"status": "failed", "reason": f"timed out after {jobs.limits.job_timeout_s:g} s"}
         except RayError as exc:
             result = {"status": "failed", "reason": f"the CAD worker failed: {exc}"}
@@ -160,9 +170,14 @@ async def generate_parts(
                 await objects.put(key, data, content_type_for(key))
                 files[kind] = f"parts/{node['tempId']}.{kind}"
             measured = result["measurements"]
-            state.update(files=files, boundingBox=measured["boundingBox"], volumeMm3=measured["volumeMm3"],
-                         massG=measured["massG"], triangles=measured.get("triangles"),
-                         material=result.get("material"))
+            state.update(
+                files=files,
+                boundingBox=measured["boundingBox"],
+                volumeMm3=measured["volumeMm3"],
+                massG=measured["massG"],
+                triangles=measured.get("triangles"),
+                material=result.get("material"),
+            )
         else:
             state["reason"] = str(result.get("reason", "unknown failure"))
         node["cadGeneration"] = {**node["cadGeneration"], **state}
@@ -174,8 +189,10 @@ async def generate_parts(
     every = _manufactured(bom)
     done = sum(1 for n in every if n.get("cadGeneration", {}).get("status") == "done")
     failed = sum(1 for n in every if n.get("cadGeneration", {}).get("status") == "failed")
-    return {"status": "done" if failed == 0 else "partial", "parts": {"total": len(every), "done": done,
-                                                                       "failed": failed}}
+    return {
+        "status": "done" if failed == 0 else "partial",
+        "parts": {"total": len(every), "done": done, "failed": failed},
+    }
 
 
 async def compose_assembly(
@@ -197,7 +214,7 @@ async def compose_assembly(
     emit(ToolCall("compose_assembly", {"parts": sorted(steps)}))
     try:
         result = await jobs.assembly([bom["rootAssembly"]], steps)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         result = {"status": "failed", "reason": f"timed out after {jobs.limits.job_timeout_s:g} s"}
     if result.get("status") != "done":
         emit(ToolResult("compose_assembly", {"status": "failed", "reason": result.get("reason")}))

@@ -159,7 +159,7 @@ def _prelim(value: Any) -> Any:
 
 
 def _sync_map(target: Map[Any], values: Mapping[str, Any], *, keep: frozenset[str] = frozenset()) -> None:
-    for stale in [k for k in target.keys() if k not in values and k not in keep]:
+    for stale in [k for k in target.keys() if k not in values and k not in keep]:  # noqa: SIM118 (pycrdt types Map.__iter__ as Iterable)
         del target[stale]
     for key, value in values.items():
         if key not in target or not _sync_in_place(target[key], value):

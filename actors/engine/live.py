@@ -100,9 +100,7 @@ class EngineLive:
         self.core = _DocCore(record.id, self.doc)
         # Ids only: what was sent is kept as sent (``_held``), byte for byte.
         self.log = EventLog(max_events=settings.event_memory, last_id=last_event_id)
-        self._held: list[WireEvent] = [
-            (e.event_id, e.run_id, e.data, _terminal(e.data)) for e in tail
-        ]
+        self._held: list[WireEvent] = [(e.event_id, e.run_id, e.data, _terminal(e.data)) for e in tail]
         self.fanout = Fanout(record.id)
         self.awareness = AwarenessRegistry(presence_timeout)
         self.listeners: dict[int, EngineListener] = {}
@@ -190,7 +188,9 @@ class EngineLive:
 
     def _kick(self) -> None:
         if self._flusher is None and not self.deleted:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush(), name=f"engine-flush:{self.id}")
+            self._flusher = asyncio.get_running_loop().create_task(
+                self._flush(), name=f"engine-flush:{self.id}"
+            )
 
     async def commit(self) -> None:
         """Return once every change made so far is durable (and sent)."""
@@ -268,7 +268,9 @@ class EngineLive:
 
     # -- listeners --------------------------------------------------------------------
 
-    async def listen(self, listener: EngineListener, after_id: int | None) -> tuple[list[WireEvent], str | None]:
+    async def listen(
+        self, listener: EngineListener, after_id: int | None
+    ) -> tuple[list[WireEvent], str | None]:
         """Register ``listener``; returns the committed events after ``after_id`` and the live run.
 
         Events older than memory come from the store; the memory part and the
@@ -278,7 +280,9 @@ class EngineLive:
         replay: list[WireEvent] = []
         oldest = self._held[0][0] if self._held else self._committed_last_id() + 1
         while start + 1 < oldest:
-            page = await self._store.read_events(self.id, start, min(self._settings.replay_page, oldest - start - 1))
+            page = await self._store.read_events(
+                self.id, start, min(self._settings.replay_page, oldest - start - 1)
+            )
             if not page:
                 break
             replay.extend((e.event_id, e.run_id, e.data, _terminal(e.data)) for e in page)

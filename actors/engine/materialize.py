@@ -24,11 +24,20 @@ from ..core.errors import ValidationError
 
 __all__ = ["materialization_plan", "preview", "reused_item_ids"]
 
-_REQUIREMENT_ATTRIBUTES = ("requirementType", "priority", "verificationMethod", "rationale", "confidence", "source")
+_REQUIREMENT_ATTRIBUTES = (
+    "requirementType",
+    "priority",
+    "verificationMethod",
+    "rationale",
+    "confidence",
+    "source",
+)
 _PART_ATTRIBUTES = ("partType", "material", "parameters", "rationale", "confidence")
 
 
-def _walk(node: Mapping[str, Any], parent: str | None, position: int) -> Iterator[tuple[Mapping[str, Any], str | None, int]]:
+def _walk(
+    node: Mapping[str, Any], parent: str | None, position: int
+) -> Iterator[tuple[Mapping[str, Any], str | None, int]]:
     yield node, parent, position
     for index, child in enumerate(node.get("children", [])):
         yield from _walk(child, str(node["tempId"]), index)
@@ -75,7 +84,8 @@ def preview(
             entry["existingItemNumber"] = item.item_number
         items.append(entry)
     items.extend(
-        {"tempId": r["tempId"], "name": r["name"], "itemType": "Requirement", "isNew": True} for r in requirements
+        {"tempId": r["tempId"], "name": r["name"], "itemType": "Requirement", "isNew": True}
+        for r in requirements
     )
     return {
         "newPartsCount": new_parts,
@@ -108,7 +118,9 @@ def materialization_plan(
             description=str(node.get("rationale", "")),
             attributes={key: node[key] for key in _PART_ATTRIBUTES if key in node},
             existing_item_id=None if node.get("isNew", True) else str(node["existingItemId"]),
-            requirement_temp_ids=tuple(t for t in node.get("requirementTempIds", []) if t in known_requirements),
+            requirement_temp_ids=tuple(
+                t for t in node.get("requirementTempIds", []) if t in known_requirements
+            ),
         )
         for node, _, _ in nodes
     ]
@@ -132,8 +144,12 @@ def materialization_plan(
         ],
         parts=parts,
         bom=[
-            PlannedLine(parent_temp_id=parent, child_temp_id=str(node["tempId"]),
-                        quantity=int(node.get("quantity", 1)), position=position)
+            PlannedLine(
+                parent_temp_id=parent,
+                child_temp_id=str(node["tempId"]),
+                quantity=int(node.get("quantity", 1)),
+                position=position,
+            )
             for node, parent, position in nodes
         ],
     )

@@ -19,21 +19,21 @@ from ..store.client import EngineStoreClient
 
 __all__ = [
     "add_member",
-    "design_bom",
-    "get_eco",
-    "get_item",
-    "item_json",
-    "search_items",
     "create_design",
     "create_program",
+    "design_bom",
     "design_json",
     "get_design",
+    "get_eco",
+    "get_item",
     "get_program",
+    "item_json",
     "list_designs",
     "list_programs",
     "program_json",
     "readable_design",
     "readable_program",
+    "search_items",
 ]
 
 _MAX_NAME = 200

@@ -74,8 +74,11 @@ def start_run(live: EngineLive, tools: RunTools, settings: EngineSettings, run: 
     """Start a run as the session's task; returns its id (events follow on the log)."""
     run_id = live.new_run_id()
     live.run_id = run_id
-    live.update(stage=run.stage.value, status=Status.ACTIVE.value,
-                pending_run={"runId": run_id, "stage": run.stage.value})
+    live.update(
+        stage=run.stage.value,
+        status=Status.ACTIVE.value,
+        pending_run={"runId": run_id, "stage": run.stage.value},
+    )
     live.emit(run_id, StageChange(run.stage))
     if run.message is not None and run.message_id is not None:
         live.emit(run_id, UserMessage(run.message_id, run.message))
@@ -85,7 +88,9 @@ def start_run(live: EngineLive, tools: RunTools, settings: EngineSettings, run: 
     return run_id
 
 
-async def run_stage(live: EngineLive, tools: RunTools, settings: EngineSettings, run_id: str, run: RunInput) -> None:
+async def run_stage(
+    live: EngineLive, tools: RunTools, settings: EngineSettings, run_id: str, run: RunInput
+) -> None:
     def emit(event: StageEvent) -> None:
         live.emit(run_id, event)
 
@@ -148,8 +153,9 @@ async def _cad_run(live: EngineLive, tools: RunTools, run: RunInput, emit: Emit)
         live.update(artifacts={**live.artifacts, "bom": updated})
 
     if run.stage is Stage.CAD_GENERATION:
-        state = await generate_parts(live.id, bom, tools.cad, tools.objects, emit, update_bom,
-                                     only=run.part, feedback=run.feedback)
+        state = await generate_parts(
+            live.id, bom, tools.cad, tools.objects, emit, update_bom, only=run.part, feedback=run.feedback
+        )
         previous = live.artifacts.get("cadGenerationState") or {}
         state = {**previous, **state}
         live.update(artifacts={**live.artifacts, "cadGenerationState": state})
@@ -213,12 +219,22 @@ def _clarification(live: EngineLive, emit: Emit, event: llm.Clarification) -> No
     if event.options:
         entry["options"] = list(event.options)
     clarifications = [c for c in live.artifacts.get("clarifications", []) if c.get("id") != event.question_id]
-    artifacts = {**live.artifacts, "clarifications": [*clarifications, entry],
-                 "pendingClarificationId": event.question_id}
+    artifacts = {
+        **live.artifacts,
+        "clarifications": [*clarifications, entry],
+        "pendingClarificationId": event.question_id,
+    }
     live.update(artifacts=artifacts, status=Status.PAUSED.value)
-    emit(ClarificationNeeded(event.question_id, event.question, tuple(event.options) if event.options else None))
-    emit(ArtifactUpdate({"clarifications": artifacts["clarifications"],
-                         "pendingClarificationId": event.question_id}))
+    emit(
+        ClarificationNeeded(
+            event.question_id, event.question, tuple(event.options) if event.options else None
+        )
+    )
+    emit(
+        ArtifactUpdate(
+            {"clarifications": artifacts["clarifications"], "pendingClarificationId": event.question_id}
+        )
+    )
     emit(Paused(_AWAITING_ANSWER))
 
 

@@ -124,7 +124,11 @@ class EngineService:
 
     def _live(self, record: DesignSessionRecord, tail: Any, last_id: int) -> EngineLive:
         return EngineLive(
-            record, tail, last_id, store=self._store, settings=self._settings,
+            record,
+            tail,
+            last_id,
+            store=self._store,
+            settings=self._settings,
             presence_timeout=self._presence_timeout,
         )
 
@@ -144,7 +148,9 @@ class EngineService:
                 raise ValidationError(str(key), "unknown field")
         description = validate_description(body.get("description"))
         if len(description) > self._settings.max_text_chars:
-            raise ValidationError("description", f"must be at most {self._settings.max_text_chars} characters")
+            raise ValidationError(
+                "description", f"must be at most {self._settings.max_text_chars} characters"
+            )
         if body.get("programId") is None:
             raise ValidationError("programId", "required")
         program = await readable_program(self._store, user, body.get("programId"), "programId")
@@ -196,7 +202,9 @@ class EngineService:
             changes["artifacts"] = artifacts
         if "stage" in body:
             try:
-                stage = validate_stage_patch(live.stage, body["stage"], artifacts=artifacts, running=live.running)
+                stage = validate_stage_patch(
+                    live.stage, body["stage"], artifacts=artifacts, running=live.running
+                )
             except EngineConflict as exc:
                 raise _conflict(exc) from None
             if stage is not live.stage:
@@ -261,7 +269,8 @@ class EngineService:
             await live.stop_run()
         run = RunInput(decision.stage, feedback=request.feedback, part=request.temp_id)
         if request.action.value == "answer_clarification":
-            assert request.question_id is not None and request.answer is not None
+            assert request.question_id is not None
+            assert request.answer is not None
             live.update(artifacts=answered(live.artifacts, request.question_id, request.answer))
         if request.message is not None:
             updated, message_id = _with_message(live.artifacts, request.message)
@@ -283,7 +292,13 @@ class EngineService:
         async def search(query: str) -> list[dict[str, Any]]:
             items = await self._store.search_items(user, query, 10)
             return [
-                {"itemId": i.id, "itemNumber": i.item_number, "name": i.name, "kind": i.kind.value, **i.attributes}
+                {
+                    "itemId": i.id,
+                    "itemNumber": i.item_number,
+                    "name": i.name,
+                    "kind": i.kind.value,
+                    **i.attributes,
+                }
                 for i in items
             ]
 
@@ -309,11 +324,15 @@ class EngineService:
             if "materializationResult" in live.artifacts:
                 raise Unprocessable("this session was already materialized", "materializationResult")
             if live.running:
-                raise Conflict("a stage run is in progress; cancel it first",
-                               {"stage": live.stage.value, "action": "materialize"})
+                raise Conflict(
+                    "a stage run is in progress; cancel it first",
+                    {"stage": live.stage.value, "action": "materialize"},
+                )
             if live.stage not in (Stage.BOM_REVIEW, Stage.MATERIALIZATION):
-                raise Conflict(f"materialization is not possible in stage '{live.stage.value}'",
-                               {"stage": live.stage.value, "action": "materialize"})
+                raise Conflict(
+                    f"materialization is not possible in stage '{live.stage.value}'",
+                    {"stage": live.stage.value, "action": "materialize"},
+                )
             try:
                 reused_item_ids(live.artifacts)
             except ValidationError as exc:
@@ -323,18 +342,35 @@ class EngineService:
             new_design = None
             if target is None:
                 now = utc_now_iso()
-                new_design = Design(str(uuid.uuid4()), live.record.program_id, live.record.title,
-                                    LifecycleState.DRAFT, now, now)
+                new_design = Design(
+                    str(uuid.uuid4()),
+                    live.record.program_id,
+                    live.record.title,
+                    LifecycleState.DRAFT,
+                    now,
+                    now,
+                )
             plan = materialization_plan(
-                owner_id=live.record.user_id, program_id=live.record.program_id, title=live.record.title,
-                artifacts=live.artifacts, target=target, new_design=new_design,
+                owner_id=live.record.user_id,
+                program_id=live.record.program_id,
+                title=live.record.title,
+                artifacts=live.artifacts,
+                target=target,
+                new_design=new_design,
             )
-            record = replace(live.record, stage=Stage.MATERIALIZATION.value, pending_run=None,
-                             updated_at=utc_now_iso(), doc=live.doc.get_update())
+            record = replace(
+                live.record,
+                stage=Stage.MATERIALIZATION.value,
+                pending_run=None,
+                updated_at=utc_now_iso(),
+                doc=live.doc.get_update(),
+            )
             try:
                 outcome = await self._store.materialize(plan, record, live.record.revision)
             except StaleRevision:
-                raise Unprocessable("this session was already materialized", "materializationResult") from None
+                raise Unprocessable(
+                    "this session was already materialized", "materializationResult"
+                ) from None
             live.adopt(outcome.session)
             live.emit(_CONTROL_RUN, ArtifactUpdate({"materializationResult": outcome.result}))
             await live.commit()
@@ -354,5 +390,8 @@ class EngineService:
 
 def _with_message(artifacts: dict[str, Any], text: str) -> tuple[dict[str, Any], str]:
     message_id = f"msg-{uuid.uuid4().hex[:10]}"
-    messages = [*artifacts.get("userMessages", []), {"id": message_id, "text": text, "createdAt": utc_now_iso()}]
+    messages = [
+        *artifacts.get("userMessages", []),
+        {"id": message_id, "text": text, "createdAt": utc_now_iso()},
+    ]
     return {**artifacts, "userMessages": messages}, message_id

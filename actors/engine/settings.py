@@ -42,7 +42,11 @@ class EngineSettings:
                 max_parts_per_session=env_int(
                     env, "ATELIER_CAD_MAX_PARTS", CadLimits().max_parts_per_session, minimum=1
                 ),
-                max_triangles=env_int(env, "ATELIER_CAD_MAX_TRIANGLES", CadLimits().max_triangles, minimum=12),
-                job_timeout_s=env_float(env, "ATELIER_CAD_JOB_TIMEOUT", CadLimits().job_timeout_s, minimum=0.1),
+                max_triangles=env_int(
+                    env, "ATELIER_CAD_MAX_TRIANGLES", CadLimits().max_triangles, minimum=12
+                ),
+                job_timeout_s=env_float(
+                    env, "ATELIER_CAD_JOB_TIMEOUT", CadLimits().job_timeout_s, minimum=0.1
+                ),
             ),
         )

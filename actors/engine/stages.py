@@ -75,12 +75,12 @@ from actors.core.errors import ValidationError
 from .artifacts import bom_nodes
 
 __all__ = [
+    "CANCEL_REASON",
     "DRAFTING_STAGES",
     "LIFECYCLE",
     "REVIEW_AFTER",
     "REVIEW_STAGES",
     "TRANSITIONS",
-    "CANCEL_REASON",
     "Action",
     "Decision",
     "DecisionKind",

@@ -8,14 +8,52 @@ __all__ = ["UNTITLED", "title_from_description"]
 
 
 _LEADING_WORDS = frozenset(
-    """
-    a an the please i we you me us let's lets want wants need needs would like to help can could
-    design designing build building create creating make making develop developing engineer
-    prototype draft produce construct generate invent of
-    """.split()
+    [
+        "a",
+        "an",
+        "the",
+        "please",
+        "i",
+        "we",
+        "you",
+        "me",
+        "us",
+        "let's",
+        "lets",
+        "want",
+        "wants",
+        "need",
+        "needs",
+        "would",
+        "like",
+        "to",
+        "help",
+        "can",
+        "could",
+        "design",
+        "designing",
+        "build",
+        "building",
+        "create",
+        "creating",
+        "make",
+        "making",
+        "develop",
+        "developing",
+        "engineer",
+        "prototype",
+        "draft",
+        "produce",
+        "construct",
+        "generate",
+        "invent",
+        "of",
+    ]
 )
-_STOP_WORDS = frozenset("for with that to which who whose using so where when".split())
-_MINOR_WORDS = frozenset("a an and as at by in of on or the".split())
+_STOP_WORDS = frozenset(
+    ["for", "with", "that", "to", "which", "who", "whose", "using", "so", "where", "when"]
+)
+_MINOR_WORDS = frozenset(["a", "an", "and", "as", "at", "by", "in", "of", "on", "or", "the"])
 # A word ends the title phrase if punctuation follows it ("go-kart, for kids").
 _CLAUSE_END = re.compile(r"[,.;:!?()\[\]{}\"]")
 _TITLE_MAX_CHARS = 60

@@ -39,7 +39,12 @@ log = logging.getLogger(__name__)
 
 class SessionHost:
     def __init__(
-        self, settings: ActorSettings, storage: StorageSettings, link_settings: LinkSettings, name: str, placement: Any
+        self,
+        settings: ActorSettings,
+        storage: StorageSettings,
+        link_settings: LinkSettings,
+        name: str,
+        placement: Any,
     ) -> None:
         self._settings = settings
         self._storage = storage
@@ -73,7 +78,9 @@ class SessionHost:
         await self._placement.release.remote(session_id, self._name)
 
     async def _start(self) -> LinkAddress:
-        self._store = LinkStoreClient(self._store_address, node_link_settings(self._link_settings), self._name)
+        self._store = LinkStoreClient(
+            self._store_address, node_link_settings(self._link_settings), self._name
+        )
         self._objects = make_object_store(self._storage.objects_url, self._storage.data_dir)
         await self._objects.open()
         engine = EngineService(

@@ -31,7 +31,7 @@ from ..settings import ActorSettings
 from ..store.client import StoreClient
 from .live import LiveSession
 
-__all__ = ["BridgeAgents", "CURRENT"]
+__all__ = ["CURRENT", "BridgeAgents"]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ def _parts_before(before: bytes, touched: frozenset[str]) -> dict[str, Any]:
 
 
 class BridgeAgents:
-    def __init__(self, settings: ActorSettings, store: StoreClient, webhooks: WebhookDeliverer | None) -> None:
+    def __init__(
+        self, settings: ActorSettings, store: StoreClient, webhooks: WebhookDeliverer | None
+    ) -> None:
         self._settings = settings
         self._versions = settings.versions
         self._store = store
@@ -79,7 +81,9 @@ class BridgeAgents:
 
     # -- every change -------------------------------------------------------------------
 
-    def changed(self, live: LiveSession, change: Change, change_id: str | None, before: dict[str, Any] | None) -> None:
+    def changed(
+        self, live: LiveSession, change: Change, change_id: str | None, before: dict[str, Any] | None
+    ) -> None:
         """Book a change applied to ``live`` (called in the step that applied it)."""
         revision = change.append.revision
         author = change.author or "api"
@@ -126,7 +130,11 @@ class BridgeAgents:
         changes, live.hook_changes = live.hook_changes, 0
         if live.deleted or not authors:
             return
-        self._emit("session.changed", live.id, {"revision": live.core.revision, "authors": sorted(authors), "changes": changes})
+        self._emit(
+            "session.changed",
+            live.id,
+            {"revision": live.core.revision, "authors": sorted(authors), "changes": changes},
+        )
 
     def created(self, record: dict[str, Any]) -> None:
         self._emit("session.created", str(record["id"]), {"session": record})
@@ -163,7 +171,9 @@ class BridgeAgents:
         """What an ops request keeps of the state before it: the document (for undo values),
         and an automatic version when the request asked for one."""
         if label is not None:
-            version = self._capture(live, VersionKind.AUTO, label or f"before ops by {author}", live.last_author)
+            version = self._capture(
+                live, VersionKind.AUTO, label or f"before ops by {author}", live.last_author
+            )
             return version[1], version
         return live.core.full_update(), None
 
@@ -174,7 +184,9 @@ class BridgeAgents:
 
     # -- versions -------------------------------------------------------------------------
 
-    def _capture(self, live: LiveSession, kind: VersionKind, label: str, author: str) -> tuple[VersionRecord, bytes]:
+    def _capture(
+        self, live: LiveSession, kind: VersionKind, label: str, author: str
+    ) -> tuple[VersionRecord, bytes]:
         core = live.core
         version = VersionRecord(
             session_id=core.id,
@@ -254,12 +266,22 @@ class BridgeAgents:
     async def restore(self, live: LiveSession, version_id: str, agent_id: str | None) -> dict[str, Any]:
         _, target = await self._version(live, version_id)
         # What the restore replaces is kept as an automatic version: a restore is restorable.
-        kept, before = self._capture(live, VersionKind.AUTO, f"before restoring {version_id}", live.last_author)
+        kept, before = self._capture(
+            live, VersionKind.AUTO, f"before restoring {version_id}", live.last_author
+        )
         change = live.core.edit(
-            lambda doc: make_equal(doc, target), now_iso=utc_now_iso(), author=_author(agent_id), origin="restore"
+            lambda doc: make_equal(doc, target),
+            now_iso=utc_now_iso(),
+            author=_author(agent_id),
+            origin="restore",
         )
         if change is None:
-            return {"revision": live.core.revision, "changeId": None, "restoredFrom": version_id, "versionId": None}
+            return {
+                "revision": live.core.revision,
+                "changeId": None,
+                "restoredFrom": version_id,
+                "versionId": None,
+            }
         result, _ = await asyncio.gather(
             self._commit_named(live, change, before, uuid.uuid4().hex), self.save(live, kept, before)
         )
@@ -274,7 +296,11 @@ class BridgeAgents:
         if entry.conflicts:
             raise Conflict(
                 "later changes touched the same elements or theme keys; nothing was undone",
-                {"revision": live.core.revision, "conflicts": entry.conflicts_json(), "more": entry.more_conflicts},
+                {
+                    "revision": live.core.revision,
+                    "conflicts": entry.conflicts_json(),
+                    "more": entry.more_conflicts,
+                },
             )
         before = live.core.full_update()
         change = live.core.edit(

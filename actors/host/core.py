@@ -154,7 +154,9 @@ class HostCore:
         try:
             loaded = await self._store.load(session_id)
             design = None if loaded is not None else await self._engine.load(session_id)
-            work = None if loaded is not None or design is not None else await self._workspace.load(session_id)
+            work = (
+                None if loaded is not None or design is not None else await self._workspace.load(session_id)
+            )
         except BaseException:
             await self._released(session_id)
             raise
@@ -301,7 +303,12 @@ class HostCore:
             if version is not None:
                 await self._bridge.save(live, *version)
             revision = live.core.revision
-        answer = {"revision": revision, "applied": result.applied, "errors": result.errors, "changeId": change_id}
+        answer = {
+            "revision": revision,
+            "applied": result.applied,
+            "errors": result.errors,
+            "changeId": change_id,
+        }
         if version is not None:
             answer["versionId"] = version[0].id
         return answer
@@ -360,7 +367,9 @@ class HostCore:
         now = time.monotonic()
         entry = live.presence.upsert(agent_id, name, cursor, status, now_iso=utc_now_iso(), now=now)
         # Browsers see REST agents through awareness, under a stable synthetic client id.
-        live.broadcast_awareness(live.awareness.set_state(agent_client_id(agent_id), entry.to_json(), now=now))
+        live.broadcast_awareness(
+            live.awareness.set_state(agent_client_id(agent_id), entry.to_json(), now=now)
+        )
         presence = self._presence_json(live, now)
         self._bridge.presence(live, presence)
         return presence
@@ -441,9 +450,12 @@ class HostCore:
             # Refused edits stay unsynced in their clients, which resend them later.
             batch = [(conn, kind, payload, False) for conn, kind, payload, _ in batch]
         outcome = process_frames(live.core, live.awareness, batch, now=now, now_iso=utc_now_iso())
-        live.fanout.to_peer(peer, [Delivery(Scope.TO_CONN, kind, payload, conn) for conn, kind, payload in outcome.direct])
+        live.fanout.to_peer(
+            peer, [Delivery(Scope.TO_CONN, kind, payload, conn) for conn, kind, payload in outcome.direct]
+        )
         live.fanout.to_all(
-            [Delivery(scope, kind, payload, conn) for scope, kind, payload, conn in outcome.broadcast], origin=peer
+            [Delivery(scope, kind, payload, conn) for scope, kind, payload, conn in outcome.broadcast],
+            origin=peer,
         )
         if outcome.changes:
             self._bridge.changes(live, outcome.changes)
@@ -458,7 +470,9 @@ class HostCore:
 
     @staticmethod
     def _ack(live: LiveSession, peer: Peer, conns: list[int]) -> None:
-        live.fanout.to_peer(peer, [Delivery(Scope.TO_CONN, MessageType.SYNC_STATUS, _ACK_APPLIED, c) for c in conns])
+        live.fanout.to_peer(
+            peer, [Delivery(Scope.TO_CONN, MessageType.SYNC_STATUS, _ACK_APPLIED, c) for c in conns]
+        )
 
     async def _ack_after_commit(
         self, live: LiveSession, peer: Peer, last: asyncio.Future[None], conns: list[int]
@@ -484,7 +498,9 @@ class HostCore:
         live = await self._engine.create(record)
         self._sessions[record.id] = live
         view = session_json(live.record)
-        return {k: view[k] for k in ("id", "title", "stage", "status", "workspaceUrl", "createdAt", "updatedAt")}
+        return {
+            k: view[k] for k in ("id", "title", "stage", "status", "workspaceUrl", "createdAt", "updatedAt")
+        }
 
     async def get_design(self, user: str, session_id: str) -> dict[str, Any]:
         return session_json((await self._design(session_id, user)).record)
@@ -551,7 +567,9 @@ class HostCore:
     async def wait_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
         return await self._workspace.wait(await self._work(session_id, user), run_id)
 
-    async def listen_work_run(self, user: str, session_id: str, listener: RunListener, run_id: str) -> list[Any]:
+    async def listen_work_run(
+        self, user: str, session_id: str, listener: RunListener, run_id: str
+    ) -> list[Any]:
         live = await self._work(session_id, user)
         self._subscriptions.setdefault(listener.peer_id, set())
         return live.listen(listener, run_id)

@@ -105,9 +105,7 @@ class LiveSession:
         self._pending.append(change.append)
         self._waiters.append((change.append.seq, fut))
         if self._flusher is None:
-            self._flusher = asyncio.get_running_loop().create_task(
-                self._flush(), name=f"flush:{self.id}"
-            )
+            self._flusher = asyncio.get_running_loop().create_task(self._flush(), name=f"flush:{self.id}")
         return fut
 
     async def commit(self, change: Change) -> None:

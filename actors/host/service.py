@@ -87,7 +87,12 @@ def error_to_wire(exc: Exception) -> tuple[str, str, str | None]:
     if isinstance(exc, Unprocessable):
         return "Unprocessable", str(exc), exc.field
     if isinstance(exc, QuotaExhausted):
-        detail = {"limit": exc.limit, "used": exc.used, "resetsAt": exc.resets_at, "retryAfter": exc.retry_after}
+        detail = {
+            "limit": exc.limit,
+            "used": exc.used,
+            "resetsAt": exc.resets_at,
+            "retryAfter": exc.retry_after,
+        }
         return "QuotaExhausted", str(exc), orjson.dumps(detail).decode()
 
     if isinstance(exc, Conflict):
@@ -179,7 +184,9 @@ class HostLinkHandler:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _answer(self, link: Link, peer: LinkPeer, request_id: int, method: int, args: list[Any]) -> None:
+    async def _answer(
+        self, link: Link, peer: LinkPeer, request_id: int, method: int, args: list[Any]
+    ) -> None:
         try:
             value = await self._dispatch(peer, HostMethod(method), args)
         except (SessionError, ValidationError, StoreError) as exc:

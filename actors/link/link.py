@@ -108,7 +108,9 @@ class Link:
             raise LinkClosed(f"link {self.name} overflowed")
         self._queue.append(message)
         if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write(), name=f"link-writer:{self.name}")
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write(), name=f"link-writer:{self.name}"
+            )
         self._wake.set()
 
     def notify(self, topic: int, args: list[Any]) -> None:
@@ -165,7 +167,9 @@ class Link:
                 fut.set_exception(ValueError(f"request cannot be encoded: {exc}"))
         elif message[0] == Kind.REPLY:
             # The caller waits for an answer: tell it why there is none.
-            self._queue.append([Kind.FAILURE, message[1], ["ValueError", f"reply cannot be encoded: {exc}", None]])
+            self._queue.append(
+                [Kind.FAILURE, message[1], ["ValueError", f"reply cannot be encoded: {exc}", None]]
+            )
 
     # -- receiving --------------------------------------------------------------------
 

@@ -96,8 +96,12 @@ class LinkServer:
         sock.bind((self._settings.tcp_host, 0))
         port = int(sock.getsockname()[1])
         await web.SockSite(self._runner, sock).start()
-        self.address = LinkAddress(self._settings.node or socket.gethostname(), unix_path, self._settings.tcp_host, port)
-        log.info("link server name=%s unix=%s tcp=%s:%d", self._name, unix_path, self._settings.tcp_host, port)
+        self.address = LinkAddress(
+            self._settings.node or socket.gethostname(), unix_path, self._settings.tcp_host, port
+        )
+        log.info(
+            "link server name=%s unix=%s tcp=%s:%d", self._name, unix_path, self._settings.tcp_host, port
+        )
         return self.address
 
     async def _accept(self, request: web.Request) -> web.WebSocketResponse:
@@ -151,7 +155,7 @@ async def dial(
             ),
             settings.connect_timeout,
         )
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         await http.close()
         raise LinkClosed(f"cannot reach {name} at {host}: {exc}") from exc
     link = Link(ws, name=name, max_queue=settings.max_queue, max_batch=settings.max_batch)

@@ -7,12 +7,12 @@ does; pycrdt's encoder counts characters, which is wrong for non-ASCII addresses
 from __future__ import annotations
 
 __all__ = [
-    "Decoder",
-    "DecodeError",
     "MAX_VARUINT_BYTES",
-    "write_var_uint",
+    "DecodeError",
+    "Decoder",
     "write_var_bytes",
     "write_var_string",
+    "write_var_uint",
 ]
 
 # lib0 varUints are at most 53 bits wide (JavaScript safe integers): 8 bytes of 7 bits.

@@ -18,11 +18,11 @@ from .lib0 import (
 )
 
 __all__ = [
+    "PING",
+    "PONG",
     "AuthType",
     "Frame",
     "MessageType",
-    "PING",
-    "PONG",
     "ProtocolError",
     "SyncType",
     "YMessageType",

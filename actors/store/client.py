@@ -105,7 +105,9 @@ class EngineStoreClient(Protocol):
 
     async def list_designs(self, program_id: str) -> list[Design]: ...
 
-    async def set_design_state(self, design_id: str, state: LifecycleState, *, updated_at: str | None = None) -> Design: ...
+    async def set_design_state(
+        self, design_id: str, state: LifecycleState, *, updated_at: str | None = None
+    ) -> Design: ...
 
     async def create_session(self, record: DesignSessionRecord) -> None: ...
 
@@ -394,7 +396,9 @@ class LinkEngineStore:
         result: list[Design] = await self._call(EngineMethod.LIST_DESIGNS, program_id)
         return result
 
-    async def set_design_state(self, design_id: str, state: LifecycleState, *, updated_at: str | None = None) -> Design:
+    async def set_design_state(
+        self, design_id: str, state: LifecycleState, *, updated_at: str | None = None
+    ) -> Design:
         result: Design = await self._call(EngineMethod.SET_DESIGN_STATE, design_id, state, updated_at)
         return result
 
@@ -406,7 +410,9 @@ class LinkEngineStore:
         return result
 
     async def list_sessions(self, user_id: str, limit: int, offset: int = 0) -> list[DesignSessionRecord]:
-        result: list[DesignSessionRecord] = await self._call(EngineMethod.LIST_SESSIONS, user_id, limit, offset)
+        result: list[DesignSessionRecord] = await self._call(
+            EngineMethod.LIST_SESSIONS, user_id, limit, offset
+        )
         return result
 
     async def save_session_with_events(
@@ -454,5 +460,7 @@ class LinkEngineStore:
     async def materialize(
         self, plan: MaterializationPlan, session: DesignSessionRecord, expected_revision: int
     ) -> MaterializationOutcome:
-        result: MaterializationOutcome = await self._call(EngineMethod.MATERIALIZE, plan, session, expected_revision)
+        result: MaterializationOutcome = await self._call(
+            EngineMethod.MATERIALIZE, plan, session, expected_revision
+        )
         return result

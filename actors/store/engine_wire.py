@@ -49,25 +49,73 @@ from storage.workspace import (
 __all__ = ["WORKSPACE_METHODS", "EngineMethod", "from_wire", "to_wire"]
 
 # The workspace store's methods callable over a link (by name, from this list only).
-WORKSPACE_METHODS = frozenset({
-    "create_project", "get_project", "list_projects", "update_project", "set_project_github", "delete_project",
-    "create_session", "get_session", "list_sessions", "update_session", "delete_session",
-    "append_message", "get_message", "history", "list_messages",
-    "create_run", "get_run", "running_run", "update_run", "unfinished_runs",
-    "create_file", "get_file", "get_files", "list_files", "set_file_status", "put_chunks", "get_chunks",
-    "delete_file", "stale_indexing",
-    "reserve", "confirm", "release", "get_reservation", "usage",
-})
+WORKSPACE_METHODS = frozenset(
+    {
+        "create_project",
+        "get_project",
+        "list_projects",
+        "update_project",
+        "set_project_github",
+        "delete_project",
+        "create_session",
+        "get_session",
+        "list_sessions",
+        "update_session",
+        "delete_session",
+        "append_message",
+        "get_message",
+        "history",
+        "list_messages",
+        "create_run",
+        "get_run",
+        "running_run",
+        "update_run",
+        "unfinished_runs",
+        "create_file",
+        "get_file",
+        "get_files",
+        "list_files",
+        "set_file_status",
+        "put_chunks",
+        "get_chunks",
+        "delete_file",
+        "stale_indexing",
+        "reserve",
+        "confirm",
+        "release",
+        "get_reservation",
+        "usage",
+    }
+)
 
 _TAG = "~"
 _ESCAPED = "~map"
 _RECORDS: dict[str, type[Any]] = {
     cls.__name__: cls
     for cls in (
-        BomLine, CreatedItem, Design, DesignSessionRecord, Eco, Item, MaterializationOutcome,
-        MaterializationPlan, PlannedLine, PlannedPart, PlannedRequirement, Program, ProgramMember,
-        RequirementLink, StoredEvent,
-        Chunk, FileRecord, Message, Project, QuotaExceeded, QuotaReservation, Run, WorkspaceSession,
+        BomLine,
+        CreatedItem,
+        Design,
+        DesignSessionRecord,
+        Eco,
+        Item,
+        MaterializationOutcome,
+        MaterializationPlan,
+        PlannedLine,
+        PlannedPart,
+        PlannedRequirement,
+        Program,
+        ProgramMember,
+        RequirementLink,
+        StoredEvent,
+        Chunk,
+        FileRecord,
+        Message,
+        Project,
+        QuotaExceeded,
+        QuotaReservation,
+        Run,
+        WorkspaceSession,
     )
 }
 # Fields whose values are enums (sent as their values).

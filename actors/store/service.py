@@ -106,7 +106,9 @@ class StoreLinkHandler:
             if writer is link:
                 continue
             if not link.peer or writer.peer != link.peer:
-                raise StoreError(f"session {session_id} was loaded by another host: this one may not write it")
+                raise StoreError(
+                    f"session {session_id} was loaded by another host: this one may not write it"
+                )
             self._writers[session_id] = link  # the same process, redialled
 
     async def _dispatch(self, link: Link, method: StoreMethod, args: list[Any]) -> Any:
@@ -241,7 +243,8 @@ class StoreService:
     async def stats(self) -> dict[str, Any]:
         """Group-commit counters, queue and latency (``/metrics`` reads them), and the pid."""
         await self.address()
-        assert self._core is not None and self._server is not None
+        assert self._core is not None
+        assert self._server is not None
         committer = self._core.committer
         return {
             "transactions": committer.transactions,

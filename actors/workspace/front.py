@@ -60,14 +60,18 @@ class WorkspaceFront:
     async def delete_project(self, user: str, project_id: str) -> None:
         await delete_project(self.store, self.objects, user, project_id)
 
-    async def list_sessions(self, user: str, project_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def list_sessions(
+        self, user: str, project_id: str, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
         await owned_project(self.store, user, project_id)
         return [session_json(s) for s in await self.store.list_sessions(project_id, limit, offset)]
 
     async def upload_file(
         self, user: str, project_id: str, name: str, content_type: str, data: bytes
     ) -> dict[str, Any]:
-        record = await upload_file(self.store, self.objects, self.settings, user, project_id, name, content_type, data)
+        record = await upload_file(
+            self.store, self.objects, self.settings, user, project_id, name, content_type, data
+        )
         task = asyncio.get_running_loop().create_task(self._index(record), name=f"index:{record.id}")
         self._indexing.add(task)
         task.add_done_callback(self._indexing.discard)

@@ -75,8 +75,14 @@ class RayRunPool:
 
     def _handle(self, index: int) -> Any:
         return self._cls.options(
-            name=f"atelier-run-worker-{index}", namespace=self._namespace, get_if_exists=True,
-            lifetime="detached", num_cpus=0, max_restarts=-1, max_task_retries=0, max_concurrency=64,
+            name=f"atelier-run-worker-{index}",
+            namespace=self._namespace,
+            get_if_exists=True,
+            lifetime="detached",
+            num_cpus=0,
+            max_restarts=-1,
+            max_task_retries=0,
+            max_concurrency=64,
         ).remote(self._settings, self._llm)
 
     async def run(self, envelope: TaskEnvelope, on_output: OnOutput) -> dict[str, Any]:
@@ -85,8 +91,10 @@ class RayRunPool:
         try:
             if index in self._suspect:
                 await self._restarted(index)
-            stream = self._handle(index).run.options(num_returns="streaming").remote(
-                envelope.to_json(include_secrets=True)
+            stream = (
+                self._handle(index)
+                .run.options(num_returns="streaming")
+                .remote(envelope.to_json(include_secrets=True))
             )
             result: dict[str, Any] | None = None
             async for ref in stream:
@@ -102,17 +110,19 @@ class RayRunPool:
             self._suspect.add(index)
             log.warning("run worker failed run=%s worker=%d: %s", envelope.run_id, index, exc)
             return failure_payload(
-                envelope.run_id, envelope.session_type, FailureCode.WORKER_DIED, f"the run's worker failed: {exc}"
+                envelope.run_id,
+                envelope.session_type,
+                FailureCode.WORKER_DIED,
+                f"the run's worker failed: {exc}",
             )
         finally:
             self._busy[index] -= 1
-
 
     async def _restarted(self, index: int) -> None:
         for _ in range(_RESTART_ATTEMPTS):
             try:
                 await asyncio.wait_for(self._handle(index).ping.remote(), _RESTART_WAIT)
-            except (RayError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, RayError) as exc:
                 log.info("waiting for run worker %d to restart: %s", index, exc)
                 continue
             self._suspect.discard(index)

@@ -12,7 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage import StoreError, utc_now_iso
@@ -65,7 +65,9 @@ def file_json(record: FileRecord) -> dict[str, Any]:
     }
 
 
-async def owned_project(store: WorkspaceStore, user: str, project_id: str, field: str = "projectId") -> Project:
+async def owned_project(
+    store: WorkspaceStore, user: str, project_id: str, field: str = "projectId"
+) -> Project:
     project = await store.get_project(project_id)
     if project is None:
         raise NotFound("project", field)
@@ -74,7 +76,9 @@ async def owned_project(store: WorkspaceStore, user: str, project_id: str, field
     return project
 
 
-async def create_project(store: WorkspaceStore, settings: WorkspaceSettings, user: str, body: object) -> dict[str, Any]:
+async def create_project(
+    store: WorkspaceStore, settings: WorkspaceSettings, user: str, body: object
+) -> dict[str, Any]:
     new = parse_new_project(body, settings.requests)
     now = utc_now_iso()
     project = Project(str(uuid.uuid4()), user, new.name, new.fiscal_year, new.description, "ACTIVE", now, now)
@@ -88,8 +92,12 @@ async def patch_project(
     await owned_project(store, user, project_id)
     patch = parse_project_patch(body, settings.requests)
     updated = await store.update_project(
-        project_id, updated_at=utc_now_iso(), name=patch.name, fiscal_year=patch.fiscal_year,
-        description=patch.description, status=patch.status.value if patch.status else None,
+        project_id,
+        updated_at=utc_now_iso(),
+        name=patch.name,
+        fiscal_year=patch.fiscal_year,
+        description=patch.description,
+        status=patch.status.value if patch.status else None,
     )
     return updated.to_json()
 
@@ -111,8 +119,14 @@ async def owned_file(store: WorkspaceStore, user: str, file_id: str) -> FileReco
 
 
 async def upload_file(
-    store: WorkspaceStore, objects: ObjectStore, settings: WorkspaceSettings,
-    user: str, project_id: str, name: str, content_type: str, data: bytes,
+    store: WorkspaceStore,
+    objects: ObjectStore,
+    settings: WorkspaceSettings,
+    user: str,
+    project_id: str,
+    name: str,
+    content_type: str,
+    data: bytes,
 ) -> FileRecord:
     await owned_project(store, user, project_id)
     if not name or len(name) > 255:
@@ -123,13 +137,19 @@ async def upload_file(
     key = f"projects/{project_id}/files/{file_id}/{_SAFE_NAME.sub('_', name)[:120] or 'file'}"
     await objects.put(key, data, content_type)
     now = utc_now_iso()
-    record = FileRecord(file_id, project_id, user, name, content_type, len(data), key, FileStatus.UPLOADED, now, now)
+    record = FileRecord(
+        file_id, project_id, user, name, content_type, len(data), key, FileStatus.UPLOADED, now, now
+    )
     await store.create_file(record)
     return record
 
 
 async def index_file(
-    store: WorkspaceStore, objects: ObjectStore, settings: WorkspaceSettings, record: FileRecord, extract: Extractor
+    store: WorkspaceStore,
+    objects: ObjectStore,
+    settings: WorkspaceSettings,
+    record: FileRecord,
+    extract: Extractor,
 ) -> FileRecord:
     """Move an uploaded file to READY (its chunks stored) or FAILED with the reason."""
     await store.set_file_status(record.id, FileStatus.INDEXING, updated_at=utc_now_iso())
@@ -140,7 +160,9 @@ async def index_file(
         chunks = await extract(data, record.name, record.content_type, settings.extract)
     except (ExtractionError, ValueError) as exc:
         log.info("indexing failed file=%s: %s", record.id, exc)
-        return await store.set_file_status(record.id, FileStatus.FAILED, updated_at=utc_now_iso(), reason=str(exc))
+        return await store.set_file_status(
+            record.id, FileStatus.FAILED, updated_at=utc_now_iso(), reason=str(exc)
+        )
     return await store.put_chunks(record.id, chunks, updated_at=utc_now_iso())
 
 
@@ -152,12 +174,16 @@ async def delete_file(store: WorkspaceStore, objects: ObjectStore, user: str, fi
 
 async def sweep_stale_indexing(store: WorkspaceStore, timeout: float) -> int:
     """Fail files stuck ``INDEXING`` longer than ``timeout`` seconds (their indexer died)."""
-    cutoff = (datetime.now(timezone.utc) - timedelta(seconds=timeout)).isoformat(timespec="milliseconds")
+    cutoff = (datetime.now(UTC) - timedelta(seconds=timeout)).isoformat(timespec="milliseconds")
     stale = await store.stale_indexing(cutoff.replace("+00:00", "Z"))
     for record in stale:
         try:
-            await store.set_file_status(record.id, FileStatus.FAILED, updated_at=utc_now_iso(),
-                                        reason="indexing did not finish in time")
+            await store.set_file_status(
+                record.id,
+                FileStatus.FAILED,
+                updated_at=utc_now_iso(),
+                reason="indexing did not finish in time",
+            )
         except StoreError as exc:  # it became READY meanwhile: nothing to fail
             log.info("stale file moved on file=%s: %s", record.id, exc)
     return len(stale)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 __all__ = [
@@ -68,7 +68,7 @@ def _utc(now: datetime) -> datetime:
     # A naive datetime could be any zone's wall clock: guessing would shift every period.
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("quota arithmetic needs an aware datetime (e.g. datetime.now(timezone.utc))")
-    return now.astimezone(timezone.utc)
+    return now.astimezone(UTC)
 
 
 def period_start(now: datetime, period: Period | str) -> datetime:

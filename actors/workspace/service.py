@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
@@ -149,7 +149,7 @@ class WorkspaceService:
         settings: WorkspaceSettings,
         pool: Callable[[], RunPool],
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._settings = settings
@@ -170,8 +170,9 @@ class WorkspaceService:
         orphan = await self._store.running_run(session_id)
         if orphan is not None:
             # The session was live nowhere, so no worker answers for this run any more.
-            await self._store.update_run(orphan.id, RunStatus.FAILED, at=utc_now_iso(),
-                                         error="the run's host went away")
+            await self._store.update_run(
+                orphan.id, RunStatus.FAILED, at=utc_now_iso(), error="the run's host went away"
+            )
             await self._store.release(orphan.id, updated_at=utc_now_iso())
             log.warning("orphaned run failed session=%s run=%s", session_id, orphan.id)
         keep = self._settings.run_history_limit.high
@@ -236,18 +237,36 @@ class WorkspaceService:
         now = self._clock()
         quota = self._settings.quota
         outcome = await self._store.reserve(
-            user, period_key(now, quota.period), quota.limit, run_id,
-            resets_at=format_instant(resets_at(now, quota.period)), created_at=utc_now_iso(),
+            user,
+            period_key(now, quota.period),
+            quota.limit,
+            run_id,
+            resets_at=format_instant(resets_at(now, quota.period)),
+            created_at=utc_now_iso(),
         )
         if isinstance(outcome, QuotaExceeded):
-            raise QuotaExhausted(outcome.limit, outcome.used, outcome.resets_at,
-                                 retry_after_seconds(now, _parse(outcome.resets_at)))
+            raise QuotaExhausted(
+                outcome.limit,
+                outcome.used,
+                outcome.resets_at,
+                retry_after_seconds(now, _parse(outcome.resets_at)),
+            )
         try:
             history = run_history(live.recent, request.history_limit)
             found = await self._store.get_files(list(request.selected_file_ids))
             files = check_file_selection(request.selected_file_ids, found, project.id)
-            await self._store.create_run(Run(run_id, live.id, user, RunStatus.QUEUED, request.input,
-                                             request.type.value, request.selected_file_ids, utc_now_iso()))
+            await self._store.create_run(
+                Run(
+                    run_id,
+                    live.id,
+                    user,
+                    RunStatus.QUEUED,
+                    request.input,
+                    request.type.value,
+                    request.selected_file_ids,
+                    utc_now_iso(),
+                )
+            )
         except BaseException:
             await self._store.release(run_id, updated_at=utc_now_iso())
             raise
@@ -257,16 +276,23 @@ class WorkspaceService:
         live.recent.append(user_message)
         expires = int(now.timestamp()) + self._settings.download_ttl
         attached = tuple(
-            AttachedFile(f.id, f.name, f.content_type, f.size,
-                         signed_url(base, f"/api/v1/files/{f.id}/download", expires, secret))
+            AttachedFile(
+                f.id,
+                f.name,
+                f.content_type,
+                f.size,
+                signed_url(base, f"/api/v1/files/{f.id}/download", expires, secret),
+            )
             for f in files
         )
         github = None
         if project.github and project.github.get("repository") and project.github.get("token"):
-            github = GithubAccess(str(project.github["repository"]), str(project.github["token"]),
-                                  project.github.get("ref"))
-        envelope = TaskEnvelope(run_id, live.id, project.id, user, request.type.value, request.input,
-                                history, attached, github)
+            github = GithubAccess(
+                str(project.github["repository"]), str(project.github["token"]), project.github.get("ref")
+            )
+        envelope = TaskEnvelope(
+            run_id, live.id, project.id, user, request.type.value, request.input, history, attached, github
+        )
         live.run_id = run_id
         live.run_task = asyncio.get_running_loop().create_task(
             self._execute(live, envelope, user_message), name=f"workspace-run:{run_id}"
@@ -283,7 +309,9 @@ class WorkspaceService:
             raise SessionUnavailable("no signing secret for file downloads")
         return self._settings.signing_secret
 
-    async def _execute(self, live: WorkspaceLive, envelope: TaskEnvelope, user_message: Message) -> dict[str, Any]:
+    async def _execute(
+        self, live: WorkspaceLive, envelope: TaskEnvelope, user_message: Message
+    ) -> dict[str, Any]:
         run_id = envelope.run_id
         await self._store.update_run(run_id, RunStatus.RUNNING, at=utc_now_iso())
 
@@ -293,12 +321,20 @@ class WorkspaceService:
         try:
             result = await self.pool.run(envelope, output)
         except asyncio.CancelledError:
-            result = failure_payload(run_id, envelope.session_type, FailureCode.CANCELLED, "the run was cancelled")
+            result = failure_payload(
+                run_id, envelope.session_type, FailureCode.CANCELLED, "the run was cancelled"
+            )
         succeeded = result.get("status") == "succeeded"
         if succeeded:
             assistant = await self._store.append_message(
-                Message(str(uuid.uuid4()), live.id, MessageRole.ASSISTANT, str(result.get("output", "")),
-                        run_id, utc_now_iso())
+                Message(
+                    str(uuid.uuid4()),
+                    live.id,
+                    MessageRole.ASSISTANT,
+                    str(result.get("output", "")),
+                    run_id,
+                    utc_now_iso(),
+                )
             )
             live.recent.append(assistant)
             await self._store.confirm(run_id, updated_at=utc_now_iso())
@@ -306,19 +342,39 @@ class WorkspaceService:
             # The failure is recorded for operators; it never shows in the history DTO.
             error = result.get("error") or {}
             assistant = await self._store.append_message(
-                Message(str(uuid.uuid4()), live.id, MessageRole.SYSTEM, f"run failed: {error.get('message', '')}",
-                        run_id, utc_now_iso())
+                Message(
+                    str(uuid.uuid4()),
+                    live.id,
+                    MessageRole.SYSTEM,
+                    f"run failed: {error.get('message', '')}",
+                    run_id,
+                    utc_now_iso(),
+                )
             )
             await self._store.release(run_id, updated_at=utc_now_iso())
-        status = RunStatus.SUCCEEDED if succeeded else (
-            RunStatus.CANCELLED if (result.get("error") or {}).get("code") == FailureCode.CANCELLED.value
-            else RunStatus.FAILED)
-        await self._store.update_run(run_id, status, at=utc_now_iso(), result=result,
-                                     error=None if succeeded else str((result.get("error") or {}).get("message")))
+        status = (
+            RunStatus.SUCCEEDED
+            if succeeded
+            else (
+                RunStatus.CANCELLED
+                if (result.get("error") or {}).get("code") == FailureCode.CANCELLED.value
+                else RunStatus.FAILED
+            )
+        )
+        await self._store.update_run(
+            run_id,
+            status,
+            at=utc_now_iso(),
+            result=result,
+            error=None if succeeded else str((result.get("error") or {}).get("message")),
+        )
         response = {
             "runId": run_id,
             "python": result,
-            "messages": {"userMessageId": user_message.id, "assistantMessageId": assistant.id if succeeded else None},
+            "messages": {
+                "userMessageId": user_message.id,
+                "assistantMessageId": assistant.id if succeeded else None,
+            },
             "selectedFileIds": [f.id for f in envelope.files],
         }
         live.emit(run_id, {"type": "result", **response}, terminal=True)

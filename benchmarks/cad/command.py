@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,9 @@ def add_cad_parser(sub: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser("cad", help=HELP, description=HELP)
     defaults = CadOptions()
     group = parser.add_argument_group("cad sizes")
-    group.add_argument("--parts", type=int, help=f"parts in the BOM, 1..{MAX_PARTS} (default {defaults.parts})")
+    group.add_argument(
+        "--parts", type=int, help=f"parts in the BOM, 1..{MAX_PARTS} (default {defaults.parts})"
+    )
     group.add_argument(
         "--workers",
         help=f"Ray worker counts, comma-separated; 'all' = every core (default {defaults.workers})",
@@ -60,7 +62,7 @@ def run_cad_command(args: argparse.Namespace, results_dir: Path) -> int:
     except BenchConfigError as exc:
         print(f"python -m benchmarks cad: {exc}", file=sys.stderr)
         return 2
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out is not None else results_dir / f"cad-{stamp}"
     # Ray's own loggers are chatty at start and stop; the bars say what is happening.
     logging.getLogger("ray").setLevel(logging.WARNING)

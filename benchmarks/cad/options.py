@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from ..config import BenchConfigError
 
 __all__ = [
-    "CadOptions",
     "MAX_PARTS",
     "MAX_ROUNDS",
     "PHASE_BUDGET_S",
     "SMOKE_CAD",
     "WARM_UP_BUDGET_S",
+    "CadOptions",
     "round_budget_s",
     "validate_cad",
     "worker_counts",

@@ -16,10 +16,10 @@ import orjson
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
 
-from ..report.markdown import format_value  # noqa: E402
-from .results import IN_PROCESS, CadResults  # noqa: E402
+from ..report.markdown import format_value
+from .results import IN_PROCESS, CadResults
 
 __all__ = [
     "PLOT",
@@ -101,7 +101,9 @@ def _per_part(results: CadResults) -> list[str]:
     for temp_id, shape in shapes.items():
         times = service.get(temp_id)
         median = format_value(statistics.median(times), 1) if times else "n/a"
-        lines.append(f"| {temp_id} | {shape} | {materials.get(temp_id, '?')} | {median} | {failed.get(temp_id, 0)} |")
+        lines.append(
+            f"| {temp_id} | {shape} | {materials.get(temp_id, '?')} | {median} | {failed.get(temp_id, 0)} |"
+        )
     return lines
 
 
@@ -119,7 +121,9 @@ def render_markdown(results: CadResults, plots: tuple[str, ...] = ()) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
     source = meta.get("atelier_source", {})
     dirty = source.get("changed_files", 0)
-    revision = f"commit {str(source.get('commit', '?'))[:10]}" + (f" + {dirty} uncommitted file(s)" if dirty else "")
+    revision = f"commit {str(source.get('commit', '?'))[:10]}" + (
+        f" + {dirty} uncommitted file(s)" if dirty else ""
+    )
     load = ", ".join(str(v) for v in meta.get("load_average", []))
     lines = [
         "# atelier CAD benchmark",
@@ -148,7 +152,9 @@ def render_markdown(results: CadResults, plots: tuple[str, ...] = ()) -> str:
     most = comparison.get("speed_up_workers")
     notes = []
     if most is not None:
-        notes.append(f"- speed-up, Ray × {most} over Ray × 1 (jobs/min): **{_ratio(comparison['speed_up'])}**")
+        notes.append(
+            f"- speed-up, Ray × {most} over Ray × 1 (jobs/min): **{_ratio(comparison['speed_up'])}**"
+        )
     if comparison.get("ray_1_vs_in_process") is not None:
         overhead = comparison.get("ray_overhead_ms_per_job")
         notes.append(

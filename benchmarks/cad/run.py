@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,9 @@ def _local_round(
     last = start
     for node in nodes:
         if time.perf_counter() - start > budget_s:
-            jobs.append(_unfinished(node, time.perf_counter() - start, f"not run: round budget {budget_s:.0f}s spent"))
+            jobs.append(
+                _unfinished(node, time.perf_counter() - start, f"not run: round budget {budget_s:.0f}s spent")
+            )
             progress.job(False)
             continue
         try:
@@ -279,7 +281,7 @@ def _warm_up(workers: int) -> tuple[float, list[float]]:
 
     start = time.perf_counter()
     refs = [warm_up.remote() for _ in range(workers)]
-    ready, pending = ray.wait(refs, num_returns=len(refs), timeout=WARM_UP_BUDGET_S)
+    _ready, pending = ray.wait(refs, num_returns=len(refs), timeout=WARM_UP_BUDGET_S)
     if pending:
         for ref in pending:
             ray.cancel(ref, force=True)
@@ -339,15 +341,17 @@ def _meta(options: CadOptions, counts: Sequence[int]) -> dict[str, Any]:
     from ..runner import machine_info, source_info
 
     return {
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "load_average": [round(v, 2) for v in os.getloadavg()],
         "atelier_source": source_info(),
         "versions": _versions(),
         "options": asdict(options),
         "worker_counts": list(counts),
-        "bom": [{"tempId": n["tempId"], "shape": shape_of(n), "material": n.get("material")}
-                for n in bom(options.parts)],
+        "bom": [
+            {"tempId": n["tempId"], "shape": shape_of(n), "material": n.get("material")}
+            for n in bom(options.parts)
+        ],
     }
 
 

@@ -31,7 +31,9 @@ def ops_body(element: str, prop: str, value: str, agent_id: str) -> bytes:
 
 
 class RestAgent:
-    def __init__(self, plan: AgentPlan, http: aiohttp.ClientSession, recorder: Recorder, timeout: float) -> None:
+    def __init__(
+        self, plan: AgentPlan, http: aiohttp.ClientSession, recorder: Recorder, timeout: float
+    ) -> None:
         self.plan = plan
         self.cid = plan.cid
         self._http = http
@@ -67,7 +69,7 @@ class RestAgent:
                 ) as response:
                     payload = await response.read()
                     status = response.status
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 recorder.error(f"agent {self.cid}: request failed: {exc!r}")
                 due += interval_ns
                 continue

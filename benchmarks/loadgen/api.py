@@ -70,7 +70,9 @@ class _StageFailed(Exception):
 class _ApiUser:
     paced = True  # runs follow the step's api_rate; design flows go back to back
 
-    def __init__(self, plan: ApiUserPlan, http: aiohttp.ClientSession, recorder: Recorder, timeout: float) -> None:
+    def __init__(
+        self, plan: ApiUserPlan, http: aiohttp.ClientSession, recorder: Recorder, timeout: float
+    ) -> None:
         self.plan = plan
         self.cid = plan.cid
         self._http = http
@@ -122,12 +124,14 @@ class StageUser(_ApiUser):
                 raise _StageFailed(f"create program: HTTP {status}: {body!r:.200}")
             self._program = str(body["data"]["program"]["id"])
         return self._program
+
     async def once(self, step: StepPlan) -> None:
         recorder = self._recorder
         try:
             status, body = await self._json(
-                "POST", _ENGINE, {"description": f"Design a bench trolley #{self.cid}",
-                                  "programId": await self._program_id()}
+                "POST",
+                _ENGINE,
+                {"description": f"Design a bench trolley #{self.cid}", "programId": await self._program_id()},
             )
             if status != 201:
                 raise _StageFailed(f"create session: HTTP {status}: {body!r:.200}")
@@ -140,7 +144,7 @@ class StageUser(_ApiUser):
             recorder.count("flows")
         except _StageFailed as exc:
             recorder.error(f"stage user {self.cid}: {exc}")
-        except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, TypeError) as exc:
+        except (TimeoutError, aiohttp.ClientError, KeyError, TypeError) as exc:
             recorder.error(f"stage user {self.cid}: request failed: {exc!r}")
 
     async def _stage(self, session: str, action: str) -> None:
@@ -161,7 +165,8 @@ class StageUser(_ApiUser):
         if not finished:  # dropped on purpose: rejoin after the last event seen
             recorder.count("rejoins")
             async with self._http.get(
-                self._url(path), headers={**headers, "Last-Event-ID": str(seen[-1]) if seen else "0"},
+                self._url(path),
+                headers={**headers, "Last-Event-ID": str(seen[-1]) if seen else "0"},
                 timeout=self._timeout,
             ) as response:
                 if response.status != 200:
@@ -177,7 +182,12 @@ class StageUser(_ApiUser):
             await self._check_replay(path, headers, seen)
 
     async def _read(
-        self, response: aiohttp.ClientResponse, began: int, seen: list[int], outcome: list[str], drop_after: int
+        self,
+        response: aiohttp.ClientResponse,
+        began: int,
+        seen: list[int],
+        outcome: list[str],
+        drop_after: int,
     ) -> bool:
         """Read until ``done`` (True) or, with ``drop_after``, until that many events (False)."""
         recorder = self._recorder
@@ -220,7 +230,7 @@ class RunUser(_ApiUser):
         began = time.monotonic_ns()
         try:
             status, payload = await self._json("POST", f"/api/v1/sessions/{self.plan.session_id}/runs", body)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             recorder.error(f"run user {self.cid}: request failed: {exc!r}")
             return
         took = time.monotonic_ns() - began
@@ -228,7 +238,11 @@ class RunUser(_ApiUser):
         if status == 429:
             recorder.count("quota_refusals")
             return
-        ok = status == 200 and isinstance(payload, dict) and payload.get("python", {}).get("status") == "succeeded"
+        ok = (
+            status == 200
+            and isinstance(payload, dict)
+            and payload.get("python", {}).get("status") == "succeeded"
+        )
         if not ok:
             recorder.error(f"run user {self.cid}: HTTP {status}: {payload!r:.200}")
             return
@@ -237,7 +251,9 @@ class RunUser(_ApiUser):
         recorder.observe("run_latency_file" if files else "run_latency_plain", took)
 
 
-def make_api_user(plan: ApiUserPlan, http: aiohttp.ClientSession, recorder: Recorder, timeout: float) -> _ApiUser:
+def make_api_user(
+    plan: ApiUserPlan, http: aiohttp.ClientSession, recorder: Recorder, timeout: float
+) -> _ApiUser:
     if plan.kind == "stages":
         return StageUser(plan, http, recorder, timeout)
     if plan.kind == "runs":

@@ -100,7 +100,7 @@ class WorkerHandle:
                 raise PoolError(f"worker {self.index}: no {name!r} within {timeout:.0f}s")
             try:
                 event = await asyncio.wait_for(self.events.get(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             kind = event.get("event")
             if kind == name:
@@ -159,7 +159,7 @@ class _WorkerProcess(WorkerHandle):
         self.request_stop()
         try:
             await asyncio.wait_for(self.process.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("worker %d did not exit in %.0fs: killing it", self.index, timeout)
             self.process.kill()
             await self.process.wait()
@@ -280,7 +280,9 @@ class WorkerPool:
                 sent[int(cid)] = sent.get(int(cid), 0) + int(n)
         expected = expected_deliveries(sent, self.room_of, self.receivers)
         for worker in self._workers:
-            worker.send({"cmd": "expect", "expected": {str(k): v for k, v in expected.items()}, "drain": drain})
+            worker.send(
+                {"cmd": "expect", "expected": {str(k): v for k, v in expected.items()}, "drain": drain}
+            )
         results = [await w.expect("result", drain + 30.0, progress) for w in self._workers]
         return _merge(step.step, sent, expected, results)
 
@@ -295,11 +297,12 @@ class WorkerPool:
             worker.kill()
 
 
-def _merge(step: int, sent: dict[int, int], expected: dict[int, int], results: list[dict[str, Any]]) -> StepOutcome:
+def _merge(
+    step: int, sent: dict[int, int], expected: dict[int, int], results: list[dict[str, Any]]
+) -> StepOutcome:
     received: dict[int, int] = {}
     hist: dict[str, Histogram] = {
-        name: Histogram()
-        for name in ("latency", "agent_latency", "ack_latency", "http_latency", "send_lag")
+        name: Histogram() for name in ("latency", "agent_latency", "ack_latency", "http_latency", "send_lag")
     }
     totals = {"duplicates": 0, "stale": 0, "acked": 0, "rejected": 0, "errors": 0}
     samples: list[str] = []

@@ -107,7 +107,7 @@ class LoadWorker:
         outbox = self._channel.outbox
         try:
             events = [await asyncio.wait_for(outbox.get(), wait)]
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return []
         while not outbox.empty():
             events.append(outbox.get_nowait())
@@ -161,7 +161,7 @@ class _RayWorker(WorkerHandle):
         if self.reader is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self.reader), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("load worker actor %d did not stop in %.0fs: killing it", self.index, timeout)
             self.reader.cancel()
             await asyncio.gather(self.reader, return_exceptions=True)
@@ -174,7 +174,9 @@ class _RayWorker(WorkerHandle):
 class RayWorkerPool(WorkerPool):
     """A WorkerPool whose workers are ``LoadWorker`` actors on the cluster at ``address``."""
 
-    def __init__(self, plans: list[WorkerPlan], log_dir: Path, *, address: str, cpus_per_worker: float) -> None:
+    def __init__(
+        self, plans: list[WorkerPlan], log_dir: Path, *, address: str, cpus_per_worker: float
+    ) -> None:
         super().__init__(plans, log_dir)
         self._address = address
         self._cpus = cpus_per_worker

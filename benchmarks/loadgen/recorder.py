@@ -15,7 +15,7 @@ from ..markers import scan_markers
 from ..stats import Histogram
 from .plan import AGENT_BASE
 
-__all__ = ["Recorder", "StepCounters", "MAX_ERROR_SAMPLES"]
+__all__ = ["MAX_ERROR_SAMPLES", "Recorder", "StepCounters"]
 
 MAX_ERROR_SAMPLES = 20
 

@@ -118,7 +118,7 @@ class Worker:
                         plan.connect_timeout,
                     )
                     sync_ns[str(client.cid)] = took
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     failures.append(f"client {client.cid}: not synced within {plan.connect_timeout}s")
                 except (aiohttp.ClientError, ConnectionError, OSError) as exc:
                     failures.append(f"client {client.cid}: connect failed: {exc!r}")
@@ -140,16 +140,20 @@ class Worker:
         cpu0 = time.process_time()
         editors = len(self.clients) or 1
         agents = len(self.agents) or 1
-        tasks = [
-            asyncio.ensure_future(c.send_loop(step, budget, index / editors))
-            for index, c in enumerate(self.clients)
-        ] + [
-            asyncio.ensure_future(a.send_loop(step, budget, index / agents))
-            for index, a in enumerate(self.agents)
-        ] + [
-            asyncio.ensure_future(u.loop(step, index / max(1, len(self.api_users))))
-            for index, u in enumerate(self.api_users)
-        ]
+        tasks = (
+            [
+                asyncio.ensure_future(c.send_loop(step, budget, index / editors))
+                for index, c in enumerate(self.clients)
+            ]
+            + [
+                asyncio.ensure_future(a.send_loop(step, budget, index / agents))
+                for index, a in enumerate(self.agents)
+            ]
+            + [
+                asyncio.ensure_future(u.loop(step, index / max(1, len(self.api_users))))
+                for index, u in enumerate(self.api_users)
+            ]
+        )
         sending = asyncio.gather(*tasks)
         while not sending.done():
             await asyncio.wait({sending}, timeout=PROGRESS_INTERVAL)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .summary import METRICS, RATIO_BASE, Metric
 
-__all__ = ["render_markdown", "format_value"]
+__all__ = ["format_value", "render_markdown"]
 
 TITLES = {
     "atelier": "atelier",
@@ -19,7 +19,16 @@ TITLES = {
 }
 
 SECTIONS = (
-    "fanout", "rooms", "saturate", "sessions", "rest-ops", "stages", "stages-rejoin", "runs", "mixed", "scale",
+    "fanout",
+    "rooms",
+    "saturate",
+    "sessions",
+    "rest-ops",
+    "stages",
+    "stages-rejoin",
+    "runs",
+    "mixed",
+    "scale",
 )
 
 _DESCRIBE = {
@@ -227,7 +236,9 @@ def render_markdown(
                 entry = by_target.get(target, {})
                 reasons = list(dict.fromkeys(r for r in entry.get("stop_reasons", []) if r))
                 if reasons:
-                    lines.append(f"- {_title(target)} stopped at: " + "; ".join(_one_line(r, 120) for r in reasons))
+                    lines.append(
+                        f"- {_title(target)} stopped at: " + "; ".join(_one_line(r, 120) for r in reasons)
+                    )
             if any(e.get("client_bound") for e in by_target.values()):
                 lines.append(
                     "- *client-bound*: the load generator could not offer more on this machine, so "

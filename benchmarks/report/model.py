@@ -12,7 +12,7 @@ from typing import Any
 
 from ..stats import Histogram, rate
 
-__all__ = ["MemoryStats", "RunResult", "RunStatus", "StepResult", "MIB"]
+__all__ = ["MIB", "MemoryStats", "RunResult", "RunStatus", "StepResult"]
 
 MIB = 1024 * 1024
 
@@ -129,9 +129,25 @@ class StepResult:
         plain: dict[str, Any] = {
             k: data[k]
             for k in (
-                "step", "offered_rate", "duration", "senders", "sent", "expected", "delivered",
-                "duplicates", "stale", "acked", "rejected", "pending_acks", "errors",
-                "error_samples", "wall", "client_cpu", "server_cpu", "machine_cpu", "open_clients",
+                "step",
+                "offered_rate",
+                "duration",
+                "senders",
+                "sent",
+                "expected",
+                "delivered",
+                "duplicates",
+                "stale",
+                "acked",
+                "rejected",
+                "pending_acks",
+                "errors",
+                "error_samples",
+                "wall",
+                "client_cpu",
+                "server_cpu",
+                "machine_cpu",
+                "open_clients",
                 "agent_ops",
             )
             if k in data

@@ -14,12 +14,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
 
-from ..stats import Histogram  # noqa: E402
-from .api_summary import scale_summary  # noqa: E402
-from .markdown import TITLES  # noqa: E402
-from .model import RunResult, RunStatus  # noqa: E402
+from ..stats import Histogram
+from .api_summary import scale_summary
+from .markdown import TITLES
+from .model import RunResult, RunStatus
 
 __all__ = ["cdf_series", "load_series", "memory_series", "scale_series", "write_plots"]
 
@@ -85,7 +85,9 @@ def _plot_load(p50: Series, p99: Series, bound_ms: float | None, path: Path) -> 
     fig, ax = plt.subplots(figsize=(8, 5))
     colours: dict[str, Any] = {}
     for target, points in p99.items():
-        (line,) = ax.plot([x for x, _ in points], [y for _, y in points], marker="o", label=f"{_title(target)} p99")
+        (line,) = ax.plot(
+            [x for x, _ in points], [y for _, y in points], marker="o", label=f"{_title(target)} p99"
+        )
         colours[target] = line.get_color()
     for target, points in p50.items():
         ax.plot(
@@ -120,9 +122,12 @@ def memory_series(runs: Sequence[RunResult]) -> dict[str, dict[int, float]]:
         for stage in stages:
             if "pss_per_session_mib" in stage:
                 size = int(stage.get("sessions", 0))
-                values.setdefault(run.target, {}).setdefault(size, []).append(float(stage["pss_per_session_mib"]))
+                values.setdefault(run.target, {}).setdefault(size, []).append(
+                    float(stage["pss_per_session_mib"])
+                )
     return {
-        target: {size: sum(v) / len(v) for size, v in sorted(sizes.items())} for target, sizes in values.items()
+        target: {size: sum(v) / len(v) for size, v in sorted(sizes.items())}
+        for target, sizes in values.items()
     }
 
 
@@ -174,7 +179,11 @@ def scale_series(runs: Sequence[RunResult]) -> dict[str, dict[str, list[tuple[fl
     for target, target_runs in by_target.items():
         rows = scale_summary(target_runs)["by_size"]
         for key in series:
-            points = [(float(size), float(row[key])) for size, row in sorted(rows.items()) if row.get(key) is not None]
+            points = [
+                (float(size), float(row[key]))
+                for size, row in sorted(rows.items())
+                if row.get(key) is not None
+            ]
             if points:
                 series[key][target] = points
     return series
@@ -188,12 +197,22 @@ def _plot_scale(runs: Sequence[RunResult], path: Path) -> bool:
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
     for ax, (key, label) in zip(axes.flat, _SCALE_PANELS, strict=True):
         for target, points in series[key].items():
-            (line,) = ax.plot([x for x, _ in points], [y for _, y in points], marker="o",
-                              label=f"{_title(target)} p99" if key == "latency_p99" else _title(target))
+            (line,) = ax.plot(
+                [x for x, _ in points],
+                [y for _, y in points],
+                marker="o",
+                label=f"{_title(target)} p99" if key == "latency_p99" else _title(target),
+            )
             if key == "latency_p99" and target in series["latency_p50"]:
                 p50 = series["latency_p50"][target]
-                ax.plot([x for x, _ in p50], [y for _, y in p50], linestyle="--", marker=".",
-                        color=line.get_color(), label=f"{_title(target)} p50")
+                ax.plot(
+                    [x for x, _ in p50],
+                    [y for _, y in p50],
+                    linestyle="--",
+                    marker=".",
+                    color=line.get_color(),
+                    label=f"{_title(target)} p50",
+                )
         ax.set_xlabel(f"size ({scenario})")
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
@@ -224,4 +243,3 @@ def write_plots(runs: Sequence[RunResult], out_dir: Path, p99_bound_ms: float | 
     if _plot_scale(runs, out_dir / "scale.png"):
         written.append("scale.png")
     return written
-

@@ -23,7 +23,7 @@ from .api_summary import (
 )
 from .model import MIB, RunResult, RunStatus, StepResult
 
-__all__ = ["Metric", "METRICS", "ratios", "summarize", "RATIO_BASE"]
+__all__ = ["METRICS", "RATIO_BASE", "Metric", "ratios", "summarize"]
 
 RATIO_BASE = "atelier"
 
@@ -210,12 +210,12 @@ def _sessions(runs: Sequence[RunResult]) -> dict[str, Any]:
             "rss_per_session_mib": _median(s.get("rss_per_session_mib") for s in stages),
             "baseline_pss_mib": baseline,
             # Stages without their histograms (older results) keep their own percentiles.
-            "activation_p50": activation.percentile_ms(0.50) if activation.count else _median(
-                s.get("activation_ms", {}).get("p50") for s in stages
-            ),
-            "activation_p99": activation.percentile_ms(0.99) if activation.count else _median(
-                s.get("activation_ms", {}).get("p99") for s in stages
-            ),
+            "activation_p50": activation.percentile_ms(0.50)
+            if activation.count
+            else _median(s.get("activation_ms", {}).get("p50") for s in stages),
+            "activation_p99": activation.percentile_ms(0.99)
+            if activation.count
+            else _median(s.get("activation_ms", {}).get("p99") for s in stages),
             "create_p50": create.percentile_ms(0.50),
             "sync_p50": sync.percentile_ms(0.50),
             "ack_p50": _merged(steps, "ack_latency").percentile_ms(0.50),

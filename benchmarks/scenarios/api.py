@@ -73,22 +73,33 @@ class _Setup:
 
     async def _call(self, http: aiohttp.ClientSession, method: str, path: str, token: str, **kw: Any) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with http.request(method, self._base + path, headers=headers, timeout=self._timeout, **kw) as response:
+        async with http.request(
+            method, self._base + path, headers=headers, timeout=self._timeout, **kw
+        ) as response:
             body = await response.read()
             if response.status not in (200, 201):
                 raise aiohttp.ClientResponseError(
-                    response.request_info, (), status=response.status, message=f"{method} {path}: {body[:200]!r}"
+                    response.request_info,
+                    (),
+                    status=response.status,
+                    message=f"{method} {path}: {body[:200]!r}",
                 )
             return orjson.loads(body)
 
     async def run_user(self, http: aiohttp.ClientSession, user: int, with_file: bool) -> tuple[str, str]:
         """(workspace session id, READY file id or "") for one run user."""
         token = self._ctx.server.token_for(user)
-        project = await self._call(http, "POST", "/api/v1/projects", token,
-                                   json={"name": f"bench {user}", "fiscalYear": "2025"})
+        project = await self._call(
+            http, "POST", "/api/v1/projects", token, json={"name": f"bench {user}", "fiscalYear": "2025"}
+        )
         project_id = str(project["project"]["id"])
-        session = await self._call(http, "POST", f"/api/v1/projects/{project_id}/sessions", token,
-                                   json={"type": "T661", "title": "bench"})
+        session = await self._call(
+            http,
+            "POST",
+            f"/api/v1/projects/{project_id}/sessions",
+            token,
+            json={"type": "T661", "title": "bench"},
+        )
         if not with_file:
             return str(session["session"]["id"]), ""
         form = aiohttp.FormData()
@@ -102,7 +113,9 @@ class _Setup:
             if record["status"] == "READY":
                 return str(session["session"]["id"]), file_id
             if record["status"] == "FAILED" or loop.time() > deadline:
-                raise aiohttp.ClientError(f"file {file_id} never READY: {record.get('status')} {record.get('reason')}")
+                raise aiohttp.ClientError(
+                    f"file {file_id} never READY: {record.get('status')} {record.get('reason')}"
+                )
             await asyncio.sleep(0.1)
 
     async def run_users(self, count: int, with_file: float, first_cid: int) -> list[ApiUserPlan]:
@@ -112,7 +125,9 @@ class _Setup:
             for index in range(count):
                 cid = first_cid + index
                 session, file_id = await self.run_user(http, cid, index < files)
-                plans.append(ApiUserPlan(cid, "runs", self._base, self._ctx.server.token_for(cid), session, file_id))
+                plans.append(
+                    ApiUserPlan(cid, "runs", self._base, self._ctx.server.token_for(cid), session, file_id)
+                )
         return plans
 
 
@@ -125,16 +140,24 @@ def stage_users(ctx: RunContext, count: int, first_cid: int, drop_after: int) ->
 
 
 async def _api_step(
-    ctx: RunContext, result: RunResult, users: list[ApiUserPlan], step: StepPlan, budget: float, senders: int,
+    ctx: RunContext,
+    result: RunResult,
+    users: list[ApiUserPlan],
+    step: StepPlan,
+    budget: float,
+    senders: int,
     offered: float,
 ) -> None:
-    plans = worker_plans(ctx, [], api_users=users, lifetime=budget + 30.0,
-                         workers=min(ctx.run.workers, len(users)))
+    plans = worker_plans(
+        ctx, [], api_users=users, lifetime=budget + 30.0, workers=min(ctx.run.workers, len(users))
+    )
     async with running_pool(ctx, plans) as (pool, ready):
         result.sync = ready.sync
         await ctx.memory.mark("loaded")
         result.steps.append(
-            await measure_step(ctx, pool, step, senders=senders, offered_rate=offered, drain=ctx.run.drain_timeout)
+            await measure_step(
+                ctx, pool, step, senders=senders, offered_rate=offered, drain=ctx.run.drain_timeout
+            )
         )
 
 
@@ -152,10 +175,17 @@ async def run_runs(ctx: RunContext, options: RunsOptions, result: RunResult) -> 
     ctx.progress.phase(f"creating {options.users} projects and sessions")
     users = await _Setup(ctx).run_users(options.users, options.with_file, API_BASE)
     budget = runs_budget(options, ctx.run.drain_timeout, ctx.run.connect_timeout)
-    step = StepPlan(step=0, start_ns=step_start(), duration=options.duration, client_rate=0.0, api_rate=options.rate)
+    step = StepPlan(
+        step=0, start_ns=step_start(), duration=options.duration, client_rate=0.0, api_rate=options.rate
+    )
     await _api_step(ctx, result, users, step, budget, options.users, options.users * options.rate)
-    result.params.update(users=options.users, rate=options.rate, duration=options.duration,
-                         with_file=options.with_file, file_users=sum(1 for u in users if u.file_id))
+    result.params.update(
+        users=options.users,
+        rate=options.rate,
+        duration=options.duration,
+        with_file=options.with_file,
+        file_users=sum(1 for u in users if u.file_id),
+    )
 
 
 async def run_mixed(ctx: RunContext, options: MixedOptions, result: RunResult) -> None:
@@ -166,8 +196,13 @@ async def run_mixed(ctx: RunContext, options: MixedOptions, result: RunResult) -
     documents = await ctx.server.create_documents(rooms, with_element=True)
     clients = editor_plans(ctx, documents, options.room_size, options.editors)
     agents = [
-        AgentPlan(cid=AGENT_BASE + i, room=i % rooms, ops_url=ctx.server.ops_url(documents[i % rooms]),
-                  element=BENCH_ELEMENT, token=ctx.server.token_for(0))
+        AgentPlan(
+            cid=AGENT_BASE + i,
+            room=i % rooms,
+            ops_url=ctx.server.ops_url(documents[i % rooms]),
+            element=BENCH_ELEMENT,
+            token=ctx.server.token_for(0),
+        )
         for i in range(options.agents)
     ]
     users = stage_users(ctx, options.stage_users, API_BASE, 0)
@@ -175,8 +210,12 @@ async def run_mixed(ctx: RunContext, options: MixedOptions, result: RunResult) -
     plans = worker_plans(ctx, clients, agents, api_users=users, lifetime=budget + 30.0)
     # Stage users run flows back to back for the duration; run users submit at run_rate.
     step = StepPlan(
-        step=0, start_ns=step_start(), duration=options.duration, client_rate=options.editor_rate,
-        agent_rate=options.agent_rate, api_rate=options.run_rate,
+        step=0,
+        start_ns=step_start(),
+        duration=options.duration,
+        client_rate=options.editor_rate,
+        agent_rate=options.agent_rate,
+        api_rate=options.run_rate,
         max_updates=math.ceil(options.total_updates() * 1.05) + options.editors + options.agents,
     )
     offered = options.editors * options.editor_rate + options.agents * options.agent_rate
@@ -184,11 +223,23 @@ async def run_mixed(ctx: RunContext, options: MixedOptions, result: RunResult) -
         result.sync = ready.sync
         await ctx.memory.mark("loaded")
         result.steps.append(
-            await measure_step(ctx, pool, step, senders=options.editors + options.agents + len(users),
-                               offered_rate=offered, drain=ctx.run.drain_timeout)
+            await measure_step(
+                ctx,
+                pool,
+                step,
+                senders=options.editors + options.agents + len(users),
+                offered_rate=offered,
+                drain=ctx.run.drain_timeout,
+            )
         )
     result.params.update(
-        duration=options.duration, editors=options.editors, room_size=options.room_size,
-        editor_rate=options.editor_rate, agents=options.agents, agent_rate=options.agent_rate,
-        stage_users=options.stage_users, run_users=options.run_users, run_rate=options.run_rate,
+        duration=options.duration,
+        editors=options.editors,
+        room_size=options.room_size,
+        editor_rate=options.editor_rate,
+        agents=options.agents,
+        agent_rate=options.agent_rate,
+        stage_users=options.stage_users,
+        run_users=options.run_users,
+        run_rate=options.run_rate,
     )

@@ -202,12 +202,17 @@ def _make_pool(ctx: RunContext, plans: list[WorkerPlan]) -> WorkerPool:
     from ..loadgen.ray_pool import RayWorkerPool  # Ray only when asked for: its import is slow
 
     return RayWorkerPool(
-        plans, ctx.run_dir / "workers", address=ctx.run.ray_address, cpus_per_worker=ctx.run.ray_cpus_per_worker
+        plans,
+        ctx.run_dir / "workers",
+        address=ctx.run.ray_address,
+        cpus_per_worker=ctx.run.ray_cpus_per_worker,
     )
 
 
 @asynccontextmanager
-async def running_pool(ctx: RunContext, plans: list[WorkerPlan]) -> AsyncIterator[tuple[WorkerPool, ReadyInfo]]:
+async def running_pool(
+    ctx: RunContext, plans: list[WorkerPlan]
+) -> AsyncIterator[tuple[WorkerPool, ReadyInfo]]:
     """Workers started with every editor synced; always stopped (killed if need be) on exit."""
     pool = _make_pool(ctx, plans)
     try:
@@ -216,7 +221,9 @@ async def running_pool(ctx: RunContext, plans: list[WorkerPlan]) -> AsyncIterato
         ctx.load_nodes = list(pool.nodes)
         if info.failed:
             shown = "; ".join(info.failures[:3])
-            raise RunFailed(f"{info.failed} of {info.failed + info.connected} editors failed to connect: {shown}")
+            raise RunFailed(
+                f"{info.failed} of {info.failed + info.connected} editors failed to connect: {shown}"
+            )
         yield pool, info
     except asyncio.CancelledError:
         pool.kill()

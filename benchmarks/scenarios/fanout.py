@@ -13,7 +13,7 @@ from ..loadgen.plan import StepPlan
 from ..report.model import RunResult
 from .common import RunContext, editor_plans, measure_step, running_pool, step_start, worker_plans
 
-__all__ = ["run_fanout", "fanout_budget", "run_room_load"]
+__all__ = ["fanout_budget", "run_fanout", "run_room_load"]
 
 
 def fanout_budget(options: FanoutOptions, drain: float, connect: float) -> float:
@@ -70,5 +70,9 @@ async def run_fanout(ctx: RunContext, options: FanoutOptions, result: RunResult)
         budget=fanout_budget(options, ctx.run.drain_timeout, ctx.run.connect_timeout),
     )
     result.params.update(
-        clients=options.clients, rate=options.rate, duration=options.duration, room_size=room_size, rooms=rooms
+        clients=options.clients,
+        rate=options.rate,
+        duration=options.duration,
+        room_size=room_size,
+        rooms=rooms,
     )

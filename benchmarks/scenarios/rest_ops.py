@@ -53,7 +53,11 @@ async def run_rest_ops(ctx: RunContext, options: RestOpsOptions, result: RunResu
         )
         offered = options.editors * options.editor_rate + options.agents * options.agent_rate
         measured = await measure_step(
-            ctx, pool, step, senders=options.editors + options.agents, offered_rate=offered,
+            ctx,
+            pool,
+            step,
+            senders=options.editors + options.agents,
+            offered_rate=offered,
             drain=ctx.run.drain_timeout,
         )
         result.steps.append(measured)

@@ -47,7 +47,7 @@ async def ensure_installed(package_dir: Path, timeout: float = 300.0) -> None:
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         process.kill()
         await process.wait()
         raise NpmError(f"npm ci did not finish within {timeout:.0f}s") from None

@@ -133,7 +133,7 @@ class ServerProcess:
                         if response.status == 200:
                             return
                         last_error = f"HTTP {response.status}"
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                     last_error = repr(exc)
                 await asyncio.sleep(0.2)
         raise StartError(
@@ -213,7 +213,7 @@ class ServerProcess:
                 log.debug("%s exited before SIGTERM", self.name)
             try:
                 await asyncio.wait_for(process.wait(), grace)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("%s did not stop within %.0fs: killing it", self.name, grace)
         survivors = [p for p in self._known.values() if _alive(p)]
         for survivor in survivors:

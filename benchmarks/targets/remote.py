@@ -43,7 +43,9 @@ def resolve_token(token: str, command: str, timeout: float = 60.0) -> str:
     if token or not command:
         return token
     try:
-        done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            shlex.split(command), capture_output=True, text=True, timeout=timeout, check=False
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         raise StartError(f"--token-command failed: {exc}") from exc
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
@@ -118,8 +120,13 @@ class RemoteTarget(Target):
                 process, local = ServerProcess.attached(self.name, pid), True
         token = self._token
         server = RunningServer(
-            self, process, self.url_port, time.monotonic() - began,
-            base_url=self.url + self.path, tokens=lambda index: token, local=local,
+            self,
+            process,
+            self.url_port,
+            time.monotonic() - began,
+            base_url=self.url + self.path,
+            tokens=lambda index: token,
+            local=local,
         )
         return server
 
@@ -131,7 +138,7 @@ class RemoteTarget(Target):
                 async with http.get(probe) as response:
                     if response.status >= 500:
                         raise StartError(f"{probe} answered HTTP {response.status}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise StartError(f"{probe} not reachable: {exc!r}") from exc
 
     async def stop(self, server: RunningServer) -> None:

@@ -32,9 +32,9 @@ from .npm import ensure_installed
 from .process import ServerProcess, StartError, child_env, free_port
 
 __all__ = [
+    "DEFAULT_TARGETS",
     "TARGETS",
     "TARGET_NAMES",
-    "DEFAULT_TARGETS",
     "RunningServer",
     "Target",
     "TargetInfo",
@@ -204,7 +204,9 @@ class Target:
     def ops_url(self, port: int, document: str) -> str:
         raise StartError(f"{self.name} has no REST ops API")
 
-    async def create_documents(self, base_url: str, count: int, *, with_element: bool, token: str = "") -> list[str]:
+    async def create_documents(
+        self, base_url: str, count: int, *, with_element: bool, token: str = ""
+    ) -> list[str]:
         return [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(count)]
 
     def tokens(self) -> Any:
@@ -243,9 +245,15 @@ class AtelierTarget(Target):
     # Environment that would point atelier at shared services; benchmarks use the embedded
     # defaults unless the caller passes these explicitly (``--atelier-env``).
     _ISOLATE = (
-        "RAY_ADDRESS", "DATABASE_URL", "REDIS_URL", "ATELIER_PORT", "ATELIER_HOST",
+        "RAY_ADDRESS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "ATELIER_PORT",
+        "ATELIER_HOST",
         # the design engine runs with the offline provider: never a real model
-        "OPENAI_API_KEY", "OPENAI_BASE_URL", "ATELIER_AUTH_JWKS_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ATELIER_AUTH_JWKS_URL",
     )
     # Big enough that the runs scenario measures runs, not the monthly quota.
     QUOTA = "10000000"
@@ -304,7 +312,9 @@ class AtelierTarget(Target):
     def ops_url(self, port: int, document: str) -> str:
         return f"http://127.0.0.1:{port}/api/sessions/{document}/ops"
 
-    async def create_documents(self, base_url: str, count: int, *, with_element: bool, token: str = "") -> list[str]:
+    async def create_documents(
+        self, base_url: str, count: int, *, with_element: bool, token: str = ""
+    ) -> list[str]:
         return await create_bridge_sessions(base_url, count, with_element=with_element, token=token)
 
     def cleanup(self, server: RunningServer) -> None:
@@ -364,7 +374,9 @@ def make_target(name: str, env: Mapping[str, str] | None = None) -> Target:
     return cls(info, {**(env or {}), **_VARIANT_ENV.get(name, {})})
 
 
-async def create_bridge_sessions(base_url: str, count: int, *, with_element: bool, token: str = "") -> list[str]:
+async def create_bridge_sessions(
+    base_url: str, count: int, *, with_element: bool, token: str = ""
+) -> list[str]:
     """Bridge sessions created over REST (``POST /api/sessions``); returns their ids."""
     ids: list[str] = []
     timeout = aiohttp.ClientTimeout(total=60)

@@ -12,13 +12,13 @@ from .tokens import AuthError, Principal, Verifier
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 __all__ = [
-    "bridge_auth_middleware",
     "PRINCIPAL",
     "REALM",
     "VERIFIER",
     "Forbidden",
     "auth_error_response",
     "bearer_token",
+    "bridge_auth_middleware",
     "ensure_owner",
     "forbidden_response",
     "require_user",

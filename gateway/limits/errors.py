@@ -12,7 +12,9 @@ __all__ = ["LimitExceeded", "limit_response"]
 class LimitExceeded(Exception):
     """A request refused by a limit: ``setting`` names the environment variable that sets it."""
 
-    def __init__(self, status: int, message: str, setting: str, limit: float, retry_after: float | None) -> None:
+    def __init__(
+        self, status: int, message: str, setting: str, limit: float, retry_after: float | None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message

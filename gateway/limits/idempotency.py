@@ -124,8 +124,12 @@ def _answer(found: Outcome, fingerprint: str) -> web.Response:
         response.headers["Retry-After"] = "1"
         return response
     if found.body is None:
-        return _error(409, f"the first request with this {HEADER} answered with a stream or a body too large "
-                           "to replay; it cannot be replayed", firstStatus=found.status)
+        return _error(
+            409,
+            f"the first request with this {HEADER} answered with a stream or a body too large "
+            "to replay; it cannot be replayed",
+            firstStatus=found.status,
+        )
     headers = {REPLAYED: "true"}
     if found.content_type:
         headers["Content-Type"] = found.content_type
@@ -159,18 +163,23 @@ def idempotency_middleware() -> Middleware:
         if not idem.enabled:
             return await handler(request)
         if not _valid_key(raw, idem.settings.idempotency_key_max_chars):
-            return _error(400, f"{HEADER} must be 1 to {idem.settings.idempotency_key_max_chars} "
-                               "visible ASCII characters")
+            return _error(
+                400,
+                f"{HEADER} must be 1 to {idem.settings.idempotency_key_max_chars} visible ASCII characters",
+            )
         body = await _buffer(request, idem.body_cap)
         if body is None:
             return _error(413, f"request body too large to use with {HEADER} (at most {idem.body_cap} bytes)")
         subject = await token_key(request) or ANONYMOUS
         key = _digest(subject, request.method, request.path, raw)
         fingerprint = _digest(request.query_string, request.headers.get("Content-Type", ""), body)
-        found = await idem.store.claim(key, fingerprint, min(idem.settings.idempotency_pending_ttl,
-                                                             idem.settings.idempotency_ttl))
+        found = await idem.store.claim(
+            key, fingerprint, min(idem.settings.idempotency_pending_ttl, idem.settings.idempotency_ttl)
+        )
         if found is not None:
-            log.info("idempotent replay path=%s pending=%s status=%s", request.path, found.pending, found.status)
+            log.info(
+                "idempotent replay path=%s pending=%s status=%s", request.path, found.pending, found.status
+            )
             return _answer(found, fingerprint)
         # Shielded: the outcome is recorded even when the client goes away mid-request.
         return await asyncio.shield(idem.run(_run(idem, request, handler, key, fingerprint)))

@@ -67,17 +67,24 @@ class Limiter:
         decision = await self.rates.take(scope, key, rate)
         if not decision.allowed:
             raise LimitExceeded(
-                429, f"too many {what}: at most {rate.per_second:g}/s (burst {rate.burst})",
-                setting, rate.per_second, decision.retry_after,
+                429,
+                f"too many {what}: at most {rate.per_second:g}/s (burst {rate.burst})",
+                setting,
+                rate.per_second,
+                decision.retry_after,
             )
 
     async def check_request(self, request: web.Request) -> None:
         s = self.settings
-        await self._take("ip", client_ip(request), s.ip, "ATELIER_RATE_IP_PER_SEC", "requests from this address")
+        await self._take(
+            "ip", client_ip(request), s.ip, "ATELIER_RATE_IP_PER_SEC", "requests from this address"
+        )
         if s.token.enabled:
             key = await token_key(request)
             if key is not None:
-                await self._take("token", key, s.token, "ATELIER_RATE_TOKEN_PER_SEC", "requests for this token")
+                await self._take(
+                    "token", key, s.token, "ATELIER_RATE_TOKEN_PER_SEC", "requests for this token"
+                )
 
     async def admit_ws(self, request: web.Request) -> WsAdmission:
         """Before the upgrade: the connection rates, then one concurrent slot per IP and token.
@@ -87,17 +94,34 @@ class Limiter:
         s = self.settings
         ip = client_ip(request)
         key = await token_key(request, query=True)
-        await self._take("ws-ip", ip, s.ws_ip, "ATELIER_WS_CONNECT_IP_PER_SEC", "WebSocket connections from this address")
+        await self._take(
+            "ws-ip", ip, s.ws_ip, "ATELIER_WS_CONNECT_IP_PER_SEC", "WebSocket connections from this address"
+        )
         if key is not None:
-            await self._take("ws-token", key, s.ws_token, "ATELIER_WS_CONNECT_TOKEN_PER_SEC",
-                             "WebSocket connections for this token")
+            await self._take(
+                "ws-token",
+                key,
+                s.ws_token,
+                "ATELIER_WS_CONNECT_TOKEN_PER_SEC",
+                "WebSocket connections for this token",
+            )
         if not self.ws_ip.acquire(ip):
-            raise LimitExceeded(429, f"too many open WebSockets from this address (at most {s.ws_per_ip})",
-                                "ATELIER_WS_MAX_PER_IP", s.ws_per_ip, 1.0)
+            raise LimitExceeded(
+                429,
+                f"too many open WebSockets from this address (at most {s.ws_per_ip})",
+                "ATELIER_WS_MAX_PER_IP",
+                s.ws_per_ip,
+                1.0,
+            )
         if key is not None and not self.ws_token.acquire(key):
             self.ws_ip.release(ip)
-            raise LimitExceeded(429, f"too many open WebSockets for this token (at most {s.ws_per_token})",
-                                "ATELIER_WS_MAX_PER_TOKEN", s.ws_per_token, 1.0)
+            raise LimitExceeded(
+                429,
+                f"too many open WebSockets for this token (at most {s.ws_per_token})",
+                "ATELIER_WS_MAX_PER_TOKEN",
+                s.ws_per_token,
+                1.0,
+            )
         return WsAdmission(self, ip, key)
 
     @asynccontextmanager
@@ -106,8 +130,13 @@ class Limiter:
         user = request[PRINCIPAL].user_id if PRINCIPAL in request else "ip:" + client_ip(request)
         if not self.sse.acquire(user):
             limit = self.settings.sse_per_user
-            raise LimitExceeded(429, f"too many open event streams for this user (at most {limit})",
-                                "ATELIER_SSE_MAX_PER_USER", limit, 1.0)
+            raise LimitExceeded(
+                429,
+                f"too many open event streams for this user (at most {limit})",
+                "ATELIER_SSE_MAX_PER_USER",
+                limit,
+                1.0,
+            )
         try:
             yield
         finally:
@@ -149,8 +178,9 @@ class Limiter:
 
 
 def _owned(kind: str, limit: int, setting: str) -> LimitExceeded:
-    return LimitExceeded(409, f"this user already owns the most {kind} sessions allowed ({limit})",
-                         setting, limit, None)
+    return LimitExceeded(
+        409, f"this user already owns the most {kind} sessions allowed ({limit})", setting, limit, None
+    )
 
 
 LIMITER = web.AppKey("limiter", Limiter)

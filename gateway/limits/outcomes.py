@@ -34,17 +34,27 @@ class Outcome:
     body: bytes | None = None  # None with a status: answered, but not replayable (a stream)
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps({
-            "f": self.fingerprint, "p": self.pending, "s": self.status, "c": self.content_type,
-            "b": None if self.body is None else base64.b64encode(self.body).decode(),
-        })
+        return orjson.dumps(
+            {
+                "f": self.fingerprint,
+                "p": self.pending,
+                "s": self.status,
+                "c": self.content_type,
+                "b": None if self.body is None else base64.b64encode(self.body).decode(),
+            }
+        )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Outcome:
         data = orjson.loads(raw)
         body = data.get("b")
-        return cls(str(data["f"]), bool(data["p"]), int(data["s"]), data.get("c"),
-                   None if body is None else base64.b64decode(body))
+        return cls(
+            str(data["f"]),
+            bool(data["p"]),
+            int(data["s"]),
+            data.get("c"),
+            None if body is None else base64.b64decode(body),
+        )
 
 
 class OutcomeStore(Protocol):
@@ -157,7 +167,9 @@ class RedisOutcomes:
             return await self._fallback.claim(key, fingerprint, ttl)
 
     async def finish(self, key: str, outcome: Outcome, ttl: float) -> None:
-        await self._fallback.finish(key, outcome, ttl)  # this gateway answers its own retries even if redis fails
+        await self._fallback.finish(
+            key, outcome, ttl
+        )  # this gateway answers its own retries even if redis fails
         if self._client is None:
             return
         try:

@@ -85,7 +85,9 @@ class LimitSettings:
             ),
             max_keys=env_int(env, "ATELIER_RATE_MAX_KEYS", d.max_keys, minimum=1),
             idempotency_ttl=env_float(env, "ATELIER_IDEMPOTENCY_TTL", d.idempotency_ttl),
-            idempotency_max_keys=env_int(env, "ATELIER_IDEMPOTENCY_MAX_KEYS", d.idempotency_max_keys, minimum=1),
+            idempotency_max_keys=env_int(
+                env, "ATELIER_IDEMPOTENCY_MAX_KEYS", d.idempotency_max_keys, minimum=1
+            ),
             idempotency_max_response_bytes=env_int(
                 env, "ATELIER_IDEMPOTENCY_MAX_RESPONSE_BYTES", d.idempotency_max_response_bytes, minimum=1
             ),
@@ -99,7 +101,17 @@ class LimitSettings:
     def unlimited(cls) -> LimitSettings:
         """Every abuse limit off (idempotency and the close timeout keep their defaults)."""
         return cls(
-            ip_rate=0, ip_burst=0, token_rate=0, token_burst=0, ws_ip_rate=0, ws_ip_burst=0,
-            ws_token_rate=0, ws_token_burst=0, ws_per_ip=0, ws_per_token=0, sse_per_user=0,
-            design_sessions_per_user=0, workspace_sessions_per_user=0,
+            ip_rate=0,
+            ip_burst=0,
+            token_rate=0,
+            token_burst=0,
+            ws_ip_rate=0,
+            ws_ip_burst=0,
+            ws_token_rate=0,
+            ws_token_burst=0,
+            ws_per_ip=0,
+            ws_per_token=0,
+            sse_per_user=0,
+            design_sessions_per_user=0,
+            workspace_sessions_per_user=0,
         )

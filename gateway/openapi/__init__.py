@@ -9,4 +9,11 @@ from .routes import DOCS_PATH as DOCS_PATH
 from .routes import OPENAPI_PATH as OPENAPI_PATH
 from .routes import add_openapi_routes as add_openapi_routes
 
-__all__ = ["DOCS_PATH", "OPENAPI_PATH", "OPENAPI_VERSION", "add_openapi_routes", "build_document", "render_docs"]
+__all__ = [
+    "DOCS_PATH",
+    "OPENAPI_PATH",
+    "OPENAPI_VERSION",
+    "add_openapi_routes",
+    "build_document",
+    "render_docs",
+]

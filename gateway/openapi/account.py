@@ -13,17 +13,36 @@ def paths() -> dict[str, Schema]:
     return {
         "/api/me": {
             "get": operation(
-                "getMe", TAG, "Who the bearer token is",
+                "getMe",
+                TAG,
+                "Who the bearer token is",
                 {"200": json_response("The token's user.", obj({"user": {"type": "string"}}, "user"))},
             ),
         },
         "/api/v1/quota": {
             "get": operation(
-                "getQuota", TAG, "The caller's AI runs left in the current quota period",
-                {"200": json_response("Limit, use and reset time.", obj(
-                    {"limit": {"type": "integer"}, "used": {"type": "integer"}, "remaining": {"type": "integer"},
-                     "period": {"type": "string"}, "resetsAt": {"type": "string"}},
-                    "limit", "used", "remaining", "period", "resetsAt"))},
+                "getQuota",
+                TAG,
+                "The caller's AI runs left in the current quota period",
+                {
+                    "200": json_response(
+                        "Limit, use and reset time.",
+                        obj(
+                            {
+                                "limit": {"type": "integer"},
+                                "used": {"type": "integer"},
+                                "remaining": {"type": "integer"},
+                                "period": {"type": "string"},
+                                "resetsAt": {"type": "string"},
+                            },
+                            "limit",
+                            "used",
+                            "remaining",
+                            "period",
+                            "resetsAt",
+                        ),
+                    )
+                },
             ),
         },
     }

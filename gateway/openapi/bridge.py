@@ -33,21 +33,30 @@ SCHEMAS: dict[str, Schema] = {
         {
             "type": {"type": "string"},
             "props": {"type": "object", "additionalProperties": True},
-            "children": {"type": "array", "items": {"type": "string"}, "description": "Keys of child elements."},
+            "children": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Keys of child elements.",
+            },
         },
-        "type", "props",
+        "type",
+        "props",
     ),
     "Spec": obj(
         {
-            "root": {"type": "string", "description": "The root element's key (`\"\"`: none)."},
+            "root": {"type": "string", "description": 'The root element\'s key (`""`: none).'},
             "elements": {"type": "object", "additionalProperties": ref("UIElement")},
             "state": {"type": "object", "additionalProperties": True},
         },
-        "root", "elements",
+        "root",
+        "elements",
     ),
     "ThemeParams": obj(
         {**_THEME_NUMBERS, "font": {"type": "string"}},
-        "hue", "chroma", "grayChroma", "radius",
+        "hue",
+        "chroma",
+        "grayChroma",
+        "radius",
     ),
     "ThemePatch": obj(
         {**_THEME_NUMBERS, "font": {"type": ["string", "null"], "description": "`null` removes the font."}},
@@ -62,33 +71,53 @@ SCHEMAS: dict[str, Schema] = {
             "createdAt": {"type": "string", "description": "ISO 8601"},
             "updatedAt": {"type": "string", "description": "ISO 8601"},
         },
-        "id", "name", "description", "revision", "createdAt", "updatedAt",
+        "id",
+        "name",
+        "description",
+        "revision",
+        "createdAt",
+        "updatedAt",
         extra=True,
     ),
     "SpecOp": {
         "oneOf": [
-            _op("add_element", {"key": _KEY, "element": ref("UIElement"), "parentKey": _KEY,
-                                "index": {"type": "integer", "minimum": 0}}, "key", "element", "parentKey"),
+            _op(
+                "add_element",
+                {
+                    "key": _KEY,
+                    "element": ref("UIElement"),
+                    "parentKey": _KEY,
+                    "index": {"type": "integer", "minimum": 0},
+                },
+                "key",
+                "element",
+                "parentKey",
+            ),
             _op("remove_element", {"key": _KEY}, "key"),
             _op("update_props", {"key": _KEY, "props": {"type": "object"}}, "key", "props"),
             _op("set_prop", {"key": _KEY, "prop": {"type": "string"}, "value": _ANY}, "key", "prop", "value"),
             _op("remove_prop", {"key": _KEY, "prop": {"type": "string"}}, "key", "prop"),
-            _op("reorder_children", {"key": _KEY, "children": {"type": "array", "items": {"type": "string"}}},
-                "key", "children"),
+            _op(
+                "reorder_children",
+                {"key": _KEY, "children": {"type": "array", "items": {"type": "string"}}},
+                "key",
+                "children",
+            ),
             _op("set_root", {"root": _KEY}, "root"),
             _op("replace_spec", {"spec": ref("Spec")}, "spec"),
             _op("set_theme", {"theme": ref("ThemePatch")}, "theme"),
             _op("set_theme_css", {"css": {"type": "string"}}, "css"),
         ],
         "description": "One spec operation. An invalid one is reported in `errors` and skipped; the "
-                       "others still apply, all in one update.",
+        "others still apply, all in one update.",
     },
     "OpsRequest": obj(
         {
             "ops": {"type": "array", "items": ref("SpecOp")},
             "agentId": {"type": "string", "maxLength": 200, "description": "For the audit log."},
             "expectedRevision": {
-                "type": "integer", "minimum": 0,
+                "type": "integer",
+                "minimum": 0,
                 "description": "Apply only if the session is still at this revision (409 otherwise).",
             },
         },
@@ -101,12 +130,23 @@ SCHEMAS: dict[str, Schema] = {
             "applied": {"type": "integer", "minimum": 0},
             "errors": {
                 "type": "array",
-                "items": obj({"index": {"type": "integer"}, "op": {"type": ["string", "null"]},
-                              "error": {"type": "string"}}, "index", "op", "error"),
+                "items": obj(
+                    {
+                        "index": {"type": "integer"},
+                        "op": {"type": ["string", "null"]},
+                        "error": {"type": "string"},
+                    },
+                    "index",
+                    "op",
+                    "error",
+                ),
             },
             "changeId": {"type": ["string", "null"], "description": "The change these ops made, to undo it."},
         },
-        "ok", "revision", "applied", "errors",
+        "ok",
+        "revision",
+        "applied",
+        "errors",
         extra=True,
     ),
     "PresenceEntry": obj(
@@ -117,7 +157,8 @@ SCHEMAS: dict[str, Schema] = {
             "status": {"type": "string"},
             "updatedAt": {"type": "string"},
         },
-        "agentId", "updatedAt",
+        "agentId",
+        "updatedAt",
     ),
     "SessionState": obj(
         {
@@ -127,7 +168,11 @@ SCHEMAS: dict[str, Schema] = {
             "themeCSS": {"type": "string"},
             "meta": ref("SessionMeta"),
         },
-        "ok", "spec", "theme", "themeCSS", "meta",
+        "ok",
+        "spec",
+        "theme",
+        "themeCSS",
+        "meta",
         extra=True,
     ),
 }
@@ -135,7 +180,8 @@ SCHEMAS: dict[str, Schema] = {
 _SESSION = obj({"ok": {"const": True}, "session": ref("SessionMeta")}, "ok", "session")
 _PRESENCE = obj(
     {"ok": {"const": True}, "presence": {"type": "object", "additionalProperties": ref("PresenceEntry")}},
-    "ok", "presence",
+    "ok",
+    "presence",
 )
 
 
@@ -143,77 +189,158 @@ def paths(*, auth: bool) -> dict[str, Schema]:
     """The Bridge's paths; ``auth`` is whether its routes need a bearer token here."""
     return {
         "/health": {
-            "get": operation("health", TAG, "Health check",
-                             {"200": json_response("The server is up.", ref("Ok"))}, auth=False),
+            "get": operation(
+                "health",
+                TAG,
+                "Health check",
+                {"200": json_response("The server is up.", ref("Ok"))},
+                auth=False,
+            ),
         },
         "/api/sessions": {
-            "post": idempotent(operation(
-                "createSession", TAG, "Create a session",
-                {"201": json_response("The new session's metadata.", _SESSION)},
-                request=body(obj({
-                    "name": {"type": ["string", "null"], "maxLength": 200, "default": "Untitled"},
-                    "description": {"type": ["string", "null"], "maxLength": 5000},
-                    "spec": {"oneOf": [ref("Spec"), {"type": "null"}]},
-                    "theme": {"oneOf": [ref("ThemePatch"), {"type": "null"}]},
-                }, extra=True), required=False),
-                auth=auth,
-            )),
+            "post": idempotent(
+                operation(
+                    "createSession",
+                    TAG,
+                    "Create a session",
+                    {"201": json_response("The new session's metadata.", _SESSION)},
+                    request=body(
+                        obj(
+                            {
+                                "name": {"type": ["string", "null"], "maxLength": 200, "default": "Untitled"},
+                                "description": {"type": ["string", "null"], "maxLength": 5000},
+                                "spec": {"oneOf": [ref("Spec"), {"type": "null"}]},
+                                "theme": {"oneOf": [ref("ThemePatch"), {"type": "null"}]},
+                            },
+                            extra=True,
+                        ),
+                        required=False,
+                    ),
+                    auth=auth,
+                )
+            ),
             "get": operation(
-                "listSessions", TAG, "List sessions",
-                {"200": json_response("A page of sessions.", obj(
-                    {"ok": {"const": True}, "sessions": {"type": "array", "items": ref("SessionMeta")}},
-                    "ok", "sessions"))},
+                "listSessions",
+                TAG,
+                "List sessions",
+                {
+                    "200": json_response(
+                        "A page of sessions.",
+                        obj(
+                            {
+                                "ok": {"const": True},
+                                "sessions": {"type": "array", "items": ref("SessionMeta")},
+                            },
+                            "ok",
+                            "sessions",
+                        ),
+                    )
+                },
                 parameters=[
-                    query_param("limit", "At most this many (at most the server's list limit).",
-                                {"type": "integer", "minimum": 0}),
-                    query_param("offset", "Skip this many.", {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}),
+                    query_param(
+                        "limit",
+                        "At most this many (at most the server's list limit).",
+                        {"type": "integer", "minimum": 0},
+                    ),
+                    query_param(
+                        "offset", "Skip this many.", {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
+                    ),
                 ],
-                errors=(400,), auth=auth,
+                errors=(400,),
+                auth=auth,
             ),
         },
         "/api/sessions/{id}": {
             "parameters": [_ID],
-            "get": operation("getSession", TAG, "Get session metadata",
-                             {"200": json_response("The session's metadata.", _SESSION)}, errors=(404,), auth=auth),
-            "delete": idempotent(operation(
-                "deleteSession", TAG, "Delete a session and its document",
-                {"200": json_response("Deleted.", ref("Ok"))}, errors=(404,), auth=auth)),
+            "get": operation(
+                "getSession",
+                TAG,
+                "Get session metadata",
+                {"200": json_response("The session's metadata.", _SESSION)},
+                errors=(404,),
+                auth=auth,
+            ),
+            "delete": idempotent(
+                operation(
+                    "deleteSession",
+                    TAG,
+                    "Delete a session and its document",
+                    {"200": json_response("Deleted.", ref("Ok"))},
+                    errors=(404,),
+                    auth=auth,
+                )
+            ),
         },
         "/api/sessions/{id}/state": {
             "parameters": [_ID],
-            "get": operation("getSessionState", TAG, "Get the full session state",
-                             {"200": json_response("Spec, theme, theme CSS and metadata.", ref("SessionState"))},
-                             errors=(404,), auth=auth),
+            "get": operation(
+                "getSessionState",
+                TAG,
+                "Get the full session state",
+                {"200": json_response("Spec, theme, theme CSS and metadata.", ref("SessionState"))},
+                errors=(404,),
+                auth=auth,
+            ),
         },
         "/api/sessions/{id}/ops": {
             "parameters": [_ID],
-            "post": idempotent(operation(
-                "applyOps", TAG, "Apply spec operations",
-                {"200": json_response("What was applied, and why the others were not.", ref("OpsResult"))},
-                description="Applied to the session's document and synced to every connected editor at once.",
-                parameters=[{
-                    "name": "Atelier-Version-Before", "in": "header", "required": False,
-                    "description": "Name the state before these ops as a version with this label.",
-                    "schema": {"type": "string"},
-                }],
-                request=body(ref("OpsRequest")), errors=(404, 409), auth=auth,
-            )),
+            "post": idempotent(
+                operation(
+                    "applyOps",
+                    TAG,
+                    "Apply spec operations",
+                    {
+                        "200": json_response(
+                            "What was applied, and why the others were not.", ref("OpsResult")
+                        )
+                    },
+                    description="Applied to the session's document and synced to every connected editor at once.",
+                    parameters=[
+                        {
+                            "name": "Atelier-Version-Before",
+                            "in": "header",
+                            "required": False,
+                            "description": "Name the state before these ops as a version with this label.",
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    request=body(ref("OpsRequest")),
+                    errors=(404, 409),
+                    auth=auth,
+                )
+            ),
         },
         "/api/sessions/{id}/presence": {
             "parameters": [_ID],
-            "post": idempotent(operation(
-                "setPresence", TAG, "Update an agent's presence",
+            "post": idempotent(
+                operation(
+                    "setPresence",
+                    TAG,
+                    "Update an agent's presence",
+                    {"200": json_response("Every live presence entry, by agent id.", _PRESENCE)},
+                    request=body(
+                        obj(
+                            {
+                                "agentId": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "name": {"type": "string", "maxLength": 200},
+                                "cursor": obj({"elementKey": {"type": "string"}}, "elementKey"),
+                                "status": {"type": "string", "maxLength": 200},
+                            },
+                            "agentId",
+                            extra=True,
+                        )
+                    ),
+                    errors=(404,),
+                    auth=auth,
+                )
+            ),
+            "get": operation(
+                "getPresence",
+                TAG,
+                "Get the session's presence",
                 {"200": json_response("Every live presence entry, by agent id.", _PRESENCE)},
-                request=body(obj({
-                    "agentId": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "name": {"type": "string", "maxLength": 200},
-                    "cursor": obj({"elementKey": {"type": "string"}}, "elementKey"),
-                    "status": {"type": "string", "maxLength": 200},
-                }, "agentId", extra=True)),
-                errors=(404,), auth=auth,
-            )),
-            "get": operation("getPresence", TAG, "Get the session's presence",
-                             {"200": json_response("Every live presence entry, by agent id.", _PRESENCE)},
-                             errors=(404,), auth=auth),
+                errors=(404,),
+                auth=auth,
+            ),
         },
     }

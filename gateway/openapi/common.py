@@ -11,11 +11,11 @@ from typing import Any
 
 __all__ = [
     "BEARER",
-    "JSON",
-    "SCHEMAS",
     "HEADERS",
+    "JSON",
     "PARAMETERS",
     "RESPONSES",
+    "SCHEMAS",
     "SECURITY_SCHEMES",
     "Schema",
     "body",
@@ -70,8 +70,13 @@ def body(schema: Schema, *, required: bool = True, description: str | None = Non
 
 
 def path_param(name: str, description: str, schema: Schema | None = None) -> Schema:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 def query_param(name: str, description: str, schema: Schema) -> Schema:
@@ -95,7 +100,10 @@ SCHEMAS: dict[str, Schema] = {
     "AuthError": obj(
         {
             "error": {"type": "string"},
-            "code": {"type": "string", "description": "`missing_token`, `invalid_token`, `expired_token`, ..."},
+            "code": {
+                "type": "string",
+                "description": "`missing_token`, `invalid_token`, `expired_token`, ...",
+            },
         },
         "error",
         extra=True,
@@ -106,11 +114,17 @@ SCHEMAS: dict[str, Schema] = {
             "error": {"type": "string"},
             "quota": obj(
                 {"limit": {"type": "integer"}, "used": {"type": "integer"}, "resetsAt": {"type": "string"}},
-                "limit", "used", "resetsAt",
+                "limit",
+                "used",
+                "resetsAt",
             ),
             "code": {"type": "string", "description": "`limit_exceeded` for a rate or count limit."},
-            "limit": obj({"setting": {"type": "string"}, "value": {"type": "number"}}, "setting", "value",
-                         description="The limit reached, and the setting that sets it."),
+            "limit": obj(
+                {"setting": {"type": "string"}, "value": {"type": "number"}},
+                "setting",
+                "value",
+                description="The limit reached, and the setting that sets it.",
+            ),
             "retryAfter": {"type": "integer"},
         },
         "error",
@@ -122,7 +136,7 @@ SCHEMAS: dict[str, Schema] = {
         "error",
         extra=True,
         description="The session could not be reached in time: the outcome of a write is unknown, so "
-                    "retry it with the same `Idempotency-Key`.",
+        "retry it with the same `Idempotency-Key`.",
     ),
     "FileSelectionError": obj(
         {
@@ -131,7 +145,10 @@ SCHEMAS: dict[str, Schema] = {
             "fileId": {"type": "string"},
             "reason": {"enum": ["not_found", "not_ready"]},
         },
-        "error", "field", "fileId", "reason",
+        "error",
+        "field",
+        "fileId",
+        "reason",
         description="A selected file is not in the project or not READY (422).",
     ),
     "Ok": obj({"ok": {"const": True}}, "ok"),
@@ -148,8 +165,8 @@ PARAMETERS: dict[str, Schema] = {
         "in": "header",
         "required": False,
         "description": "A client-chosen key for this write. A retry with the same key within the server's "
-                       "window gets the first outcome (marked `Idempotent-Replayed: true`) instead of applying the "
-                       "write twice: a 503 or a cut connection does not mean the write failed.",
+        "window gets the first outcome (marked `Idempotent-Replayed: true`) instead of applying the "
+        "write twice: a 503 or a cut connection does not mean the write failed.",
         "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
     },
 }
@@ -164,16 +181,18 @@ def _error(description: str, schema: str = "Error", headers: tuple[str, ...] = (
 
 RESPONSES: dict[str, Schema] = {
     "BadRequest": _error("A malformed body or an invalid value; `field` names it."),
-    "Unauthorized": _error("A missing, malformed, expired or invalid bearer token.", "AuthError",
-                           ("WWW-Authenticate",)),
+    "Unauthorized": _error(
+        "A missing, malformed, expired or invalid bearer token.", "AuthError", ("WWW-Authenticate",)
+    ),
     "Forbidden": _error("The resource belongs to another user, or the request was refused."),
     "NotFound": _error("No such resource (or path)."),
     "Conflict": _error("The request does not fit the resource's current state; extra fields say how."),
     "PayloadTooLarge": _error("The request body exceeds the configured limit."),
     "Unprocessable": _error("Well formed, but the resource cannot do it now; `field` says why."),
     "TooManyRequests": _error("A quota or rate limit was reached.", "QuotaError", ("Retry-After",)),
-    "Unavailable": _error("The session could not be reached in time; retry.", "UnavailableError",
-                          ("Retry-After",)),
+    "Unavailable": _error(
+        "The session could not be reached in time; retry.", "UnavailableError", ("Retry-After",)
+    ),
 }
 
 _STATUS_NAMES = {
@@ -194,7 +213,7 @@ SECURITY_SCHEMES: dict[str, Schema] = {
         "scheme": "bearer",
         "bearerFormat": "JWT",
         "description": "An HS256 token minted by `atelier token` (or an identity provider's RS/ES token "
-                       "when a JWKS URL is configured); `sub` is the user.",
+        "when a JWKS URL is configured); `sub` is the user.",
     }
 }
 

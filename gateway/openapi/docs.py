@@ -52,8 +52,11 @@ def _parameters(params: list[dict[str, Any]]) -> str:
             f"<td>{'required' if param.get('required') else ''}</td>"
             f"<td>{escape(param.get('description', ''))}<pre>{_json(param.get('schema', {}))}</pre></td></tr>"
         )
-    return "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th></th><th>description</th></tr>" + "".join(
-        rows) + "</table>"
+    return (
+        "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th></th><th>description</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
 
 
 def _content(content: dict[str, Any]) -> str:
@@ -82,8 +85,10 @@ def _operation(method: str, path: str, op: dict[str, Any], shared: list[dict[str
         if "$ref" in response:
             rows.append(f"<tr><td>{escape(status)}</td><td>{_json(response['$ref'])}</td></tr>")
         else:
-            rows.append(f"<tr><td>{escape(status)}</td><td>{escape(response.get('description', ''))}"
-                        f"{_content(response.get('content', {}))}</td></tr>")
+            rows.append(
+                f"<tr><td>{escape(status)}</td><td>{escape(response.get('description', ''))}"
+                f"{_content(response.get('content', {}))}</td></tr>"
+            )
     parts.append("<h4>Responses</h4><table>" + "".join(rows) + "</table></section>")
     return "".join(parts)
 
@@ -101,11 +106,14 @@ def render_docs(document: dict[str, Any]) -> str:
             tag = (op.get("tags") or ["Other"])[0]
             by_tag.setdefault(tag, []).append(_operation(method, path, op, item.get("parameters", [])))
             toc.setdefault(tag, []).append(
-                f'<a href="#{_anchor(method, path)}">{method.upper()} {escape(path)}</a>')
-    body = [f"<h1>{escape(info.get('title', 'API'))} {escape(str(info.get('version', '')))}</h1>",
-            f"<pre style='white-space:pre-wrap;background:none'>{escape(info.get('description', ''))}</pre>",
-            '<p>The machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI '
-            f"{escape(str(document.get('openapi', '')))}).</p><nav>"]
+                f'<a href="#{_anchor(method, path)}">{method.upper()} {escape(path)}</a>'
+            )
+    body = [
+        f"<h1>{escape(info.get('title', 'API'))} {escape(str(info.get('version', '')))}</h1>",
+        f"<pre style='white-space:pre-wrap;background:none'>{escape(info.get('description', ''))}</pre>",
+        '<p>The machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI '
+        f"{escape(str(document.get('openapi', '')))}).</p><nav>",
+    ]
     for tag, links in toc.items():
         body.append(f"<strong>{escape(tag)}</strong>" + "".join(links))
     body.append("</nav>")
@@ -115,8 +123,10 @@ def render_docs(document: dict[str, Any]) -> str:
     body.append("<h2>Components</h2>")
     for kind, entries in document.get("components", {}).items():
         for name, value in entries.items():
-            body.append(f'<details id="{escape(kind)}-{escape(name)}"><summary><code>{escape(kind)}/'
-                        f"{escape(name)}</code></summary><pre>{_json(value)}</pre></details>")
+            body.append(
+                f'<details id="{escape(kind)}-{escape(name)}"><summary><code>{escape(kind)}/'
+                f"{escape(name)}</code></summary><pre>{_json(value)}</pre></details>"
+            )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"

@@ -27,7 +27,8 @@ not be reached in time: a write's outcome is unknown, so retry it with the same 
 def build_document(*, bridge_auth: bool, version: str = "0.1.0") -> dict[str, Any]:
     """The document this gateway serves; ``bridge_auth`` is ``ATELIER_BRIDGE_AUTH``."""
     bridge_note = (
-        "needs a bearer token (ATELIER_BRIDGE_AUTH is on)" if bridge_auth
+        "needs a bearer token (ATELIER_BRIDGE_AUTH is on)"
+        if bridge_auth
         else "needs no token on this gateway (ATELIER_BRIDGE_AUTH is off)"
     )
     return {
@@ -35,7 +36,10 @@ def build_document(*, bridge_auth: bool, version: str = "0.1.0") -> dict[str, An
         "info": {"title": "atelier", "version": version, "description": _DESCRIPTION},
         "tags": [
             {"name": bridge.TAG, "description": f"Design Bridge sessions; {bridge_note}."},
-            {"name": engine.TAG, "description": "Design sessions whose AI stages stream as Server-Sent Events."},
+            {
+                "name": engine.TAG,
+                "description": "Design sessions whose AI stages stream as Server-Sent Events.",
+            },
             {"name": plm.TAG, "description": "Programs, designs, items and ECOs."},
             {"name": workspace.TAG, "description": "Projects, sessions, files and AI runs (`/api/v1`)."},
             {"name": account.TAG, "description": "The caller's identity and quota."},
@@ -49,8 +53,14 @@ def build_document(*, bridge_auth: bool, version: str = "0.1.0") -> dict[str, An
             **account.paths(),
         },
         "components": {
-            "schemas": {**SCHEMAS, **bridge.SCHEMAS, **versions.SCHEMAS,
-                        **engine.SCHEMAS, **plm.SCHEMAS, **workspace.SCHEMAS},
+            "schemas": {
+                **SCHEMAS,
+                **bridge.SCHEMAS,
+                **versions.SCHEMAS,
+                **engine.SCHEMAS,
+                **plm.SCHEMAS,
+                **workspace.SCHEMAS,
+            },
             "responses": RESPONSES,
             "parameters": PARAMETERS,
             "headers": HEADERS,

@@ -25,14 +25,34 @@ _ID = path_param("id", "The design session id.", {"type": "string", "pattern": "
 _NULLABLE_ID: Schema = {"type": ["string", "null"]}
 
 STAGES = [
-    "idle", "requirements_drafting", "requirements_review", "bom_drafting", "bom_review", "materialization",
-    "cad_generation", "cad_review", "assembly_composition", "assembly_review", "complete",
+    "idle",
+    "requirements_drafting",
+    "requirements_review",
+    "bom_drafting",
+    "bom_review",
+    "materialization",
+    "cad_generation",
+    "cad_review",
+    "assembly_composition",
+    "assembly_review",
+    "complete",
 ]
 STATUSES = ["active", "paused", "completed", "failed"]
 ACTIONS = [
-    "start_requirements", "start_bom", "start_cad_generation", "start_assembly_composition", "resume",
-    "regenerate_part", "confirm_requirements", "confirm_bom", "confirm_cad", "confirm_assembly",
-    "answer_clarification", "send_message", "cancel", "retry",
+    "start_requirements",
+    "start_bom",
+    "start_cad_generation",
+    "start_assembly_composition",
+    "resume",
+    "regenerate_part",
+    "confirm_requirements",
+    "confirm_bom",
+    "confirm_cad",
+    "confirm_assembly",
+    "answer_clarification",
+    "send_message",
+    "cancel",
+    "retry",
 ]
 
 _SUMMARY_FIELDS: dict[str, Schema] = {
@@ -47,7 +67,9 @@ _SUMMARY_FIELDS: dict[str, Schema] = {
 SCHEMAS: dict[str, Schema] = {
     "DesignSessionSummary": obj(_SUMMARY_FIELDS, *_SUMMARY_FIELDS),
     "DesignSessionCreated": obj(
-        {**_SUMMARY_FIELDS, "workspaceUrl": {"type": "string"}}, *_SUMMARY_FIELDS, "workspaceUrl",
+        {**_SUMMARY_FIELDS, "workspaceUrl": {"type": "string"}},
+        *_SUMMARY_FIELDS,
+        "workspaceUrl",
     ),
     "DesignSession": obj(
         {
@@ -62,21 +84,31 @@ SCHEMAS: dict[str, Schema] = {
                 "description": "DesignArtifacts: description, requirements, bom, clarifications, userMessages, ...",
             },
         },
-        *_SUMMARY_FIELDS, "userId", "programId", "designId", "aiChatSessionId", "workspaceUrl", "artifacts",
+        *_SUMMARY_FIELDS,
+        "userId",
+        "programId",
+        "designId",
+        "aiChatSessionId",
+        "workspaceUrl",
+        "artifacts",
     ),
     "StageEvent": obj(
         {
             "event": {"enum": ["stage_event", "done"]},
-            "data": {"type": "string", "contentMediaType": JSON,
-                     "description": "A StageEvent (`{\"type\": \"llm_text\", ...}`), or `{\"finished\": true}` "
-                                    "for `done`."},
+            "data": {
+                "type": "string",
+                "contentMediaType": JSON,
+                "description": 'A StageEvent (`{"type": "llm_text", ...}`), or `{"finished": true}` '
+                "for `done`.",
+            },
             "id": {"type": "string", "description": "The event's log id, for `Last-Event-ID`."},
             "retry": {"type": "integer"},
         },
-        "event", "data",
+        "event",
+        "data",
         extra=True,
         description="One Server-Sent Event. The stream ends with `done` after the run's last event; a stream "
-                    "cut without `done` is resumed with `Last-Event-ID`.",
+        "cut without `done` is resumed with `Last-Event-ID`.",
     ),
     "MaterializationPreview": obj(
         {
@@ -86,20 +118,44 @@ SCHEMAS: dict[str, Schema] = {
             "bomRelationshipsCount": {"type": "integer"},
             "requiresEco": {"type": "boolean"},
             "targetDesignId": _NULLABLE_ID,
-            "items": {"type": "array", "items": obj(
-                {"tempId": {"type": "string"}, "name": {"type": "string"},
-                 "itemType": {"enum": ["Part", "Requirement"]}, "isNew": {"type": "boolean"},
-                 "existingItemNumber": {"type": "string"}},
-                "tempId", "name", "itemType", "isNew",
-            )},
+            "items": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "tempId": {"type": "string"},
+                        "name": {"type": "string"},
+                        "itemType": {"enum": ["Part", "Requirement"]},
+                        "isNew": {"type": "boolean"},
+                        "existingItemNumber": {"type": "string"},
+                    },
+                    "tempId",
+                    "name",
+                    "itemType",
+                    "isNew",
+                ),
+            },
         },
-        "newPartsCount", "reusedPartsCount", "newRequirementsCount", "bomRelationshipsCount", "requiresEco",
-        "targetDesignId", "items",
+        "newPartsCount",
+        "reusedPartsCount",
+        "newRequirementsCount",
+        "bomRelationshipsCount",
+        "requiresEco",
+        "targetDesignId",
+        "items",
     ),
     "CreatedItem": obj(
-        {"tempId": {"type": "string"}, "itemId": {"type": "string"}, "itemNumber": {"type": "string"},
-         "itemType": {"type": "string"}, "name": {"type": "string"}},
-        "tempId", "itemId", "itemNumber", "itemType", "name",
+        {
+            "tempId": {"type": "string"},
+            "itemId": {"type": "string"},
+            "itemNumber": {"type": "string"},
+            "itemType": {"type": "string"},
+            "name": {"type": "string"},
+        },
+        "tempId",
+        "itemId",
+        "itemNumber",
+        "itemType",
+        "name",
     ),
     "MaterializationResult": obj(
         {
@@ -109,7 +165,11 @@ SCHEMAS: dict[str, Schema] = {
             "createdItems": {"type": "array", "items": ref("CreatedItem")},
             "bomRelationshipsCreated": {"type": "integer"},
         },
-        "designId", "ecoId", "ecoNumber", "createdItems", "bomRelationshipsCreated",
+        "designId",
+        "ecoId",
+        "ecoNumber",
+        "createdItems",
+        "bomRelationshipsCreated",
     ),
 }
 
@@ -121,7 +181,9 @@ def _data(schema: Schema) -> Schema:
 _SESSION = _data(obj({"session": ref("DesignSession")}, "session"))
 _SSE: Schema = {"text/event-stream": {"schema": ref("StageEvent")}}
 _LAST_EVENT_ID = {
-    "name": "Last-Event-ID", "in": "header", "required": False,
+    "name": "Last-Event-ID",
+    "in": "header",
+    "required": False,
     "description": "Resume after this event id (what EventSource sends on reconnect).",
     "schema": {"type": "string", "pattern": "^[0-9]{0,16}$"},
 }
@@ -130,81 +192,166 @@ _LAST_EVENT_ID = {
 def paths() -> dict[str, Schema]:
     return {
         _BASE: {
-            "post": idempotent(operation(
-                "createDesignSession", TAG, "Create a design session",
-                {"201": json_response("The new session.", _data(obj({"session": ref("DesignSessionCreated")},
-                                                                    "session")))},
-                request=body(obj({
-                    "description": {"type": "string", "minLength": 1, "description": "The design brief."},
-                    "programId": {"type": "string", "minLength": 1, "maxLength": 128},
-                    "designId": {"type": ["string", "null"], "minLength": 1, "maxLength": 128},
-                    "aiChatSessionId": {"type": ["string", "null"], "minLength": 1, "maxLength": 128},
-                }, "description", "programId")),
-                errors=(403, 404),
-            )),
+            "post": idempotent(
+                operation(
+                    "createDesignSession",
+                    TAG,
+                    "Create a design session",
+                    {
+                        "201": json_response(
+                            "The new session.",
+                            _data(obj({"session": ref("DesignSessionCreated")}, "session")),
+                        )
+                    },
+                    request=body(
+                        obj(
+                            {
+                                "description": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "description": "The design brief.",
+                                },
+                                "programId": {"type": "string", "minLength": 1, "maxLength": 128},
+                                "designId": {"type": ["string", "null"], "minLength": 1, "maxLength": 128},
+                                "aiChatSessionId": {
+                                    "type": ["string", "null"],
+                                    "minLength": 1,
+                                    "maxLength": 128,
+                                },
+                            },
+                            "description",
+                            "programId",
+                        )
+                    ),
+                    errors=(403, 404),
+                )
+            ),
             "get": operation(
-                "listDesignSessions", TAG, "List the caller's design sessions",
-                {"200": json_response("A page of sessions, newest first.", _data(obj(
-                    {"sessions": {"type": "array", "items": ref("DesignSessionSummary")}}, "sessions")))},
+                "listDesignSessions",
+                TAG,
+                "List the caller's design sessions",
+                {
+                    "200": json_response(
+                        "A page of sessions, newest first.",
+                        _data(
+                            obj(
+                                {"sessions": {"type": "array", "items": ref("DesignSessionSummary")}},
+                                "sessions",
+                            )
+                        ),
+                    )
+                },
                 parameters=[
-                    query_param("limit", "Page size (1 to the server's limit; default 50).",
-                                {"type": "integer", "minimum": 1}),
-                    query_param("offset", "Skip this many.", {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}),
+                    query_param(
+                        "limit",
+                        "Page size (1 to the server's limit; default 50).",
+                        {"type": "integer", "minimum": 1},
+                    ),
+                    query_param(
+                        "offset", "Skip this many.", {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
+                    ),
                 ],
                 errors=(400,),
             ),
         },
         _BASE + "/{id}": {
             "parameters": [_ID],
-            "get": operation("getDesignSession", TAG, "Get a design session with its artifacts",
-                             {"200": json_response("The session.", _SESSION)}, errors=(403, 404)),
-            "patch": idempotent(operation(
-                "patchDesignSession", TAG, "Update the description, artifacts or stage",
-                {"200": json_response("The updated session.", _SESSION)},
-                request=body(obj({
-                    "description": {"type": "string"},
-                    "artifacts": {"type": "object", "description": "Merged into the session's artifacts."},
-                    "stage": {"enum": STAGES},
-                })),
-                errors=(403, 404, 409),
-            )),
+            "get": operation(
+                "getDesignSession",
+                TAG,
+                "Get a design session with its artifacts",
+                {"200": json_response("The session.", _SESSION)},
+                errors=(403, 404),
+            ),
+            "patch": idempotent(
+                operation(
+                    "patchDesignSession",
+                    TAG,
+                    "Update the description, artifacts or stage",
+                    {"200": json_response("The updated session.", _SESSION)},
+                    request=body(
+                        obj(
+                            {
+                                "description": {"type": "string"},
+                                "artifacts": {
+                                    "type": "object",
+                                    "description": "Merged into the session's artifacts.",
+                                },
+                                "stage": {"enum": STAGES},
+                            }
+                        )
+                    ),
+                    errors=(403, 404, 409),
+                )
+            ),
         },
         _BASE + "/{id}/stream": {
             "parameters": [_ID],
-            "post": idempotent(operation(
-                "actOnDesignSession", TAG, "Carry out a stage action",
-                {"200": {
-                    "description": "A confirmation or acknowledgement as JSON, or the run's events as SSE "
-                                   "(header `X-Session-Id`).",
-                    "content": {
-                        JSON: {"schema": _data(obj({
-                            "session": ref("DesignSession"),
-                            "confirmed": {"enum": ["requirements", "bom", "cad", "assembly"]},
-                            "cancelled": {"const": True},
-                            "acknowledged": {"const": True},
-                        }))},
-                        **_SSE,
+            "post": idempotent(
+                operation(
+                    "actOnDesignSession",
+                    TAG,
+                    "Carry out a stage action",
+                    {
+                        "200": {
+                            "description": "A confirmation or acknowledgement as JSON, or the run's events as SSE "
+                            "(header `X-Session-Id`).",
+                            "content": {
+                                JSON: {
+                                    "schema": _data(
+                                        obj(
+                                            {
+                                                "session": ref("DesignSession"),
+                                                "confirmed": {
+                                                    "enum": ["requirements", "bom", "cad", "assembly"]
+                                                },
+                                                "cancelled": {"const": True},
+                                                "acknowledged": {"const": True},
+                                            }
+                                        )
+                                    )
+                                },
+                                **_SSE,
+                            },
+                        }
                     },
-                }},
-                request=body(obj({
-                    "action": {"enum": ACTIONS},
-                    "questionId": {"type": "string", "description": "For answer_clarification."},
-                    "answer": {"type": "string", "description": "For answer_clarification."},
-                    "message": {"type": "string", "description": "For send_message."},
-                    "tempId": {"type": "string", "description": "For regenerate_part."},
-                    "feedback": {"type": "string", "description": "For regenerate_part (optional)."},
-                }, "action")),
-                errors=(403, 404, 409),
-            )),
+                    request=body(
+                        obj(
+                            {
+                                "action": {"enum": ACTIONS},
+                                "questionId": {"type": "string", "description": "For answer_clarification."},
+                                "answer": {"type": "string", "description": "For answer_clarification."},
+                                "message": {"type": "string", "description": "For send_message."},
+                                "tempId": {"type": "string", "description": "For regenerate_part."},
+                                "feedback": {
+                                    "type": "string",
+                                    "description": "For regenerate_part (optional).",
+                                },
+                            },
+                            "action",
+                        )
+                    ),
+                    errors=(403, 404, 409),
+                )
+            ),
             "get": operation(
-                "rejoinDesignStream", TAG, "Rejoin the session's event stream",
-                {"200": {"description": "The events after `Last-Event-ID`, then the live run's, as SSE.",
-                         "content": _SSE}},
+                "rejoinDesignStream",
+                TAG,
+                "Rejoin the session's event stream",
+                {
+                    "200": {
+                        "description": "The events after `Last-Event-ID`, then the live run's, as SSE.",
+                        "content": _SSE,
+                    }
+                },
                 description="What EventSource reconnects to; `lastEventId` in the query works as the header does.",
                 parameters=[
                     _LAST_EVENT_ID,
-                    query_param("lastEventId", "As the `Last-Event-ID` header.",
-                                {"type": "string", "pattern": "^[0-9]{0,16}$"}),
+                    query_param(
+                        "lastEventId",
+                        "As the `Last-Event-ID` header.",
+                        {"type": "string", "pattern": "^[0-9]{0,16}$"},
+                    ),
                 ],
                 errors=(400, 403, 404),
             ),
@@ -212,31 +359,56 @@ def paths() -> dict[str, Schema]:
         _BASE + "/{id}/materialize": {
             "parameters": [_ID],
             "get": operation(
-                "previewMaterialization", TAG, "Preview what materialization would create",
-                {"200": json_response("The preview.", _data(obj({"preview": ref("MaterializationPreview")},
-                                                                "preview")))},
+                "previewMaterialization",
+                TAG,
+                "Preview what materialization would create",
+                {
+                    "200": json_response(
+                        "The preview.", _data(obj({"preview": ref("MaterializationPreview")}, "preview"))
+                    )
+                },
                 errors=(403, 404, 422),
             ),
-            "post": idempotent(operation(
-                "materialize", TAG, "Create the PLM items from the session's drafts (once)",
-                {"200": json_response("What was created.", _data(obj({"result": ref("MaterializationResult")},
-                                                                     "result")))},
-                errors=(403, 404, 409, 422),
-            )),
+            "post": idempotent(
+                operation(
+                    "materialize",
+                    TAG,
+                    "Create the PLM items from the session's drafts (once)",
+                    {
+                        "200": json_response(
+                            "What was created.",
+                            _data(obj({"result": ref("MaterializationResult")}, "result")),
+                        )
+                    },
+                    errors=(403, 404, 409, 422),
+                )
+            ),
         },
         _BASE + "/{id}/files/{name}": {
             "parameters": [
                 _ID,
-                path_param("name", "`parts/<tempId>.step|stl|glb` or `assembly.step|glb`.",
-                           {"type": "string", "pattern": r"^(parts/[A-Za-z0-9_.-]{1,128}|assembly)\.(step|stl|glb)$"}),
+                path_param(
+                    "name",
+                    "`parts/<tempId>.step|stl|glb` or `assembly.step|glb`.",
+                    {
+                        "type": "string",
+                        "pattern": r"^(parts/[A-Za-z0-9_.-]{1,128}|assembly)\.(step|stl|glb)$",
+                    },
+                ),
             ],
             "get": operation(
-                "downloadDesignFile", TAG, "Download a CAD file of the session",
-                {"200": {
-                    "description": "The file, as an attachment.",
-                    "content": {media: {"schema": {"type": "string", "format": "binary"}}
-                                for media in ("model/step", "model/stl", "model/gltf-binary")},
-                }},
+                "downloadDesignFile",
+                TAG,
+                "Download a CAD file of the session",
+                {
+                    "200": {
+                        "description": "The file, as an attachment.",
+                        "content": {
+                            media: {"schema": {"type": "string", "format": "binary"}}
+                            for media in ("model/step", "model/stl", "model/gltf-binary")
+                        },
+                    }
+                },
                 errors=(400, 403, 404),
             ),
         },

@@ -27,36 +27,81 @@ _ITEM_FIELDS: dict[str, Schema] = {
 
 SCHEMAS: dict[str, Schema] = {
     "Program": obj(
-        {"id": {"type": "string"}, "ownerId": {"type": "string"}, "name": {"type": "string"},
-         "description": {"type": "string"}, "createdAt": {"type": "string"}},
-        "id", "ownerId", "name", "description", "createdAt",
+        {
+            "id": {"type": "string"},
+            "ownerId": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "createdAt": {"type": "string"},
+        },
+        "id",
+        "ownerId",
+        "name",
+        "description",
+        "createdAt",
     ),
     "ProgramMember": obj(
-        {"programId": {"type": "string"}, "userId": {"type": "string"}, "role": {"enum": ["member", "viewer"]}},
-        "programId", "userId", "role",
+        {
+            "programId": {"type": "string"},
+            "userId": {"type": "string"},
+            "role": {"enum": ["member", "viewer"]},
+        },
+        "programId",
+        "userId",
+        "role",
     ),
     "Design": obj(
-        {"id": {"type": "string"}, "programId": {"type": "string"}, "name": {"type": "string"},
-         "lifecycleState": {"enum": ["draft", "released"]}, "createdAt": {"type": "string"},
-         "updatedAt": {"type": "string"}},
-        "id", "programId", "name", "lifecycleState", "createdAt", "updatedAt",
+        {
+            "id": {"type": "string"},
+            "programId": {"type": "string"},
+            "name": {"type": "string"},
+            "lifecycleState": {"enum": ["draft", "released"]},
+            "createdAt": {"type": "string"},
+            "updatedAt": {"type": "string"},
+        },
+        "id",
+        "programId",
+        "name",
+        "lifecycleState",
+        "createdAt",
+        "updatedAt",
     ),
     "Item": obj(_ITEM_FIELDS, *_ITEM_FIELDS),
     "ItemWithRequirements": obj(
         {**_ITEM_FIELDS, "requirements": {"type": "array", "items": ref("Item")}},
-        *_ITEM_FIELDS, "requirements",
+        *_ITEM_FIELDS,
+        "requirements",
     ),
     "BomLine": obj(
-        {**_ITEM_FIELDS, "quantity": {"type": "number"}, "position": {"type": "integer"},
-         "children": {"type": "array", "items": ref("BomLine")}},
-        *_ITEM_FIELDS, "quantity", "position", "children",
+        {
+            **_ITEM_FIELDS,
+            "quantity": {"type": "number"},
+            "position": {"type": "integer"},
+            "children": {"type": "array", "items": ref("BomLine")},
+        },
+        *_ITEM_FIELDS,
+        "quantity",
+        "position",
+        "children",
         description="An item in the design's BOM tree, with its quantity in its parent.",
     ),
     "Eco": obj(
-        {"id": {"type": "string"}, "ecoNumber": {"type": "string"}, "designId": {"type": "string"},
-         "sessionId": {"type": ["string", "null"]}, "title": {"type": "string"}, "changes": {"type": "object"},
-         "createdAt": {"type": "string"}},
-        "id", "ecoNumber", "designId", "sessionId", "title", "changes", "createdAt",
+        {
+            "id": {"type": "string"},
+            "ecoNumber": {"type": "string"},
+            "designId": {"type": "string"},
+            "sessionId": {"type": ["string", "null"]},
+            "title": {"type": "string"},
+            "changes": {"type": "object"},
+            "createdAt": {"type": "string"},
+        },
+        "id",
+        "ecoNumber",
+        "designId",
+        "sessionId",
+        "title",
+        "changes",
+        "createdAt",
     ),
 }
 
@@ -72,82 +117,153 @@ def _list(key: str, item: str) -> Schema:
 def paths() -> dict[str, Schema]:
     return {
         "/api/programs": {
-            "post": idempotent(operation(
-                "createProgram", TAG, "Create a program",
-                {"201": json_response("The new program, owned by the caller.", _data("program", ref("Program")))},
-                request=body(obj({"name": {"type": "string", "minLength": 1, "maxLength": 200},
-                                  "description": {"type": ["string", "null"], "maxLength": 5000}},
-                                 "name", extra=True)),
-            )),
-            "get": operation("listPrograms", TAG, "List the programs the caller owns or is a member of",
-                             {"200": json_response("The programs.", _list("programs", "Program"))}),
+            "post": idempotent(
+                operation(
+                    "createProgram",
+                    TAG,
+                    "Create a program",
+                    {
+                        "201": json_response(
+                            "The new program, owned by the caller.", _data("program", ref("Program"))
+                        )
+                    },
+                    request=body(
+                        obj(
+                            {
+                                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "description": {"type": ["string", "null"], "maxLength": 5000},
+                            },
+                            "name",
+                            extra=True,
+                        )
+                    ),
+                )
+            ),
+            "get": operation(
+                "listPrograms",
+                TAG,
+                "List the programs the caller owns or is a member of",
+                {"200": json_response("The programs.", _list("programs", "Program"))},
+            ),
         },
         "/api/programs/{id}": {
             "parameters": [_ID],
-            "get": operation("getProgram", TAG, "Get a program",
-                             {"200": json_response("The program.", _data("program", ref("Program")))},
-                             errors=(400, 403, 404)),
+            "get": operation(
+                "getProgram",
+                TAG,
+                "Get a program",
+                {"200": json_response("The program.", _data("program", ref("Program")))},
+                errors=(400, 403, 404),
+            ),
         },
         "/api/programs/{id}/members": {
             "parameters": [_ID],
-            "post": idempotent(operation(
-                "addProgramMember", TAG, "Let another user work in the program (owner only)",
-                {"201": json_response("The membership.", _data("member", ref("ProgramMember")))},
-                request=body(obj({"userId": {"type": "string", "minLength": 1, "maxLength": 200},
-                                  "role": {"enum": ["member", "viewer"], "default": "member"}},
-                                 "userId", extra=True)),
-                errors=(403, 404),
-            )),
+            "post": idempotent(
+                operation(
+                    "addProgramMember",
+                    TAG,
+                    "Let another user work in the program (owner only)",
+                    {"201": json_response("The membership.", _data("member", ref("ProgramMember")))},
+                    request=body(
+                        obj(
+                            {
+                                "userId": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "role": {"enum": ["member", "viewer"], "default": "member"},
+                            },
+                            "userId",
+                            extra=True,
+                        )
+                    ),
+                    errors=(403, 404),
+                )
+            ),
         },
         "/api/programs/{id}/designs": {
             "parameters": [_ID],
-            "post": idempotent(operation(
-                "createDesign", TAG, "Create a design in the program",
-                {"201": json_response("The new design.", _data("design", ref("Design")))},
-                request=body(obj({"name": {"type": "string", "minLength": 1, "maxLength": 200},
-                                  "lifecycleState": {"enum": ["draft", "released"], "default": "draft"}},
-                                 "name", extra=True)),
-                errors=(403, 404),
-            )),
-            "get": operation("listDesigns", TAG, "List the program's designs",
-                             {"200": json_response("The designs.", _list("designs", "Design"))},
-                             errors=(400, 403, 404)),
+            "post": idempotent(
+                operation(
+                    "createDesign",
+                    TAG,
+                    "Create a design in the program",
+                    {"201": json_response("The new design.", _data("design", ref("Design")))},
+                    request=body(
+                        obj(
+                            {
+                                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "lifecycleState": {"enum": ["draft", "released"], "default": "draft"},
+                            },
+                            "name",
+                            extra=True,
+                        )
+                    ),
+                    errors=(403, 404),
+                )
+            ),
+            "get": operation(
+                "listDesigns",
+                TAG,
+                "List the program's designs",
+                {"200": json_response("The designs.", _list("designs", "Design"))},
+                errors=(400, 403, 404),
+            ),
         },
         "/api/designs/{id}": {
             "parameters": [_ID],
-            "get": operation("getDesign", TAG, "Get a design",
-                             {"200": json_response("The design.", _data("design", ref("Design")))},
-                             errors=(400, 403, 404)),
+            "get": operation(
+                "getDesign",
+                TAG,
+                "Get a design",
+                {"200": json_response("The design.", _data("design", ref("Design")))},
+                errors=(400, 403, 404),
+            ),
         },
         "/api/designs/{id}/bom": {
             "parameters": [_ID],
-            "get": operation("getDesignBom", TAG, "Get the design's BOM tree",
-                             {"200": json_response("Top-level lines with their children.",
-                                                   _list("bom", "BomLine"))},
-                             errors=(400, 403, 404)),
+            "get": operation(
+                "getDesignBom",
+                TAG,
+                "Get the design's BOM tree",
+                {"200": json_response("Top-level lines with their children.", _list("bom", "BomLine"))},
+                errors=(400, 403, 404),
+            ),
         },
         "/api/items": {
             "get": operation(
-                "searchItems", TAG, "Search the items the caller can read",
+                "searchItems",
+                TAG,
+                "Search the items the caller can read",
                 {"200": json_response("Matching items.", _list("items", "Item"))},
                 parameters=[
-                    query_param("query", "Text to look for in numbers, names and descriptions.", {"type": "string"}),
-                    query_param("limit", "At most this many (1 to 200; default 20).",
-                                {"type": "integer", "minimum": 1, "maximum": 200}),
+                    query_param(
+                        "query", "Text to look for in numbers, names and descriptions.", {"type": "string"}
+                    ),
+                    query_param(
+                        "limit",
+                        "At most this many (1 to 200; default 20).",
+                        {"type": "integer", "minimum": 1, "maximum": 200},
+                    ),
                 ],
                 errors=(400,),
             ),
         },
         "/api/items/{id}": {
             "parameters": [_ID],
-            "get": operation("getItem", TAG, "Get an item with the requirements it satisfies",
-                             {"200": json_response("The item.", _data("item", ref("ItemWithRequirements")))},
-                             errors=(400, 403, 404)),
+            "get": operation(
+                "getItem",
+                TAG,
+                "Get an item with the requirements it satisfies",
+                {"200": json_response("The item.", _data("item", ref("ItemWithRequirements")))},
+                errors=(400, 403, 404),
+            ),
         },
         "/api/ecos/{id}": {
             "parameters": [_ID],
-            "get": operation("getEco", TAG, "Get an engineering change order",
-                             {"200": json_response("The ECO.", _data("eco", ref("Eco")))},
-                             errors=(400, 403, 404)),
+            "get": operation(
+                "getEco",
+                TAG,
+                "Get an engineering change order",
+                {"200": json_response("The ECO.", _data("eco", ref("Eco")))},
+                errors=(400, 403, 404),
+            ),
         },
     }

@@ -12,20 +12,40 @@ __all__ = ["SCHEMAS", "paths"]
 
 _ID = path_param("id", "The session id.", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"})
 _NULLABLE: Schema = {"type": ["string", "null"]}
-_AGENT = {"agentId": {"type": "string", "minLength": 1, "maxLength": 200, "description": "For the audit log."}}
+_AGENT = {
+    "agentId": {"type": "string", "minLength": 1, "maxLength": 200, "description": "For the audit log."}
+}
 
 SCHEMAS: dict[str, Schema] = {
     "Version": obj(
-        {"id": {"type": "string"}, "revision": {"type": "integer"}, "createdAt": {"type": "string"},
-         "author": {"type": "string", "description": "`api`, `agent:<id>`, ..."},
-         "label": {"type": ["string", "null"]}, "kind": {"type": "string"}},
-        "id", "revision", "createdAt", "author", "label", "kind",
+        {
+            "id": {"type": "string"},
+            "revision": {"type": "integer"},
+            "createdAt": {"type": "string"},
+            "author": {"type": "string", "description": "`api`, `agent:<id>`, ..."},
+            "label": {"type": ["string", "null"]},
+            "kind": {"type": "string"},
+        },
+        "id",
+        "revision",
+        "createdAt",
+        "author",
+        "label",
+        "kind",
         extra=True,
     ),
     "ChangeOutcome": obj(
-        {"ok": {"const": True}, "revision": {"type": "integer"}, "changeId": _NULLABLE,
-         "restoredFrom": {"type": "string"}, "versionId": _NULLABLE, "undid": {"type": "string"}},
-        "ok", "revision", "changeId",
+        {
+            "ok": {"const": True},
+            "revision": {"type": "integer"},
+            "changeId": _NULLABLE,
+            "restoredFrom": {"type": "string"},
+            "versionId": _NULLABLE,
+            "undid": {"type": "string"},
+        },
+        "ok",
+        "revision",
+        "changeId",
         extra=True,
         description="The revision after the change, and the change's id (null when nothing changed).",
     ),
@@ -42,61 +62,131 @@ def paths(*, auth: bool) -> dict[str, Schema]:
         base + "/versions": {
             "parameters": [_ID],
             "get": operation(
-                "listVersions", TAG, "List the session's versions",
-                {"200": json_response("Named and automatic versions, oldest first.", obj(
-                    {"ok": {"const": True}, "versions": {"type": "array", "items": ref("Version")}},
-                    "ok", "versions"))},
-                errors=(404,), auth=auth,
+                "listVersions",
+                TAG,
+                "List the session's versions",
+                {
+                    "200": json_response(
+                        "Named and automatic versions, oldest first.",
+                        obj(
+                            {"ok": {"const": True}, "versions": {"type": "array", "items": ref("Version")}},
+                            "ok",
+                            "versions",
+                        ),
+                    )
+                },
+                errors=(404,),
+                auth=auth,
             ),
-            "post": idempotent(operation(
-                "createVersion", TAG, "Name the current state as a version",
-                {"201": json_response("The new version.", obj({"ok": {"const": True}, "version": ref("Version")},
-                                                              "ok", "version"))},
-                request=body(obj({"label": {"type": ["string", "null"]}, **_AGENT}, extra=True), required=False),
-                errors=(404,), auth=auth,
-            )),
+            "post": idempotent(
+                operation(
+                    "createVersion",
+                    TAG,
+                    "Name the current state as a version",
+                    {
+                        "201": json_response(
+                            "The new version.",
+                            obj({"ok": {"const": True}, "version": ref("Version")}, "ok", "version"),
+                        )
+                    },
+                    request=body(
+                        obj({"label": {"type": ["string", "null"]}, **_AGENT}, extra=True), required=False
+                    ),
+                    errors=(404,),
+                    auth=auth,
+                )
+            ),
         },
         base + "/versions/{vid}/state": {
             "parameters": [_ID, _version_ref("vid", "The version id.")],
             "get": operation(
-                "getVersionState", TAG, "Get the state a version holds",
-                {"200": json_response("Spec, theme, theme CSS and the version.", obj(
-                    {"ok": {"const": True}, "spec": ref("Spec"), "theme": {"type": "object"},
-                     "themeCSS": {"type": "string"}, "version": ref("Version")},
-                    "ok", "spec", "theme", "themeCSS", "version", extra=True))},
-                errors=(404,), auth=auth,
+                "getVersionState",
+                TAG,
+                "Get the state a version holds",
+                {
+                    "200": json_response(
+                        "Spec, theme, theme CSS and the version.",
+                        obj(
+                            {
+                                "ok": {"const": True},
+                                "spec": ref("Spec"),
+                                "theme": {"type": "object"},
+                                "themeCSS": {"type": "string"},
+                                "version": ref("Version"),
+                            },
+                            "ok",
+                            "spec",
+                            "theme",
+                            "themeCSS",
+                            "version",
+                            extra=True,
+                        ),
+                    )
+                },
+                errors=(404,),
+                auth=auth,
             ),
         },
         base + "/versions/{a}/diff/{b}": {
-            "parameters": [_ID, _version_ref("a", "A version id, or `current`."),
-                           _version_ref("b", "A version id, or `current`.")],
+            "parameters": [
+                _ID,
+                _version_ref("a", "A version id, or `current`."),
+                _version_ref("b", "A version id, or `current`."),
+            ],
             "get": operation(
-                "diffVersions", TAG, "Compare two versions (or a version and the current state)",
-                {"200": json_response("Elements added, removed and changed; root, state and theme changes.", obj(
-                    {"ok": {"const": True}, "from": {"type": "string"}, "to": {"type": "string"},
-                     "diff": {"type": "object"}},
-                    "ok", "from", "to", "diff", extra=True))},
-                errors=(404,), auth=auth,
+                "diffVersions",
+                TAG,
+                "Compare two versions (or a version and the current state)",
+                {
+                    "200": json_response(
+                        "Elements added, removed and changed; root, state and theme changes.",
+                        obj(
+                            {
+                                "ok": {"const": True},
+                                "from": {"type": "string"},
+                                "to": {"type": "string"},
+                                "diff": {"type": "object"},
+                            },
+                            "ok",
+                            "from",
+                            "to",
+                            "diff",
+                            extra=True,
+                        ),
+                    )
+                },
+                errors=(404,),
+                auth=auth,
             ),
         },
         base + "/versions/{vid}/restore": {
             "parameters": [_ID, _version_ref("vid", "The version id.")],
-            "post": idempotent(operation(
-                "restoreVersion", TAG, "Restore a version (as a new change, which can be undone)",
-                {"200": json_response("The change that restored it.", ref("ChangeOutcome"))},
-                request=body(obj(_AGENT, extra=True), required=False),
-                errors=(404,), auth=auth,
-            )),
+            "post": idempotent(
+                operation(
+                    "restoreVersion",
+                    TAG,
+                    "Restore a version (as a new change, which can be undone)",
+                    {"200": json_response("The change that restored it.", ref("ChangeOutcome"))},
+                    request=body(obj(_AGENT, extra=True), required=False),
+                    errors=(404,),
+                    auth=auth,
+                )
+            ),
         },
         base + "/changes/{cid}/undo": {
             "parameters": [_ID, _version_ref("cid", "The change id (`changeId` of an ops answer).")],
-            "post": idempotent(operation(
-                "undoChange", TAG, "Undo one change",
-                {"200": json_response("The change that undid it.", ref("ChangeOutcome"))},
-                description="409 when the change was already undone, or later changes touched the same "
-                            "elements (`conflicts` lists them).",
-                request=body(obj(_AGENT, extra=True), required=False),
-                errors=(404, 409), auth=auth,
-            )),
+            "post": idempotent(
+                operation(
+                    "undoChange",
+                    TAG,
+                    "Undo one change",
+                    {"200": json_response("The change that undid it.", ref("ChangeOutcome"))},
+                    description="409 when the change was already undone, or later changes touched the same "
+                    "elements (`conflicts` lists them).",
+                    request=body(obj(_AGENT, extra=True), required=False),
+                    errors=(404, 409),
+                    auth=auth,
+                )
+            ),
         },
     }

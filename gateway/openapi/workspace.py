@@ -32,45 +32,109 @@ _FILE = path_param("fileId", "The file id.")
 _NULLABLE: Schema = {"type": ["string", "null"]}
 
 SESSION_TYPES = ["PRECHECK", "T661", "T661_GEN", "T661_DRAFT", "T661_ANALYSIS", "LOGBOOK"]
-_FISCAL_YEAR: Schema = {"type": ["string", "integer"], "pattern": "^[12][0-9]{3}$", "minimum": 1000,
-                        "maximum": 2999, "description": "A four-digit year (`\"2025\"` or `2025`)."}
+_FISCAL_YEAR: Schema = {
+    "type": ["string", "integer"],
+    "pattern": "^[12][0-9]{3}$",
+    "minimum": 1000,
+    "maximum": 2999,
+    "description": 'A four-digit year (`"2025"` or `2025`).',
+}
 
 SCHEMAS: dict[str, Schema] = {
     "Project": obj(
-        {"id": {"type": "string"}, "name": {"type": "string"}, "fiscalYear": {"type": "string"},
-         "description": {"type": "string"}, "status": {"enum": ["ACTIVE", "ARCHIVED", "CLOSED"]},
-         "githubConnected": {"type": "boolean"}, "createdAt": {"type": "string"}, "updatedAt": {"type": "string"}},
-        "id", "name", "fiscalYear", "description", "status", "githubConnected", "createdAt", "updatedAt",
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "fiscalYear": {"type": "string"},
+            "description": {"type": "string"},
+            "status": {"enum": ["ACTIVE", "ARCHIVED", "CLOSED"]},
+            "githubConnected": {"type": "boolean"},
+            "createdAt": {"type": "string"},
+            "updatedAt": {"type": "string"},
+        },
+        "id",
+        "name",
+        "fiscalYear",
+        "description",
+        "status",
+        "githubConnected",
+        "createdAt",
+        "updatedAt",
     ),
     "WorkspaceSession": obj(
-        {"id": {"type": "string"}, "projectId": {"type": "string"}, "type": {"enum": SESSION_TYPES},
-         "title": _NULLABLE, "status": {"enum": ["ACTIVE", "COMPLETED", "ARCHIVED"]},
-         "createdAt": {"type": "string"}, "updatedAt": {"type": "string"}},
-        "id", "projectId", "type", "title", "status", "createdAt", "updatedAt",
+        {
+            "id": {"type": "string"},
+            "projectId": {"type": "string"},
+            "type": {"enum": SESSION_TYPES},
+            "title": _NULLABLE,
+            "status": {"enum": ["ACTIVE", "COMPLETED", "ARCHIVED"]},
+            "createdAt": {"type": "string"},
+            "updatedAt": {"type": "string"},
+        },
+        "id",
+        "projectId",
+        "type",
+        "title",
+        "status",
+        "createdAt",
+        "updatedAt",
     ),
     "Message": obj(
-        {"id": {"type": "string"}, "role": {"enum": ["USER", "ASSISTANT"]}, "content": {"type": "string"},
-         "createdAt": {"type": "string"}, "runId": _NULLABLE},
-        "id", "role", "content", "createdAt", "runId",
+        {
+            "id": {"type": "string"},
+            "role": {"enum": ["USER", "ASSISTANT"]},
+            "content": {"type": "string"},
+            "createdAt": {"type": "string"},
+            "runId": _NULLABLE,
+        },
+        "id",
+        "role",
+        "content",
+        "createdAt",
+        "runId",
     ),
     "File": obj(
-        {"id": {"type": "string"}, "projectId": {"type": "string"}, "name": {"type": "string"},
-         "contentType": {"type": "string"}, "size": {"type": "integer", "minimum": 0},
-         "status": {"enum": ["UPLOADED", "INDEXING", "READY", "FAILED"]},
-         "reason": {**_NULLABLE, "description": "Why indexing failed."},
-         "chunks": {"type": "integer", "minimum": 0}, "createdAt": {"type": "string"},
-         "updatedAt": {"type": "string"}},
-        "id", "projectId", "name", "contentType", "size", "status", "reason", "chunks", "createdAt", "updatedAt",
+        {
+            "id": {"type": "string"},
+            "projectId": {"type": "string"},
+            "name": {"type": "string"},
+            "contentType": {"type": "string"},
+            "size": {"type": "integer", "minimum": 0},
+            "status": {"enum": ["UPLOADED", "INDEXING", "READY", "FAILED"]},
+            "reason": {**_NULLABLE, "description": "Why indexing failed."},
+            "chunks": {"type": "integer", "minimum": 0},
+            "createdAt": {"type": "string"},
+            "updatedAt": {"type": "string"},
+        },
+        "id",
+        "projectId",
+        "name",
+        "contentType",
+        "size",
+        "status",
+        "reason",
+        "chunks",
+        "createdAt",
+        "updatedAt",
     ),
     "RunResult": obj(
         {
             "runId": {"type": "string"},
-            "python": {"type": "object", "description": "The worker's raw result (`status`, `output`, `error`)."},
-            "messages": obj({"userMessageId": {"type": "string"}, "assistantMessageId": _NULLABLE},
-                            "userMessageId", "assistantMessageId"),
+            "python": {
+                "type": "object",
+                "description": "The worker's raw result (`status`, `output`, `error`).",
+            },
+            "messages": obj(
+                {"userMessageId": {"type": "string"}, "assistantMessageId": _NULLABLE},
+                "userMessageId",
+                "assistantMessageId",
+            ),
             "selectedFileIds": {"type": "array", "items": {"type": "string"}},
         },
-        "runId", "python", "messages", "selectedFileIds",
+        "runId",
+        "python",
+        "messages",
+        "selectedFileIds",
     ),
     "Run": obj(
         {
@@ -86,19 +150,32 @@ SCHEMAS: dict[str, Schema] = {
             "error": _NULLABLE,
             "python": {"type": ["object", "null"]},
         },
-        "runId", "sessionId", "status", "type", "selectedFileIds", "createdAt", "startedAt", "finishedAt",
-        "durationMs", "error", "python",
+        "runId",
+        "sessionId",
+        "status",
+        "type",
+        "selectedFileIds",
+        "createdAt",
+        "startedAt",
+        "finishedAt",
+        "durationMs",
+        "error",
+        "python",
     ),
     "RunEvent": obj(
         {
             "event": {"enum": ["run_event", "done"]},
-            "data": {"type": "string", "contentMediaType": JSON,
-                     "description": "`{\"type\": \"output\", \"text\"}` chunks, then `{\"type\": \"result\", ...}` "
-                                    "(a RunResult); `done` carries `{\"finished\": true}`."},
+            "data": {
+                "type": "string",
+                "contentMediaType": JSON,
+                "description": '`{"type": "output", "text"}` chunks, then `{"type": "result", ...}` '
+                '(a RunResult); `done` carries `{"finished": true}`.',
+            },
             "id": {"type": "string"},
             "retry": {"type": "integer"},
         },
-        "event", "data",
+        "event",
+        "data",
         extra=True,
     ),
 }
@@ -122,33 +199,72 @@ def _many(key: str, schema: str) -> Schema:
 def _projects() -> dict[str, Schema]:
     return {
         _V1 + "/projects": {
-            "post": idempotent(operation(
-                "createProject", TAG, "Create a project",
-                {"201": json_response("The new project.", _one("project", "Project"))},
-                request=body(obj({"name": {"type": "string", "minLength": 1, "maxLength": 200},
-                                  "fiscalYear": _FISCAL_YEAR,
-                                  "description": {"type": ["string", "null"], "maxLength": 10000}},
-                                 "name", "fiscalYear")),
-            )),
-            "get": operation("listProjects", TAG, "List the caller's projects",
-                             {"200": json_response("A page of projects.", _many("projects", "Project"))},
-                             parameters=_page(), errors=(400,)),
+            "post": idempotent(
+                operation(
+                    "createProject",
+                    TAG,
+                    "Create a project",
+                    {"201": json_response("The new project.", _one("project", "Project"))},
+                    request=body(
+                        obj(
+                            {
+                                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "fiscalYear": _FISCAL_YEAR,
+                                "description": {"type": ["string", "null"], "maxLength": 10000},
+                            },
+                            "name",
+                            "fiscalYear",
+                        )
+                    ),
+                )
+            ),
+            "get": operation(
+                "listProjects",
+                TAG,
+                "List the caller's projects",
+                {"200": json_response("A page of projects.", _many("projects", "Project"))},
+                parameters=_page(),
+                errors=(400,),
+            ),
         },
         _V1 + "/projects/{projectId}": {
             "parameters": [_PROJECT],
-            "get": operation("getProject", TAG, "Get a project",
-                             {"200": json_response("The project.", _one("project", "Project"))}, errors=(403, 404)),
-            "patch": idempotent(operation(
-                "updateProject", TAG, "Update a project's name, fiscal year, description or status",
-                {"200": json_response("The updated project.", _one("project", "Project"))},
-                request=body(obj({"name": {"type": "string", "minLength": 1, "maxLength": 200},
-                                  "fiscalYear": _FISCAL_YEAR,
-                                  "description": {"type": ["string", "null"], "maxLength": 10000},
-                                  "status": {"enum": ["ACTIVE", "ARCHIVED", "CLOSED"]}}, minProperties=1)),
+            "get": operation(
+                "getProject",
+                TAG,
+                "Get a project",
+                {"200": json_response("The project.", _one("project", "Project"))},
                 errors=(403, 404),
-            )),
-            "delete": idempotent(operation("deleteProject", TAG, "Delete a project with its sessions and files",
-                                           {"200": json_response("Deleted.", ref("Ok"))}, errors=(403, 404))),
+            ),
+            "patch": idempotent(
+                operation(
+                    "updateProject",
+                    TAG,
+                    "Update a project's name, fiscal year, description or status",
+                    {"200": json_response("The updated project.", _one("project", "Project"))},
+                    request=body(
+                        obj(
+                            {
+                                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "fiscalYear": _FISCAL_YEAR,
+                                "description": {"type": ["string", "null"], "maxLength": 10000},
+                                "status": {"enum": ["ACTIVE", "ARCHIVED", "CLOSED"]},
+                            },
+                            minProperties=1,
+                        )
+                    ),
+                    errors=(403, 404),
+                )
+            ),
+            "delete": idempotent(
+                operation(
+                    "deleteProject",
+                    TAG,
+                    "Delete a project with its sessions and files",
+                    {"200": json_response("Deleted.", ref("Ok"))},
+                    errors=(403, 404),
+                )
+            ),
         },
     }
 
@@ -159,51 +275,104 @@ def _sessions() -> dict[str, Schema]:
     return {
         base: {
             "parameters": [_PROJECT],
-            "post": idempotent(operation(
-                "createWorkspaceSession", TAG, "Create a session in the project",
-                {"201": json_response("The new session.", session)},
-                request=body(obj({"type": {"enum": SESSION_TYPES},
-                                  "title": {"type": ["string", "null"], "maxLength": 200}}, "type")),
-                errors=(403, 404),
-            )),
-            "get": operation("listWorkspaceSessions", TAG, "List the project's sessions",
-                             {"200": json_response("A page of sessions.", _many("sessions", "WorkspaceSession"))},
-                             parameters=_page(), errors=(400, 403, 404)),
+            "post": idempotent(
+                operation(
+                    "createWorkspaceSession",
+                    TAG,
+                    "Create a session in the project",
+                    {"201": json_response("The new session.", session)},
+                    request=body(
+                        obj(
+                            {
+                                "type": {"enum": SESSION_TYPES},
+                                "title": {"type": ["string", "null"], "maxLength": 200},
+                            },
+                            "type",
+                        )
+                    ),
+                    errors=(403, 404),
+                )
+            ),
+            "get": operation(
+                "listWorkspaceSessions",
+                TAG,
+                "List the project's sessions",
+                {"200": json_response("A page of sessions.", _many("sessions", "WorkspaceSession"))},
+                parameters=_page(),
+                errors=(400, 403, 404),
+            ),
         },
         base + "/{sessionId}": {
             "parameters": [_PROJECT, _SESSION],
-            "get": operation("getWorkspaceSession", TAG, "Get a session",
-                             {"200": json_response("The session.", session)}, errors=(403, 404)),
-            "delete": idempotent(operation("deleteWorkspaceSession", TAG, "Delete a session and its history",
-                                           {"200": json_response("Deleted.", ref("Ok"))}, errors=(403, 404))),
+            "get": operation(
+                "getWorkspaceSession",
+                TAG,
+                "Get a session",
+                {"200": json_response("The session.", session)},
+                errors=(403, 404),
+            ),
+            "delete": idempotent(
+                operation(
+                    "deleteWorkspaceSession",
+                    TAG,
+                    "Delete a session and its history",
+                    {"200": json_response("Deleted.", ref("Ok"))},
+                    errors=(403, 404),
+                )
+            ),
         },
         base + "/{sessionId}/status": {
             "parameters": [_PROJECT, _SESSION],
-            "patch": idempotent(operation(
-                "setWorkspaceSessionStatus", TAG, "Set a session's status",
-                {"200": json_response("The updated session.", session)},
-                request=body(obj({"status": {"enum": ["ACTIVE", "COMPLETED", "ARCHIVED"]}}, "status")),
-                errors=(403, 404),
-            )),
+            "patch": idempotent(
+                operation(
+                    "setWorkspaceSessionStatus",
+                    TAG,
+                    "Set a session's status",
+                    {"200": json_response("The updated session.", session)},
+                    request=body(obj({"status": {"enum": ["ACTIVE", "COMPLETED", "ARCHIVED"]}}, "status")),
+                    errors=(403, 404),
+                )
+            ),
         },
         base + "/{sessionId}/title": {
             "parameters": [_PROJECT, _SESSION],
-            "patch": idempotent(operation(
-                "setWorkspaceSessionTitle", TAG, "Rename a session",
-                {"200": json_response("The updated session.", session)},
-                request=body(obj({"title": {"type": "string", "minLength": 1, "maxLength": 200}}, "title")),
-                errors=(403, 404),
-            )),
+            "patch": idempotent(
+                operation(
+                    "setWorkspaceSessionTitle",
+                    TAG,
+                    "Rename a session",
+                    {"200": json_response("The updated session.", session)},
+                    request=body(
+                        obj({"title": {"type": "string", "minLength": 1, "maxLength": 200}}, "title")
+                    ),
+                    errors=(403, 404),
+                )
+            ),
         },
         _V1 + "/sessions/{sessionId}/history": {
             "parameters": [_SESSION],
             "get": operation(
-                "getWorkspaceHistory", TAG, "Get the session's history",
-                {"200": json_response("USER and ASSISTANT messages, oldest first.", obj(
-                    {"sessionId": {"type": "string"}, "messages": {"type": "array", "items": ref("Message")}},
-                    "sessionId", "messages"))},
-                parameters=[query_param("limit", "The newest this many (default 50, clamped to 0..200).",
-                                        {"type": "integer"})],
+                "getWorkspaceHistory",
+                TAG,
+                "Get the session's history",
+                {
+                    "200": json_response(
+                        "USER and ASSISTANT messages, oldest first.",
+                        obj(
+                            {
+                                "sessionId": {"type": "string"},
+                                "messages": {"type": "array", "items": ref("Message")},
+                            },
+                            "sessionId",
+                            "messages",
+                        ),
+                    )
+                },
+                parameters=[
+                    query_param(
+                        "limit", "The newest this many (default 50, clamped to 0..200).", {"type": "integer"}
+                    )
+                ],
                 errors=(400, 403, 404),
             ),
         },
@@ -215,35 +384,67 @@ def _runs() -> dict[str, Schema]:
     return {
         base: {
             "parameters": [_SESSION],
-            "post": idempotent(operation(
-                "startRun", TAG, "Execute an AI run for the session",
-                {"200": {
-                    "description": "The run's outcome (JSON), or its output streamed as SSE when the request "
-                                   "accepts `text/event-stream`.",
-                    "content": {JSON: {"schema": ref("RunResult")},
-                                "text/event-stream": {"schema": ref("RunEvent")}},
-                }},
-                request=body(obj({
-                    "type": {"enum": SESSION_TYPES},
-                    "input": {"type": "string", "minLength": 1, "maxLength": 50000},
-                    "selected_file_ids": {"type": ["array", "null"], "maxItems": 20, "uniqueItems": True,
-                                          "items": _ID_PATTERN,
-                                          "description": "Files to attach (each in the project and READY)."},
-                    "history_limit": {"type": ["integer", "null"], "description": "Default 10, clamped to 0..50."},
-                }, "type", "input")),
-                errors=(403, 404, 409, 422),
-            )),
+            "post": idempotent(
+                operation(
+                    "startRun",
+                    TAG,
+                    "Execute an AI run for the session",
+                    {
+                        "200": {
+                            "description": "The run's outcome (JSON), or its output streamed as SSE when the request "
+                            "accepts `text/event-stream`.",
+                            "content": {
+                                JSON: {"schema": ref("RunResult")},
+                                "text/event-stream": {"schema": ref("RunEvent")},
+                            },
+                        }
+                    },
+                    request=body(
+                        obj(
+                            {
+                                "type": {"enum": SESSION_TYPES},
+                                "input": {"type": "string", "minLength": 1, "maxLength": 50000},
+                                "selected_file_ids": {
+                                    "type": ["array", "null"],
+                                    "maxItems": 20,
+                                    "uniqueItems": True,
+                                    "items": _ID_PATTERN,
+                                    "description": "Files to attach (each in the project and READY).",
+                                },
+                                "history_limit": {
+                                    "type": ["integer", "null"],
+                                    "description": "Default 10, clamped to 0..50.",
+                                },
+                            },
+                            "type",
+                            "input",
+                        )
+                    ),
+                    errors=(403, 404, 409, 422),
+                )
+            ),
         },
         base + "/{runId}": {
             "parameters": [_SESSION, _RUN],
-            "get": operation("getRun", TAG, "Get a run's record",
-                             {"200": json_response("The run.", ref("Run"))}, errors=(403, 404)),
+            "get": operation(
+                "getRun",
+                TAG,
+                "Get a run's record",
+                {"200": json_response("The run.", ref("Run"))},
+                errors=(403, 404),
+            ),
         },
         base + "/{runId}/cancel": {
             "parameters": [_SESSION, _RUN],
-            "post": idempotent(operation("cancelRun", TAG, "Cancel the running run",
-                                         {"200": json_response("The cancelled run.", ref("Run"))},
-                                         errors=(403, 404, 409))),
+            "post": idempotent(
+                operation(
+                    "cancelRun",
+                    TAG,
+                    "Cancel the running run",
+                    {"200": json_response("The cancelled run.", ref("Run"))},
+                    errors=(403, 404, 409),
+                )
+            ),
         },
     }
 
@@ -253,33 +454,67 @@ def _files() -> dict[str, Schema]:
     return {
         _V1 + "/projects/{projectId}/files": {
             "parameters": [_PROJECT],
-            "post": idempotent(operation(
-                "uploadFile", TAG, "Upload a file (indexing to READY follows)",
-                {"201": json_response("The file record, UPLOADED.", file)},
-                request={"required": True, "content": {"multipart/form-data": {
-                    "schema": obj({"file": {"type": "string", "format": "binary"}}, "file", extra=True),
-                }}},
-                errors=(403, 404),
-            )),
-            "get": operation("listFiles", TAG, "List the project's files",
-                             {"200": json_response("A page of files.", _many("files", "File"))},
-                             parameters=_page(), errors=(400, 403, 404)),
+            "post": idempotent(
+                operation(
+                    "uploadFile",
+                    TAG,
+                    "Upload a file (indexing to READY follows)",
+                    {"201": json_response("The file record, UPLOADED.", file)},
+                    request={
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": obj(
+                                    {"file": {"type": "string", "format": "binary"}}, "file", extra=True
+                                ),
+                            }
+                        },
+                    },
+                    errors=(403, 404),
+                )
+            ),
+            "get": operation(
+                "listFiles",
+                TAG,
+                "List the project's files",
+                {"200": json_response("A page of files.", _many("files", "File"))},
+                parameters=_page(),
+                errors=(400, 403, 404),
+            ),
         },
         _V1 + "/files/{fileId}": {
             "parameters": [_FILE],
-            "get": operation("getFile", TAG, "Get a file's record",
-                             {"200": json_response("The file.", file)}, errors=(403, 404)),
-            "delete": idempotent(operation("deleteFile", TAG, "Delete a file",
-                                           {"200": json_response("Deleted.", ref("Ok"))}, errors=(403, 404))),
+            "get": operation(
+                "getFile",
+                TAG,
+                "Get a file's record",
+                {"200": json_response("The file.", file)},
+                errors=(403, 404),
+            ),
+            "delete": idempotent(
+                operation(
+                    "deleteFile",
+                    TAG,
+                    "Delete a file",
+                    {"200": json_response("Deleted.", ref("Ok"))},
+                    errors=(403, 404),
+                )
+            ),
         },
         _V1 + "/files/{fileId}/download": {
             "parameters": [_FILE],
             "get": operation(
-                "downloadFile", TAG, "Download a file through a signed URL",
-                {"200": {"description": "The file's bytes, as an attachment.",
-                         "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}},
+                "downloadFile",
+                TAG,
+                "Download a file through a signed URL",
+                {
+                    "200": {
+                        "description": "The file's bytes, as an attachment.",
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                    }
+                },
                 description="The URL a run's worker is given: no bearer token, an HMAC signature over the path "
-                            "and the expiry instead. A bad or expired signature is 403.",
+                "and the expiry instead. A bad or expired signature is 403.",
                 parameters=[
                     query_param("expires", "Unix seconds.", {"type": "string", "pattern": "^[0-9]{1,12}$"}),
                     query_param("signature", "base64url HMAC-SHA256.", {"type": "string"}),

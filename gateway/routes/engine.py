@@ -156,5 +156,8 @@ async def download(request: web.Request) -> web.Response:
         raise ValidationError("name", "must be parts/<tempId>.step|stl|glb or assembly.step|glb")
     data, content_type = await request.app[SESSIONS].design_file(user, _session_id(request), name)
     filename = name.rsplit("/", 1)[-1]
-    return web.Response(body=data, content_type=content_type,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return web.Response(
+        body=data,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

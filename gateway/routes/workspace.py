@@ -73,7 +73,9 @@ async def create_project(request: web.Request) -> web.Response:
 async def list_projects(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     limit, offset = _page(request)
-    return web.json_response({"projects": await request.app[SESSIONS].workspace.list_projects(user, limit, offset)})
+    return web.json_response(
+        {"projects": await request.app[SESSIONS].workspace.list_projects(user, limit, offset)}
+    )
 
 
 @routes.get(_V1 + "/projects/{projectId}")
@@ -88,7 +90,9 @@ async def update_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     project_id = request.match_info["projectId"]
     body = await _body(request)
-    return web.json_response({"project": await request.app[SESSIONS].workspace.update_project(user, project_id, body)})
+    return web.json_response(
+        {"project": await request.app[SESSIONS].workspace.update_project(user, project_id, body)}
+    )
 
 
 @routes.delete(_V1 + "/projects/{projectId}")
@@ -107,7 +111,9 @@ async def create_session(request: web.Request) -> web.Response:
     body = await _body(request)
     page = request.app[SETTINGS].actors.workspace.list_limit
     await request.app[LIMITER].check_workspace_sessions(request.app[SESSIONS], user, page)  # 409 at the limit
-    session = await request.app[SESSIONS].create_workspace_session(user, request.match_info["projectId"], body)
+    session = await request.app[SESSIONS].create_workspace_session(
+        user, request.match_info["projectId"], body
+    )
     return web.json_response({"session": session}, status=201)
 
 
@@ -115,7 +121,9 @@ async def create_session(request: web.Request) -> web.Response:
 async def list_sessions(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     limit, offset = _page(request)
-    sessions = await request.app[SESSIONS].workspace.list_sessions(user, request.match_info["projectId"], limit, offset)
+    sessions = await request.app[SESSIONS].workspace.list_sessions(
+        user, request.match_info["projectId"], limit, offset
+    )
     return web.json_response({"sessions": sessions})
 
 
@@ -178,8 +186,13 @@ async def run(request: web.Request) -> web.StreamResponse:
     if "text/event-stream" in request.headers.get("Accept", ""):
         stream = await sessions.run_events(user, session_id, run_id)
         return await stream_stage_events(
-            request, session_id, stream, follow_run=run_id, heartbeat=request.app[SETTINGS].sse_heartbeat,
-            streams=request.app[SSE_STREAMS], event="run_event",
+            request,
+            session_id,
+            stream,
+            follow_run=run_id,
+            heartbeat=request.app[SETTINGS].sse_heartbeat,
+            streams=request.app[SSE_STREAMS],
+            event="run_event",
         )
     return web.json_response(await sessions.wait_run(user, session_id, run_id))
 
@@ -234,7 +247,11 @@ async def _file_part(request: web.Request, limit: int) -> tuple[str, str, bytes]
             data += chunk
             if len(data) > limit:
                 raise BodyError(413, f"upload exceeds {limit} bytes", "file")
-        return part.filename or "upload", part.headers.get("Content-Type", "application/octet-stream"), bytes(data)
+        return (
+            part.filename or "upload",
+            part.headers.get("Content-Type", "application/octet-stream"),
+            bytes(data),
+        )
     return None
 
 
@@ -242,14 +259,18 @@ async def _file_part(request: web.Request, limit: int) -> tuple[str, str, bytes]
 async def list_files(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     limit, offset = _page(request)
-    files = await request.app[SESSIONS].workspace.list_files(user, request.match_info["projectId"], limit, offset)
+    files = await request.app[SESSIONS].workspace.list_files(
+        user, request.match_info["projectId"], limit, offset
+    )
     return web.json_response({"files": files})
 
 
 @routes.get(_V1 + "/files/{fileId}")
 async def get_file(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    return web.json_response({"file": await request.app[SESSIONS].workspace.get_file(user, request.match_info["fileId"])})
+    return web.json_response(
+        {"file": await request.app[SESSIONS].workspace.get_file(user, request.match_info["fileId"])}
+    )
 
 
 @routes.delete(_V1 + "/files/{fileId}")
@@ -273,5 +294,8 @@ async def download(request: web.Request) -> web.Response:
     if found is None:
         raise NotFound("file", "fileId")
     data, content_type, name = found
-    return web.Response(body=data, content_type=content_type.split(";")[0],
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return web.Response(
+        body=data,
+        content_type=content_type.split(";")[0],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

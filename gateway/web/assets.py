@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["STATIC_DIR", "WEB_DIR", "Asset", "AssetStore", "source_hash", "source_files"]
+__all__ = ["STATIC_DIR", "WEB_DIR", "Asset", "AssetStore", "source_files", "source_hash"]
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"

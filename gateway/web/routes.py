@@ -13,7 +13,7 @@ see, so an unauthorised caller gets the API's refusal shown, never the data.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -90,20 +90,39 @@ async def signin(request: web.Request) -> web.Response:
 @routes.get("/sessions/{id}")
 async def preview(request: web.Request) -> web.Response:
     session_id = _checked_id(request, "id")
-    return _page(request, title="Preview — atelier", entry="preview", body=PREVIEW_BODY,
-                 config={"sessionId": session_id})
+    return _page(
+        request,
+        title="Preview — atelier",
+        entry="preview",
+        body=PREVIEW_BODY,
+        config={"sessionId": session_id},
+    )
 
 
 @routes.get("/designs/collaborative/{id}")
 async def design(request: web.Request) -> web.Response:
     session_id = _checked_id(request, "id")
-    return _page(request, title="Design workspace — atelier", entry="design", body=DESIGN_BODY,
-                 config={"sessionId": session_id, "actions": action_table()})
+    return _page(
+        request,
+        title="Design workspace — atelier",
+        entry="design",
+        body=DESIGN_BODY,
+        config={"sessionId": session_id, "actions": action_table()},
+    )
 
 
 def _chat(request: web.Request, project_id: str | None, session_id: str | None) -> web.Response:
-    return _page(request, title="Workspace — atelier", entry="chat", body=CHAT_BODY,
-                 config={"projectId": project_id, "sessionId": session_id, "sessionTypes": [t.value for t in SessionType]})
+    return _page(
+        request,
+        title="Workspace — atelier",
+        entry="chat",
+        body=CHAT_BODY,
+        config={
+            "projectId": project_id,
+            "sessionId": session_id,
+            "sessionTypes": [t.value for t in SessionType],
+        },
+    )
 
 
 @routes.get("/projects")
@@ -126,13 +145,19 @@ async def asset(request: web.Request) -> web.Response:
     found = request.app[ASSETS].get(request.match_info["name"])
     if found is None:
         raise web.HTTPNotFound(text="no such asset")
-    headers = {"Cache-Control": _IMMUTABLE, "ETag": found.etag, "X-Content-Type-Options": "nosniff",
-               "Vary": "Accept-Encoding"}
+    headers = {
+        "Cache-Control": _IMMUTABLE,
+        "ETag": found.etag,
+        "X-Content-Type-Options": "nosniff",
+        "Vary": "Accept-Encoding",
+    }
     if request.headers.get("If-None-Match") == found.etag:
         return web.Response(status=304, headers=headers)
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         headers["Content-Encoding"] = "gzip"
-        return web.Response(body=found.gzipped, content_type=found.content_type, charset="utf-8", headers=headers)
+        return web.Response(
+            body=found.gzipped, content_type=found.content_type, charset="utf-8", headers=headers
+        )
     return web.Response(body=found.body, content_type=found.content_type, charset="utf-8", headers=headers)
 
 
@@ -148,12 +173,14 @@ async def quota(request: web.Request) -> web.Response:
     """The caller's runs left in the current quota period."""
     user = (await require_user(request)).user_id
     policy = request.app[SETTINGS].actors.workspace.quota
-    period = window(datetime.now(timezone.utc), policy.period)
+    period = window(datetime.now(UTC), policy.period)
     used = await request.app[SESSIONS].workspace.store.usage(user, period.key)
-    return web.json_response({
-        "limit": policy.limit,
-        "used": used,
-        "remaining": max(0, policy.limit - used),
-        "period": policy.period.value,
-        "resetsAt": period.resets_at_iso,
-    })
+    return web.json_response(
+        {
+            "limit": policy.limit,
+            "used": used,
+            "remaining": max(0, policy.limit - used),
+            "period": policy.period.value,
+            "resetsAt": period.resets_at_iso,
+        }
+    )

@@ -7,11 +7,11 @@ import hmac
 from typing import Protocol
 
 __all__ = [
+    "READ_ONLY",
+    "READ_WRITE",
     "AllowAll",
     "AuthDenied",
     "AuthPolicy",
-    "READ_ONLY",
-    "READ_WRITE",
     "SharedSecret",
     "mint_token",
 ]

@@ -111,8 +111,11 @@ class SessionChannel:
                 binding.deny("session-closed")
             self.bindings.clear()
         else:
-            self.fail("this gateway fell too far behind the session" if reason is StreamEnd.OVERFLOW
-                      else "the session's host restarted")
+            self.fail(
+                "this gateway fell too far behind the session"
+                if reason is StreamEnd.OVERFLOW
+                else "the session's host restarted"
+            )
         self.close()
 
     # -- shutdown ---------------------------------------------------------------------
@@ -144,7 +147,9 @@ class SessionChannel:
 class ChannelRegistry:
     """This gateway's channels, one per session with local bindings; starts coalesced."""
 
-    def __init__(self, client: SessionClient, *, max_batch: int, start_timeout: float, metrics: Metrics) -> None:
+    def __init__(
+        self, client: SessionClient, *, max_batch: int, start_timeout: float, metrics: Metrics
+    ) -> None:
         self._client = client
         self._max_batch = max_batch
         self._start_timeout = start_timeout
@@ -168,7 +173,9 @@ class ChannelRegistry:
 
     async def _open(self, session_id: str) -> SessionChannel:
         stream = await asyncio.wait_for(self._client.open_stream(session_id), self._start_timeout)
-        channel = SessionChannel(stream, max_batch=self._max_batch, metrics=self._metrics, on_closed=self._closed)
+        channel = SessionChannel(
+            stream, max_batch=self._max_batch, metrics=self._metrics, on_closed=self._closed
+        )
         self._channels[session_id] = channel
         self._metrics.live_channels.set(len(self._channels))
         return channel

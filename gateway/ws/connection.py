@@ -24,7 +24,14 @@ from actors.protocol.messages import (
 if TYPE_CHECKING:
     from .channel import SessionChannel
 
-__all__ = ["Binding", "BindingState", "Connection", "IllegalTransition", "CLOSE_SLOW_CONSUMER", "CLOSE_RESTART"]
+__all__ = [
+    "CLOSE_RESTART",
+    "CLOSE_SLOW_CONSUMER",
+    "Binding",
+    "BindingState",
+    "Connection",
+    "IllegalTransition",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +104,9 @@ class Binding:
         self.connection.bindings.pop(self.address, None)
         if self.connection.plain:
             # y-websocket: auth message, permission-denied, reason; then the socket goes.
-            self.connection.send(write_var_uint(YMessageType.AUTH) + write_var_uint(0) + write_var_string(reason))
+            self.connection.send(
+                write_var_uint(YMessageType.AUTH) + write_var_uint(0) + write_var_string(reason)
+            )
             self.connection.close_soon(4403, reason)
         else:
             self.connection.send(permission_denied(self.address, reason))
@@ -216,17 +225,23 @@ class Connection:
             # close frame is written, leaving the kernel an orphan with whatever the peer has not
             # read: bound how long the kernel keeps trying. (With bytes waiting, the descriptor
             # stays open and the abort below frees everything.)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, max(1, int(self._close_timeout * 1000)))
+            sock.setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, max(1, int(self._close_timeout * 1000))
+            )
         try:
-            await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()[:123]), self._close_timeout)
-        except (asyncio.TimeoutError, ConnectionError, RuntimeError) as exc:
+            await asyncio.wait_for(
+                self.ws.close(code=code, message=reason.encode()[:123]), self._close_timeout
+            )
+        except (TimeoutError, ConnectionError, RuntimeError) as exc:
             log.info("close not completed code=%d: %r", code, exc)
         # A close frame sent is not a close done: the transport keeps flushing what the peer has
         # not read. Give it the rest of the timeout, then abort.
         while self._open(sock) and loop.time() < deadline:
             await asyncio.sleep(0.05)
         if self._open(sock):
-            log.info("peer did not finish the close within %.1fs, aborting code=%d", self._close_timeout, code)
+            log.info(
+                "peer did not finish the close within %.1fs, aborting code=%d", self._close_timeout, code
+            )
             self.abort()
 
     def _socket(self) -> socket.socket | None:

@@ -118,7 +118,7 @@ class _Session:
             self.refuse("session-not-found")
             binding.deny("session-not-found")
             return
-        except (SessionUnavailable, ConnectionError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, SessionUnavailable, ConnectionError) as exc:
             log.warning("attach failed session=%s: %s", binding.session_id, exc)
             self.refuse("unavailable")
             binding.deny("session-unavailable")
@@ -236,7 +236,7 @@ class _Session:
             while True:
                 try:
                     msg = await self.ws.receive(timeout=idle)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await self.conn.close(4408, "idle timeout")
                     break
                 if msg.type == WSMsgType.BINARY:
@@ -312,4 +312,3 @@ async def y_websocket_endpoint(request: web.Request) -> web.StreamResponse:
     finally:
         admission.release()
     return ws
-

@@ -45,9 +45,7 @@ class StaleRevision(EngineStoreError):
     """An optimistic save lost: the session was saved by someone else since it was read."""
 
     def __init__(self, session_id: str, expected: int, actual: int) -> None:
-        super().__init__(
-            f"session {session_id} is at revision {actual}, not the expected {expected}"
-        )
+        super().__init__(f"session {session_id} is at revision {actual}, not the expected {expected}")
         self.session_id = session_id
         self.expected = expected
         self.actual = actual
@@ -105,9 +103,7 @@ class EngineStore(Lifecycle, Protocol):
 
     async def get_session(self, session_id: str) -> DesignSessionRecord | None: ...
 
-    async def list_sessions(
-        self, user_id: str, limit: int, offset: int = 0
-    ) -> list[DesignSessionRecord]:
+    async def list_sessions(self, user_id: str, limit: int, offset: int = 0) -> list[DesignSessionRecord]:
         """The user's sessions, newest first (``created_at`` descending, then ``id``)."""
         ...
 

@@ -281,9 +281,7 @@ class PostgresEngineStore(PostgresDatabase):
         )
         return None if row is None else _session(row)
 
-    async def list_sessions(
-        self, user_id: str, limit: int, offset: int = 0
-    ) -> list[DesignSessionRecord]:
+    async def list_sessions(self, user_id: str, limit: int, offset: int = 0) -> list[DesignSessionRecord]:
         check_page(limit, offset)
         rows = await self._fetch(
             "list_sessions",
@@ -295,9 +293,7 @@ class PostgresEngineStore(PostgresDatabase):
         )
         return [_session(row) for row in rows]
 
-    async def save_session(
-        self, record: DesignSessionRecord, expected_revision: int
-    ) -> DesignSessionRecord:
+    async def save_session(self, record: DesignSessionRecord, expected_revision: int) -> DesignSessionRecord:
         return await self.save_session_with_events(record, expected_revision, ())
 
     async def save_session_with_events(

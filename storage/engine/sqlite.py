@@ -73,7 +73,9 @@ _INSERT_LINE = f"INSERT INTO bom_lines ({BOM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
 _INSERT_ECO = f"INSERT INTO ecos ({ECO_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 # Draws ``count`` numbers at once: the first of them is returned.
-_ALLOCATE = "UPDATE number_sequences SET next_value = next_value + ? WHERE series = ? RETURNING next_value - ?"
+_ALLOCATE = (
+    "UPDATE number_sequences SET next_value = next_value + ? WHERE series = ? RETURNING next_value - ?"
+)
 
 _SEARCH_ITEMS = f"""
 SELECT {ITEM_COLUMNS} FROM items
@@ -284,9 +286,7 @@ class SqliteEngineStore(SqliteDatabase):
         )
         return _session(rows[0]) if rows else None
 
-    async def list_sessions(
-        self, user_id: str, limit: int, offset: int = 0
-    ) -> list[DesignSessionRecord]:
+    async def list_sessions(self, user_id: str, limit: int, offset: int = 0) -> list[DesignSessionRecord]:
         check_page(limit, offset)
         rows = await self._fetch(
             "list_sessions",
@@ -296,9 +296,7 @@ class SqliteEngineStore(SqliteDatabase):
         )
         return [_session(row) for row in rows]
 
-    async def save_session(
-        self, record: DesignSessionRecord, expected_revision: int
-    ) -> DesignSessionRecord:
+    async def save_session(self, record: DesignSessionRecord, expected_revision: int) -> DesignSessionRecord:
         return await self.save_session_with_events(record, expected_revision, ())
 
     async def save_session_with_events(

@@ -31,7 +31,9 @@ API = ("stages", "stages-rejoin", "runs", "mixed")
 
 
 def _run(targets: tuple[str, ...]) -> RunOptions:
-    return RunOptions(targets=targets, repeats=1, workers=1, drain_timeout=10.0, connect_timeout=60.0, quiet=True)
+    return RunOptions(
+        targets=targets, repeats=1, workers=1, drain_timeout=10.0, connect_timeout=60.0, quiet=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,8 @@ def test_stages_drive_every_flow_through_requirements_and_bom(
         assert step.counts.get("events_duplicated", 0) == 0
     else:
         assert "rejoins" not in step.counts
-    assert run.memory is not None and run.memory.peak_pss > 0
+    assert run.memory is not None
+    assert run.memory.peak_pss > 0
 
 
 @pytest.mark.integration
@@ -104,9 +107,11 @@ def test_mixed_runs_every_kind_of_client_at_once(api_smoke: tuple[Comparison, Pa
     assert step.errors == 0 and step.pending_acks == 0, step.error_samples
     edits = int(options.editors * options.editor_rate * options.duration)
     ops = int(options.agents * options.agent_rate * options.duration)
-    assert step.sent == edits + ops and step.agent_ops == ops
+    assert step.sent == edits + ops
+    assert step.agent_ops == ops
     assert step.delivered == step.expected > 0
-    assert step.counts["flows"] >= options.stage_users and step.counts["events"] > 0
+    assert step.counts["flows"] >= options.stage_users
+    assert step.counts["events"] > 0
     assert step.counts["runs_ok"] == int(options.run_users * options.run_rate * options.duration)
 
 
@@ -117,7 +122,8 @@ def test_servers_without_the_apis_are_skipped_and_the_report_has_every_table(
     comparison, out = api_smoke
     for scenario in API:
         (relay,) = [r for r in comparison.runs if r.scenario == scenario and r.target == "relay"]
-        assert relay.status == "skipped" and "no design-engine or workspace API" in str(relay.error)
+        assert relay.status == "skipped"
+        assert "no design-engine or workspace API" in str(relay.error)
     report = (out / "report.md").read_text()
     for scenario in API:
         assert f"## {scenario}" in report
@@ -129,11 +135,15 @@ def test_servers_without_the_apis_are_skipped_and_the_report_has_every_table(
 async def test_scale_repeats_a_scenario_at_growing_sizes(tmp_path: Path) -> None:
     run = _run(("relay", "pycrdt"))
     scale = SMOKE["scale"]
-    assert isinstance(scale, ScaleOptions) and scale.sizes == "2,4"
+    assert isinstance(scale, ScaleOptions)
+    assert scale.sizes == "2,4"
     comparison = await run_comparison([("scale", scale)], run, tmp_path, scale_bases=dict(SMOKE_BASES))
     written = write_report(comparison, tmp_path)
     assert [(r.target, r.params["scale_size"]) for r in comparison.runs] == [
-        ("relay", 2), ("pycrdt", 2), ("relay", 4), ("pycrdt", 4)
+        ("relay", 2),
+        ("pycrdt", 2),
+        ("relay", 4),
+        ("pycrdt", 4),
     ]
     base = SMOKE_BASES["rooms"]
     assert isinstance(base, RoomsOptions)
@@ -141,11 +151,13 @@ async def test_scale_repeats_a_scenario_at_growing_sizes(tmp_path: Path) -> None
         assert result.status == "ok" and result.scenario == "scale", result.error
         (step,) = result.steps
         size = result.params["scale_size"]
-        assert result.params["rooms"] == size and result.params["scale_scenario"] == "rooms"
+        assert result.params["rooms"] == size
+        assert result.params["scale_scenario"] == "rooms"
         editors = base.editors
         assert step.sent == int(size * editors * base.rate * scale.duration)
         assert step.delivered == step.expected == step.sent * (editors - 1)
     data = orjson.loads((tmp_path / "results.json").read_bytes())
     assert sorted(data["summary"]["scale"]["relay"]["by_size"]) == ["2", "4"]
-    assert (tmp_path / "scale.png").stat().st_size > 0 and "scale.png" in written
+    assert (tmp_path / "scale.png").stat().st_size > 0
+    assert "scale.png" in written
     assert "| aiohttp relay | 4 |" in (tmp_path / "report.md").read_text()

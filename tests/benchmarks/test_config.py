@@ -97,7 +97,16 @@ def test_compare_has_its_own_rooms_size_and_every_command_a_smoke_size() -> None
 
     chosen = dict(_scenarios(build_parser().parse_args(["compare", "--rooms-rooms", "50"])))
     assert list(chosen) == [
-        "fanout", "rooms", "saturate", "sessions", "rest-ops", "stages", "stages-rejoin", "runs", "mixed", "scale",
+        "fanout",
+        "rooms",
+        "saturate",
+        "sessions",
+        "rest-ops",
+        "stages",
+        "stages-rejoin",
+        "runs",
+        "mixed",
+        "scale",
     ]
     assert chosen["rooms"] == RoomsOptions(rooms=50, editors=5, rate=1.0, duration=COMPARE["rooms"].duration)
     assert chosen["sessions"] == SessionsOptions()
@@ -118,9 +127,14 @@ def test_scale_sizes_and_scaled_options() -> None:
     scale = ScaleOptions(scenario="rooms", param="rooms", sizes="2, 4,8", duration=3.0)
     assert scale_sizes(scale) == [2, 4, 8]
     base = RoomsOptions(rooms=100, editors=5, rate=1.0, duration=10.0)
-    assert scaled(scale, base) == [RoomsOptions(rooms=n, editors=5, rate=1.0, duration=3.0) for n in (2, 4, 8)]
+    assert scaled(scale, base) == [
+        RoomsOptions(rooms=n, editors=5, rate=1.0, duration=3.0) for n in (2, 4, 8)
+    ]
     stages = ScaleOptions(scenario="stages", param="users", sizes="1,3")
-    assert scaled(stages, StagesOptions(flows=2)) == [StagesOptions(users=1, flows=2), StagesOptions(users=3, flows=2)]
+    assert scaled(stages, StagesOptions(flows=2)) == [
+        StagesOptions(users=1, flows=2),
+        StagesOptions(users=3, flows=2),
+    ]
     sessions = ScaleOptions(scenario="sessions", param="sessions", sizes="10,20")
     assert [o.sessions for o in scaled(sessions, SessionsOptions())] == ["10", "20"]
     for bad in ("4,2", "", "0,1", "a"):
@@ -159,10 +173,19 @@ def test_url_replaces_the_targets_and_scale_takes_prefixed_options() -> None:
     from benchmarks.cli import _run_options, _scale_bases, _scenarios
     from benchmarks.config import ScaleOptions
 
-    args = build_parser().parse_args(["fanout", "--url", "http://127.0.0.1:9", "--token", "t", "--targets", "relay"])
+    args = build_parser().parse_args(
+        ["fanout", "--url", "http://127.0.0.1:9", "--token", "t", "--targets", "relay"]
+    )
     run = _run_options(args)
-    assert (run.targets, run.url, run.token, run.server_kind) == (("remote",), "http://127.0.0.1:9", "t", "atelier")
+    assert (run.targets, run.url, run.token, run.server_kind) == (
+        ("remote",),
+        "http://127.0.0.1:9",
+        "t",
+        "atelier",
+    )
     args = build_parser().parse_args(["scale", "--sizes", "5,10", "--rooms-editors", "3"])
     ((name, options),) = _scenarios(args)
-    assert name == "scale" and isinstance(options, ScaleOptions) and options.sizes == "5,10"
+    assert name == "scale"
+    assert isinstance(options, ScaleOptions)
+    assert options.sizes == "5,10"
     assert _scale_bases(args)["rooms"] == RoomsOptions(rooms=100, editors=3, rate=1.0, duration=10.0)

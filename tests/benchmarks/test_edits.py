@@ -23,7 +23,12 @@ def test_marker_fields_must_be_non_negative() -> None:
 
 
 def test_scan_ignores_noise_and_finds_all_in_order() -> None:
-    data = b"\x00\x01junk~B1.2.3~" + encode_marker(0, 1, 0, 10).encode() + b"\xff" + encode_marker(0, 2, 5, 11).encode()
+    data = (
+        b"\x00\x01junk~B1.2.3~"
+        + encode_marker(0, 1, 0, 10).encode()
+        + b"\xff"
+        + encode_marker(0, 2, 5, 11).encode()
+    )
     assert [(m.sender, m.seq) for m in scan_markers(data)] == [(1, 0), (2, 5)]
 
 
@@ -61,7 +66,9 @@ def test_markers_survive_merging_of_updates_from_several_clients() -> None:
         appender = TextAppender(1000 + sender, MARKER_FIELD)
         updates += [appender.append(encode_marker(0, sender, seq, 7)) for seq in range(3)]
     merged = merge_updates(*updates)
-    assert sorted((m.sender, m.seq) for m in scan_markers(merged)) == [(s, q) for s in (1, 2) for q in range(3)]
+    assert sorted((m.sender, m.seq) for m in scan_markers(merged)) == [
+        (s, q) for s in (1, 2) for q in range(3)
+    ]
 
 
 def test_empty_update_applies_cleanly() -> None:

@@ -58,7 +58,9 @@ def test_recorder_counts_distinct_deliveries_and_ignores_echoes() -> None:
     recorder = Recorder()
     recorder.begin(0)
     sent_at = 1_000_000
-    data = _frame(encode_marker(0, 1, 0, sent_at), encode_marker(0, 1, 1, sent_at), encode_marker(0, 7, 0, sent_at))
+    data = _frame(
+        encode_marker(0, 1, 0, sent_at), encode_marker(0, 1, 1, sent_at), encode_marker(0, 7, 0, sent_at)
+    )
     assert recorder.deliver(7, data, sent_at + 2_000_000) == 2  # its own marker is an echo
     assert recorder.deliver(7, data, sent_at + 3_000_000) == 0  # all seen already
     counters = recorder.current
@@ -96,7 +98,13 @@ def test_recorder_acks_errors_and_sends() -> None:
     assert counters.ack_latency.count == 1
     assert counters.errors == MAX_ERROR_SAMPLES + 5
     assert len(counters.error_samples) == MAX_ERROR_SAMPLES
-    assert recorder.progress() == {"sent": 2, "received": 0, "acked": 1, "errors": MAX_ERROR_SAMPLES + 5, "api": 0}
+    assert recorder.progress() == {
+        "sent": 2,
+        "received": 0,
+        "acked": 1,
+        "errors": MAX_ERROR_SAMPLES + 5,
+        "api": 0,
+    }
     recorder.begin(1)
     assert recorder.current.sent == {}
     assert recorder.total_errors == MAX_ERROR_SAMPLES + 5
@@ -108,10 +116,17 @@ def test_editor_plans_number_rooms_from_the_first_room() -> None:
 
     from benchmarks.scenarios.common import editor_plans
 
-    server = SimpleNamespace(ws_url=lambda protocol, document: f"ws://127.0.0.1:1/{document}", token_for=lambda user: "")
+    server = SimpleNamespace(
+        ws_url=lambda protocol, document: f"ws://127.0.0.1:1/{document}", token_for=lambda user: ""
+    )
     ctx = SimpleNamespace(rng=random.Random(1), server=server, protocol=WireProtocol.HOCUSPOCUS)
     first = editor_plans(ctx, ["a", "b"], 2, 4)  # type: ignore[arg-type]
-    assert [(p.cid, p.room, p.document) for p in first] == [(0, 0, "a"), (1, 0, "a"), (2, 1, "b"), (3, 1, "b")]
+    assert [(p.cid, p.room, p.document) for p in first] == [
+        (0, 0, "a"),
+        (1, 0, "a"),
+        (2, 1, "b"),
+        (3, 1, "b"),
+    ]
     # Editors added later (sessions grows a batch at a time) never land in an earlier room.
     later = editor_plans(ctx, ["c", "d"], 1, 2, first_cid=4, first_room=2)  # type: ignore[arg-type]
     assert [(p.cid, p.room, p.document) for p in later] == [(4, 2, "c"), (5, 3, "d")]

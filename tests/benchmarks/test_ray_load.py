@@ -33,7 +33,12 @@ def cluster_address() -> Iterator[str]:
     os.environ.update({**RAY_ENV, "RAY_TMPDIR": str(temp)})  # ray_current_cluster goes there, not /tmp/ray
     from ray.cluster_utils import Cluster
 
-    head = {"num_cpus": 0, "temp_dir": str(temp / "ray"), "include_dashboard": False, "node_ip_address": "127.0.0.1"}
+    head = {
+        "num_cpus": 0,
+        "temp_dir": str(temp / "ray"),
+        "include_dashboard": False,
+        "node_ip_address": "127.0.0.1",
+    }
     cluster = Cluster(initialize_head=True, connect=False, head_node_args=head)
     try:
         for _ in range(NODES):
@@ -53,8 +58,20 @@ def cluster_address() -> Iterator[str]:
 def test_load_workers_run_as_actors_on_every_node(cluster_address: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     command = [
-        sys.executable, "-m", "benchmarks", "fanout", "--smoke", "--targets", "relay", "--workers", str(NODES),
-        "--ray-address", cluster_address, "--quiet", "--out", str(out),
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "fanout",
+        "--smoke",
+        "--targets",
+        "relay",
+        "--workers",
+        str(NODES),
+        "--ray-address",
+        cluster_address,
+        "--quiet",
+        "--out",
+        str(out),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -68,6 +85,8 @@ def test_load_workers_run_as_actors_on_every_node(cluster_address: str, tmp_path
     options = SMOKE_FANOUT
     assert step["sent"] == int(options.clients * options.rate * options.duration)
     assert step["delivered"] == step["expected"] == step["sent"] * (options.clients - 1)
-    assert step["errors"] == 0 and step["acked"] == step["sent"] and step["open_clients"] == options.clients
+    assert step["errors"] == 0
+    assert step["acked"] == step["sent"]
+    assert step["open_clients"] == options.clients
     assert set(data["summary"]["fanout"]["relay"]) >= {"p50", "p99", "deliveries_per_s", "client_cpu"}
     assert (out / "report.md").stat().st_size > 0

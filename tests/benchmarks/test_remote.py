@@ -44,7 +44,9 @@ async def both(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
     """(managed comparison, --url comparison) of fanout and stages at smoke size."""
     secret = secrets.token_hex(32)
     scenarios = [(name, SMOKE[name]) for name in SCENARIOS]
-    managed = await run_comparison(scenarios, _options(targets=("atelier",)), tmp_path_factory.mktemp("managed"))
+    managed = await run_comparison(
+        scenarios, _options(targets=("atelier",)), tmp_path_factory.mktemp("managed")
+    )
     target = make_target("atelier", {"ATELIER_AUTH_SECRET": secret})
     server: RunningServer = await target.start(tmp_path_factory.mktemp("server"))
     try:
@@ -62,9 +64,9 @@ async def both(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
 @pytest.mark.integration
 def test_url_run_measures_what_a_managed_run_measures(both: tuple[Comparison, Comparison]) -> None:
     managed, remote = both
-    assert [(r.scenario, r.target, r.status) for r in remote.runs] == [(s, "remote", "ok") for s in SCENARIOS], [
-        r.error for r in remote.runs
-    ]
+    assert [(r.scenario, r.target, r.status) for r in remote.runs] == [
+        (s, "remote", "ok") for s in SCENARIOS
+    ], [r.error for r in remote.runs]
     assert [r.status for r in managed.runs] == ["ok", "ok"], [r.error for r in managed.runs]
     mine, theirs = summarize(managed.runs), summarize(remote.runs)
     for scenario in SCENARIOS:
@@ -76,20 +78,33 @@ def test_url_run_measures_what_a_managed_run_measures(both: tuple[Comparison, Co
         (a,), (b,) = got.steps, want.steps
         assert (a.sent, a.expected, a.delivered, a.errors) == (b.sent, b.expected, b.delivered, b.errors)
         assert a.counts == b.counts  # stages: the same flows, stages and events
-    assert remote.meta["run"]["targets"] == ["remote"] and "--url" in remote.meta["targets"]["remote"]
+    assert remote.meta["run"]["targets"] == ["remote"]
+    assert "--url" in remote.meta["targets"]["remote"]
 
 
 def test_url_against_a_y_websocket_server_through_the_cli(tmp_path: Path) -> None:
     port = free_port()
     peer = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.peers.pycrdt_ws_server", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_listening(port)
         out = tmp_path / "out"
-        code = main(["fanout", "--smoke", "--url", f"http://127.0.0.1:{port}", "--server-kind", "y-websocket",
-                     "--quiet", "--out", str(out)])
+        code = main(
+            [
+                "fanout",
+                "--smoke",
+                "--url",
+                f"http://127.0.0.1:{port}",
+                "--server-kind",
+                "y-websocket",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
         assert code == 0
     finally:
         peer.terminate()
@@ -99,7 +114,8 @@ def test_url_against_a_y_websocket_server_through_the_cli(tmp_path: Path) -> Non
     assert (run["target"], run["status"], run["protocol"]) == ("remote", "ok", "y-websocket"), run["error"]
     (step,) = run["steps"]
     assert step["delivered"] == step["expected"] == step["sent"] * (SMOKE["fanout"].clients - 1)  # type: ignore[union-attr]
-    assert run["extra"]["server_measured"].startswith("local") and run["memory"]["peak_pss"] > 0
+    assert run["extra"]["server_measured"].startswith("local")
+    assert run["memory"]["peak_pss"] > 0
     assert "existing y-websocket server at http://127.0.0.1" in (out / "report.md").read_text()
 
 
@@ -117,14 +133,38 @@ def _wait_listening(port: int, timeout: float = 60.0) -> None:
 
 def test_a_remote_server_reports_no_memory_or_cpu() -> None:
     """Pure: a run whose server is on another machine keeps its client figures only."""
-    step = StepResult(step=0, offered_rate=1.0, duration=1.0, senders=2, sent=2, expected=2, delivered=2,
-                      server_cpu=0.0, client_cpu=0.1)
-    local = RunResult("fanout", "atelier", 0, steps=[step], memory=MemoryStats(peak_pss=2**20),
-                      extra={"server_measured": "local: 3 process(es)"})
-    remote = RunResult("fanout", "remote", 0, steps=[step], memory=None,
-                       extra={"server_measured": "remote: server memory and CPU not measured"})
+    step = StepResult(
+        step=0,
+        offered_rate=1.0,
+        duration=1.0,
+        senders=2,
+        sent=2,
+        expected=2,
+        delivered=2,
+        server_cpu=0.0,
+        client_cpu=0.1,
+    )
+    local = RunResult(
+        "fanout",
+        "atelier",
+        0,
+        steps=[step],
+        memory=MemoryStats(peak_pss=2**20),
+        extra={"server_measured": "local: 3 process(es)"},
+    )
+    remote = RunResult(
+        "fanout",
+        "remote",
+        0,
+        steps=[step],
+        memory=None,
+        extra={"server_measured": "remote: server memory and CPU not measured"},
+    )
     summary = summarize([local, remote])["fanout"]
-    assert summary["atelier"]["server_cpu"] == 0.0 and summary["atelier"]["peak_pss_mib"] == 1.0
-    assert summary["remote"]["server_cpu"] is None and summary["remote"]["peak_pss_mib"] is None
-    assert summary["remote"]["client_cpu"] == 0.1 and summary["remote"]["delivered_pct"] == 100.0
+    assert summary["atelier"]["server_cpu"] == 0.0
+    assert summary["atelier"]["peak_pss_mib"] == 1.0
+    assert summary["remote"]["server_cpu"] is None
+    assert summary["remote"]["peak_pss_mib"] is None
+    assert summary["remote"]["client_cpu"] == 0.1
+    assert summary["remote"]["delivered_pct"] == 100.0
     assert summary["remote"]["server_measured"].startswith("remote")

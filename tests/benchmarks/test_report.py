@@ -24,7 +24,9 @@ def _latency(*values_ms: float) -> Histogram:
     return histogram
 
 
-def _step(offered: float = 100.0, latency_ms: tuple[float, ...] = (1.0, 2.0, 3.0), **overrides: object) -> StepResult:
+def _step(
+    offered: float = 100.0, latency_ms: tuple[float, ...] = (1.0, 2.0, 3.0), **overrides: object
+) -> StepResult:
     fields: dict[str, object] = dict(
         step=0,
         offered_rate=offered,
@@ -77,26 +79,47 @@ def _comparison() -> Comparison:
         _fanout("relay", 1, (1.0, 2.0, 2.0), 25),
         RunResult("fanout", "pycrdt", 0, RunStatus.FAILED, "StartError: boom | twice"),
         RunResult(
-            "saturate", "atelier", 0, steps=[_step(100.0), _step(200.0, (50.0, 150.0))],
+            "saturate",
+            "atelier",
+            0,
+            steps=[_step(100.0), _step(200.0, (50.0, 150.0))],
             extra={"max_sustained_rate": 100.0, "stop_reason": "step 1 (200/s): p99 150.0 ms > 100 ms"},
         ),
         RunResult(
-            "saturate", "relay", 0, steps=[_step(100.0), _step(200.0)],
+            "saturate",
+            "relay",
+            0,
+            steps=[_step(100.0), _step(200.0)],
             extra={"max_sustained_rate": 200.0, "stop_reason": "reached the last step", "client_bound": True},
         ),
         _sessions("atelier", {50: (0.5, (20.0, 30.0)), 1000: (0.1, (15.0, 60.0))}),
-        _sessions("atelier-isolated", {50: (60.0, (900.0, 2000.0)), 100: (62.0, (950.0, 2500.0))}, capped=1000),
+        _sessions(
+            "atelier-isolated", {50: (60.0, (900.0, 2000.0)), 100: (62.0, (950.0, 2500.0))}, capped=1000
+        ),
         # A results.json from before the sizes: one size, its numbers at the top level.
         RunResult(
-            "sessions", "relay", 0, extra={"sessions": 50, "pss_per_session_mib": -0.2, "activation_ms": {"p50": 3.0}}
+            "sessions",
+            "relay",
+            0,
+            extra={"sessions": 50, "pss_per_session_mib": -0.2, "activation_ms": {"p50": 3.0}},
         ),
         RunResult(
-            "rooms", "atelier", 0, protocol="hocuspocus", steps=[_step(latency_ms=(1.0, 2.0, 9.0), pending_acks=1)],
-            memory=MemoryStats(peak_pss=800 * MIB), extra={"pss_per_room_mib": 0.3},
+            "rooms",
+            "atelier",
+            0,
+            protocol="hocuspocus",
+            steps=[_step(latency_ms=(1.0, 2.0, 9.0), pending_acks=1)],
+            memory=MemoryStats(peak_pss=800 * MIB),
+            extra={"pss_per_room_mib": 0.3},
         ),
         RunResult(
-            "rooms", "relay", 0, protocol="hocuspocus", steps=[_step(latency_ms=(0.5, 1.0, 2.0))],
-            memory=MemoryStats(peak_pss=40 * MIB), extra={"pss_per_room_mib": -0.01},
+            "rooms",
+            "relay",
+            0,
+            protocol="hocuspocus",
+            steps=[_step(latency_ms=(0.5, 1.0, 2.0))],
+            memory=MemoryStats(peak_pss=40 * MIB),
+            extra={"pss_per_room_mib": -0.01},
         ),
         RunResult("rest-ops", "relay", 0, RunStatus.SKIPPED, "aiohttp relay has no REST ops API"),
     ]
@@ -110,7 +133,8 @@ def _comparison() -> Comparison:
 def test_summary_merges_rounds_and_reports_failures() -> None:
     summary = summarize(_comparison().runs)
     atelier = summary["fanout"]["atelier"]
-    assert atelier["status"] == "ok" and atelier["ok_rounds"] == 2
+    assert atelier["status"] == "ok"
+    assert atelier["ok_rounds"] == 2
     assert atelier["p50"] == pytest.approx(4.0, rel=0.02)
     assert atelier["p99"] == pytest.approx(8.0, rel=0.02)
     assert atelier["peak_pss_mib"] == pytest.approx(510.0)
@@ -135,7 +159,8 @@ def test_sessions_summary_has_a_row_per_size_and_the_largest_on_top() -> None:
     assert atelier["by_size"][50]["activation_p50"] == pytest.approx(20.0, rel=0.03)
     isolated = sessions["atelier-isolated"]
     assert (isolated["sessions"], isolated["capped_at"], isolated["requested_sessions"]) == (100, 100, 1000)
-    assert sessions["relay"]["sessions"] == 50 and sessions["relay"]["activation_p50"] == 3.0
+    assert sessions["relay"]["sessions"] == 50
+    assert sessions["relay"]["activation_p50"] == 3.0
 
 
 def test_ratios_are_atelier_over_peer_and_skip_meaningless_ones() -> None:
@@ -150,9 +175,13 @@ def test_markdown_has_a_table_per_scenario_and_the_ratios() -> None:
     comparison = _comparison()
     summary = summarize(comparison.runs)
     text = render_markdown(summary, ratios(summary), comparison.meta, ["latency_cdf_fanout.png"])
-    assert "## fanout" in text and "## saturate" in text and "## sessions" in text and "## rooms" in text
+    assert "## fanout" in text
+    assert "## saturate" in text
+    assert "## sessions" in text
+    assert "## rooms" in text
     assert "| atelier | 4.00 |" in text
-    assert "| atelier | 50 | 0.500 |" in text and "| atelier | 1,000 | 0.100 |" in text
+    assert "| atelier | 50 | 0.500 |" in text
+    assert "| atelier | 1,000 | 0.100 |" in text
     assert "| atelier (isolated) | 100 | 62.000 |" in text
     assert "atelier (isolated) stopped at 100 live sessions (`--isolated-max-sessions`)" in text
     assert "1,000 would need ≈61 GiB" in text
@@ -174,7 +203,11 @@ def test_format_value() -> None:
 def test_report_files_are_written_and_json_reloads(tmp_path: Path) -> None:
     written = write_report(_comparison(), tmp_path)
     assert {
-        "json", "markdown", "latency_cdf_fanout.png", "latency_cdf_rooms.png", "latency_vs_load.png",
+        "json",
+        "markdown",
+        "latency_cdf_fanout.png",
+        "latency_cdf_rooms.png",
+        "latency_vs_load.png",
         "memory_per_session.png",
     } <= set(written)
     for path in written.values():
@@ -203,7 +236,8 @@ def test_judge_step() -> None:
 
 def test_step_result_properties() -> None:
     step = _step(expected=10, delivered=7)
-    assert step.lost == 3 and not step.complete
+    assert step.lost == 3
+    assert not step.complete
     assert step.achieved_rate == 100.0
     assert step.deliveries_per_s == 3.5
     assert StepResult.from_dict(step.to_dict()).to_dict() == step.to_dict()
@@ -212,6 +246,9 @@ def test_step_result_properties() -> None:
 def test_rotation_starts_each_round_with_the_next_target() -> None:
     targets = ["a", "b", "c"]
     assert [rotation(targets, r) for r in range(4)] == [
-        ["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"], ["a", "b", "c"],
+        ["a", "b", "c"],
+        ["b", "c", "a"],
+        ["c", "a", "b"],
+        ["a", "b", "c"],
     ]
     assert rotation([], 3) == []

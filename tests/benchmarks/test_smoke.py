@@ -38,7 +38,9 @@ _BY_TARGET = [
 
 
 def _run_options(targets: tuple[str, ...]) -> RunOptions:
-    return RunOptions(targets=targets, repeats=1, workers=1, drain_timeout=10.0, connect_timeout=60.0, quiet=True)
+    return RunOptions(
+        targets=targets, repeats=1, workers=1, drain_timeout=10.0, connect_timeout=60.0, quiet=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +86,19 @@ def test_every_edit_reaches_every_other_editor(smoke: tuple[Comparison, Path], t
     _clean(step)
     assert step.open_clients == options.clients
     if run.protocol == "hocuspocus":
-        assert step.acked == step.sent and step.pending_acks == 0
+        assert step.acked == step.sent
+        assert step.pending_acks == 0
     else:
         assert step.acked == 0  # plain y-websocket has no SyncStatus
-    assert run.memory is not None and run.memory.peak_pss > 0
+    assert run.memory is not None
+    assert run.memory.peak_pss > 0
     assert run.sync.count == options.clients
 
 
 @pytest.mark.parametrize("target", _BY_TARGET)
-def test_rooms_every_edit_reaches_the_rest_of_its_room_only(smoke: tuple[Comparison, Path], target: str) -> None:
+def test_rooms_every_edit_reaches_the_rest_of_its_room_only(
+    smoke: tuple[Comparison, Path], target: str
+) -> None:
     run = _only(smoke[0], "rooms", target)
     (step,) = run.steps
     options: RoomsOptions = ROOMS
@@ -103,7 +109,8 @@ def test_rooms_every_edit_reaches_the_rest_of_its_room_only(smoke: tuple[Compari
     _clean(step)
     assert step.open_clients == options.clients
     if run.protocol == "hocuspocus":
-        assert step.acked == step.sent and step.pending_acks == 0
+        assert step.acked == step.sent
+        assert step.pending_acks == 0
     assert run.params["rooms"] == options.rooms
     assert run.sync.count == options.clients
     assert "pss_per_room_mib" in run.extra
@@ -122,12 +129,15 @@ def test_sessions_grow_through_the_sizes(sessions_smoke: tuple[Comparison, Path]
     options: SessionsOptions = SESSIONS
     sizes = sizes_for(options, process_per_session=target == "atelier-isolated")
     assert [stage["sessions"] for stage in run.extra["sizes"]] == sizes
-    assert [stage["activated"] for stage in run.extra["sizes"]] == [b - a for a, b in zip([0, *sizes], sizes, strict=False)]
+    assert [stage["activated"] for stage in run.extra["sizes"]] == [
+        b - a for a, b in zip([0, *sizes], sizes, strict=False)
+    ]
     for step, size in zip(run.steps, sizes, strict=True):
         assert step.sent == size  # one edit per live session at every size
         assert step.expected == 0  # a session per editor: nobody else to deliver to
         _clean(step)
-        assert step.acked == step.sent and step.pending_acks == 0
+        assert step.acked == step.sent
+        assert step.pending_acks == 0
         assert step.open_clients == size
     assert run.sync.count == sizes[-1]
     if target.startswith("atelier"):
@@ -153,8 +163,10 @@ def test_alternating_runs_and_report_files(smoke: tuple[Comparison, Path]) -> No
 def test_sessions_report_has_a_row_per_size(sessions_smoke: tuple[Comparison, Path]) -> None:
     comparison, out = sessions_smoke
     report = (out / "report.md").read_text()
-    assert "| atelier | 2 |" in report and "| atelier | 4 |" in report
-    assert "| atelier (isolated) | 3 |" in report and "stopped at 3 live sessions" in report
+    assert "| atelier | 2 |" in report
+    assert "| atelier | 4 |" in report
+    assert "| atelier (isolated) | 3 |" in report
+    assert "stopped at 3 live sessions" in report
     assert (out / "memory_per_session.png").stat().st_size > 0
     _all_stopped(comparison)
 

@@ -36,7 +36,8 @@ def test_atelier_runs_isolated_from_shared_services(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("DATABASE_URL", "postgresql://elsewhere/db")
     monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
     env = make_target("atelier").env(tmp_path)
-    assert "DATABASE_URL" not in env and "RAY_ADDRESS" not in env
+    assert "DATABASE_URL" not in env
+    assert "RAY_ADDRESS" not in env
     assert env["RAY_USAGE_STATS_ENABLED"] == "0"
     chosen = make_target("atelier", {"DATABASE_URL": "postgresql://mine/db"}).env(tmp_path)
     assert chosen["DATABASE_URL"] == "postgresql://mine/db"

@@ -47,10 +47,14 @@ async def _create(client: TestClient[Any, Any]) -> str:
 
 async def test_rest_round_trip_without_a_cluster(client: TestClient[Any, Any]) -> None:
     sid = await _create(client)
-    response = await client.post(f"/api/sessions/{sid}/ops", json={
-        "ops": [{"op": "set_prop", "key": "root", "prop": "title", "value": "hello"}]})
+    response = await client.post(
+        f"/api/sessions/{sid}/ops",
+        json={"ops": [{"op": "set_prop", "key": "root", "prop": "title", "value": "hello"}]},
+    )
     body = await response.json()
-    assert response.status == 200 and body["revision"] == 1 and body["applied"] == 1
+    assert response.status == 200
+    assert body["revision"] == 1
+    assert body["applied"] == 1
     state = await (await client.get(f"/api/sessions/{sid}/state")).json()
     assert state["spec"]["elements"]["root"]["props"]["title"] == "hello"
     listed = await (await client.get("/api/sessions")).json()
@@ -65,7 +69,8 @@ async def test_errors_name_the_field_and_unknown_sessions_are_404(client: TestCl
     sid = await _create(client)
     response = await client.post(f"/api/sessions/{sid}/ops", json={"ops": "nope"})
     body = await response.json()
-    assert response.status == 400 and body["field"] == "ops"
+    assert response.status == 400
+    assert body["field"] == "ops"
     for path in ("/api/sessions/missing/state", "/api/sessions/bad%20id", "/api/sessions/missing/presence"):
         assert (await client.get(path)).status == 404, path
     assert (await client.delete("/api/sessions/missing")).status == 404
@@ -77,12 +82,16 @@ async def test_editors_and_agents_share_one_document(client: TestClient[Any, Any
     async with HocusClient(url) as a, HocusClient(url) as b:
         await a.open(sid)
         await b.open(sid)
-        await asyncio.gather(*(a.insert(sid, f"a{i};") for i in range(5)), *(b.insert(sid, f"b{i};") for i in range(5)))
+        await asyncio.gather(
+            *(a.insert(sid, f"a{i};") for i in range(5)), *(b.insert(sid, f"b{i};") for i in range(5))
+        )
         await wait_until(lambda: a.text(sid) == b.text(sid) and len(a.text(sid)) == 30, lambda ok: ok)
         # One ack per update, plus one for the SyncStep2 answering the server.
         assert await a.wait_statuses(sid, 6) == [1] * 6
-        await client.post(f"/api/sessions/{sid}/ops", json={
-            "ops": [{"op": "set_prop", "key": "root", "prop": "title", "value": "agent"}]})
+        await client.post(
+            f"/api/sessions/{sid}/ops",
+            json={"ops": [{"op": "set_prop", "key": "root", "prop": "title", "value": "agent"}]},
+        )
         spec = b.docs[sid].doc.get("spec", type=Map)
         await wait_until(lambda: spec["elements"]["root"]["props"].get("title"), lambda t: t == "agent")
     # Ten browser edits and one agent change, each a committed revision.

@@ -53,17 +53,23 @@ async def _program(client: TestClient[Any, Any], user: str) -> str:
 
 async def _session(client: TestClient[Any, Any], user: str, description: str) -> str:
     program = await _program(client, user)
-    response = await client.post("/api/design-engine/sessions", headers=bearer(user),
-                                 json={"description": description, "programId": program})
+    response = await client.post(
+        "/api/design-engine/sessions",
+        headers=bearer(user),
+        json={"description": description, "programId": program},
+    )
     assert response.status == 201, await response.text()
     session = (await response.json())["data"]["session"]
-    assert session["stage"] == "idle" and session["status"] == "active"
+    assert session["stage"] == "idle"
+    assert session["status"] == "active"
     assert session["workspaceUrl"] == f"/designs/collaborative/{session['id']}"
     return str(session["id"])
 
 
 async def _run(client: TestClient[Any, Any], user: str, sid: str, body: dict[str, Any]) -> list[SseEvent]:
-    async with client.post(f"/api/design-engine/sessions/{sid}/stream", json=body, headers=bearer(user)) as response:
+    async with client.post(
+        f"/api/design-engine/sessions/{sid}/stream", json=body, headers=bearer(user)
+    ) as response:
         assert response.status == 200, await response.text()
         assert response.headers["Content-Type"].startswith("text/event-stream")
         assert response.headers["X-Session-Id"] == sid
@@ -74,23 +80,32 @@ async def test_requirements_to_bom_review_with_the_offline_provider(client: Test
     sid = await _session(client, "ada", "Design an electric go-kart for children ages 8-12")
     events = await _run(client, "ada", sid, {"action": "start_requirements"})
     kinds = [e.json().get("type") for e in events if e.event == "stage_event"]
-    assert events[-1].event == "done" and events[-1].json() == {"finished": True}
-    assert kinds[0] == "stage_change" and "llm_text" in kinds and "artifact_update" in kinds
+    assert events[-1].event == "done"
+    assert events[-1].json() == {"finished": True}
+    assert kinds[0] == "stage_change"
+    assert "llm_text" in kinds
+    assert "artifact_update" in kinds
     assert kinds[-2:] == ["stage_change", "stage_complete"]
     ids = [int(e.id) for e in events if e.id is not None]
-    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
 
-    session = (await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json())
+    session = await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json()
     data = session["data"]["session"]
-    assert data["stage"] == "requirements_review" and len(data["artifacts"]["requirements"]) >= 3
+    assert data["stage"] == "requirements_review"
+    assert len(data["artifacts"]["requirements"]) >= 3
 
-    confirm = await client.post(f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"),
-                                json={"action": "confirm_requirements"})
+    confirm = await client.post(
+        f"/api/design-engine/sessions/{sid}/stream",
+        headers=bearer("ada"),
+        json={"action": "confirm_requirements"},
+    )
     body = (await confirm.json())["data"]
-    assert body["confirmed"] == "requirements" and body["session"]["stage"] == "bom_drafting"
+    assert body["confirmed"] == "requirements"
+    assert body["session"]["stage"] == "bom_drafting"
     events = await _run(client, "ada", sid, {"action": "start_bom"})
     assert events[-1].event == "done"
-    data = (await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json())
+    data = await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json()
     assert data["data"]["session"]["stage"] == "bom_review"
     assert data["data"]["session"]["artifacts"]["bom"]["rootAssembly"]["children"]
 
@@ -100,33 +115,45 @@ async def test_rejoining_with_last_event_id_replays_what_was_missed(client: Test
     events = await _run(client, "ada", sid, {"action": "start_requirements"})
     stage_events = [e for e in events if e.event == "stage_event"]
     cut = stage_events[len(stage_events) // 2]
-    async with client.get(f"/api/design-engine/sessions/{sid}/stream", headers={
-            **bearer("ada"), "Last-Event-ID": str(cut.id)}) as response:
+    async with client.get(
+        f"/api/design-engine/sessions/{sid}/stream", headers={**bearer("ada"), "Last-Event-ID": str(cut.id)}
+    ) as response:
         rest = [e async for e in read_events(response)]
     assert [e.id for e in rest if e.event == "stage_event"] == [
-        e.id for e in stage_events if int(str(e.id)) > int(str(cut.id))]
+        e.id for e in stage_events if int(str(e.id)) > int(str(cut.id))
+    ]
     assert [e.data for e in rest if e.event == "stage_event"] == [
-        e.data for e in stage_events if int(str(e.id)) > int(str(cut.id))]
+        e.data for e in stage_events if int(str(e.id)) > int(str(cut.id))
+    ]
     assert rest[-1].event == "done"
 
 
 async def test_owner_scoping_and_auth_errors(client: TestClient[Any, Any]) -> None:
     sid = await _session(client, "ada", "A bicycle rack")
     base = f"/api/design-engine/sessions/{sid}"
-    for method, path, body in [("GET", base, None), ("PATCH", base, {"description": "mine now"}),
-                               ("POST", base + "/stream", {"action": "start_requirements"}),
-                               ("GET", base + "/stream", None)]:
+    for method, path, body in [
+        ("GET", base, None),
+        ("PATCH", base, {"description": "mine now"}),
+        ("POST", base + "/stream", {"action": "start_requirements"}),
+        ("GET", base + "/stream", None),
+    ]:
         response = await client.request(method, path, json=body, headers=bearer("bob"))
         assert response.status == 403, (method, path, await response.text())
     missing = await client.get("/api/design-engine/sessions/nope", headers=bearer("ada"))
     assert missing.status == 404
-    for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer not-a-jwt"},
-                    {"Authorization": f"Bearer {mint_token('x' * 40, 'ada', 3600)}"},
-                    {"Authorization": f"Bearer {_expired('ada')}"}):
+    for headers in (
+        {},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer not-a-jwt"},
+        {"Authorization": f"Bearer {mint_token('x' * 40, 'ada', 3600)}"},
+        {"Authorization": f"Bearer {_expired('ada')}"},
+    ):
         response = await client.get("/api/design-engine/sessions", headers=headers)
-        assert response.status == 401 and "error" in await response.json()
+        assert response.status == 401
+        assert "error" in await response.json()
     assert (await (await client.get("/api/design-engine/sessions", headers=bearer("bob"))).json()) == {
-        "data": {"sessions": []}}
+        "data": {"sessions": []}
+    }
 
 
 async def test_create_validates_program_and_design(client: TestClient[Any, Any]) -> None:
@@ -144,28 +171,40 @@ async def test_create_validates_program_and_design(client: TestClient[Any, Any])
 
 async def test_illegal_actions_answer_409_naming_stage_and_action(client: TestClient[Any, Any]) -> None:
     sid = await _session(client, "ada", "A bird feeder")
-    response = await client.post(f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"),
-                                 json={"action": "confirm_bom"})
+    response = await client.post(
+        f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"), json={"action": "confirm_bom"}
+    )
     payload = await response.json()
-    assert response.status == 409 and payload["stage"] == "idle" and payload["action"] == "confirm_bom"
-    response = await client.post(f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"),
-                                 json={"action": "fly"})
-    assert response.status == 400 and (await response.json())["field"] == "action"
+    assert response.status == 409
+    assert payload["stage"] == "idle"
+    assert payload["action"] == "confirm_bom"
+    response = await client.post(
+        f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"), json={"action": "fly"}
+    )
+    assert response.status == 400
+    assert (await response.json())["field"] == "action"
 
 
 async def test_clarification_round_trip(client: TestClient[Any, Any]) -> None:
     sid = await _session(client, "ada", "Please clarify: a shelf for a small room")
     events = await _run(client, "ada", sid, {"action": "start_requirements"})
     types = [e.json().get("type") for e in events if e.event == "stage_event"]
-    assert "clarification_needed" in types and types[-1] == "paused"
-    question = next(e.json() for e in events if e.event == "stage_event" and e.json()["type"] == "clarification_needed")
-    session = (await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json())
+    assert "clarification_needed" in types
+    assert types[-1] == "paused"
+    question = next(
+        e.json() for e in events if e.event == "stage_event" and e.json()["type"] == "clarification_needed"
+    )
+    session = await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json()
     assert session["data"]["session"]["artifacts"]["pendingClarificationId"] == question["questionId"]
-    events = await _run(client, "ada", sid, {"action": "answer_clarification",
-                                             "questionId": question["questionId"], "answer": "Pine, 80 cm"})
+    events = await _run(
+        client,
+        "ada",
+        sid,
+        {"action": "answer_clarification", "questionId": question["questionId"], "answer": "Pine, 80 cm"},
+    )
     types = [e.json().get("type") for e in events if e.event == "stage_event"]
     assert types[-2:] == ["stage_change", "stage_complete"]
-    session = (await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json())
+    session = await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json()
     artifacts = session["data"]["session"]["artifacts"]
     assert "pendingClarificationId" not in artifacts
     assert artifacts["clarifications"][0]["answer"] == "Pine, 80 cm"
@@ -180,7 +219,9 @@ async def slow_client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIte
     yield await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
 
 
-async def test_a_second_post_joins_the_live_run_and_cancel_pauses_it(slow_client: TestClient[Any, Any]) -> None:
+async def test_a_second_post_joins_the_live_run_and_cancel_pauses_it(
+    slow_client: TestClient[Any, Any],
+) -> None:
     client = slow_client
     sid = await _session(client, "ada", "A standing desk with a motor")
     url = f"/api/design-engine/sessions/{sid}/stream"
@@ -189,20 +230,26 @@ async def test_a_second_post_joins_the_live_run_and_cancel_pauses_it(slow_client
         opening = await anext(stream)
         async with client.post(url, json={"action": "start_requirements"}, headers=bearer("ada")) as second:
             joined = await anext(read_events(second))
-            assert joined.id == opening.id and joined.data == opening.data  # the same run, from its start
+            assert joined.id == opening.id
+            assert joined.data == opening.data
         cancel = await client.post(url, json={"action": "cancel"}, headers=bearer("ada"))
         body = (await cancel.json())["data"]
-        assert body["cancelled"] is True and body["session"]["status"] == "paused"
+        assert body["cancelled"] is True
+        assert body["session"]["status"] == "paused"
         rest = [event async for event in stream]
-    assert rest[-1].event == "done" and rest[-2].json() == {"type": "paused", "reason": "cancelled by user"}
+    assert rest[-1].event == "done"
+    assert rest[-2].json() == {"type": "paused", "reason": "cancelled by user"}
     again = await client.post(url, json={"action": "cancel"}, headers=bearer("ada"))
     assert again.status == 409
 
 
 async def test_send_message_outside_drafting_is_acknowledged_and_kept(client: TestClient[Any, Any]) -> None:
     sid = await _session(client, "ada", "A coat hook")
-    response = await client.post(f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"),
-                                 json={"action": "send_message", "message": "make it brass"})
+    response = await client.post(
+        f"/api/design-engine/sessions/{sid}/stream",
+        headers=bearer("ada"),
+        json={"action": "send_message", "message": "make it brass"},
+    )
     assert (await response.json()) == {"data": {"acknowledged": True}}
     session = await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json()
     assert [m["text"] for m in session["data"]["session"]["artifacts"]["userMessages"]] == ["make it brass"]
@@ -211,24 +258,40 @@ async def test_send_message_outside_drafting_is_acknowledged_and_kept(client: Te
 async def test_program_members_may_work_in_the_program(client: TestClient[Any, Any]) -> None:
     program = await _program(client, "ada")
     assert (await client.get(f"/api/programs/{program}", headers=bearer("bob"))).status == 403
-    added = await client.post(f"/api/programs/{program}/members", json={"userId": "bob"}, headers=bearer("ada"))
+    added = await client.post(
+        f"/api/programs/{program}/members", json={"userId": "bob"}, headers=bearer("ada")
+    )
     assert added.status == 201
-    refused = await client.post(f"/api/programs/{program}/members", json={"userId": "eve"}, headers=bearer("bob"))
+    refused = await client.post(
+        f"/api/programs/{program}/members", json={"userId": "eve"}, headers=bearer("bob")
+    )
     assert refused.status == 403
     assert (await client.get(f"/api/programs/{program}", headers=bearer("bob"))).status == 200
-    design = await client.post(f"/api/programs/{program}/designs", json={"name": "Kart", "lifecycleState": "released"},
-                               headers=bearer("bob"))
+    design = await client.post(
+        f"/api/programs/{program}/designs",
+        json={"name": "Kart", "lifecycleState": "released"},
+        headers=bearer("bob"),
+    )
     assert design.status == 201
     design_id = (await design.json())["data"]["design"]["id"]
-    response = await client.post("/api/design-engine/sessions", headers=bearer("bob"), json={
-        "description": "Kart v2", "programId": program, "designId": design_id})
+    response = await client.post(
+        "/api/design-engine/sessions",
+        headers=bearer("bob"),
+        json={"description": "Kart v2", "programId": program, "designId": design_id},
+    )
     assert response.status == 201
-    bad = await client.post(f"/api/programs/{program}/designs", json={"name": "X", "lifecycleState": "gone"},
-                            headers=bearer("ada"))
-    assert bad.status == 400 and (await bad.json())["field"] == "lifecycleState"
+    bad = await client.post(
+        f"/api/programs/{program}/designs",
+        json={"name": "X", "lifecycleState": "gone"},
+        headers=bearer("ada"),
+    )
+    assert bad.status == 400
+    assert (await bad.json())["field"] == "lifecycleState"
 
 
-async def test_bridge_routes_need_a_token_when_the_setting_says_so(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
+async def test_bridge_routes_need_a_token_when_the_setting_says_so(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
     actors = ActorSettings()
     storage = StorageSettings(data_dir=tmp_path)
     settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET, bridge_auth=True))

@@ -46,18 +46,24 @@ async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[An
 async def test_a_retried_create_returns_the_first_outcome(client: TestClient[Any, Any]) -> None:
     key = {"Idempotency-Key": "create-1"}
     first = await client.post("/api/sessions", json={"name": "a", "spec": SPEC}, headers=key)
-    assert first.status == 201 and "Idempotent-Replayed" not in first.headers
+    assert first.status == 201
+    assert "Idempotent-Replayed" not in first.headers
     again = await client.post("/api/sessions", json={"name": "a", "spec": SPEC}, headers=key)
-    assert again.status == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.status == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert await again.json() == await first.json()
     assert (await first.json())["session"]["name"] == "a"  # the route read the body re-seated for it
     listed = await (await client.get("/api/sessions")).json()
     assert len(listed["sessions"]) == 1
 
     other_body = await client.post("/api/sessions", json={"name": "b", "spec": SPEC}, headers=key)
-    assert other_body.status == 422 and (await other_body.json())["field"] == "Idempotency-Key"
-    fresh = await client.post("/api/sessions", json={"name": "a", "spec": SPEC}, headers={"Idempotency-Key": "create-2"})
-    assert fresh.status == 201 and (await fresh.json()) != (await first.json())
+    assert other_body.status == 422
+    assert (await other_body.json())["field"] == "Idempotency-Key"
+    fresh = await client.post(
+        "/api/sessions", json={"name": "a", "spec": SPEC}, headers={"Idempotency-Key": "create-2"}
+    )
+    assert fresh.status == 201
+    assert (await fresh.json()) != (await first.json())
 
 
 async def test_ops_and_delete_apply_once(client: TestClient[Any, Any]) -> None:
@@ -66,15 +72,21 @@ async def test_ops_and_delete_apply_once(client: TestClient[Any, Any]) -> None:
     ops = {"ops": [{"op": "set_prop", "key": "root", "prop": "n", "value": 1}]}
     answers = []
     for _ in range(3):
-        response = await client.post(f"/api/sessions/{sid}/ops", json=ops, headers={"Idempotency-Key": "op-1"})
+        response = await client.post(
+            f"/api/sessions/{sid}/ops", json=ops, headers={"Idempotency-Key": "op-1"}
+        )
         answers.append((response.status, (await response.json())["revision"]))
     assert answers == [(200, 1)] * 3
     state = await (await client.get(f"/api/sessions/{sid}/state")).json()
     assert state["meta"]["revision"] == 1
     # The same key on another path is another request.
-    other = await client.post("/api/sessions", json={"name": "x", "spec": SPEC}, headers={"Idempotency-Key": "op-1"})
+    other = await client.post(
+        "/api/sessions", json={"name": "x", "spec": SPEC}, headers={"Idempotency-Key": "op-1"}
+    )
     assert other.status == 201
-    deleted = [await client.delete(f"/api/sessions/{sid}", headers={"Idempotency-Key": "del"}) for _ in range(2)]
+    deleted = [
+        await client.delete(f"/api/sessions/{sid}", headers={"Idempotency-Key": "del"}) for _ in range(2)
+    ]
     assert [r.status for r in deleted] == [200, 200]  # not 404 on the retry
     assert (await client.delete(f"/api/sessions/{sid}")).status == 404  # without a key: the truth
 
@@ -86,21 +98,28 @@ async def test_keys_are_per_subject_and_validated(client: TestClient[Any, Any]) 
     assert bob_program.status == 201
     ada = await client.post("/api/programs", json={"name": "P"}, headers=bearer("ada", "k"))
     bob = await client.post("/api/programs", json={"name": "P"}, headers=bearer("bob", "k"))
-    assert ada.status == bob.status == 201 and "Idempotent-Replayed" not in bob.headers
+    assert ada.status == bob.status == 201
+    assert "Idempotent-Replayed" not in bob.headers
     assert (await ada.json()) != (await bob.json())
     body = {"description": "A shelf", "programId": program_id}
     for bad in ("", "x" * 256, "has space", "caf\u00e9"):
-        response = await client.post("/api/design-engine/sessions", json=body,
-                                     headers={**bearer("ada"), "Idempotency-Key": bad})
+        response = await client.post(
+            "/api/design-engine/sessions", json=body, headers={**bearer("ada"), "Idempotency-Key": bad}
+        )
         assert response.status == 400, bad
         assert (await response.json())["field"] == "Idempotency-Key"
     listed = await (await client.get("/api/design-engine/sessions", headers=bearer("ada"))).json()
     assert listed["data"]["sessions"] == []
 
 
-async def test_a_retry_while_the_first_runs_is_409_and_a_stream_is_not_replayed(client: TestClient[Any, Any]) -> None:
+async def test_a_retry_while_the_first_runs_is_409_and_a_stream_is_not_replayed(
+    client: TestClient[Any, Any],
+) -> None:
     program = await client.post("/api/programs", json={"name": "P"}, headers=bearer("ada"))
-    body = {"description": "A standing desk with a motor", "programId": (await program.json())["data"]["program"]["id"]}
+    body = {
+        "description": "A standing desk with a motor",
+        "programId": (await program.json())["data"]["program"]["id"],
+    }
     created = await client.post("/api/design-engine/sessions", json=body, headers=bearer("ada"))
     sid = (await created.json())["data"]["session"]["id"]
     url = f"/api/design-engine/sessions/{sid}/stream"
@@ -108,7 +127,8 @@ async def test_a_retry_while_the_first_runs_is_409_and_a_stream_is_not_replayed(
     async with client.post(url, json=start, headers=bearer("ada", "run-1")) as first:
         await anext(read_events(first))
         busy = await client.post(url, json=start, headers=bearer("ada", "run-1"))
-        assert busy.status == 409 and busy.headers["Retry-After"] == "1"
+        assert busy.status == 409
+        assert busy.headers["Retry-After"] == "1"
         assert (await busy.json())["field"] == "Idempotency-Key"
         events = [event async for event in read_events(first)]
         assert events[-1].event == "done"
@@ -120,7 +140,9 @@ async def test_a_retry_while_the_first_runs_is_409_and_a_stream_is_not_replayed(
     # Once the first request has finished (its outcome recorded), the retry is told why it
     # cannot be replayed rather than that it is still running.
     status, payload = await wait_until(retry, lambda got: "firstStatus" in got[1], timeout=10)
-    assert status == 409 and payload["firstStatus"] == 200 and "stream" in payload["error"]
+    assert status == 409
+    assert payload["firstStatus"] == 200
+    assert "stream" in payload["error"]
 
 
 async def test_the_outcome_is_kept_when_the_client_hangs_up(client: TestClient[Any, Any]) -> None:
@@ -137,24 +159,32 @@ async def test_the_outcome_is_kept_when_the_client_hangs_up(client: TestClient[A
         writer.transport.abort()  # no response read
 
     async def retry() -> tuple[int, Any]:
-        response = await client.post("/api/sessions", data=body, headers={
-            "Idempotency-Key": "cut-1", "Content-Type": "application/json"})
+        response = await client.post(
+            "/api/sessions",
+            data=body,
+            headers={"Idempotency-Key": "cut-1", "Content-Type": "application/json"},
+        )
         return response.status, await response.json()
 
     status, payload = await wait_until(retry, lambda got: got[0] != 409, timeout=10)
-    assert status == 201 and payload["session"]["name"] == "cut"
+    assert status == 201
+    assert payload["session"]["name"] == "cut"
     listed = await (await client.get("/api/sessions")).json()
     assert [s["name"] for s in listed["sessions"]] == ["cut"]
 
 
 async def test_uploads_are_read_whole_and_replayed(client: TestClient[Any, Any]) -> None:
-    project = await client.post("/api/v1/projects", json={"name": "p", "fiscalYear": "2025"}, headers=bearer("ada"))
+    project = await client.post(
+        "/api/v1/projects", json={"name": "p", "fiscalYear": "2025"}, headers=bearer("ada")
+    )
     project_id = (await project.json())["project"]["id"]
 
     def form(text: bytes) -> bytes:
         # A retry resends the same bytes, boundary included.
-        return (b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
-                b"Content-Type: text/plain\r\n\r\n" + text + b"\r\n--b0undary--\r\n")
+        return (
+            b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\n" + text + b"\r\n--b0undary--\r\n"
+        )
 
     url = f"/api/v1/projects/{project_id}/files"
     headers = {**bearer("ada", "up-1"), "Content-Type": "multipart/form-data; boundary=b0undary"}
@@ -162,7 +192,8 @@ async def test_uploads_are_read_whole_and_replayed(client: TestClient[Any, Any])
     assert first.status == 201, await first.text()
     assert (await first.json())["file"]["size"] == len(b"hello world")
     again = await client.post(url, data=form(b"hello world"), headers=headers)
-    assert again.status == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.status == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert (await again.json())["file"]["id"] == (await first.json())["file"]["id"]
     changed = await client.post(url, data=form(b"other text!"), headers=headers)
     assert changed.status == 422

@@ -34,12 +34,17 @@ def bearer(user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(SECRET, user, 3600)}"}
 
 
-async def _client(aiohttp_client: ClientFactory, tmp_path: Path, *, offline_delay: float = 0.0,
-                  **limits: Any) -> TestClient[Any, Any]:
+async def _client(
+    aiohttp_client: ClientFactory, tmp_path: Path, *, offline_delay: float = 0.0, **limits: Any
+) -> TestClient[Any, Any]:
     actors = ActorSettings(engine=EngineSettings(llm=LlmSettings(offline_delay=offline_delay)))
     storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET),
-                        limits=replace(LimitSettings.unlimited(), **limits))
+    settings = Settings(
+        actors=actors,
+        storage=storage,
+        auth=AuthSettings(secret=SECRET),
+        limits=replace(LimitSettings.unlimited(), **limits),
+    )
     return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
 
 
@@ -50,26 +55,33 @@ async def _refused(response: aiohttp.ClientResponse, status: int, setting: str) 
     return body
 
 
-async def test_requests_per_ip_get_429_with_retry_after(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
+async def test_requests_per_ip_get_429_with_retry_after(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
     client = await _client(aiohttp_client, tmp_path, ip_rate=0.01, ip_burst=3)
     for _ in range(3):
         assert (await client.get("/api/sessions")).status == 200
     refused = await client.get("/api/sessions")
     body = await _refused(refused, 429, "ATELIER_RATE_IP_PER_SEC")
-    assert int(refused.headers["Retry-After"]) >= 1 and body["retryAfter"] == int(refused.headers["Retry-After"])
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert body["retryAfter"] == int(refused.headers["Retry-After"])
     assert (await client.get("/metrics")).status == 200  # scraping is never limited
     text = await (await client.get("/metrics")).text()
     assert 'status="429"' in text
 
 
-async def test_requests_per_token_count_the_jwt_subject(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
+async def test_requests_per_token_count_the_jwt_subject(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
     client = await _client(aiohttp_client, tmp_path, token_rate=0.01, token_burst=2)
     # Two different JWTs of one user share a bucket: the key is the subject, not the token.
     first = {"Authorization": f"Bearer {mint_token(SECRET, 'ada', 3600)}"}
     second = {"Authorization": f"Bearer {mint_token(SECRET, 'ada', 7200)}"}
     assert (await client.get("/api/design-engine/sessions", headers=first)).status == 200
     assert (await client.get("/api/design-engine/sessions", headers=second)).status == 200
-    await _refused(await client.get("/api/design-engine/sessions", headers=first), 429, "ATELIER_RATE_TOKEN_PER_SEC")
+    await _refused(
+        await client.get("/api/design-engine/sessions", headers=first), 429, "ATELIER_RATE_TOKEN_PER_SEC"
+    )
     assert (await client.get("/api/design-engine/sessions", headers=bearer("bob"))).status == 200
     # A token that is not a valid JWT is counted by its hash: garbage is limited too.
     junk = {"Authorization": "Bearer not-a-jwt"}
@@ -87,7 +99,9 @@ async def test_websocket_upgrades_are_refused_with_429(aiohttp_client: ClientFac
         await client.ws_connect("/ws")
         raise AssertionError("a third socket from this address was accepted")
     except aiohttp.WSServerHandshakeError as exc:
-        assert exc.status == 429 and exc.headers is not None and exc.headers["Retry-After"] == "1"
+        assert exc.status == 429
+        assert exc.headers is not None
+        assert exc.headers["Retry-After"] == "1"
     await first.close()
 
     async def admitted() -> bool:
@@ -105,13 +119,21 @@ async def test_websocket_upgrades_are_refused_with_429(aiohttp_client: ClientFac
 
 async def test_websocket_connection_rate_per_token(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
     # The HTTP per-token rate on too (generous): it must not hide a socket's ?token= from the socket limits.
-    client = await _client(aiohttp_client, tmp_path, ws_token_rate=0.01, ws_token_burst=1,
-                           token_rate=1000.0, token_burst=1000)
+    client = await _client(
+        aiohttp_client, tmp_path, ws_token_rate=0.01, ws_token_burst=1, token_rate=1000.0, token_burst=1000
+    )
     ws = await client.ws_connect("/ws", headers=bearer("ada"))
     await ws.close()
-    refused = await client.get("/ws/some-doc", params={"token": mint_token(SECRET, "ada", 60)},
-                               headers={"Connection": "Upgrade", "Upgrade": "websocket",
-                                        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    refused = await client.get(
+        "/ws/some-doc",
+        params={"token": mint_token(SECRET, "ada", 60)},
+        headers={
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    )
     await _refused(refused, 429, "ATELIER_WS_CONNECT_TOKEN_PER_SEC")
     other = await client.ws_connect("/ws", headers=bearer("bob"))
     await other.close()
@@ -121,8 +143,11 @@ async def test_sse_streams_per_user(aiohttp_client: ClientFactory, tmp_path: Pat
     client = await _client(aiohttp_client, tmp_path, offline_delay=0.05, sse_per_user=1)
     response = await client.post("/api/programs", json={"name": "Karts"}, headers=bearer("ada"))
     program = (await response.json())["data"]["program"]["id"]
-    created = await client.post("/api/design-engine/sessions", headers=bearer("ada"),
-                                json={"description": "A standing desk with a motor", "programId": program})
+    created = await client.post(
+        "/api/design-engine/sessions",
+        headers=bearer("ada"),
+        json={"description": "A standing desk with a motor", "programId": program},
+    )
     sid = (await created.json())["data"]["session"]["id"]
     url = f"/api/design-engine/sessions/{sid}/stream"
     async with client.post(url, json={"action": "start_requirements"}, headers=bearer("ada")) as first:
@@ -142,29 +167,46 @@ async def test_sse_streams_per_user(aiohttp_client: ClientFactory, tmp_path: Pat
 
 
 async def test_design_and_workspace_sessions_per_user(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
-    client = await _client(aiohttp_client, tmp_path, design_sessions_per_user=2, workspace_sessions_per_user=3)
-    program = (await (await client.post("/api/programs", json={"name": "P"}, headers=bearer("ada"))).json())
+    client = await _client(
+        aiohttp_client, tmp_path, design_sessions_per_user=2, workspace_sessions_per_user=3
+    )
+    program = await (await client.post("/api/programs", json={"name": "P"}, headers=bearer("ada"))).json()
     body = {"description": "A small shelf", "programId": program["data"]["program"]["id"]}
     for _ in range(2):
-        assert (await client.post("/api/design-engine/sessions", json=body, headers=bearer("ada"))).status == 201
-    refused = await _refused(await client.post("/api/design-engine/sessions", json=body, headers=bearer("ada")),
-                             409, "ATELIER_MAX_DESIGN_SESSIONS_PER_USER")
-    assert refused["limit"]["value"] == 2 and "Retry-After" not in refused
+        assert (
+            await client.post("/api/design-engine/sessions", json=body, headers=bearer("ada"))
+        ).status == 201
+    refused = await _refused(
+        await client.post("/api/design-engine/sessions", json=body, headers=bearer("ada")),
+        409,
+        "ATELIER_MAX_DESIGN_SESSIONS_PER_USER",
+    )
+    assert refused["limit"]["value"] == 2
+    assert "Retry-After" not in refused
 
     projects = []
     for name in ("one", "two"):
-        response = await client.post("/api/v1/projects", json={"name": name, "fiscalYear": "2025"}, headers=bearer("ada"))
+        response = await client.post(
+            "/api/v1/projects", json={"name": name, "fiscalYear": "2025"}, headers=bearer("ada")
+        )
         assert response.status == 201, await response.text()
         projects.append((await response.json())["project"]["id"])
     session = {"type": "T661", "title": "chat"}
     for project in (projects[0], projects[0], projects[1]):  # counted across the user's projects
-        response = await client.post(f"/api/v1/projects/{project}/sessions", json=session, headers=bearer("ada"))
+        response = await client.post(
+            f"/api/v1/projects/{project}/sessions", json=session, headers=bearer("ada")
+        )
         assert response.status == 201, await response.text()
-    await _refused(await client.post(f"/api/v1/projects/{projects[1]}/sessions", json=session, headers=bearer("ada")),
-                   409, "ATELIER_MAX_WORKSPACE_SESSIONS_PER_USER")
+    await _refused(
+        await client.post(f"/api/v1/projects/{projects[1]}/sessions", json=session, headers=bearer("ada")),
+        409,
+        "ATELIER_MAX_WORKSPACE_SESSIONS_PER_USER",
+    )
     # Another user is not affected.
-    other = (await (await client.post("/api/v1/projects", json={"name": "b", "fiscalYear": "2025"},
-                                            headers=bearer("bob"))).json())
-    response = await client.post(f"/api/v1/projects/{other['project']['id']}/sessions", json=session,
-                                 headers=bearer("bob"))
+    other = await (
+        await client.post("/api/v1/projects", json={"name": "b", "fiscalYear": "2025"}, headers=bearer("bob"))
+    ).json()
+    response = await client.post(
+        f"/api/v1/projects/{other['project']['id']}/sessions", json=session, headers=bearer("bob")
+    )
     assert response.status == 201

@@ -32,14 +32,19 @@ async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator
     yield await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
 
 
-async def _at_bom_review(client: TestClient[Any, Any], user: str, *, released: bool = False) -> tuple[str, str | None]:
-    program = (await (await client.post("/api/programs", json={"name": "P"}, headers=bearer(user))).json())
+async def _at_bom_review(
+    client: TestClient[Any, Any], user: str, *, released: bool = False
+) -> tuple[str, str | None]:
+    program = await (await client.post("/api/programs", json={"name": "P"}, headers=bearer(user))).json()
     program_id = program["data"]["program"]["id"]
     body: dict[str, Any] = {"description": "An electric go-kart", "programId": program_id}
     design_id = None
     if released:
-        design = await client.post(f"/api/programs/{program_id}/designs", headers=bearer(user),
-                                   json={"name": "Kart", "lifecycleState": "released"})
+        design = await client.post(
+            f"/api/programs/{program_id}/designs",
+            headers=bearer(user),
+            json={"name": "Kart", "lifecycleState": "released"},
+        )
         design_id = (await design.json())["data"]["design"]["id"]
         body["designId"] = design_id
     created = await client.post("/api/design-engine/sessions", json=body, headers=bearer(user))
@@ -57,30 +62,39 @@ async def test_preview_then_materialize_once(client: TestClient[Any, Any]) -> No
     sid, _ = await _at_bom_review(client, "ada")
     url = f"/api/design-engine/sessions/{sid}/materialize"
     preview = (await (await client.get(url, headers=bearer("ada"))).json())["data"]["preview"]
-    session = (await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json())
+    session = await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json()
     requirements = session["data"]["session"]["artifacts"]["requirements"]
-    assert preview["newRequirementsCount"] == len(requirements) and preview["requiresEco"] is False
-    assert preview["targetDesignId"] is None and preview["newPartsCount"] >= 3
+    assert preview["newRequirementsCount"] == len(requirements)
+    assert preview["requiresEco"] is False
+    assert preview["targetDesignId"] is None
+    assert preview["newPartsCount"] >= 3
     assert preview["bomRelationshipsCount"] == preview["newPartsCount"] + preview["reusedPartsCount"]
 
-    first, second = await asyncio.gather(client.post(url, headers=bearer("ada")), client.post(url, headers=bearer("ada")))
+    first, second = await asyncio.gather(
+        client.post(url, headers=bearer("ada")), client.post(url, headers=bearer("ada"))
+    )
     statuses = sorted([first.status, second.status])
     assert statuses == [200, 422]
     winner = first if first.status == 200 else second
     result = (await winner.json())["data"]["result"]
-    assert result["ecoId"] is None and result["bomRelationshipsCreated"] == preview["bomRelationshipsCount"]
+    assert result["ecoId"] is None
+    assert result["bomRelationshipsCreated"] == preview["bomRelationshipsCount"]
     numbers = [item["itemNumber"] for item in result["createdItems"]]
     assert len(set(numbers)) == len(numbers)
-    assert any(n.startswith("P-") for n in numbers) and any(n.startswith("REQ-") for n in numbers)
+    assert any(n.startswith("P-") for n in numbers)
+    assert any(n.startswith("REQ-") for n in numbers)
     again = await client.post(url, headers=bearer("ada"))
     assert again.status == 422
 
-    session = (await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json())["data"]
+    session = (await (await client.get(f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))).json())[
+        "data"
+    ]
     assert session["session"]["status"] == "completed"
     assert session["session"]["artifacts"]["materializationResult"] == result
-    bom = (await (await client.get(f"/api/designs/{result['designId']}/bom", headers=bearer("ada"))).json())
+    bom = await (await client.get(f"/api/designs/{result['designId']}/bom", headers=bearer("ada"))).json()
     tree = bom["data"]["bom"]
-    assert len(tree) == 1 and tree[0]["children"]
+    assert len(tree) == 1
+    assert tree[0]["children"]
     part = result["createdItems"][0]["itemId"]
     assert (await client.get(f"/api/items/{part}", headers=bearer("ada"))).status == 200
     assert (await client.get(f"/api/items/{part}", headers=bearer("bob"))).status == 403
@@ -95,25 +109,34 @@ async def test_a_released_design_gets_an_eco(client: TestClient[Any, Any]) -> No
     sid, design_id = await _at_bom_review(client, "ada", released=True)
     url = f"/api/design-engine/sessions/{sid}/materialize"
     preview = (await (await client.get(url, headers=bearer("ada"))).json())["data"]["preview"]
-    assert preview["requiresEco"] is True and preview["targetDesignId"] == design_id
+    assert preview["requiresEco"] is True
+    assert preview["targetDesignId"] == design_id
     result = (await (await client.post(url, headers=bearer("ada"))).json())["data"]["result"]
-    assert result["designId"] == design_id and result["ecoNumber"].startswith("ECO-")
+    assert result["designId"] == design_id
+    assert result["ecoNumber"].startswith("ECO-")
     eco = await client.get(f"/api/ecos/{result['ecoId']}", headers=bearer("ada"))
-    assert eco.status == 200 and (await eco.json())["data"]["eco"]["ecoNumber"] == result["ecoNumber"]
+    assert eco.status == 200
+    assert (await eco.json())["data"]["eco"]["ecoNumber"] == result["ecoNumber"]
     assert (await client.get(f"/api/ecos/{result['ecoId']}", headers=bearer("bob"))).status == 403
 
 
 async def test_no_bom_is_422(client: TestClient[Any, Any]) -> None:
-    program = (await (await client.post("/api/programs", json={"name": "P"}, headers=bearer("ada"))).json())
-    created = await client.post("/api/design-engine/sessions", headers=bearer("ada"), json={
-        "description": "A lamp", "programId": program["data"]["program"]["id"]})
+    program = await (await client.post("/api/programs", json={"name": "P"}, headers=bearer("ada"))).json()
+    created = await client.post(
+        "/api/design-engine/sessions",
+        headers=bearer("ada"),
+        json={"description": "A lamp", "programId": program["data"]["program"]["id"]},
+    )
     sid = (await created.json())["data"]["session"]["id"]
     response = await client.get(f"/api/design-engine/sessions/{sid}/materialize", headers=bearer("ada"))
-    assert response.status == 422 and (await response.json())["field"] == "artifacts.bom"
+    assert response.status == 422
+    assert (await response.json())["field"] == "artifacts.bom"
 
 
 async def _stream(client: TestClient[Any, Any], sid: str, body: dict[str, Any]) -> list[Any]:
-    async with client.post(f"/api/design-engine/sessions/{sid}/stream", json=body, headers=bearer("ada")) as r:
+    async with client.post(
+        f"/api/design-engine/sessions/{sid}/stream", json=body, headers=bearer("ada")
+    ) as r:
         assert r.status == 200, await r.text()
         if not r.headers["Content-Type"].startswith("text/event-stream"):
             return [await r.json()]
@@ -139,22 +162,43 @@ async def test_a_failing_part_leaves_the_others_done(client: TestClient[Any, Any
     sid, _ = await _at_bom_review(client, "ada")
     session = await _session(client, sid)
     bom = session["artifacts"]["bom"]
-    bom["rootAssembly"]["children"].append({
-        "tempId": "bad-plate", "name": "Impossible plate", "isNew": True, "quantity": 1, "partType": "Manufacture",
-        "material": "steel", "children": [], "requirementTempIds": [],
-        "parameters": {"shape": "plate", "length_mm": 20, "width_mm": 20, "thickness_mm": 2, "holes": 1,
-                       "hole_diameter_mm": 40}})
-    patched = await client.patch(f"/api/design-engine/sessions/{sid}", json={"artifacts": {"bom": bom}},
-                                 headers=bearer("ada"))
+    bom["rootAssembly"]["children"].append(
+        {
+            "tempId": "bad-plate",
+            "name": "Impossible plate",
+            "isNew": True,
+            "quantity": 1,
+            "partType": "Manufacture",
+            "material": "steel",
+            "children": [],
+            "requirementTempIds": [],
+            "parameters": {
+                "shape": "plate",
+                "length_mm": 20,
+                "width_mm": 20,
+                "thickness_mm": 2,
+                "holes": 1,
+                "hole_diameter_mm": 40,
+            },
+        }
+    )
+    patched = await client.patch(
+        f"/api/design-engine/sessions/{sid}", json={"artifacts": {"bom": bom}}, headers=bearer("ada")
+    )
     assert patched.status == 200, await patched.text()
-    assert (await client.post(f"/api/design-engine/sessions/{sid}/materialize", headers=bearer("ada"))).status == 200
+    assert (
+        await client.post(f"/api/design-engine/sessions/{sid}/materialize", headers=bearer("ada"))
+    ).status == 200
     await _stream(client, sid, {"action": "start_cad_generation"})
     nodes = {n["tempId"]: n for n in _nodes(await _session(client, sid))}
-    assert nodes["bad-plate"]["cadGeneration"]["status"] == "failed" and nodes["bad-plate"]["cadGeneration"]["reason"]
+    assert nodes["bad-plate"]["cadGeneration"]["status"] == "failed"
+    assert nodes["bad-plate"]["cadGeneration"]["reason"]
     others = [n for n in nodes.values() if n.get("cadGeneration") and n["tempId"] != "bad-plate"]
-    assert others and all(n["cadGeneration"]["status"] == "done" for n in others)
+    assert others
+    assert all(n["cadGeneration"]["status"] == "done" for n in others)
     state = (await _session(client, sid))["artifacts"]["cadGenerationState"]
-    assert state["status"] == "partial" and state["parts"]["failed"] == 1
+    assert state["status"] == "partial"
+    assert state["parts"]["failed"] == 1
 
 
 async def test_the_whole_lifecycle_with_real_cad_files(client: TestClient[Any, Any], tmp_path: Path) -> None:
@@ -162,40 +206,55 @@ async def test_the_whole_lifecycle_with_real_cad_files(client: TestClient[Any, A
     from build123d import import_step
 
     sid, _ = await _at_bom_review(client, "ada")
-    assert (await client.post(f"/api/design-engine/sessions/{sid}/materialize", headers=bearer("ada"))).status == 200
+    assert (
+        await client.post(f"/api/design-engine/sessions/{sid}/materialize", headers=bearer("ada"))
+    ).status == 200
     events = await _stream(client, sid, {"action": "start_cad_generation"})
     kinds = [e.json()["type"] for e in events if e.event == "stage_event"]
-    assert "tool_call" in kinds and "tool_result" in kinds and kinds[-1] == "stage_complete"
+    assert "tool_call" in kinds
+    assert "tool_result" in kinds
+    assert kinds[-1] == "stage_complete"
     session = await _session(client, sid)
     assert session["stage"] == "cad_review"
     state = session["artifacts"]["cadGenerationState"]
-    assert state["parts"]["done"] == state["parts"]["total"] >= 1 and state["parts"]["failed"] == 0
+    assert state["parts"]["done"] == state["parts"]["total"] >= 1
+    assert state["parts"]["failed"] == 0
     made = [n for n in _nodes(session) if n.get("cadGeneration", {}).get("status") == "done"]
-    assert made and all(n["cadGeneration"]["volumeMm3"] > 0 and n["cadGeneration"]["massG"] > 0 for n in made)
+    assert made
+    assert all(n["cadGeneration"]["volumeMm3"] > 0 and n["cadGeneration"]["massG"] > 0 for n in made)
     part = made[0]
     for kind, check in (("step", b"ISO-10303-21"), ("stl", None), ("glb", b"glTF")):
-        response = await client.get(f"/api/design-engine/sessions/{sid}/files/{part['cadGeneration']['files'][kind]}",
-                                    headers=bearer("ada"))
+        response = await client.get(
+            f"/api/design-engine/sessions/{sid}/files/{part['cadGeneration']['files'][kind]}",
+            headers=bearer("ada"),
+        )
         assert response.status == 200, await response.text()
         data = await response.read()
         path = tmp_path / f"part.{kind}"
         path.write_bytes(data)
         if kind == "step":
-            assert data.startswith(check or b"") and import_step(str(path)).volume > 0
+            assert data.startswith(check or b"")
+            assert import_step(str(path)).volume > 0
         elif kind == "stl":
-            assert response.content_type == "model/stl" and trimesh.load(str(path)).is_watertight
+            assert response.content_type == "model/stl"
+            assert trimesh.load(str(path)).is_watertight
         else:
-            assert data[:4] == check and trimesh.load(str(path), force="scene").geometry
-    other = await client.get(f"/api/design-engine/sessions/{sid}/files/{part['cadGeneration']['files']['glb']}",
-                             headers=bearer("bob"))
+            assert data[:4] == check
+            assert trimesh.load(str(path), force="scene").geometry
+    other = await client.get(
+        f"/api/design-engine/sessions/{sid}/files/{part['cadGeneration']['files']['glb']}",
+        headers=bearer("bob"),
+    )
     assert other.status == 403
 
     # One part again, with feedback applied to its parameters.
-    regenerated = await _stream(client, sid, {"action": "regenerate_part", "tempId": part["tempId"],
-                                              "feedback": "thickness 9"})
+    regenerated = await _stream(
+        client, sid, {"action": "regenerate_part", "tempId": part["tempId"], "feedback": "thickness 9"}
+    )
     assert [e.json()["type"] for e in regenerated if e.event == "stage_event"][-1] == "stage_complete"
     again = next(n for n in _nodes(await _session(client, sid)) if n["tempId"] == part["tempId"])
-    assert again["cadGeneration"]["status"] == "done" and again["cadGeneration"]["feedback"] == "thickness 9"
+    assert again["cadGeneration"]["status"] == "done"
+    assert again["cadGeneration"]["feedback"] == "thickness 9"
     if "thickness_mm" in part["parameters"]:
         assert again["parameters"]["thickness_mm"] == 9
 
@@ -204,11 +263,14 @@ async def test_the_whole_lifecycle_with_real_cad_files(client: TestClient[Any, A
     assert [e.json()["type"] for e in events if e.event == "stage_event"][-1] == "stage_complete"
     session = await _session(client, sid)
     assembly = session["artifacts"]["cadGenerationState"]["assembly"]
-    assert session["stage"] == "assembly_review" and session["artifacts"]["bom"]["rootAssembly"]["assemblyComposition"]
-    response = await client.get(f"/api/design-engine/sessions/{sid}/files/{assembly['files']['step']}",
-                                headers=bearer("ada"))
+    assert session["stage"] == "assembly_review"
+    assert session["artifacts"]["bom"]["rootAssembly"]["assemblyComposition"]
+    response = await client.get(
+        f"/api/design-engine/sessions/{sid}/files/{assembly['files']['step']}", headers=bearer("ada")
+    )
     path = tmp_path / "assembly.step"
     path.write_bytes(await response.read())
     assert import_step(str(path)).volume > 0
     done = await _stream(client, sid, {"action": "confirm_assembly"})
-    assert done[0]["data"]["confirmed"] == "assembly" and done[0]["data"]["session"]["stage"] == "complete"
+    assert done[0]["data"]["confirmed"] == "assembly"
+    assert done[0]["data"]["session"]["stage"] == "complete"

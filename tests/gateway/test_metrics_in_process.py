@@ -22,18 +22,25 @@ ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 async def test_local_layer_metrics(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
     actors = ActorSettings()
     storage = StorageSettings(data_dir=tmp_path)
-    client = await aiohttp_client(build_app(Settings(actors=actors, storage=storage), LocalSessionClient(actors, storage)))
-    response = await client.post("/api/sessions", json={"spec": {"root": "r", "elements": {"r": {"type": "T", "props": {}}}}})
+    client = await aiohttp_client(
+        build_app(Settings(actors=actors, storage=storage), LocalSessionClient(actors, storage))
+    )
+    response = await client.post(
+        "/api/sessions", json={"spec": {"root": "r", "elements": {"r": {"type": "T", "props": {}}}}}
+    )
     assert response.status == 201
     sid = (await response.json())["session"]["id"]
     for value in range(2):
-        response = await client.post(f"/api/sessions/{sid}/ops", json={
-            "ops": [{"op": "set_prop", "key": "r", "prop": "v", "value": value}]})
+        response = await client.post(
+            f"/api/sessions/{sid}/ops",
+            json={"ops": [{"op": "set_prop", "key": "r", "prop": "v", "value": value}]},
+        )
         assert response.status == 200
     text = await (await client.get("/metrics")).text()
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text) for s in family.samples
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
     }
     assert "_created" not in text
     assert samples[("atelier_store_commit_seconds_count", (("store", "sqlite"),))] >= 2

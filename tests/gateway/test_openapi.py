@@ -43,8 +43,11 @@ METHODS = ("get", "put", "post", "delete", "patch")
 
 def _settings(tmp_path: Path, *, bridge_auth: bool = False) -> Settings:
     actors = ActorSettings()
-    return Settings(actors=actors, storage=StorageSettings(data_dir=tmp_path),
-                    auth=AuthSettings(secret=AUTH_SECRET, bridge_auth=bridge_auth))
+    return Settings(
+        actors=actors,
+        storage=StorageSettings(data_dir=tmp_path),
+        auth=AuthSettings(secret=AUTH_SECRET, bridge_auth=bridge_auth),
+    )
 
 
 def _app(tmp_path: Path, *, bridge_auth: bool = False) -> web.Application:
@@ -70,7 +73,9 @@ def router_operations(app: web.Application) -> set[tuple[str, str]]:
 
 
 def document_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(method, path) for path, item in document["paths"].items() for method in item if method in METHODS}
+    return {
+        (method, path) for path, item in document["paths"].items() for method in item if method in METHODS
+    }
 
 
 @pytest.mark.parametrize("bridge_auth", [False, True])
@@ -110,8 +115,13 @@ def test_operation_ids_are_unique_and_every_operation_lists_its_errors() -> None
 
 def test_bridge_security_follows_the_bridge_auth_setting() -> None:
     def bridge_security(document: dict[str, Any]) -> list[Any]:
-        return [op["security"] for path, item in document["paths"].items() if path.startswith("/api/sessions")
-                for method, op in item.items() if method in METHODS]
+        return [
+            op["security"]
+            for path, item in document["paths"].items()
+            if path.startswith("/api/sessions")
+            for method, op in item.items()
+            if method in METHODS
+        ]
 
     assert all(s == [] for s in bridge_security(build_document(bridge_auth=False)))
     assert all(s == [{"bearerAuth": []}] for s in bridge_security(build_document(bridge_auth=True)))
@@ -126,14 +136,18 @@ async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator
 
 async def test_the_gateway_serves_the_document_and_its_docs_page(client: TestClient[Any, Any]) -> None:
     response = await client.get("/openapi.json")
-    assert response.status == 200 and response.content_type == "application/json"
+    assert response.status == 200
+    assert response.content_type == "application/json"
     served = await response.json()
     assert served == build_document(bridge_auth=True)  # this gateway's setting, not the default
 
     page = await client.get("/docs")
-    assert page.status == 200 and page.content_type == "text/html"
+    assert page.status == 200
+    assert page.content_type == "text/html"
     html = await page.text()
-    assert "<script" not in html and "http://" not in html and "https://" not in html  # nothing fetched
+    assert "<script" not in html
+    assert "http://" not in html
+    assert "https://" not in html
     for method, path in document_operations(served):
-        assert f"{method.upper()}</span><code class=\"path\">{path}</code>" in html.replace("&#x27;", "'")
+        assert f'{method.upper()}</span><code class="path">{path}</code>' in html.replace("&#x27;", "'")
     assert 'href="/openapi.json"' in html

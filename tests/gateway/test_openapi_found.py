@@ -30,20 +30,26 @@ NOT_ASCII = "\u00b2"  # "²": str.isdigit says yes, int() says no (a 500)
 
 @pytest.fixture
 async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
-    settings = Settings(actors=ActorSettings(), storage=StorageSettings(data_dir=tmp_path),
-                        auth=AuthSettings(secret=AUTH_SECRET))
+    settings = Settings(
+        actors=ActorSettings(),
+        storage=StorageSettings(data_dir=tmp_path),
+        auth=AuthSettings(secret=AUTH_SECRET),
+    )
     yield await aiohttp_client(build_app(settings, LocalSessionClient(settings.actors, settings.storage)))
 
 
-@pytest.mark.parametrize("path", [
-    "/api/sessions?offset={}",
-    "/api/sessions?limit={}",
-    "/api/design-engine/sessions?offset={}",
-    "/api/design-engine/sessions?limit={}",
-    "/api/v1/projects?offset={}",
-    "/api/v1/projects?limit={}",
-    "/api/items?limit={}",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/sessions?offset={}",
+        "/api/sessions?limit={}",
+        "/api/design-engine/sessions?offset={}",
+        "/api/design-engine/sessions?limit={}",
+        "/api/v1/projects?offset={}",
+        "/api/v1/projects?limit={}",
+        "/api/items?limit={}",
+    ],
+)
 @pytest.mark.parametrize("value", [TOO_BIG, NOT_ASCII])
 async def test_page_numbers_out_of_range_or_not_ascii_are_400(
     client: TestClient[Any, Any], path: str, value: str
@@ -56,26 +62,38 @@ async def test_page_numbers_out_of_range_or_not_ascii_are_400(
 
 async def test_the_largest_offset_is_still_served(client: TestClient[Any, Any]) -> None:
     response = await client.get(f"/api/sessions?offset={2**53 - 1}")
-    assert response.status == 200 and (await response.json())["sessions"] == []
+    assert response.status == 200
+    assert (await response.json())["sessions"] == []
 
 
 async def _project(client: TestClient[Any, Any]) -> str:
-    response = await client.post("/api/v1/projects", headers=bearer("ada"), json={"name": "p", "fiscalYear": 2025})
+    response = await client.post(
+        "/api/v1/projects", headers=bearer("ada"), json={"name": "p", "fiscalYear": 2025}
+    )
     assert response.status == 201, await response.text()
     return str((await response.json())["project"]["id"])
 
 
-@pytest.mark.parametrize("content_type, payload", [
-    ("multipart/form-data", b""),  # no boundary
-    ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"f\x07\r\n\r\nhi\r\n--x--\r\n"),
-    ("multipart/form-data; boundary=x", b"not a multipart body at all"),
-])
+@pytest.mark.parametrize(
+    ("content_type", "payload"),
+    [
+        ("multipart/form-data", b""),  # no boundary
+        (
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="f\x07\r\n\r\nhi\r\n--x--\r\n',
+        ),
+        ("multipart/form-data; boundary=x", b"not a multipart body at all"),
+    ],
+)
 async def test_a_malformed_multipart_upload_is_400(
     client: TestClient[Any, Any], content_type: str, payload: bytes
 ) -> None:
     project = await _project(client)
-    response = await client.post(f"/api/v1/projects/{project}/files", data=payload,
-                                 headers={**bearer("ada"), "Content-Type": content_type})
+    response = await client.post(
+        f"/api/v1/projects/{project}/files",
+        data=payload,
+        headers={**bearer("ada"), "Content-Type": content_type},
+    )
     body = await response.json()
     assert response.status == 400, body
     assert body["field"] == "file"
@@ -94,13 +112,17 @@ async def test_a_program_text_with_nul_is_400_not_a_store_failure(
 async def test_a_member_id_with_nul_is_400(client: TestClient[Any, Any]) -> None:
     created = await client.post("/api/programs", headers=bearer("ada"), json={"name": "p"})
     program = (await created.json())["data"]["program"]["id"]
-    response = await client.post(f"/api/programs/{program}/members", headers=bearer("ada"),
-                                 json={"userId": "bob\x00"})
-    assert response.status == 400 and (await response.json())["field"] == "userId"
+    response = await client.post(
+        f"/api/programs/{program}/members", headers=bearer("ada"), json={"userId": "bob\x00"}
+    )
+    assert response.status == 400
+    assert (await response.json())["field"] == "userId"
 
 
 @pytest.mark.parametrize("body", [{"name": "a\x00"}, {"description": "\x00"}])
-async def test_a_bridge_session_text_with_nul_is_400(client: TestClient[Any, Any], body: dict[str, str]) -> None:
+async def test_a_bridge_session_text_with_nul_is_400(
+    client: TestClient[Any, Any], body: dict[str, str]
+) -> None:
     response = await client.post("/api/sessions", json=body)
     answer = await response.json()
     assert response.status == 400, answer  # Postgres refuses NUL in TEXT: it was a 503 there
@@ -109,16 +131,25 @@ async def test_a_bridge_session_text_with_nul_is_400(client: TestClient[Any, Any
 
 async def test_an_item_query_with_nul_is_400(client: TestClient[Any, Any]) -> None:
     response = await client.get("/api/items?query=a%00b", headers=bearer("ada"))
-    assert response.status == 400 and (await response.json())["field"] == "query"
+    assert response.status == 400
+    assert (await response.json())["field"] == "query"
 
 
-@pytest.mark.parametrize(("method", "path", "body", "field"), [
-    ("POST", "/api/programs", {"name": "p", "description": "a\u0000b"}, "description"),
-    ("POST", "/api/design-engine/sessions", {"programId": "x\u0000", "description": "d"}, "programId"),
-    ("POST", "/api/sessions", {"name": "n", "spec": {"root": "r", "elements": {"r\u0000": {}}}}, "spec.elements"),
-    ("GET", "/api/items?query=a%00b", None, "query"),
-    ("GET", "/api/programs/a%00b", None, "id"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/api/programs", {"name": "p", "description": "a\u0000b"}, "description"),
+        ("POST", "/api/design-engine/sessions", {"programId": "x\u0000", "description": "d"}, "programId"),
+        (
+            "POST",
+            "/api/sessions",
+            {"name": "n", "spec": {"root": "r", "elements": {"r\u0000": {}}}},
+            "spec.elements",
+        ),
+        ("GET", "/api/items?query=a%00b", None, "query"),
+        ("GET", "/api/programs/a%00b", None, "id"),
+    ],
+)
 async def test_nul_characters_are_refused_by_name(
     client: TestClient[Any, Any], method: str, path: str, body: object, field: str
 ) -> None:
@@ -133,9 +164,15 @@ async def test_a_large_body_with_an_idempotency_key_is_served(client: TestClient
     # Re-seating a body larger than the replay buffer's limit used to raise in aiohttp (a 500).
     description = "x" * 300_000
     headers = {**bearer("ada"), "Idempotency-Key": "large-body-1"}
-    first = await client.post("/api/programs", json={"name": "big", "description": description}, headers=headers)
-    again = await client.post("/api/programs", json={"name": "big", "description": description}, headers=headers)
+    first = await client.post(
+        "/api/programs", json={"name": "big", "description": description}, headers=headers
+    )
+    again = await client.post(
+        "/api/programs", json={"name": "big", "description": description}, headers=headers
+    )
     # Past the description limit: what matters is that the body was read and answered.
-    assert first.status == 400 and (await first.json())["field"] == "description"
-    assert again.status == 400 and again.headers.get("Idempotent-Replayed") == "true"
+    assert first.status == 400
+    assert (await first.json())["field"] == "description"
+    assert again.status == 400
+    assert again.headers.get("Idempotent-Replayed") == "true"
     assert (await again.json()) == (await first.json())

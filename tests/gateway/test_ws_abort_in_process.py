@@ -76,7 +76,9 @@ async def test_a_peer_that_stops_reading_is_aborted_and_its_queue_freed(
     actors = ActorSettings()
     storage = StorageSettings(data_dir=tmp_path)
     settings = Settings(
-        actors=actors, storage=storage, ws_outbound_queue_bytes=2 << 20,
+        actors=actors,
+        storage=storage,
+        ws_outbound_queue_bytes=2 << 20,
         limits=LimitSettings(ws_close_timeout=0.5),
     )
     app = build_app(settings, LocalSessionClient(actors, storage))
@@ -110,7 +112,9 @@ async def test_a_peer_that_stops_reading_is_aborted_and_its_queue_freed(
             assert metric("atelier_ws_slow_consumer_closes_total") == 0
             await loop.run_in_executor(None, peer.sendall, step1 * 40)
 
-            await wait_until(lambda: metric("atelier_ws_slow_consumer_closes_total"), lambda v: v == 1, timeout=30)
+            await wait_until(
+                lambda: metric("atelier_ws_slow_consumer_closes_total"), lambda v: v == 1, timeout=30
+            )
             await wait_until(lambda: metric("atelier_ws_aborted_total"), lambda v: v == 1, timeout=10)
             # The socket is gone from the gateway and nothing is left queued for it.
             await wait_until(lambda: metric("atelier_ws_connections"), lambda v: v == 1, timeout=10)

@@ -23,6 +23,7 @@ from pycrdt import Doc, Text
 
 from ..harness import Gateway
 from ..hocus_client import DocState, HocusClient
+import itertools
 
 __all__ = ["Agent", "Editor", "LoadStop", "agent_totals", "editor_totals", "max_gap", "report", "stored_doc"]
 
@@ -44,7 +45,7 @@ class LoadStop:
         """Pace a loop (not a synchronisation): returns early when the load stops."""
         try:
             await asyncio.wait_for(self.event.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
 
 
@@ -98,7 +99,7 @@ class Editor:
                 client.docs[self.session_id] = DocState(self.session_id, doc=self.doc)
                 state = await client.open(self.session_id)
                 synced = state.denied is None and state.statuses[-1] == 1
-            except (aiohttp.ClientError, OSError, AssertionError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError, OSError, AssertionError):
                 synced = False  # the session is being re-placed or the gateway is busy
             if synced:
                 # The handshake's SyncStep2 carried every pending edit; its ack covers them.
@@ -179,7 +180,7 @@ class Editor:
                 raise AssertionError(f"editor {self.name}: no SyncStatus within {ACK_BOUND}s")
             try:
                 await asyncio.wait_for(state.changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
         return True
 
@@ -223,7 +224,7 @@ class Agent:
                     payload = await response.json(content_type=None)
                     status = response.status
                     header = response.headers.get("Retry-After")
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError, OSError):
                 self.counts.cut += 1
                 await stop.pause(0.2)
                 continue
@@ -263,7 +264,7 @@ async def stored_doc(gw: Gateway, session_id: str) -> Doc[Any]:
 
 def max_gap(times: list[float]) -> float:
     ordered = sorted(times)
-    return max((b - a for a, b in zip(ordered, ordered[1:], strict=False)), default=0.0)
+    return max((b - a for a, b in itertools.pairwise(ordered)), default=0.0)
 
 
 def report(name: str, figures: dict[str, Any], directory: Path) -> Path:

@@ -155,9 +155,7 @@ async def test_key_rotation_picks_up_new_key_and_drops_old(
     assert (await _refusal(verifier, key_a.sign())).message == "unknown signing key"
 
 
-async def test_signature_from_another_key_under_a_known_kid(
-    jwks: JwksEndpoint, key_b: SigningKey
-) -> None:
+async def test_signature_from_another_key_under_a_known_kid(jwks: JwksEndpoint, key_b: SigningKey) -> None:
     forged = key_b.sign(kid="key-a")
     assert (await _refusal(_verifier(jwks), forged)).message == "invalid token signature"
 
@@ -175,9 +173,7 @@ async def test_algorithm_confusion_is_refused(jwks: JwksEndpoint, key_a: Signing
     assert (await _refusal(_verifier(jwks), forged)).message == "invalid token signature"
 
 
-async def test_unconfigured_asymmetric_algorithm_is_refused(
-    jwks: JwksEndpoint, key_a: SigningKey
-) -> None:
+async def test_unconfigured_asymmetric_algorithm_is_refused(jwks: JwksEndpoint, key_a: SigningKey) -> None:
     token = jwt.encode(
         {"sub": "u", "exp": int(time.time()) + 60}, key_a.private, algorithm="RS384", headers={"kid": "key-a"}
     )

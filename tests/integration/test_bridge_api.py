@@ -38,13 +38,15 @@ async def test_create_returns_documented_shape(gateway: Gateway) -> None:
     assert session["name"] == "Login Page"
     assert session["description"] == "A login form"
     assert session["revision"] == 0
-    assert ISO.match(session["createdAt"]) and session["createdAt"] == session["updatedAt"]
+    assert ISO.match(session["createdAt"])
+    assert session["createdAt"] == session["updatedAt"]
 
     status, got = await gateway.request("GET", f"/api/sessions/{session['id']}")
     assert (status, got) == (200, {"ok": True, "session": session})
 
     status, listed = await gateway.request("GET", "/api/sessions")
-    assert status == 200 and listed["ok"] is True
+    assert status == 200
+    assert listed["ok"] is True
     assert session in listed["sessions"]
 
 
@@ -77,7 +79,8 @@ async def test_state_has_spec_theme_css_and_meta(gateway: Gateway) -> None:
         },
     }
     assert state["theme"] == {"hue": 120, "chroma": 0.1, "grayChroma": 0.02, "radius": 0.5, "font": "Inter"}
-    assert "--primary:" in state["themeCSS"] and " 120;" in state["themeCSS"]
+    assert "--primary:" in state["themeCSS"]
+    assert " 120;" in state["themeCSS"]
     assert "--radius: 0.5rem;" in state["themeCSS"]
     assert "--font-sans: Inter" in state["themeCSS"]
     assert state["meta"]["id"] == session_id
@@ -88,12 +91,25 @@ async def test_state_has_spec_theme_css_and_meta(gateway: Gateway) -> None:
 async def test_all_ten_ops(gateway: Gateway) -> None:
     session_id = await gateway.create(spec=LOGIN_SPEC)
     ops: list[dict[str, Any]] = [
-        {"op": "add_element", "key": "form", "parentKey": "container",
-         "element": {"type": "Form", "props": {}}},
-        {"op": "add_element", "key": "email", "parentKey": "form",
-         "element": {"type": "Input", "props": {"type": "email"}}},
-        {"op": "add_element", "key": "submit", "parentKey": "form", "index": 0,
-         "element": {"type": "Button", "props": {"children": "Go"}}},
+        {
+            "op": "add_element",
+            "key": "form",
+            "parentKey": "container",
+            "element": {"type": "Form", "props": {}},
+        },
+        {
+            "op": "add_element",
+            "key": "email",
+            "parentKey": "form",
+            "element": {"type": "Input", "props": {"type": "email"}},
+        },
+        {
+            "op": "add_element",
+            "key": "submit",
+            "parentKey": "form",
+            "index": 0,
+            "element": {"type": "Button", "props": {"children": "Go"}},
+        },
         {"op": "update_props", "key": "submit", "props": {"className": "w-full", "variant": "default"}},
         {"op": "set_prop", "key": "heading", "prop": "children", "value": "Welcome Back"},
         {"op": "remove_prop", "key": "submit", "prop": "variant"},
@@ -103,7 +119,8 @@ async def test_all_ten_ops(gateway: Gateway) -> None:
     status, body = await gateway.request(
         "POST", f"/api/sessions/{session_id}/ops", json={"ops": ops, "agentId": "claude"}
     )
-    assert status == 200 and isinstance(body.pop("changeId"), str)  # names the change (undo)
+    assert status == 200
+    assert isinstance(body.pop("changeId"), str)
     assert body == {"ok": True, "revision": 1, "applied": 8, "errors": []}
     status, state = await gateway.request("GET", f"/api/sessions/{session_id}/state")
     elements = state["spec"]["elements"]
@@ -121,7 +138,8 @@ async def test_all_ten_ops(gateway: Gateway) -> None:
         {"op": "set_theme_css", "css": ":root { --primary: 50% 0.1 10; }"},
     ]
     status, body = await gateway.request("POST", f"/api/sessions/{session_id}/ops", json={"ops": more})
-    assert status == 200 and isinstance(body.pop("changeId"), str)
+    assert status == 200
+    assert isinstance(body.pop("changeId"), str)
     assert body == {"ok": True, "revision": 2, "applied": 3, "errors": []}
     status, state = await gateway.request("GET", f"/api/sessions/{session_id}/state")
     assert state["spec"]["root"] == "heading"
@@ -151,7 +169,8 @@ async def test_invalid_ops_reported_and_skipped(gateway: Gateway) -> None:
     ]
     status, body = await gateway.request("POST", f"/api/sessions/{session_id}/ops", json={"ops": ops})
     assert status == 200
-    assert body["applied"] == 1 and body["revision"] == 1
+    assert body["applied"] == 1
+    assert body["revision"] == 1
     assert [e["index"] for e in body["errors"]] == [0, 2, 3, 4, 5]
     assert "missing" in body["errors"][0]["error"]
     assert "hue" in body["errors"][3]["error"]
@@ -194,14 +213,16 @@ async def test_ops_rejects_bad_bodies(gateway: Gateway) -> None:
     session_id = await gateway.create(spec=LOGIN_SPEC)
     path = f"/api/sessions/{session_id}/ops"
     status, body = await gateway.request("POST", path, data=b"{not json")
-    assert status == 400 and "malformed JSON" in body["error"]
+    assert status == 400
+    assert "malformed JSON" in body["error"]
     status, body = await gateway.request("POST", path, json={"ops": "x"})
     assert (status, body["field"]) == (400, "ops")
     status, body = await gateway.request("POST", path, json={"ops": [], "agentId": 7})
     assert (status, body["field"]) == (400, "agentId")
     huge = b'{"ops": [], "pad": "' + b"x" * (gateway.settings.max_body_bytes + 10) + b'"}'
     status, body = await gateway.request("POST", path, data=huge)
-    assert status == 413 and "exceeds" in body["error"]
+    assert status == 413
+    assert "exceeds" in body["error"]
     # Nothing was applied by any of them.
     status, state = await gateway.request("GET", f"/api/sessions/{session_id}")
     assert state["session"]["revision"] == 0
@@ -209,8 +230,14 @@ async def test_ops_rejects_bad_bodies(gateway: Gateway) -> None:
 
 @pytest.mark.parametrize(
     ("method", "suffix"),
-    [("GET", ""), ("GET", "/state"), ("POST", "/ops"), ("POST", "/presence"), ("DELETE", ""),
-     ("GET", "/presence")],
+    [
+        ("GET", ""),
+        ("GET", "/state"),
+        ("POST", "/ops"),
+        ("POST", "/presence"),
+        ("DELETE", ""),
+        ("GET", "/presence"),
+    ],
 )
 async def test_unknown_session_is_404(gateway: Gateway, method: str, suffix: str) -> None:
     kwargs: dict[str, Any] = {}
@@ -224,14 +251,21 @@ async def test_unknown_session_is_404(gateway: Gateway, method: str, suffix: str
 async def test_presence(gateway: Gateway) -> None:
     session_id = await gateway.create()
     path = f"/api/sessions/{session_id}/presence"
-    status, body = await gateway.request("POST", path, json={"agentId": "claude", "status": "working", "name": "Claude"})
-    assert status == 200 and body["ok"] is True
+    status, body = await gateway.request(
+        "POST", path, json={"agentId": "claude", "status": "working", "name": "Claude"}
+    )
+    assert status == 200
+    assert body["ok"] is True
     entry = body["presence"]["claude"]
     assert {k: entry[k] for k in ("agentId", "status", "name")} == {
-        "agentId": "claude", "status": "working", "name": "Claude"}
+        "agentId": "claude",
+        "status": "working",
+        "name": "Claude",
+    }
     assert ISO.match(entry["updatedAt"])
     status, body = await gateway.request(
-        "POST", path, json={"agentId": "gpt", "cursor": {"elementKey": "heading"}})
+        "POST", path, json={"agentId": "gpt", "cursor": {"elementKey": "heading"}}
+    )
     assert set(body["presence"]) == {"claude", "gpt"}
     assert body["presence"]["gpt"]["cursor"] == {"elementKey": "heading"}
     status, body = await gateway.request("POST", path, json={"status": "idle"})
@@ -239,9 +273,7 @@ async def test_presence(gateway: Gateway) -> None:
     status, body = await gateway.request("POST", path, json={"agentId": "x", "cursor": "heading"})
     assert (status, body["field"]) == (400, "cursor")
     # Entries expire after the presence timeout (1.5 s in this gateway).
-    await wait_until(
-        lambda: gateway.request("GET", path), lambda r: r[1]["presence"] == {}, timeout=10
-    )
+    await wait_until(lambda: gateway.request("GET", path), lambda r: r[1]["presence"] == {}, timeout=10)
 
 
 async def test_delete(gateway: Gateway) -> None:
@@ -262,8 +294,11 @@ async def test_cors(gateway: Gateway) -> None:
         assert response.headers["Content-Type"].startswith("application/json")
     async with gateway.http.options(
         "/api/sessions",
-        headers={"Origin": "http://x", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": "http://x",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     ) as response:
         assert response.status == 204
         assert response.headers["Access-Control-Allow-Origin"] == "*"

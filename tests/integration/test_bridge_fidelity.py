@@ -40,7 +40,8 @@ async def test_state_is_the_spec_as_written(gateway: Gateway) -> None:
     assert await state_spec(gateway, session_id) == WRITTEN
 
     await ops(
-        gateway, session_id,
+        gateway,
+        session_id,
         {"op": "add_element", "key": "email", "parentKey": "list", "element": {"type": "Input", "props": {}}},
         {"op": "set_prop", "key": "title", "prop": "children", "value": "Welcome"},
     )
@@ -50,8 +51,16 @@ async def test_state_is_the_spec_as_written(gateway: Gateway) -> None:
     assert spec["elements"]["list"]["children"] == ["email"]
 
     # A childless element gains children with its first child, and only then.
-    await ops(gateway, session_id, {"op": "add_element", "key": "icon", "parentKey": "title",
-                                    "element": {"type": "Icon", "props": {"name": "lock"}}})
+    await ops(
+        gateway,
+        session_id,
+        {
+            "op": "add_element",
+            "key": "icon",
+            "parentKey": "title",
+            "element": {"type": "Icon", "props": {"name": "lock"}},
+        },
+    )
     spec = await state_spec(gateway, session_id)
     assert spec["elements"]["title"]["children"] == ["icon"]
     assert spec["elements"]["icon"] == {"type": "Icon", "props": {"name": "lock"}}
@@ -59,7 +68,11 @@ async def test_state_is_the_spec_as_written(gateway: Gateway) -> None:
 
 async def test_replace_spec_and_a_browser_see_the_same(gateway: Gateway) -> None:
     session_id = await gateway.create(spec=WRITTEN)
-    replacement = {"root": "a", "elements": {"a": {"type": "Text", "props": {"children": "hi"}}}, "state": {"n": 1}}
+    replacement = {
+        "root": "a",
+        "elements": {"a": {"type": "Text", "props": {"children": "hi"}}},
+        "state": {"n": 1},
+    }
     await ops(gateway, session_id, {"op": "replace_spec", "spec": replacement})
     assert await state_spec(gateway, session_id) == replacement
     # A Yjs peer reads the same document: no children array it did not write.

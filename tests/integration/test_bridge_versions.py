@@ -50,8 +50,9 @@ async def _state(gateway: Gateway, sid: str) -> dict[str, Any]:
 
 async def _ops(gateway: Gateway, sid: str, ops: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     headers = extra.pop("headers", None)
-    status, body = await gateway.request("POST", f"/api/sessions/{sid}/ops", json={"ops": ops, **extra},
-                                         headers=headers)
+    status, body = await gateway.request(
+        "POST", f"/api/sessions/{sid}/ops", json={"ops": ops, **extra}, headers=headers
+    )
     assert status == 200 and not body["errors"], body
     return body
 
@@ -59,8 +60,15 @@ async def _ops(gateway: Gateway, sid: str, ops: list[dict[str, Any]], **extra: A
 def _replace_half() -> list[dict[str, Any]]:
     ops: list[dict[str, Any]] = [{"op": "remove_element", "key": key} for key in KEYS[:3]]
     for key in ("banner", "pitch", "signup"):
-        ops.append({"op": "add_element", "key": key, "parentKey": "page", "index": 0,
-                    "element": {"type": "Callout", "props": {"children": f"new {key}"}, "children": []}})
+        ops.append(
+            {
+                "op": "add_element",
+                "key": key,
+                "parentKey": "page",
+                "index": 0,
+                "element": {"type": "Callout", "props": {"children": f"new {key}"}, "children": []},
+            }
+        )
     ops.append({"op": "set_prop", "key": "footer", "prop": "children", "value": "rewritten"})
     ops.append({"op": "set_theme", "theme": {"hue": 20}})
     return ops
@@ -74,26 +82,39 @@ async def test_restore_the_version_before_an_agent_replaced_half_the_spec(
     await node.wait_event("browser", "synced")
     original = _parts(await _state(gateway, sid))
 
-    result = await _ops(gateway, sid, _replace_half(), agentId="claude",
-                        headers={"Atelier-Version-Before": "before the redesign"})
+    result = await _ops(
+        gateway,
+        sid,
+        _replace_half(),
+        agentId="claude",
+        headers={"Atelier-Version-Before": "before the redesign"},
+    )
     before_id = result["versionId"]
-    assert result["revision"] == 1 and result["changeId"]
+    assert result["revision"] == 1
+    assert result["changeId"]
     changed = _parts(await _state(gateway, sid))
     await wait_until(lambda: _provider_parts(node, "browser"), lambda got: got == changed)
 
     status, listed = await gateway.request("GET", f"/api/sessions/{sid}/versions")
     assert status == 200
     [version] = [v for v in listed["versions"] if v["id"] == before_id]
-    assert version["kind"] == "auto" and version["label"] == "before the redesign" and version["revision"] == 0
+    assert version["kind"] == "auto"
+    assert version["label"] == "before the redesign"
+    assert version["revision"] == 0
     assert set(version) == {"id", "revision", "createdAt", "author", "label", "kind"}
 
-    status, after = await gateway.request("POST", f"/api/sessions/{sid}/versions",
-                                          json={"label": "the redesign", "agentId": "claude"})
-    assert status == 201 and after["version"]["kind"] == "manual"
-    assert after["version"]["author"] == "agent:claude" and after["version"]["revision"] == 1
+    status, after = await gateway.request(
+        "POST", f"/api/sessions/{sid}/versions", json={"label": "the redesign", "agentId": "claude"}
+    )
+    assert status == 201
+    assert after["version"]["kind"] == "manual"
+    assert after["version"]["author"] == "agent:claude"
+    assert after["version"]["revision"] == 1
 
     status, old = await gateway.request("GET", f"/api/sessions/{sid}/versions/{before_id}/state")
-    assert status == 200 and _parts(old) == original and old["meta"]["revision"] == 0
+    assert status == 200
+    assert _parts(old) == original
+    assert old["meta"]["revision"] == 0
 
     status, diff = await gateway.request("GET", f"/api/sessions/{sid}/versions/{before_id}/diff/current")
     assert status == 200
@@ -101,46 +122,64 @@ async def test_restore_the_version_before_an_agent_replaced_half_the_spec(
     assert diff["diff"]["elements"]["removed"] == ["hero", "subtitle", "title"]
     footer = [c for c in diff["diff"]["elements"]["changed"] if c["key"] == "footer"]
     assert footer[0]["props"]["changed"] == {"children": {"from": "footer text", "to": "rewritten"}}
-    assert diff["diff"]["theme"]["hue"] == {"from": 264, "to": 20} and diff["diff"]["themeCSS"]["changed"]
+    assert diff["diff"]["theme"]["hue"] == {"from": 264, "to": 20}
+    assert diff["diff"]["themeCSS"]["changed"]
 
-    status, restored = await gateway.request("POST", f"/api/sessions/{sid}/versions/{before_id}/restore",
-                                             json={"agentId": "ada"})
+    status, restored = await gateway.request(
+        "POST", f"/api/sessions/{sid}/versions/{before_id}/restore", json={"agentId": "ada"}
+    )
     assert status == 200, restored
-    assert restored["revision"] == 2 and restored["changeId"] and restored["restoredFrom"] == before_id
+    assert restored["revision"] == 2
+    assert restored["changeId"]
+    assert restored["restoredFrom"] == before_id
     kept = restored["versionId"]  # the state the restore replaced, kept as an automatic version
     assert _parts(await _state(gateway, sid)) == original
     await wait_until(lambda: _provider_parts(node, "browser"), lambda got: got == original)
     assert (await _state(gateway, sid))["meta"]["revision"] == 2
     # Acked after commit: the store alone rebuilds the restored document.
     loaded = await gateway.load(sid)
-    assert loaded is not None and loaded.record.revision == 2
+    assert loaded is not None
+    assert loaded.record.revision == 2
     assert _parts(Session.restore(loaded).state()) == original
 
     # History is not rewritten, and the restore itself can be undone by restoring again.
     status, listed = await gateway.request("GET", f"/api/sessions/{sid}/versions")
     assert {before_id, after["version"]["id"]} <= {v["id"] for v in listed["versions"]}
     status, again = await gateway.request("POST", f"/api/sessions/{sid}/versions/{kept}/restore")
-    assert status == 200 and again["revision"] == 3
+    assert status == 200
+    assert again["revision"] == 3
     await wait_until(lambda: _provider_parts(node, "browser"), lambda got: got == changed)
     assert _parts(await _state(gateway, sid)) == changed
-    status, same = await gateway.request("POST", f"/api/sessions/{sid}/versions/{after['version']['id']}/restore")
-    assert status == 200 and same["changeId"] is None and same["revision"] == 3  # already equal: no change
+    status, same = await gateway.request(
+        "POST", f"/api/sessions/{sid}/versions/{after['version']['id']}/restore"
+    )
+    assert status == 200
+    assert same["changeId"] is None
+    assert same["revision"] == 3
 
 
 async def test_a_stale_expected_revision_is_refused_and_applies_nothing(gateway: Gateway) -> None:
     sid = await gateway.create(spec=_spec())
-    first = await _ops(gateway, sid, [{"op": "set_prop", "key": "hero", "prop": "x", "value": 1}],
-                       expectedRevision=0)
+    first = await _ops(
+        gateway, sid, [{"op": "set_prop", "key": "hero", "prop": "x", "value": 1}], expectedRevision=0
+    )
     assert first["revision"] == 1
     before = await _state(gateway, sid)
-    status, body = await gateway.request("POST", f"/api/sessions/{sid}/ops", json={
-        "ops": [{"op": "remove_element", "key": "hero"}], "expectedRevision": 0, "agentId": "late"})
+    status, body = await gateway.request(
+        "POST",
+        f"/api/sessions/{sid}/ops",
+        json={"ops": [{"op": "remove_element", "key": "hero"}], "expectedRevision": 0, "agentId": "late"},
+    )
     assert status == 409
-    assert body["revision"] == 1 and body["expectedRevision"] == 0 and "error" in body
+    assert body["revision"] == 1
+    assert body["expectedRevision"] == 0
+    assert "error" in body
     assert await _state(gateway, sid) == before
-    status, body = await gateway.request("POST", f"/api/sessions/{sid}/ops",
-                                         json={"ops": [], "expectedRevision": -1})
-    assert status == 400 and body["field"] == "expectedRevision"
+    status, body = await gateway.request(
+        "POST", f"/api/sessions/{sid}/ops", json={"ops": [], "expectedRevision": -1}
+    )
+    assert status == 400
+    assert body["field"] == "expectedRevision"
 
 
 async def test_undo_of_one_agents_change_with_and_without_a_later_conflict(
@@ -151,19 +190,30 @@ async def test_undo_of_one_agents_change_with_and_without_a_later_conflict(
     await node.wait_event("browser", "synced")
     start = _parts(await _state(gateway, sid))
 
-    mine = await _ops(gateway, sid, [{"op": "set_prop", "key": "hero", "prop": "children", "value": "A"},
-                                     {"op": "remove_element", "key": "legal"}], agentId="a")
-    other = await _ops(gateway, sid, [{"op": "set_prop", "key": "cta", "prop": "children", "value": "B"}],
-                       agentId="b")
+    mine = await _ops(
+        gateway,
+        sid,
+        [
+            {"op": "set_prop", "key": "hero", "prop": "children", "value": "A"},
+            {"op": "remove_element", "key": "legal"},
+        ],
+        agentId="a",
+    )
+    other = await _ops(
+        gateway, sid, [{"op": "set_prop", "key": "cta", "prop": "children", "value": "B"}], agentId="b"
+    )
     # A browser edit to a third element is no conflict either.
     await node.call("setElementProp", peer="browser", key="title", prop="children", value="typed")
-    await wait_until(lambda: _state(gateway, sid),
-                     lambda s: s["spec"]["elements"]["title"]["props"]["children"] == "typed")
+    await wait_until(
+        lambda: _state(gateway, sid), lambda s: s["spec"]["elements"]["title"]["props"]["children"] == "typed"
+    )
 
-    status, undone = await gateway.request("POST", f"/api/sessions/{sid}/changes/{mine['changeId']}/undo",
-                                           json={"agentId": "a"})
+    status, undone = await gateway.request(
+        "POST", f"/api/sessions/{sid}/changes/{mine['changeId']}/undo", json={"agentId": "a"}
+    )
     assert status == 200, undone
-    assert undone["undid"] == mine["changeId"] and undone["revision"] == 4
+    assert undone["undid"] == mine["changeId"]
+    assert undone["revision"] == 4
     state = await _state(gateway, sid)
     assert state["spec"]["elements"]["hero"] == start["spec"]["elements"]["hero"]
     assert state["spec"]["elements"]["legal"] == start["spec"]["elements"]["legal"]
@@ -174,8 +224,9 @@ async def test_undo_of_one_agents_change_with_and_without_a_later_conflict(
 
     # B's change is then touched by a browser: undoing it would drop that edit.
     await node.call("setElementProp", peer="browser", key="cta", prop="children", value="C")
-    await wait_until(lambda: _state(gateway, sid),
-                     lambda s: s["spec"]["elements"]["cta"]["props"]["children"] == "C")
+    await wait_until(
+        lambda: _state(gateway, sid), lambda s: s["spec"]["elements"]["cta"]["props"]["children"] == "C"
+    )
     before = await _state(gateway, sid)
     status, refused = await gateway.request("POST", f"/api/sessions/{sid}/changes/{other['changeId']}/undo")
     assert status == 409, refused
@@ -184,4 +235,5 @@ async def test_undo_of_one_agents_change_with_and_without_a_later_conflict(
     assert await _state(gateway, sid) == before
 
     status, missing = await gateway.request("POST", f"/api/sessions/{sid}/changes/0123abcd/undo")
-    assert status == 404 and missing["field"] == "changeId"
+    assert status == 404
+    assert missing["field"] == "changeId"

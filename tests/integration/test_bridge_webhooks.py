@@ -36,10 +36,16 @@ class Receiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        valid = verify(SECRET, request.headers[TIMESTAMP_HEADER], body, request.headers[SIGNATURE_HEADER],
-                       now=time.time())
+        valid = verify(
+            SECRET,
+            request.headers[TIMESTAMP_HEADER],
+            body,
+            request.headers[SIGNATURE_HEADER],
+            now=time.time(),
+        )
         event = orjson.loads(body)
-        assert request.headers[EVENT_HEADER] == event["type"] and request.headers[ID_HEADER] == event["id"]
+        assert request.headers[EVENT_HEADER] == event["type"]
+        assert request.headers[ID_HEADER] == event["id"]
         if self.hold is not None:
             self.held += 1
             await self.hold.wait()
@@ -77,8 +83,16 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 def _hooks(url: str) -> WebhookSettings:
     # A long attempt timeout: a held request must stay one attempt however slow the machine.
-    return WebhookSettings(targets=(url,), secret=SECRET, debounce=2.0, timeout=120.0, max_attempts=8,
-                           retry_base=0.05, retry_max=0.5, queue=1000)
+    return WebhookSettings(
+        targets=(url,),
+        secret=SECRET,
+        debounce=2.0,
+        timeout=120.0,
+        max_attempts=8,
+        retry_base=0.05,
+        retry_max=0.5,
+        queue=1000,
+    )
 
 
 async def test_events_arrive_signed_and_failed_deliveries_are_retried(
@@ -93,11 +107,16 @@ async def test_events_arrive_signed_and_failed_deliveries_are_retried(
     assert len({event_id for event_id, _ in receiver.attempts[:4]}) == 1  # one event, retried
 
     for value in range(3):
-        status, _ = await gateway.request("POST", f"/api/sessions/{sid}/ops", json={
-            "agentId": "claude", "ops": [{"op": "set_prop", "key": "r", "prop": "v", "value": value}]})
+        status, _ = await gateway.request(
+            "POST",
+            f"/api/sessions/{sid}/ops",
+            json={"agentId": "claude", "ops": [{"op": "set_prop", "key": "r", "prop": "v", "value": value}]},
+        )
         assert status == 200
-    changed = await wait_until(lambda: receiver.of("session.changed", sid),
-                               lambda got: bool(got) and got[-1]["data"]["revision"] == 3)
+    changed = await wait_until(
+        lambda: receiver.of("session.changed", sid),
+        lambda got: bool(got) and got[-1]["data"]["revision"] == 3,
+    )
     assert all("agent:claude" in e["data"]["authors"] for e in changed)
     assert len(changed) < 3  # debounced: the three ops did not make three events
 
@@ -116,12 +135,16 @@ async def test_events_arrive_signed_and_failed_deliveries_are_retried(
         assert gateway.http is not None
         async with gateway.http.get("/metrics") as response:
             text = await response.text()
-        return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
-                if line.startswith("atelier_webhook_")}
+        return {
+            line.split()[0]: float(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith("atelier_webhook_")
+        }
 
     # The hosts' queue and counters reach /metrics (fetched at scrape time).
     metrics = await wait_until(scrape, lambda m: m.get("atelier_webhook_delivered_total", 0) >= 5)
-    assert metrics["atelier_webhook_queue"] == 0 and metrics["atelier_webhook_dropped_total"] == 0
+    assert metrics["atelier_webhook_queue"] == 0
+    assert metrics["atelier_webhook_dropped_total"] == 0
 
 
 async def test_edits_are_unaffected_while_the_target_hangs(
@@ -132,12 +155,22 @@ async def test_edits_are_unaffected_while_the_target_hangs(
     sid = await gateway.create(spec=SPEC)
     await wait_until(lambda: receiver.held, lambda held: held >= 1)  # session.created is stuck
     for value in range(20):
-        status, body = await asyncio.wait_for(gateway.request("POST", f"/api/sessions/{sid}/ops", json={
-            "ops": [{"op": "set_prop", "key": "r", "prop": "v", "value": value}]}), 30)
-        assert status == 200 and body["revision"] == value + 1
-    assert receiver.events == [] and receiver.held == 1  # nothing delivered meanwhile
+        status, body = await asyncio.wait_for(
+            gateway.request(
+                "POST",
+                f"/api/sessions/{sid}/ops",
+                json={"ops": [{"op": "set_prop", "key": "r", "prop": "v", "value": value}]},
+            ),
+            30,
+        )
+        assert status == 200
+        assert body["revision"] == value + 1
+    assert receiver.events == []
+    assert receiver.held == 1
     receiver.hold.set()
     receiver.hold = None
-    changed = await wait_until(lambda: receiver.of("session.changed", sid),
-                               lambda got: bool(got) and got[-1]["data"]["revision"] == 20)
+    changed = await wait_until(
+        lambda: receiver.of("session.changed", sid),
+        lambda got: bool(got) and got[-1]["data"]["revision"] == 20,
+    )
     assert changed[-1]["data"]["authors"] == ["api"]

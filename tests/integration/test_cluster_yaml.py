@@ -23,8 +23,14 @@ RAY_QUIET = ("RAY_USAGE_STATS_ENABLED=0", "RAY_AUTH_MODE=disabled")
 
 
 def _commands() -> list[str]:
-    keys = ("initialization_commands", "setup_commands", "head_setup_commands", "worker_setup_commands",
-            "head_start_ray_commands", "worker_start_ray_commands")
+    keys = (
+        "initialization_commands",
+        "setup_commands",
+        "head_setup_commands",
+        "worker_setup_commands",
+        "head_start_ray_commands",
+        "worker_start_ray_commands",
+    )
     return [command for key in keys for command in CONFIG.get(key, [])]
 
 
@@ -40,7 +46,8 @@ def test_ray_cluster_launcher_accepts_it() -> None:
     prepared = prepare_config(copy.deepcopy(CONFIG))
     validate_config(prepared)
     assert CONFIG["provider"]["type"] == "local"
-    assert CONFIG["provider"]["head_ip"] and CONFIG["provider"]["worker_ips"]
+    assert CONFIG["provider"]["head_ip"]
+    assert CONFIG["provider"]["worker_ips"]
     assert prepared["available_node_types"]["local.cluster.node"]["max_workers"] == len(
         CONFIG["provider"]["worker_ips"]
     )
@@ -64,16 +71,20 @@ def test_every_node_starts_ray_then_a_gateway_joining_it(key: str) -> None:
         assert all(flag in command for flag in RAY_QUIET), command
     ports = ATELIER["ports"]
     if key == "head_start_ray_commands":
-        assert "--head" in ray_start and int(_option(ray_start, "port")) == ports["ray_gcs"]
+        assert "--head" in ray_start
+        assert int(_option(ray_start, "port")) == ports["ray_gcs"]
         assert _option(ray_start, "include-dashboard") == "false"
     else:
         assert _option(ray_start, "address") == f"$RAY_HEAD_IP:{ports['ray_gcs']}"
     assert int(_option(ray_start, "object-manager-port")) == ports["ray_object_manager"]
     assert int(_option(ray_start, "node-manager-port")) == ports["ray_node_manager"]
-    assert "atelier serve" in gateway and "RAY_ADDRESS=auto" in gateway
-    assert f"ATELIER_PORT={ports['gateway']}" in gateway and "ATELIER_HOST=0.0.0.0" in gateway
+    assert "atelier serve" in gateway
+    assert "RAY_ADDRESS=auto" in gateway
+    assert f"ATELIER_PORT={ports['gateway']}" in gateway
+    assert "ATELIER_HOST=0.0.0.0" in gateway
     assert f". {ATELIER['env_file']};" in gateway  # the deployment's settings, read by every gateway
-    assert "pkill" not in gateway and "killall" not in gateway  # the old gateway ends by its pid
+    assert "pkill" not in gateway
+    assert "killall" not in gateway
 
 
 def test_the_settings_file_reaches_every_node() -> None:
@@ -87,7 +98,9 @@ def test_documented_environment_names_real_settings_with_accepted_values(tmp_pat
     for required in ("DATABASE_URL", "REDIS_URL", "ATELIER_AUTH_SECRET", "ATELIER_WORKSPACE_SIGNING_SECRET"):
         assert required in env, f"{required} undocumented"
     sources = "\n".join(
-        path.read_text() for package in ("actors", "gateway", "storage") for path in (ROOT / package).rglob("*.py")
+        path.read_text()
+        for package in ("actors", "gateway", "storage")
+        for path in (ROOT / package).rglob("*.py")
     )
     for name in env:
         assert f'"{name}"' in sources, f"{name} is not a setting atelier reads"

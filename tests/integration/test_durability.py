@@ -57,11 +57,19 @@ async def test_killed_actor_loses_no_acknowledged_change(make_gateway: MakeGatew
     gw = await make_gateway()
     session_id = await gw.create(spec=SPEC)
     for i in range(20):
-        await _apply(gw, session_id, [
-            {"op": "add_element", "key": f"e{i}", "parentKey": "root",
-             "element": {"type": "Text", "props": {"n": i}}},
-            {"op": "set_prop", "key": "root", "prop": "count", "value": i},
-        ])
+        await _apply(
+            gw,
+            session_id,
+            [
+                {
+                    "op": "add_element",
+                    "key": f"e{i}",
+                    "parentKey": "root",
+                    "element": {"type": "Text", "props": {"n": i}},
+                },
+                {"op": "set_prop", "key": "root", "prop": "count", "value": i},
+            ],
+        )
     before = await _state(gw, session_id)
     assert before["meta"]["revision"] == 20
 
@@ -73,8 +81,9 @@ async def test_killed_actor_loses_no_acknowledged_change(make_gateway: MakeGatew
         ray.kill(handle, no_restart=True)
     await wait_until(lambda: _process_alive(pid), lambda up: not up, timeout=30)
 
-    after = await wait_until(lambda: gw.request("GET", f"/api/sessions/{session_id}/state"),
-                             lambda r: r[0] == 200, timeout=60)
+    after = await wait_until(
+        lambda: gw.request("GET", f"/api/sessions/{session_id}/state"), lambda r: r[0] == 200, timeout=60
+    )
     assert after[1] == before
     assert await _host_pid(gw, session_id) != pid
     # And the session keeps working where it left off.
@@ -83,7 +92,9 @@ async def test_killed_actor_loses_no_acknowledged_change(make_gateway: MakeGatew
 
 
 @pytest.mark.parametrize("placement", ["dense", "isolated"])
-async def test_idle_session_checkpoints_unloads_and_reactivates(make_gateway: MakeGateway, placement: str) -> None:
+async def test_idle_session_checkpoints_unloads_and_reactivates(
+    make_gateway: MakeGateway, placement: str
+) -> None:
     gw = await make_gateway(idle_timeout=1.0, idle_check_interval=0.2, exit_grace=0.2, placement=placement)
     session_id = await gw.create(spec=SPEC)
     await _apply(gw, session_id, [{"op": "set_prop", "key": "root", "prop": "title", "value": "kept"}])
@@ -97,7 +108,9 @@ async def test_idle_session_checkpoints_unloads_and_reactivates(make_gateway: Ma
         await wait_until(lambda: _process_alive(pid), lambda up: not up, timeout=30)
     # The unload wrote a snapshot: the log behind it is compacted away.
     loaded = await gw.load(session_id)
-    assert loaded is not None and loaded.snapshot is not None and loaded.updates == []
+    assert loaded is not None
+    assert loaded.snapshot is not None
+    assert loaded.updates == []
 
     # Concurrent first uses after the exit coalesce into one activation.
     pids = await asyncio.gather(*(_host_pid(gw, session_id) for _ in range(20)))
@@ -116,12 +129,13 @@ async def test_snapshots_compact_the_log(make_gateway: MakeGateway) -> None:
         assert loaded is not None
         return loaded.snapshot_seq, len(loaded.updates)
 
-    snapshot_seq, rows = await wait_until(log_rows, lambda r: r[0] >= 10)
+    _snapshot_seq, rows = await wait_until(log_rows, lambda r: r[0] >= 10)
     assert rows < 5
     before = await _state(gw, session_id)
     os.kill(await _host_pid(gw, session_id), signal.SIGKILL)
-    after = await wait_until(lambda: gw.request("GET", f"/api/sessions/{session_id}/state"),
-                             lambda r: r[0] == 200, timeout=60)
+    after = await wait_until(
+        lambda: gw.request("GET", f"/api/sessions/{session_id}/state"), lambda r: r[0] == 200, timeout=60
+    )
     assert after[1] == before
     assert after[1]["spec"]["elements"]["root"]["props"]["n"] == 11
 
@@ -140,8 +154,11 @@ async def test_dense_placement_shares_hosts(make_gateway: MakeGateway) -> None:
     victim = await _host_pid(gw, ids[0])
     os.kill(victim, signal.SIGKILL)
     for n, session_id in enumerate(ids):
-        _, state = await wait_until(lambda sid=session_id: gw.request("GET", f"/api/sessions/{sid}/state"),
-                                    lambda r: r[0] == 200, timeout=60)
+        _, state = await wait_until(
+            lambda sid=session_id: gw.request("GET", f"/api/sessions/{sid}/state"),
+            lambda r: r[0] == 200,
+            timeout=60,
+        )
         assert state["spec"]["elements"]["root"]["props"]["n"] == n
 
 
@@ -151,9 +168,13 @@ async def test_a_store_backlog_refuses_new_changes(make_gateway: MakeGateway) ->
     # A limit of zero unflushed rows: the store is always "behind", so every edit is refused.
     gw = await make_gateway(max_unflushed_rows=0)
     session_id = await gw.create(spec=SPEC)
-    status, body = await gw.request("POST", f"/api/sessions/{session_id}/ops", json={
-        "ops": [{"op": "set_prop", "key": "root", "prop": "n", "value": 1}]})
-    assert status == 503 and "retry" in body["error"]
+    status, body = await gw.request(
+        "POST",
+        f"/api/sessions/{session_id}/ops",
+        json={"ops": [{"op": "set_prop", "key": "root", "prop": "n", "value": 1}]},
+    )
+    assert status == 503
+    assert "retry" in body["error"]
     async with HocusClient(f"{gw.ws_url}/ws") as client:
         await client.open(session_id)
         await client.insert(session_id, "held back")

@@ -19,15 +19,20 @@ MakeGateway = Callable[..., Awaitable[Gateway]]
 SPEC = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
 
 
-async def test_writes_resume_after_a_host_sigkill_and_nothing_acked_is_lost(make_gateway: MakeGateway) -> None:
+async def test_writes_resume_after_a_host_sigkill_and_nothing_acked_is_lost(
+    make_gateway: MakeGateway,
+) -> None:
     gw = await make_gateway(hosts=2)
     sid = await gw.create(spec=SPEC)
     acked: list[int] = []
     async with HocusClient(f"{gw.ws_url}/ws") as editor:
         await editor.open(sid)
         for n in range(20):
-            status, body = await gw.request("POST", f"/api/sessions/{sid}/ops", json={
-                "ops": [{"op": "set_prop", "key": "root", "prop": f"p{n}", "value": n}]})
+            status, body = await gw.request(
+                "POST",
+                f"/api/sessions/{sid}/ops",
+                json={"ops": [{"op": "set_prop", "key": "root", "prop": f"p{n}", "value": n}]},
+            )
             assert status == 200, body
             acked.append(n)
         await editor.insert(sid, "typed before the kill")
@@ -40,18 +45,24 @@ async def test_writes_resume_after_a_host_sigkill_and_nothing_acked_is_lost(make
         assert editor.close_code == 1012  # reconnect and resync: never silently stale
 
         async def write() -> int:
-            status, _ = await gw.request("POST", f"/api/sessions/{sid}/ops", json={
-                "ops": [{"op": "set_prop", "key": "root", "prop": "after", "value": 1}]})
+            status, _ = await gw.request(
+                "POST",
+                f"/api/sessions/{sid}/ops",
+                json={"ops": [{"op": "set_prop", "key": "root", "prop": "after", "value": 1}]},
+            )
             return status
 
         await wait_until(write, lambda status: status == 200, timeout=30, interval=0.01)
         resumed = time.monotonic() - killed
     status, state = await gw.request("GET", f"/api/sessions/{sid}/state")
     props = state["spec"]["elements"]["root"]["props"]
-    assert all(props[f"p{n}"] == n for n in acked) and props["after"] == 1
+    assert all(props[f"p{n}"] == n for n in acked)
+    assert props["after"] == 1
     async with HocusClient(f"{gw.ws_url}/ws") as again:
         await again.open(sid)
         assert again.text(sid) == "typed before the kill"
     assert await gw.host_pid(sid) != pid
-    print(f"\nhost SIGKILL: sockets told in {told * 1000:.0f} ms, writes resumed after {resumed * 1000:.0f} ms,"
-          f" {len(acked)} acknowledged changes kept")
+    print(
+        f"\nhost SIGKILL: sockets told in {told * 1000:.0f} ms, writes resumed after {resumed * 1000:.0f} ms,"
+        f" {len(acked)} acknowledged changes kept"
+    )

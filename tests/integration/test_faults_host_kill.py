@@ -141,8 +141,11 @@ async def test_host_sigkill_under_50_editors_loses_no_acknowledged_edit(
                     if view != expected:
                         mismatched.append(name)
                         # Which provider's edits it misses: tokens it holds of the tokens sent.
-                        provider_gaps[name] = {other: [view[other].count(";"), expected[other].count(";")]
-                                               for other in providers.names if view[other] != expected[other]}
+                        provider_gaps[name] = {
+                            other: [view[other].count(";"), expected[other].count(";")]
+                            for other in providers.names
+                            if view[other] != expected[other]
+                        }
         for agent in agents:
             status, state = await gw.request("GET", f"/api/sessions/{agent.session_id}/state")
             assert status == 200, state

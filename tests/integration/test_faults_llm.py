@@ -30,14 +30,33 @@ from .faults_load import Agent, Editor, LoadStop, agent_totals, editor_totals, r
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 LLM_TIMEOUT = 1.5  # seconds per model read: a hang or a stall fails the stage past it
-FAULTS = [Fault.HANG, Fault.STALL, Fault.GARBAGE, Fault.BINARY, Fault.WRONG_SHAPE, Fault.ERROR_CHUNK,
-          Fault.DROP, Fault.HTTP_500]
+FAULTS = [
+    Fault.HANG,
+    Fault.STALL,
+    Fault.GARBAGE,
+    Fault.BINARY,
+    Fault.WRONG_SHAPE,
+    Fault.ERROR_CHUNK,
+    Fault.DROP,
+    Fault.HTTP_500,
+]
 EDITORS = 6
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
-REQUIREMENTS = {"requirements": [{
-    "tempId": "req-1", "name": "Load", "description": "Holds 20 kg", "requirementType": "Performance",
-    "priority": "medium", "verificationMethod": "Test", "rationale": "Use", "confidence": 0.8,
-    "source": "ai"}]}
+REQUIREMENTS = {
+    "requirements": [
+        {
+            "tempId": "req-1",
+            "name": "Load",
+            "description": "Holds 20 kg",
+            "requirementType": "Performance",
+            "priority": "medium",
+            "verificationMethod": "Test",
+            "rationale": "Use",
+            "confidence": 0.8,
+            "source": "ai",
+        }
+    ]
+}
 
 
 def _script() -> list[Turn]:
@@ -51,16 +70,21 @@ def _script() -> list[Turn]:
 async def _design_session(gw: Gateway, user: str) -> str:
     status, body = await gw.request("POST", "/api/programs", json={"name": "P"}, headers=bearer(user))
     assert status == 201, body
-    status, body = await gw.request("POST", "/api/design-engine/sessions", headers=bearer(user), json={
-        "description": "A wall shelf", "programId": body["data"]["program"]["id"]})
+    status, body = await gw.request(
+        "POST",
+        "/api/design-engine/sessions",
+        headers=bearer(user),
+        json={"description": "A wall shelf", "programId": body["data"]["program"]["id"]},
+    )
     assert status == 201, body
     return str(body["data"]["session"]["id"])
 
 
 async def _run(gw: Gateway, sid: str, action: str) -> tuple[int, list[SseEvent]]:
     assert gw.http is not None
-    async with gw.http.post(f"/api/design-engine/sessions/{sid}/stream", json={"action": action},
-                            headers=bearer("ada")) as response:
+    async with gw.http.post(
+        f"/api/design-engine/sessions/{sid}/stream", json={"action": action}, headers=bearer("ada")
+    ) as response:
         if response.status != 200:
             return response.status, []
         return 200, [event async for event in read_events(response)]
@@ -86,7 +110,7 @@ async def _watched_status(watcher: HocusClient, sid: str, wanted: str) -> None:
         assert loop.time() < deadline, f"the document's status never became {wanted!r}"
         try:
             await asyncio.wait_for(state.changed.wait(), deadline - loop.time())
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
 
 

@@ -93,8 +93,11 @@ async def test_postgres_blips_delay_acks_and_lose_nothing(ray_cluster: None, tmp
 async def _blips_under_load(gw: Gateway, pg: RestartablePostgres, tmp_path: Path) -> None:
     sessions = [await gw.create(spec=SPEC) for _ in range(SESSIONS)]
     url = f"{gw.ws_url}/ws"
-    editors = [Editor(url, sid, f"e{s}x{i}", EDIT_INTERVAL)
-               for s, sid in enumerate(sessions) for i in range(EDITORS_PER_SESSION)]
+    editors = [
+        Editor(url, sid, f"e{s}x{i}", EDIT_INTERVAL)
+        for s, sid in enumerate(sessions)
+        for i in range(EDITORS_PER_SESSION)
+    ]
     agents = [Agent(gw, sid, f"a{s}x", AGENT_INTERVAL) for s, sid in enumerate(sessions)]
     store = ray.get_actor(STORE_ACTOR_NAME, namespace=gw.settings.actors.namespace)
     pids = {int((await store.stats.remote())["pid"])} | {await gw.host_pid(sid) for sid in sessions}
@@ -131,8 +134,9 @@ async def _blips_under_load(gw: Gateway, pg: RestartablePostgres, tmp_path: Path
         "postgres_down_s": round(up - down, 2),
         "ws_ack_max_pause_s": round(max_gap(ack_times), 2),
         "ws_first_ack_after_restart_s": round(min(after_up), 2) if after_up else None,
-        "rest_first_200_after_restart_s": round(min((t - up for a in agents for t in a.ack_times if t > up),
-                                                    default=-1), 2),
+        "rest_first_200_after_restart_s": round(
+            min((t - up for a in agents for t in a.ack_times if t > up), default=-1), 2
+        ),
     }
 
     # Store-backed routes of every API answer 503 with Retry-After while the store is away, never 500.

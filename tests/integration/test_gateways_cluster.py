@@ -69,8 +69,11 @@ async def test_editors_split_between_two_gateways_converge(deployment: Deploymen
         settled = time.monotonic() - started
         text = await typists.converged()
     # An agent's REST change on one gateway reaches the other gateway's readers.
-    status, body = await rest("POST", f"{b.url}/api/sessions/{sid}/ops", json={
-        "ops": [{"op": "set_prop", "key": "root", "prop": "via", "value": "gw-b"}]})
+    status, body = await rest(
+        "POST",
+        f"{b.url}/api/sessions/{sid}/ops",
+        json={"ops": [{"op": "set_prop", "key": "root", "prop": "via", "value": "gw-b"}]},
+    )
     assert status == 200, body
     status, state = await rest("GET", f"{a.url}/api/sessions/{sid}/state")
     assert status == 200 and state["spec"]["elements"]["root"]["props"]["via"] == "gw-b", state  # type: ignore[index]
@@ -79,8 +82,10 @@ async def test_editors_split_between_two_gateways_converge(deployment: Deploymen
     assert sorted(typists.tokens()) == sorted(t for t in typists.tokens() if t in text)
     assert await read_text(a.url, sid) == text == await read_text(b.url, sid)
     acked = sum(typists.acked.values())
-    print(f"\ntwo gateways: {len(peers)} providers split 3/3, {acked} edits acknowledged, {lost} lost,"
-          f" all converged {settled:.2f} s after typing began")
+    print(
+        f"\ntwo gateways: {len(peers)} providers split 3/3, {acked} edits acknowledged, {lost} lost,"
+        f" all converged {settled:.2f} s after typing began"
+    )
 
 
 async def _numsub(url: str) -> int:
@@ -112,9 +117,13 @@ async def test_redis_down_editing_and_rest_go_on_and_the_bus_recovers(deployment
         await typists.settle()
         text = await typists.converged()
     lost = check_kept(typists, text, "redis down")
-    assert lost == 0 and await read_text(a.url, sid) == text
-    status, body = await rest("POST", f"{a.url}/api/sessions/{sid}/ops", json={
-        "ops": [{"op": "set_prop", "key": "root", "prop": "during", "value": "outage"}]})
+    assert lost == 0
+    assert await read_text(a.url, sid) == text
+    status, body = await rest(
+        "POST",
+        f"{a.url}/api/sessions/{sid}/ops",
+        json={"ops": [{"op": "set_prop", "key": "root", "prop": "during", "value": "outage"}]},
+    )
     assert status == 200, body
     # A delete commits, answers 200 (its bus hint is dropped), and the other gateway,
     # not told, still answers 404: the session's host knows it is gone.
@@ -138,13 +147,16 @@ async def test_redis_down_editing_and_rest_go_on_and_the_bus_recovers(deployment
         message = await wait_until(
             lambda: pubsub.get_message(timeout=0.5), lambda m: m is not None, timeout=30, interval=0.01
         )
-        assert message is not None and message["data"] == f"deleted:{second}".encode()
+        assert message is not None
+        assert message["data"] == f"deleted:{second}".encode()
     finally:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
         await listener.aclose()
     acked = sum(typists.acked.values())
-    print(f"\nredis down {outage:.1f} s with two gateways: {acked} edits acknowledged across both, {lost} lost,"
-          f" REST ops/create/delete answered; both gateways re-subscribed {resubscribed:.2f} s after Redis returned")
+    print(
+        f"\nredis down {outage:.1f} s with two gateways: {acked} edits acknowledged across both, {lost} lost,"
+        f" REST ops/create/delete answered; both gateways re-subscribed {resubscribed:.2f} s after Redis returned"
+    )
 
 
 async def test_gateway_sigkill_clients_reconnect_to_the_other_and_nothing_acked_is_lost(
@@ -177,13 +189,16 @@ async def test_gateway_sigkill_clients_reconnect_to_the_other_and_nothing_acked_
             await typing
         await typists.settle()
         text = await typists.converged()
-    assert set(fwd.routed[len(peers):]) == {b.port}  # every reconnect went to the live gateway
+    assert set(fwd.routed[len(peers) :]) == {b.port}  # every reconnect went to the live gateway
     lost_at_kill = len([t for t in typists.acked_tokens(acked_at_kill) if t not in text])
     lost = check_kept(typists, text, "sigkill")
-    assert lost_at_kill == 0 and lost == 0
+    assert lost_at_kill == 0
+    assert lost == 0
     assert all(t in text for t in typists.tokens())  # typed while cut off, resynced afterwards
     assert await read_text(b.url, sid) == text
     times = sorted(reconnect.values())
-    print(f"\ngateway SIGKILL: {len(victims)} of {len(peers)} providers on it, {sum(acked_at_kill.values())}"
-          f" edits acknowledged before the kill, {sum(typists.acked.values())} in all, {lost} lost;"
-          f" reconnected and resynced via the other gateway in {times[0]:.2f}-{times[-1]:.2f} s")
+    print(
+        f"\ngateway SIGKILL: {len(victims)} of {len(peers)} providers on it, {sum(acked_at_kill.values())}"
+        f" edits acknowledged before the kill, {sum(typists.acked.values())} in all, {lost} lost;"
+        f" reconnected and resynced via the other gateway in {times[0]:.2f}-{times[-1]:.2f} s"
+    )

@@ -50,12 +50,16 @@ def _describe(processes: list[psutil.Process]) -> list[str]:
 
 async def test_local_ray_goes_with_a_sigkilled_gateway(tmp_path: Path) -> None:
     ray_temp = Path(tempfile.mkdtemp(prefix="atelier-kill-", dir="/tmp"))  # Unix socket paths stay short
-    gateway = GatewayProcess("local", tmp_path, {
-        "ATELIER_DATA_DIR": str(tmp_path / "data"),
-        "ATELIER_RAY_TEMP_DIR": str(ray_temp),
-        "ATELIER_RAY_NUM_CPUS": "2",
-        "ATELIER_AUTH_SECRET": AUTH_SECRET,
-    })
+    gateway = GatewayProcess(
+        "local",
+        tmp_path,
+        {
+            "ATELIER_DATA_DIR": str(tmp_path / "data"),
+            "ATELIER_RAY_TEMP_DIR": str(ray_temp),
+            "ATELIER_RAY_NUM_CPUS": "2",
+            "ATELIER_AUTH_SECRET": AUTH_SECRET,
+        },
+    )
     survivors: list[psutil.Process] = []
     try:
         gateway.start()
@@ -64,8 +68,14 @@ async def test_local_ray_goes_with_a_sigkilled_gateway(tmp_path: Path) -> None:
         processes = gateway.descendants()
         names = " ".join(_describe(processes))
         # What used to linger: the raylet's agents; and the session layer's actors.
-        for expected in ("ray::DashboardAgent", "ray::RuntimeEnvAgent", "ray::Placement", "ray::StoreService",
-                         "ray::SessionHost", "actors.reaper"):
+        for expected in (
+            "ray::DashboardAgent",
+            "ray::RuntimeEnvAgent",
+            "ray::Placement",
+            "ray::StoreService",
+            "ray::SessionHost",
+            "actors.reaper",
+        ):
             assert expected in names, f"{expected} not running: {names}"
         gateway.kill()
         killed = time.monotonic()
@@ -76,8 +86,10 @@ async def test_local_ray_goes_with_a_sigkilled_gateway(tmp_path: Path) -> None:
         gone_after = time.monotonic() - killed
         assert not survivors, f"still running {BOUND} s after the kill: {_describe(survivors)}"
         assert not (ray_temp / "ray_current_cluster").exists()
-        print(f"\nlocal gateway SIGKILL: all {len(processes)} Ray processes (agents, placement, store, hosts,"
-              f" workers) gone {gone_after:.1f} s after the kill (was ~62 s for the agents before the reaper)")
+        print(
+            f"\nlocal gateway SIGKILL: all {len(processes)} Ray processes (agents, placement, store, hosts,"
+            f" workers) gone {gone_after:.1f} s after the kill (was ~62 s for the agents before the reaper)"
+        )
     finally:
         gateway.stop()
         for process in _alive(survivors):

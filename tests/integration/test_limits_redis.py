@@ -41,7 +41,9 @@ async def pair(redis_server: str, tmp_path: Path) -> AsyncIterator[Pair]:
         for name in ("a", "b"):
             actors = ActorSettings(namespace=namespace)
             storage = StorageSettings(data_dir=tmp_path / name, redis_url=redis_server)
-            app = build_app(Settings(actors=actors, storage=storage, limits=limits), LocalSessionClient(actors, storage))
+            app = build_app(
+                Settings(actors=actors, storage=storage, limits=limits), LocalSessionClient(actors, storage)
+            )
             clients.append(await stack.enter_async_context(TestClient(TestServer(app))))
         yield clients[0], clients[1]
 
@@ -52,7 +54,8 @@ async def test_a_retry_through_another_gateway_gets_the_first_outcome(pair: Pair
     first = await a.post("/api/sessions", json={"name": "once", "spec": SPEC}, headers=key)
     assert first.status == 201
     retry = await b.post("/api/sessions", json={"name": "once", "spec": SPEC}, headers=key)
-    assert retry.status == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.status == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
     assert await retry.json() == await first.json()
     assert (await (await b.get("/api/sessions")).json())["sessions"] == []  # b never ran it
     changed = await b.post("/api/sessions", json={"name": "other", "spec": SPEC}, headers=key)
@@ -64,7 +67,8 @@ async def test_request_rates_are_counted_across_gateways(pair: Pair) -> None:
     statuses = [(await client.get("/api/sessions")).status for client in (a, b, a, b, a)]
     assert statuses == [200] * 5  # five in all, the burst, whichever gateway served them
     refused = await b.get("/api/sessions")
-    assert refused.status == 429 and refused.headers["Retry-After"]
+    assert refused.status == 429
+    assert refused.headers["Retry-After"]
     assert (await refused.json())["limit"]["setting"] == "ATELIER_RATE_IP_PER_SEC"
     assert (await a.get("/api/sessions")).status == 429
 

@@ -13,6 +13,7 @@ from actors.engine.llm.settings import LlmSettings
 from ..harness import Gateway, bearer, wait_until
 from ..hocus_client import HocusClient
 from ..sse import read_events
+import itertools
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,9 @@ async def scrape(gw: Gateway) -> tuple[str, Samples]:
 
 def one(samples: Samples, name: str, **labels: str) -> float:
     key = (name, tuple(sorted(labels.items())))
-    assert key in samples, f"{name}{labels} missing; have {sorted(n for n, _ in samples if n.startswith(name))}"
+    assert key in samples, (
+        f"{name}{labels} missing; have {sorted(n for n, _ in samples if n.startswith(name))}"
+    )
     return samples[key]
 
 
@@ -46,8 +49,11 @@ async def test_bridge_activity_shows_in_metrics(gateway: Gateway) -> None:
     store = gateway.settings.storage.store_kind
     session_id = await gateway.create(spec=SPEC)
     for i in range(3):
-        status, body = await gateway.request("POST", f"/api/sessions/{session_id}/ops", json={"ops": [
-            {"op": "set_prop", "key": "root", "prop": "n", "value": i}]})
+        status, body = await gateway.request(
+            "POST",
+            f"/api/sessions/{session_id}/ops",
+            json={"ops": [{"op": "set_prop", "key": "root", "prop": "n", "value": i}]},
+        )
         assert status == 200 and body["errors"] == [], body
     async with HocusClient(f"{gateway.ws_url}/ws") as client:
         await client.open(session_id)
@@ -67,7 +73,7 @@ async def test_bridge_activity_shows_in_metrics(gateway: Gateway) -> None:
         if name == "atelier_store_commit_seconds_bucket" and dict(labels)["store"] == store
     )
     assert buckets[-1] == (float("inf"), count)
-    assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:], strict=False))
+    assert all(a[1] <= b[1] for a, b in itertools.pairwise(buckets))
     assert 1 <= one(samples, "atelier_store_commits_total", store=store) <= count
     assert one(samples, "atelier_store_committed_rows_total", store=store) >= 3
     assert one(samples, "atelier_store_commit_queue_rows", store=store) >= 0
@@ -82,8 +88,16 @@ async def test_bridge_activity_shows_in_metrics(gateway: Gateway) -> None:
     assert one(samples, "atelier_runs_in_flight", api="workspace") >= 0
     assert one(samples, "atelier_streams_open", kind="sse") >= 0
     # The gateway's own counters are still there.
-    assert one(samples, "atelier_http_requests_total", method="POST", route="/api/sessions/{id}/ops",
-               status="200") >= 3
+    assert (
+        one(
+            samples,
+            "atelier_http_requests_total",
+            method="POST",
+            route="/api/sessions/{id}/ops",
+            status="200",
+        )
+        >= 3
+    )
 
 
 async def test_a_running_stage_is_a_run_in_flight_and_an_open_stream(make_gateway: MakeGateway) -> None:
@@ -91,12 +105,19 @@ async def test_a_running_stage_is_a_run_in_flight_and_an_open_stream(make_gatewa
     assert gw.http is not None
     status, body = await gw.request("POST", "/api/programs", json={"name": "P"}, headers=bearer("ada"))
     assert status == 201, body
-    status, body = await gw.request("POST", "/api/design-engine/sessions", headers=bearer("ada"), json={
-        "description": "A weighted desk lamp", "programId": body["data"]["program"]["id"]})
+    status, body = await gw.request(
+        "POST",
+        "/api/design-engine/sessions",
+        headers=bearer("ada"),
+        json={"description": "A weighted desk lamp", "programId": body["data"]["program"]["id"]},
+    )
     assert status == 201, body
     sid = body["data"]["session"]["id"]
-    async with gw.http.post(f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"),
-                            json={"action": "start_requirements"}) as response:
+    async with gw.http.post(
+        f"/api/design-engine/sessions/{sid}/stream",
+        headers=bearer("ada"),
+        json={"action": "start_requirements"},
+    ) as response:
         assert response.status == 200
         events = read_events(response)
         await anext(events)  # the run is under way and this SSE stream is open
@@ -112,5 +133,11 @@ async def test_a_running_stage_is_a_run_in_flight_and_an_open_stream(make_gatewa
         return (await scrape(gw))[1]
 
     # The run ended and the stream closed: both gauges come back to 0.
-    await wait_until(after, lambda s: one(s, "atelier_streams_open", kind="sse") == 0
-                     and one(s, "atelier_runs_in_flight", api="design") == 0, timeout=60)
+    await wait_until(
+        after,
+        lambda s: (
+            one(s, "atelier_streams_open", kind="sse") == 0
+            and one(s, "atelier_runs_in_flight", api="design") == 0
+        ),
+        timeout=60,
+    )

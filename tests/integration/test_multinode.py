@@ -46,10 +46,15 @@ def test_a_gateway_serves_sessions_on_every_node_of_a_multinode_cluster(pg_url: 
             process.wait(30)
     assert process.returncode == 0, f"driver failed ({process.returncode}):\n{out[-2000:]}\n{err[-6000:]}"
     summary = json.loads(out.strip().splitlines()[-1])
-    assert summary["nodes"] == 3 and len(summary["sessions_per_node"]) == 3
-    assert summary["remote_sessions"] > 0 and summary["hosts_linked_to_store_over_tcp"] > 0
-    assert summary["edits_lost"] == 0 and summary["edits_acknowledged"] == 20 * summary["sessions"]
-    print(f"\nmultinode: {summary['nodes']} Ray nodes, {summary['sessions']} sessions placed"
-          f" {summary['sessions_per_node']} per node, {summary['remote_sessions']} behind TCP links from the"
-          f" gateway, {summary['hosts_linked_to_store_over_tcp']} hosts linked to the store owner over TCP;"
-          f" {summary['edits_acknowledged']} edits acknowledged, {summary['edits_lost']} lost")
+    assert summary["nodes"] == 3
+    assert len(summary["sessions_per_node"]) == 3
+    assert summary["remote_sessions"] > 0
+    assert summary["hosts_linked_to_store_over_tcp"] > 0
+    assert summary["edits_lost"] == 0
+    assert summary["edits_acknowledged"] == 20 * summary["sessions"]
+    print(
+        f"\nmultinode: {summary['nodes']} Ray nodes, {summary['sessions']} sessions placed"
+        f" {summary['sessions_per_node']} per node, {summary['remote_sessions']} behind TCP links from the"
+        f" gateway, {summary['hosts_linked_to_store_over_tcp']} hosts linked to the store owner over TCP;"
+        f" {summary['edits_acknowledged']} edits acknowledged, {summary['edits_lost']} lost"
+    )

@@ -131,12 +131,14 @@ async def test_malformed_calls_are_sent_back_until_a_good_one_is_accepted() -> N
         events = await _collect(provider, _request())
     results = _of(ToolResult, events)
     assert [result.call_id for result in results] == ["call_1", "call_2", "call_3"]
-    assert results[0].result is None and results[0].error is not None
+    assert results[0].result is None
+    assert results[0].error is not None
     assert "arguments are not valid JSON" in results[0].error
     assert results[1].error == (
         "propose_requirements: requirements[0].priority: must be one of low, medium, high, critical; got 'urgent'"
     )
-    assert results[2].error is None and results[2].result == REQUIREMENTS
+    assert results[2].error is None
+    assert results[2].result == REQUIREMENTS
     assert _of(ToolCall, events)[0].args == {}  # unparsable arguments are never passed on
     assert events[-1] == Finished("Proposed 2 requirements.")
     # Each refusal went back to the model as the tool message answering its call.

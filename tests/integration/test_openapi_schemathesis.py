@@ -53,8 +53,10 @@ class Report:
 
     def line(self) -> str:
         codes = " ".join(f"{code}:{n}" for code, n in sorted(self.statuses.items()))
-        return (f"schemathesis: {len(self.operations)} operations, {self.cases} examples, {self.checks} checks, "
-                f"{len(self.failures)} failures, {len(self.errors)} errors; responses {codes}")
+        return (
+            f"schemathesis: {len(self.operations)} operations, {self.cases} examples, {self.checks} checks, "
+            f"{len(self.failures)} failures, {len(self.errors)} errors; responses {codes}"
+        )
 
 
 def _record(report: Report, event: events.ScenarioFinished) -> None:
@@ -66,22 +68,31 @@ def _record(report: Report, event: events.ScenarioFinished) -> None:
     for interaction in recorder.interactions.values():
         if interaction.response is not None:
             report.statuses[interaction.response.status_code] += 1
-            report.sent.append((interaction.timestamp - interaction.response.elapsed,
-                                f"{interaction.response.elapsed:.2f}s {interaction.request.method} "
-                                f"{interaction.request.uri[:200]} -> {interaction.response.status_code} "
-                                f"{(interaction.request.body or '')[:300]!r}"))
+            report.sent.append(
+                (
+                    interaction.timestamp - interaction.response.elapsed,
+                    f"{interaction.response.elapsed:.2f}s {interaction.request.method} "
+                    f"{interaction.request.uri[:200]} -> {interaction.response.status_code} "
+                    f"{(interaction.request.body or '')[:300]!r}",
+                )
+            )
             if interaction.response.elapsed > SLOW:
-                report.slow.append(f"{interaction.response.elapsed:.1f}s {interaction.request.method} "
-                                   f"{interaction.request.uri[:300]} -> {interaction.response.status_code}")
+                report.slow.append(
+                    f"{interaction.response.elapsed:.1f}s {interaction.request.method} "
+                    f"{interaction.request.uri[:300]} -> {interaction.response.status_code}"
+                )
     for case_id, checks in recorder.checks.items():
         for check in checks:
             report.checks += 1
             if check.status == Status.FAILURE and check.failure_info is not None:
                 case = recorder.cases[case_id].value
                 failure = check.failure_info.failure
-                report.failures.append(f"{recorder.label} [{event.phase.value}] {check.name}: {failure.title}\n"
-                                       f"  {failure.message[:400]}\n  {check.failure_info.code_sample[:600]}"
-                                       if case is not None else check.name)
+                report.failures.append(
+                    f"{recorder.label} [{event.phase.value}] {check.name}: {failure.title}\n"
+                    f"  {failure.message[:400]}\n  {check.failure_info.code_sample[:600]}"
+                    if case is not None
+                    else check.name
+                )
 
 
 def unique_idempotency_keys(context: schemathesis.HookContext, case: Any, kwargs: dict[str, Any]) -> None:
@@ -90,22 +101,29 @@ def unique_idempotency_keys(context: schemathesis.HookContext, case: Any, kwargs
     stay, so the key's own 400 is still exercised."""
     headers: dict[str, Any] | None = case.headers
     key = None if headers is None else headers.get("Idempotency-Key")
-    if headers is not None and isinstance(key, str) and 1 <= len(key) <= 255 and all("!" <= c <= "~" for c in key):
+    if (
+        headers is not None
+        and isinstance(key, str)
+        and 1 <= len(key) <= 255
+        and all("!" <= c <= "~" for c in key)
+    ):
         headers["Idempotency-Key"] = f"st-{uuid.uuid4()}"
 
 
 def run_schemathesis(base_url: str, token: str) -> Report:
     """The whole engine (examples, coverage, fuzzing, stateful) in this thread."""
-    config = schemathesis.Config.from_dict({
-        "seed": SEED,
-        "headers": {"Authorization": f"Bearer {token}"},
-        "request-timeout": REQUEST_TIMEOUT,
-        "workers": 1,
-        "max-time": MAX_SECONDS,
-        # A failure is reported as found: shrinking it would replay it many times over.
-        "generation": {"max-examples": MAX_EXAMPLES, "mode": "all", "no-shrink": True},
-        "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "request-timeout": REQUEST_TIMEOUT,
+            "workers": 1,
+            "max-time": MAX_SECONDS,
+            # A failure is reported as found: shrinking it would replay it many times over.
+            "generation": {"max-examples": MAX_EXAMPLES, "mode": "all", "no-shrink": True},
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+        }
+    )
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=config)
     schema.config.update(base_url=base_url)
 
@@ -130,21 +148,30 @@ async def test_schemathesis_finds_no_server_error_and_no_nonconforming_response(
     assert gateway.http is not None
     async with gateway.http.get("/openapi.json") as response:
         document = await response.json()
-    documented = {f"{method.upper()} {path}" for path, item in document["paths"].items()
-                  for method in item if method != "parameters"}
+    documented = {
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
 
     report = await asyncio.to_thread(run_schemathesis, gateway.url, token)
 
     print(report.line())
-    print("slowest operations:", ", ".join(f"{label} {seconds:.0f}s" for label, seconds
-                                             in sorted(report.seconds.items(), key=lambda kv: -kv[1])[:6]))
+    print(
+        "slowest operations:",
+        ", ".join(
+            f"{label} {seconds:.0f}s"
+            for label, seconds in sorted(report.seconds.items(), key=lambda kv: -kv[1])[:6]
+        ),
+    )
     for slow in report.slow:
         print("slow:", slow)
     ordered = sorted(report.sent)
     for index, (_, line) in enumerate(ordered):
         if float(line.split("s ", 1)[0]) > SLOW:
             print("--- the requests around a slow response:")
-            for _, earlier in ordered[max(0, index - 10): index + 3]:
+            for _, earlier in ordered[max(0, index - 10) : index + 3]:
                 print("   ", earlier)
     for failure in report.failures:
         print(failure)

@@ -46,10 +46,12 @@ async def test_many_live_sessions_share_one_bounded_pool(
         async def edit(session_id: str) -> None:
             for n in range(5):
                 status, body = await gw.request(
-                    "POST", f"/api/sessions/{session_id}/ops",
+                    "POST",
+                    f"/api/sessions/{session_id}/ops",
                     json={"ops": [{"op": "set_prop", "key": "r", "prop": "n", "value": n}]},
                 )
-                assert status == 200 and body["applied"] == 1
+                assert status == 200
+                assert body["applied"] == 1
 
         editing = asyncio.gather(*(edit(session_id) for session_id in ids))
         while not editing.done():

@@ -41,34 +41,53 @@ async def _relations(dsn: str) -> dict[str, set[str]]:
 
 async def _use_every_api(gw: Gateway) -> None:
     session_id = await gw.create(spec=SPEC)
-    status, body = await gw.request("POST", f"/api/sessions/{session_id}/ops",
-                                    json={"ops": [{"op": "set_prop", "key": "r", "prop": "n", "value": 1}]})
+    status, body = await gw.request(
+        "POST",
+        f"/api/sessions/{session_id}/ops",
+        json={"ops": [{"op": "set_prop", "key": "r", "prop": "n", "value": 1}]},
+    )
     assert status == 200, body
     status, body = await gw.request("POST", f"/api/sessions/{session_id}/versions", json={"label": "v1"})
     assert status == 201, body
 
     status, body = await gw.request("POST", "/api/programs", json={"name": "P"}, headers=bearer("ada"))
     assert status == 201, body
-    status, body = await gw.request("POST", "/api/design-engine/sessions", headers=bearer("ada"), json={
-        "description": "A garden bench", "programId": body["data"]["program"]["id"]})
+    status, body = await gw.request(
+        "POST",
+        "/api/design-engine/sessions",
+        headers=bearer("ada"),
+        json={"description": "A garden bench", "programId": body["data"]["program"]["id"]},
+    )
     assert status == 201, body
     assert gw.http is not None
     sid = body["data"]["session"]["id"]
-    async with gw.http.post(f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"),
-                            json={"action": "start_requirements"}) as response:
+    async with gw.http.post(
+        f"/api/design-engine/sessions/{sid}/stream",
+        headers=bearer("ada"),
+        json={"action": "start_requirements"},
+    ) as response:
         assert response.status == 200
         assert [event async for event in read_events(response)][-1].event == "done"
 
-    status, body = await gw.request("POST", "/api/v1/projects", headers=bearer("ada"),
-                                    json={"name": "Widget R&D", "fiscalYear": "2025"})
+    status, body = await gw.request(
+        "POST", "/api/v1/projects", headers=bearer("ada"), json={"name": "Widget R&D", "fiscalYear": "2025"}
+    )
     assert status == 201, body
     project = body["project"]["id"]
-    status, body = await gw.request("POST", f"/api/v1/projects/{project}/sessions", headers=bearer("ada"),
-                                    json={"type": "T661", "title": "Claim"})
+    status, body = await gw.request(
+        "POST",
+        f"/api/v1/projects/{project}/sessions",
+        headers=bearer("ada"),
+        json={"type": "T661", "title": "Claim"},
+    )
     assert status == 201, body
     work = body["session"]["id"]
-    status, body = await gw.request("POST", f"/api/v1/sessions/{work}/runs", headers=bearer("ada"),
-                                    json={"type": "T661", "input": "Summarise the project"})
+    status, body = await gw.request(
+        "POST",
+        f"/api/v1/sessions/{work}/runs",
+        headers=bearer("ada"),
+        json={"type": "T661", "input": "Summarise the project"},
+    )
     assert status == 200 and body["python"]["status"] == "succeeded", body
 
 
@@ -86,8 +105,16 @@ async def test_nothing_lands_in_public(ray_cluster: None, tmp_path: Path) -> Non
         schema = gw.settings.storage.pg_schema
         assert gw.settings.storage.engine_pg_schema == schema == "atelier"
         tables = after[schema]
-        for expected in ("atelier_sessions", "atelier_updates", "atelier_snapshots", "atelier_bridge_migrations",
-                         "design_sessions", "design_session_events", "items", "workspace_projects",
-                         "workspace_runs"):
+        for expected in (
+            "atelier_sessions",
+            "atelier_updates",
+            "atelier_snapshots",
+            "atelier_bridge_migrations",
+            "design_sessions",
+            "design_session_events",
+            "items",
+            "workspace_projects",
+            "workspace_runs",
+        ):
             assert expected in tables, (expected, sorted(tables))
         assert set(after) == {schema}, sorted(after)

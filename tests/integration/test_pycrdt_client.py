@@ -54,12 +54,13 @@ async def test_pycrdt_provider_and_hocuspocus_client_share_a_document(gateway: G
         text = doc.get("t", type=Text)
         async with Provider(doc, AiohttpChannel(ws, f"/ws/{sid}")) as provider:
             await asyncio.wait_for(provider.synced.wait(), 20)
-            await wait_until(lambda: (str(text)), lambda t: t == "hocuspocus;")
+            await wait_until(lambda: str(text), lambda t: t == "hocuspocus;")
             text += "pycrdt;"
             await browser.wait_text(sid, "hocuspocus;pycrdt;")
             await browser.insert(sid, "again")
-            await wait_until(lambda: (str(text)), lambda t: t == "hocuspocus;pycrdt;again")
+            await wait_until(lambda: str(text), lambda t: t == "hocuspocus;pycrdt;again")
         await ws.close()
     # Every edit, the pycrdt one included, is committed and counted.
-    await wait_until(lambda: gateway.request("GET", f"/api/sessions/{sid}"),
-                     lambda r: r[1]["session"]["revision"] == 3)
+    await wait_until(
+        lambda: gateway.request("GET", f"/api/sessions/{sid}"), lambda r: r[1]["session"]["revision"] == 3
+    )

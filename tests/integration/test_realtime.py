@@ -44,10 +44,10 @@ async def test_two_clients_converge_and_acks_follow_commits(gateway: Gateway) ->
         state_a = await a.open(sid)
         await b.open(sid)
         assert state_a.scope == "read-write"
-        await asyncio.gather(*(a.insert(sid, f"a{i};") for i in range(10)),
-                             *(b.insert(sid, f"b{i};") for i in range(10)))
-        await wait_until(lambda: (a.text(sid) == b.text(sid) and len(a.text(sid)) == 60),
-                         lambda ok: ok)
+        await asyncio.gather(
+            *(a.insert(sid, f"a{i};") for i in range(10)), *(b.insert(sid, f"b{i};") for i in range(10))
+        )
+        await wait_until(lambda: a.text(sid) == b.text(sid) and len(a.text(sid)) == 60, lambda ok: ok)
         # One SyncStatus(1) per update, plus one for the SyncStep2 answering the server.
         assert await a.wait_statuses(sid, 11) == [1] * 11
         assert await b.wait_statuses(sid, 11) == [1] * 11
@@ -55,7 +55,8 @@ async def test_two_clients_converge_and_acks_follow_commits(gateway: Gateway) ->
         _, meta = await gateway.request("GET", f"/api/sessions/{sid}")
         assert meta["session"]["revision"] == 20
         loaded = await gateway.load(sid)
-        assert loaded is not None and len(loaded.updates) >= 21
+        assert loaded is not None
+        assert len(loaded.updates) >= 21
 
 
 async def test_rest_ops_reach_browsers_and_browser_edits_reach_rest(gateway: Gateway) -> None:
@@ -64,8 +65,11 @@ async def test_rest_ops_reach_browsers_and_browser_edits_reach_rest(gateway: Gat
         state = await client.open(sid)
         spec = state.doc.get("spec", type=Map)
         assert spec["root"] == "root"
-        status, body = await gateway.request("POST", f"/api/sessions/{sid}/ops", json={
-            "ops": [{"op": "set_prop", "key": "root", "prop": "title", "value": "from agent"}]})
+        status, _body = await gateway.request(
+            "POST",
+            f"/api/sessions/{sid}/ops",
+            json={"ops": [{"op": "set_prop", "key": "root", "prop": "title", "value": "from agent"}]},
+        )
         assert status == 200
 
         async def title() -> Any:
@@ -123,20 +127,25 @@ async def test_awareness_echo_query_and_rest_presence(gateway: Gateway) -> None:
         await b.open(sid)
         await a.send(awareness_frame_for(sid, 1234, 1, '{"agentId":"alice","name":"Alicé"}'))
         for client in (a, b):  # echoed to everyone, the sender included
-            await wait_until(lambda c=client: (c.docs[sid].awareness),
-                             lambda got: bool(got) and 1234 in _decode_awareness(got[-1]))
+            await wait_until(
+                lambda c=client: c.docs[sid].awareness,
+                lambda got: bool(got) and 1234 in _decode_awareness(got[-1]),
+            )
         assert _decode_awareness(b.docs[sid].awareness[-1])[1234]["name"] == "Alicé"
         # Browser awareness is visible over REST, keyed by its agentId.
         _, presence = await gateway.request("GET", f"/api/sessions/{sid}/presence")
         assert presence["presence"]["alice"]["name"] == "Alicé"
         # REST presence reaches browsers as awareness.
-        await gateway.request("POST", f"/api/sessions/{sid}/presence", json={"agentId": "claude", "status": "working"})
-        await wait_until(lambda: (b.docs[sid].awareness),
-                         lambda got: agent_client_id("claude") in _decode_awareness(got[-1]))
+        await gateway.request(
+            "POST", f"/api/sessions/{sid}/presence", json={"agentId": "claude", "status": "working"}
+        )
+        await wait_until(
+            lambda: b.docs[sid].awareness, lambda got: agent_client_id("claude") in _decode_awareness(got[-1])
+        )
         # QueryAwareness answers with every live state.
         count = len(a.docs[sid].awareness)
         await a.send(encode_frame(sid, MessageType.QUERY_AWARENESS))
-        await wait_until(lambda: (a.docs[sid].awareness), lambda got: len(got) > count)
+        await wait_until(lambda: a.docs[sid].awareness, lambda got: len(got) > count)
         assert set(_decode_awareness(a.docs[sid].awareness[-1])) == {1234, agent_client_id("claude")}
     # When a's socket closes, its state is removed for everyone.
     async with HocusClient(url) as c:
@@ -152,7 +161,7 @@ async def test_stateless_reaches_the_other_connections_only(gateway: Gateway) ->
         await a.open(sid)
         await b.open(sid)
         await a.send(encode_frame(sid, MessageType.STATELESS, write_var_string('{"hello":1}')))
-        await wait_until(lambda: (b.docs[sid].stateless), lambda got: got == ['{"hello":1}'])
+        await wait_until(lambda: b.docs[sid].stateless, lambda got: got == ['{"hello":1}'])
         # A round trip of a's own after the stateless message: any echo would come first.
         await a.insert(sid, "x")
         await a.wait_statuses(sid, 2)
@@ -162,7 +171,7 @@ async def test_stateless_reaches_the_other_connections_only(gateway: Gateway) ->
 async def test_ping_pong(gateway: Gateway) -> None:
     async with HocusClient(f"{gateway.ws_url}/ws") as client:
         await client.send(b"\x09")
-        await wait_until(lambda: (client.pongs), lambda n: n == 1)
+        await wait_until(lambda: client.pongs, lambda n: n == 1)
 
 
 async def test_malformed_frames_affect_only_their_connection(gateway: Gateway) -> None:
@@ -208,7 +217,9 @@ async def test_limits_on_documents_and_frames_before_auth(make_gateway: MakeGate
         limit = gw.settings.ws_max_pending_frames
         for _ in range(limit + 1):
             await client.send(encode_frame(sid, MessageType.QUERY_AWARENESS))
-        state = client.docs.setdefault(sid, __import__("tests.hocus_client", fromlist=["DocState"]).DocState(sid))
+        state = client.docs.setdefault(
+            sid, __import__("tests.hocus_client", fromlist=["DocState"]).DocState(sid)
+        )
         await asyncio.wait_for(state.authenticated.wait(), 20)
         assert state.denied == "too-many-frames-before-auth"
         for name in docs:  # the socket still works for other documents
@@ -220,8 +231,9 @@ async def test_readonly_tokens_are_refused_edits(ray_cluster: None, tmp_path: An
 
     from ..harness import gateway_settings
 
-    settings = replace(gateway_settings(database_url=None, data_dir=tmp_path), ws_secret="s3cret",
-                       ws_max_documents=3)
+    settings = replace(
+        gateway_settings(database_url=None, data_dir=tmp_path), ws_secret="s3cret", ws_max_documents=3
+    )
     gw = await Gateway(settings).start()
     try:
         sid = await gw.create()
@@ -261,8 +273,9 @@ async def test_acked_edit_survives_sigkill(make_gateway: MakeGateway) -> None:
         # The socket is told to go away and reconnect.
         await asyncio.wait_for(client.closed.wait(), 30)
         assert client.close_code == 1012
-    _, state = await wait_until(lambda: gw.request("GET", f"/api/sessions/{sid}/state"),
-                                lambda r: r[0] == 200, timeout=60)
+    _, _state = await wait_until(
+        lambda: gw.request("GET", f"/api/sessions/{sid}/state"), lambda r: r[0] == 200, timeout=60
+    )
     async with HocusClient(f"{gw.ws_url}/ws") as again:
         await again.open(sid)
         assert again.text(sid) == "durable"
@@ -275,7 +288,7 @@ async def test_deleting_a_session_refuses_its_open_documents(gateway: Gateway) -
         await client.open(sid)
         await client.open(keep)
         await gateway.request("DELETE", f"/api/sessions/{sid}")
-        await wait_until(lambda: (client.docs[sid].denied), lambda d: d == "session-closed")
+        await wait_until(lambda: client.docs[sid].denied, lambda d: d == "session-closed")
         await client.insert(keep, "alive")
         await client.wait_statuses(keep, 2)
 
@@ -321,7 +334,9 @@ async def test_slow_consumer_is_disconnected(ray_cluster: None, tmp_path: Any) -
 
     from ..harness import gateway_settings
 
-    settings = replace(gateway_settings(database_url=None, data_dir=tmp_path), ws_outbound_queue_bytes=1 << 20)
+    settings = replace(
+        gateway_settings(database_url=None, data_dir=tmp_path), ws_outbound_queue_bytes=1 << 20
+    )
     gw = await Gateway(settings).start()
     try:
         sid = await gw.create()
@@ -329,6 +344,7 @@ async def test_slow_consumer_is_disconnected(ray_cluster: None, tmp_path: Any) -
             # A raw socket that authenticates and syncs, then stops reading entirely.
             slow = await http.ws_connect(f"{gw.ws_url}/ws", max_msg_size=0)
             from actors.protocol.messages import sync_step1, token_frame
+
             await slow.send_bytes(token_frame(sid, "t"))
             await slow.send_bytes(encode_frame(sid, MessageType.SYNC, sync_step1(b"\x00")))
             async with HocusClient(f"{gw.ws_url}/ws") as writer:
@@ -389,6 +405,7 @@ async def test_y_websocket_endpoint_with_pycrdt(gateway: Gateway) -> None:
         async with aiohttp.ClientSession() as http:
             ws = await http.ws_connect(f"{gateway.ws_url}/ws/0b7e5c1e-0000-4000-8000-00000000dead")
             msg = await asyncio.wait_for(ws.receive(), 20)
-            assert msg.type == aiohttp.WSMsgType.BINARY and msg.data[:2] == b"\x02\x00"
+            assert msg.type == aiohttp.WSMsgType.BINARY
+            assert msg.data[:2] == b"\x02\x00"
             msg = await asyncio.wait_for(ws.receive(), 20)
             assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)

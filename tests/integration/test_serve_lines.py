@@ -23,11 +23,19 @@ async def test_start_up_and_shutdown_lines(tmp_path: Path) -> None:
     data = tmp_path / "data"
     # Ray's socket paths must stay short: its temp dir lives directly under /tmp.
     ray_temp = Path(tempfile.mkdtemp(prefix="atelier-serve-", dir="/tmp"))
-    gateway = GatewayProcess("serve", tmp_path, {
-        "ATELIER_DATA_DIR": str(data), "ATELIER_RAY_TEMP_DIR": str(ray_temp), "ATELIER_RAY_NUM_CPUS": "2",
-        "ATELIER_HOSTS": "1", "ATELIER_RAY_NAMESPACE": "serve-lines", "OPENAI_API_KEY": "",
-        "ATELIER_OBJECTS_URL": "",
-    })
+    gateway = GatewayProcess(
+        "serve",
+        tmp_path,
+        {
+            "ATELIER_DATA_DIR": str(data),
+            "ATELIER_RAY_TEMP_DIR": str(ray_temp),
+            "ATELIER_RAY_NUM_CPUS": "2",
+            "ATELIER_HOSTS": "1",
+            "ATELIER_RAY_NAMESPACE": "serve-lines",
+            "OPENAI_API_KEY": "",
+            "ATELIER_OBJECTS_URL": "",
+        },
+    )
     try:
         gateway.start()
         await gateway.wait_ready(timeout=240)

@@ -50,8 +50,13 @@ class _Target:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        assert verify(SECRET, request.headers[TIMESTAMP_HEADER], body, request.headers[SIGNATURE_HEADER],
-                      now=time.time())
+        assert verify(
+            SECRET,
+            request.headers[TIMESTAMP_HEADER],
+            body,
+            request.headers[SIGNATURE_HEADER],
+            now=time.time(),
+        )
         self.seen.append(request.headers["Atelier-Webhook-Id"])
         return web.Response(status=self.status)
 
@@ -74,7 +79,9 @@ async def test_a_failing_target_is_retried_and_logged_once_per_episode(
     target: tuple[_Target, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     receiver, url = target
-    settings = WebhookSettings(targets=(url,), secret=SECRET, max_attempts=50, retry_base=0.01, retry_max=0.02)
+    settings = WebhookSettings(
+        targets=(url,), secret=SECRET, max_attempts=50, retry_base=0.01, retry_max=0.02
+    )
     deliverer = WebhookDeliverer(settings)
     deliverer.start()
     caplog.set_level(logging.INFO, logger="actors.bridge.webhooks")
@@ -87,7 +94,8 @@ async def test_a_failing_target_is_retried_and_logged_once_per_episode(
         assert set(receiver.seen) == {event["id"]}
         warnings = [r for r in caplog.records if "failing" in r.getMessage()]
         recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
-        assert len(warnings) == 1 and len(recovered) == 1
+        assert len(warnings) == 1
+        assert len(recovered) == 1
         assert deliverer.stats() == {"queued": 0, "delivered": 1, "failed": 0, "dropped": 0}
     finally:
         await deliverer.stop()
@@ -100,7 +108,8 @@ async def test_the_queue_is_bounded_and_emit_never_waits(target: tuple[_Target, 
     # Not started: nothing is sent, the queue only fills, and the oldest events make room.
     for n in range(10):
         deliverer.emit(make_event("session.changed", "s1", {"revision": n}))
-    assert deliverer.stats()["queued"] == 3 and deliverer.stats()["dropped"] == 7
+    assert deliverer.stats()["queued"] == 3
+    assert deliverer.stats()["dropped"] == 7
     deliverer.start()
     try:
         await wait_until(deliverer.stats, lambda s: s["failed"] == 3 and s["queued"] == 0)

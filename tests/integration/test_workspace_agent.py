@@ -163,16 +163,19 @@ async def test_offline_run_reads_every_attached_file(files: FileServer) -> None:
     async with WorkspaceAgent(AGENT, LlmSettings()) as agent:
         assert agent.offline
         result = await run(agent, envelope(*attached), sink)
-    assert result["status"] == "succeeded" and result["error"] is None
+    assert result["status"] == "succeeded"
+    assert result["error"] is None
     assert (result["model"], result["offline"], result["usage"]) == ("offline", True, None)
     output = result["output"]
     assert output.startswith("[offline] T661 answer")
     # The first lines of each file, so the file was fetched and read (a PDF too).
-    assert "> # Experiment log" in output and "> Hypothesis: batching cuts p99 latency" in output
+    assert "> # Experiment log" in output
+    assert "> Hypothesis: batching cuts p99 latency" in output
     assert "> Technological uncertainty: cache coherence" in output
     assert "> row 1: date: 2025-01-03; activity: Prototype rev A" in output
     assert "More lines" not in output  # three lines quoted, no more
-    assert sink.text == output and len(sink.pieces) > 1  # streamed in pieces
+    assert sink.text == output
+    assert len(sink.pieces) > 1
     assert [f["id"] for f in result["files_read"]] == ["f1", "f2", "f3"]
     assert result["files_read"][0] == {
         "id": "f1",
@@ -181,15 +184,18 @@ async def test_offline_run_reads_every_attached_file(files: FileServer) -> None:
         "chars": len(NOTES.decode().strip()),
         "truncated": False,
     }
-    assert sorted(files.served) == ["f1", "f2", "f3"] and files.refused == []
+    assert sorted(files.served) == ["f1", "f2", "f3"]
+    assert files.refused == []
     assert TOKEN not in str(result)
 
 
 async def test_a_run_without_files_fetches_nothing(files: FileServer) -> None:
     async with WorkspaceAgent(AGENT, LlmSettings()) as agent:
         result = await run(agent, envelope(session_type="LOGBOOK"))
-    assert result["status"] == "succeeded" and result["files_read"] == []
-    assert "No files were attached." in result["output"] and result["session_type"] == "LOGBOOK"
+    assert result["status"] == "succeeded"
+    assert result["files_read"] == []
+    assert "No files were attached." in result["output"]
+    assert result["session_type"] == "LOGBOOK"
     assert files.served == []
 
 
@@ -208,10 +214,13 @@ async def test_an_expired_or_forged_url_fails_the_run_cleanly(
     assert result["status"] == "failed"
     assert result["error"]["code"] == FailureCode.FILE_UNAVAILABLE
     message = result["error"]["message"]
-    assert "secret.md (f2)" in message and "refused" in message
+    assert "secret.md (f2)" in message
+    assert "refused" in message
     assert "signature" not in message.split("(expired or invalid)")[0]  # the URL is never echoed
-    assert files.refused == [f"f2: {refusal}"] and "f2" not in files.served
-    assert result["output"] == "" and sink.pieces == []
+    assert files.refused == [f"f2: {refusal}"]
+    assert "f2" not in files.served
+    assert result["output"] == ""
+    assert sink.pieces == []
 
 
 async def test_a_tampered_url_is_refused(files: FileServer) -> None:
@@ -258,7 +267,8 @@ async def test_a_run_that_outlives_its_timeout_fails_structured(files: FileServe
 async def test_an_unknown_session_type_fails_structured(files: FileServer) -> None:
     async with WorkspaceAgent(AGENT, LlmSettings()) as agent:
         result = await run(agent, envelope(session_type="T999"))
-    assert result["error"]["code"] == FailureCode.UNKNOWN_TYPE and "T999" in result["error"]["message"]
+    assert result["error"]["code"] == FailureCode.UNKNOWN_TYPE
+    assert "T999" in result["error"]["message"]
 
 
 async def test_cancelling_a_run_propagates(files: FileServer) -> None:
@@ -277,8 +287,10 @@ async def test_offline_output_is_bounded(files: FileServer) -> None:
     sink = Sink()
     async with WorkspaceAgent(settings, LlmSettings()) as agent:
         result = await run(agent, envelope(), sink)
-    assert result["status"] == "succeeded" and result["truncated"] is True
-    assert len(result["output"]) == 40 and sink.text == result["output"]
+    assert result["status"] == "succeeded"
+    assert result["truncated"] is True
+    assert len(result["output"]) == 40
+    assert sink.text == result["output"]
 
 
 # --- the OpenAI-compatible path -----------------------------------------------------------
@@ -313,7 +325,8 @@ async def test_openai_run_streams_the_answer_with_the_files_in_the_prompt(files:
     assert [f["id"] for f in result["files_read"]] == ["f1", "f2"]
 
     (request,) = server.requests
-    assert request.body["stream"] is True and request.body["model"] == "gpt-4o-mini"
+    assert request.body["stream"] is True
+    assert request.body["model"] == "gpt-4o-mini"
     messages = request.messages
     assert messages[0] == {"role": "system", "content": load_prompt("T661_GEN")}
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
@@ -322,7 +335,8 @@ async def test_openai_run_streams_the_answer_with_the_files_in_the_prompt(files:
     assert "Technological uncertainty: cache coherence" in last
     assert last.endswith("Draft line 242 from my notes.")
     assert "acme/widget" in last
-    assert TOKEN not in str(request.body) and TOKEN not in str(result)
+    assert TOKEN not in str(request.body)
+    assert TOKEN not in str(result)
 
 
 @pytest.mark.parametrize(
@@ -338,9 +352,8 @@ async def test_openai_failures_become_structured_results(
     files: FileServer, turn: Turn, expected: str
 ) -> None:
     sink = Sink()
-    async with FakeOpenAI([turn]) as server:
-        async with WorkspaceAgent(AGENT, llm(server)) as agent:
-            result = await run(agent, envelope(), sink)
+    async with FakeOpenAI([turn]) as server, WorkspaceAgent(AGENT, llm(server)) as agent:
+        result = await run(agent, envelope(), sink)
     assert result["status"] == "failed"
     assert result["error"]["code"] == FailureCode.LLM_ERROR
     assert expected in result["error"]["message"]
@@ -352,7 +365,8 @@ async def test_a_stalled_model_times_out(files: FileServer) -> None:
     async with FakeOpenAI([Turn(text=["start "], fault=Fault.STALL)]) as server:
         async with WorkspaceAgent(AGENT, llm(server, timeout=0.5)) as agent:
             result = await run(agent, envelope())
-    assert result["status"] == "failed" and result["error"]["code"] == FailureCode.LLM_ERROR
+    assert result["status"] == "failed"
+    assert result["error"]["code"] == FailureCode.LLM_ERROR
     assert "did not answer within 0.5 s" in result["error"]["message"]
     assert result["output"] == "start "
 
@@ -363,8 +377,10 @@ async def test_a_long_model_answer_is_cut_at_the_bound(files: FileServer) -> Non
         async with WorkspaceAgent(settings, llm(server)) as agent:
             sink = Sink()
             result = await run(agent, envelope(), sink)
-    assert result["status"] == "succeeded" and result["truncated"] is True
-    assert result["output"] == "0123456789ab" and sink.text == result["output"]
+    assert result["status"] == "succeeded"
+    assert result["truncated"] is True
+    assert result["output"] == "0123456789ab"
+    assert sink.text == result["output"]
 
 
 async def test_one_agent_serves_runs_in_parallel(files: FileServer) -> None:

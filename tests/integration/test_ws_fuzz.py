@@ -42,7 +42,15 @@ SECRET = "fuzz-secret-" + "y" * 20
 SEED = 20261123
 
 # Refused for their document only: the connection must stay up.
-BENIGN = ("unknown-doc", "unauthed-doc", "wrong-token", "garbage-sync", "garbage-awareness", "forbidden-type", "ping")
+BENIGN = (
+    "unknown-doc",
+    "unauthed-doc",
+    "wrong-token",
+    "garbage-sync",
+    "garbage-awareness",
+    "forbidden-type",
+    "ping",
+)
 # Close the connection (1002 protocol error, 1003 unsupported data, 1009 too big), or may.
 OFFENDING = ("random-bytes", "truncated-varint", "unknown-type", "bad-utf8-address", "text", "oversized")
 EXPECTED_CLOSES = {1002, 1003, 1009}
@@ -64,15 +72,21 @@ class Tally:
 
 def _frame(kind: str, rng: random.Random, doc: str) -> bytes | str:
     if kind == "unknown-doc":
-        name = rng.choice([str(uuid.UUID(int=rng.getrandbits(128))), "no such doc", "x" * rng.randint(1, 300)])
+        name = rng.choice(
+            [str(uuid.UUID(int=rng.getrandbits(128))), "no such doc", "x" * rng.randint(1, 300)]
+        )
         return token_frame(name, mint_token(SECRET, "read-write"))
     if kind == "unauthed-doc":
         name = f"never-authed-{rng.randint(0, 5)}"
         return encode_frame(name, MessageType.SYNC, write_var_uint(0) + write_var_bytes(b"\x00"))
     if kind == "wrong-token":
-        return token_frame(doc, rng.choice(["", "nope", "read-write:*:" + "0" * 64, mint_token("other", "read-write")]))
+        return token_frame(
+            doc, rng.choice(["", "nope", "read-write:*:" + "0" * 64, mint_token("other", "read-write")])
+        )
     if kind == "garbage-sync":  # a valid prefix for the editors' document, garbage after it
-        return encode_frame(doc, MessageType.SYNC, bytes([rng.choice([0, 1, 2, 7])]) + rng.randbytes(rng.randint(0, 64)))
+        return encode_frame(
+            doc, MessageType.SYNC, bytes([rng.choice([0, 1, 2, 7])]) + rng.randbytes(rng.randint(0, 64))
+        )
     if kind == "garbage-awareness":
         return encode_frame(doc, MessageType.AWARENESS, rng.randbytes(rng.randint(0, 64)))
     if kind == "forbidden-type":  # SyncReply and BroadcastStateless are server-to-server only
@@ -82,7 +96,9 @@ def _frame(kind: str, rng: random.Random, doc: str) -> bytes | str:
     if kind == "random-bytes":
         return rng.randbytes(rng.randint(1, 200))
     if kind == "truncated-varint":
-        return rng.choice([b"\x80", b"\xff\xff\xff", b"\x05ab", write_var_string(doc)[:-1], write_var_string(doc) + b"\x80"])
+        return rng.choice(
+            [b"\x80", b"\xff\xff\xff", b"\x05ab", write_var_string(doc)[:-1], write_var_string(doc) + b"\x80"]
+        )
     if kind == "unknown-type":
         return write_var_string(doc) + write_var_uint(rng.choice([11, 12, 99, 1000, 1 << 40]))
     if kind == "bad-utf8-address":
@@ -186,15 +202,16 @@ async def _edit(editor: HocusClient, doc: str, tag: str, stop: asyncio.Event, in
         n += 1
         try:
             await asyncio.wait_for(stop.wait(), 0.05)  # pacing the editor, not synchronisation
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
 
 
 async def test_fuzzed_frames_close_only_their_own_connections(
     ray_cluster: None, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
-    settings = replace(gateway_settings(database_url=None, data_dir=tmp_path), ws_secret=SECRET,
-                       ws_max_frame_bytes=MAX_FRAME)
+    settings = replace(
+        gateway_settings(database_url=None, data_dir=tmp_path), ws_secret=SECRET, ws_max_frame_bytes=MAX_FRAME
+    )
     gw = await Gateway(settings).start()
     try:
         doc = await gw.create(name="fuzzed")
@@ -216,10 +233,12 @@ async def test_fuzzed_frames_close_only_their_own_connections(
                 await asyncio.gather(*editing)
 
             # The editors never disconnected, every edit was acknowledged, and they converge.
-            assert not alice.closed.is_set() and not bob.closed.is_set()
+            assert not alice.closed.is_set()
+            assert not bob.closed.is_set()
             a_statuses = await alice.wait_statuses(doc, 1 + len(texts["a"]), timeout=60)
             b_statuses = await bob.wait_statuses(doc, 1 + len(texts["b"]), timeout=60)
-            assert set(a_statuses) == {1} and set(b_statuses) == {1}
+            assert set(a_statuses) == {1}
+            assert set(b_statuses) == {1}
             await wait_until(lambda: alice.text(doc) == bob.text(doc), bool, timeout=60)
             final = alice.text(doc)
             assert all(piece in final for piece in texts["a"] + texts["b"])
@@ -237,7 +256,9 @@ async def test_fuzzed_frames_close_only_their_own_connections(
             "connections": tally.connections,
             "benign_connections": tally.benign_connections,
             "benign_alive_at_end": tally.benign_alive_at_end,
-            "offending_connections_by_close_code": {str(k): v for k, v in sorted(tally.closed_by_code.items())},
+            "offending_connections_by_close_code": {
+                str(k): v for k, v in sorted(tally.closed_by_code.items())
+            },
             "editor_edits": {"alice": len(texts["a"]), "bob": len(texts["b"])},
         }
         text = json.dumps(figures, sort_keys=True)
@@ -245,9 +266,10 @@ async def test_fuzzed_frames_close_only_their_own_connections(
         record_property("ws_fuzz", text)
 
         assert tally.sent >= FRAMES
-        assert tally.benign_closed == [] and tally.benign_alive_at_end == tally.benign_connections
+        assert tally.benign_closed == []
+        assert tally.benign_alive_at_end == tally.benign_connections
         closes = set(tally.closed_by_code) - {1000}  # 1000: an offending run that never hit a fatal frame
         assert closes <= EXPECTED_CLOSES, tally.closed_by_code
-        assert EXPECTED_CLOSES <= closes, tally.closed_by_code  # each kind of fatal frame was seen
+        assert closes >= EXPECTED_CLOSES, tally.closed_by_code  # each kind of fatal frame was seen
     finally:
         await gw.stop()

@@ -62,7 +62,7 @@ class NodePeer:
             process.stdin.close()
         try:
             await asyncio.wait_for(process.wait(), 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()  # our own child, by its handle
             await process.wait()
         for task in (self._reader, self._stderr):
@@ -71,7 +71,8 @@ class NodePeer:
         self._process = None
 
     async def _read(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         while True:
             line = await self._process.stdout.readline()
             if not line:
@@ -93,12 +94,14 @@ class NodePeer:
                 fut.set_exception(RuntimeError("node peer exited"))
 
     async def _drain_stderr(self) -> None:
-        assert self._process is not None and self._process.stderr is not None
+        assert self._process is not None
+        assert self._process.stderr is not None
         while line := await self._process.stderr.readline():
             log.debug("node: %s", line.decode(errors="replace").rstrip())
 
     async def call(self, cmd: str, **args: Any) -> Any:
-        assert self._process is not None and self._process.stdin is not None
+        assert self._process is not None
+        assert self._process.stdin is not None
         request_id = next(self._ids)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._replies[request_id] = fut
@@ -120,7 +123,12 @@ class NodePeer:
         return result["text"]
 
     async def wait_event(
-        self, peer: str, event: str, *, since: int = 0, timeout: float | None = None,
+        self,
+        peer: str,
+        event: str,
+        *,
+        since: int = 0,
+        timeout: float | None = None,
         where: Callable[[dict[str, Any]], bool] = lambda _e: True,
     ) -> dict[str, Any]:
         """The first matching event at or after index ``since`` of the event log."""
@@ -152,7 +160,9 @@ class NodePeer:
                 raise AssertionError(f"peer {peer} state never matched; last: {state}")
             await asyncio.sleep(0.02)
 
-    async def wait_text(self, peer: str, expected: str, field: str = "t", timeout: float | None = None) -> None:
+    async def wait_text(
+        self, peer: str, expected: str, field: str = "t", timeout: float | None = None
+    ) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout or self._timeout)
         while (current := await self.text(peer, field)) != expected:

@@ -15,8 +15,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.interop]
 
 async def _session(gateway: Gateway, user: str) -> str:
     _, program = await gateway.request("POST", "/api/programs", json={"name": "P"}, headers=bearer(user))
-    status, body = await gateway.request("POST", "/api/design-engine/sessions", headers=bearer(user), json={
-        "description": "An electric go-kart for children", "programId": program["data"]["program"]["id"]})
+    status, body = await gateway.request(
+        "POST",
+        "/api/design-engine/sessions",
+        headers=bearer(user),
+        json={
+            "description": "An electric go-kart for children",
+            "programId": program["data"]["program"]["id"],
+        },
+    )
     assert status == 201, body
     return str(body["data"]["session"]["id"])
 
@@ -36,20 +43,32 @@ async def test_the_provider_sees_the_ai_draft_and_ends_equal_to_get(node: NodePe
     assert denied["reason"] == "permission-denied"
 
     assert gateway.http is not None
-    async with gateway.http.post(f"/api/design-engine/sessions/{sid}/stream", headers=bearer("ada"),
-                                 json={"action": "start_requirements"}) as response:
+    async with gateway.http.post(
+        f"/api/design-engine/sessions/{sid}/stream",
+        headers=bearer("ada"),
+        json={"action": "start_requirements"},
+    ) as response:
         events = [event async for event in read_events(response)]
     assert events[-1].event == "done"
     _, body = await gateway.request("GET", f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))
     artifacts: dict[str, Any] = body["data"]["session"]["artifacts"]
 
     async def doc() -> dict[str, Any]:
-        result: dict[str, Any] = (await node.call("docJson", peer="owner", maps=["artifacts"]))["json"]["artifacts"]
+        result: dict[str, Any] = (await node.call("docJson", peer="owner", maps=["artifacts"]))["json"][
+            "artifacts"
+        ]
         return result
 
-    expected_text = "".join(e.json().get("text", "") for e in events if e.event == "stage_event"
-                            and e.json()["type"] == "llm_text")
-    seen = await wait_until(doc, lambda d: d.get("requirements") == artifacts["requirements"]
-                            and d.get("stage") == "requirements_review")
+    expected_text = "".join(
+        e.json().get("text", "")
+        for e in events
+        if e.event == "stage_event" and e.json()["type"] == "llm_text"
+    )
+    seen = await wait_until(
+        doc,
+        lambda d: (
+            d.get("requirements") == artifacts["requirements"] and d.get("stage") == "requirements_review"
+        ),
+    )
     assert seen.get("draft") == expected_text
     assert seen["description"] == artifacts["description"]

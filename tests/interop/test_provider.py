@@ -34,10 +34,13 @@ async def test_concurrent_providers_converge(gateway: Gateway, node: NodePeer) -
     for peer in peers:
         assert (await node.wait_event(peer, "synced"))["state"] is True
         assert (await node.wait_event(peer, "authenticated"))["scope"] == "read-write"
-    await asyncio.gather(*(
-        node.call("insertText", peer=peer, text=f"[{peer}:{n}]", index=0)
-        for n in range(15) for peer in peers
-    ))
+    await asyncio.gather(
+        *(
+            node.call("insertText", peer=peer, text=f"[{peer}:{n}]", index=0)
+            for n in range(15)
+            for peer in peers
+        )
+    )
     for peer in peers:
         await node.wait_state(peer, _not_pending)
     texts = {await node.text(peer) for peer in peers}
@@ -85,8 +88,14 @@ async def test_rest_ops_and_provider_edits_meet(gateway: Gateway, node: NodePeer
     sid = await gateway.create(spec=SPEC)
     await node.connect("editor", f"{gateway.ws_url}/ws", sid)
     await node.wait_event("editor", "synced")
-    status, body = await gateway.request("POST", f"/api/sessions/{sid}/ops", json={
-        "ops": [{"op": "set_prop", "key": "root", "prop": "title", "value": "agent"}], "agentId": "claude"})
+    status, _body = await gateway.request(
+        "POST",
+        f"/api/sessions/{sid}/ops",
+        json={
+            "ops": [{"op": "set_prop", "key": "root", "prop": "title", "value": "agent"}],
+            "agentId": "claude",
+        },
+    )
     assert status == 200
 
     async def spec() -> Any:
@@ -115,8 +124,11 @@ async def test_awareness_and_rest_presence(gateway: Gateway, node: NodePeer) -> 
     await wait_until(lambda: states_of("b"), lambda s: any(v.get("agentId") == "ada" for v in s.values()))
     _, presence = await gateway.request("GET", f"/api/sessions/{sid}/presence")
     assert presence["presence"]["ada"]["status"] == "editing"
-    await gateway.request("POST", f"/api/sessions/{sid}/presence",
-                          json={"agentId": "claude", "status": "working", "name": "Claude"})
+    await gateway.request(
+        "POST",
+        f"/api/sessions/{sid}/presence",
+        json={"agentId": "claude", "status": "working", "name": "Claude"},
+    )
     await wait_until(lambda: states_of("a"), lambda s: any(v.get("agentId") == "claude" for v in s.values()))
 
 

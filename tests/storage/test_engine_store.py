@@ -332,8 +332,10 @@ async def test_session_doc_round_trips(store: EngineStore, place: Place) -> None
         await store.create_session(record)
 
     read = await store.get_session("s1")
-    assert read == with_doc and read is not None
-    assert type(read.doc) is bytes and read.doc == DOC
+    assert read == with_doc
+    assert read is not None
+    assert type(read.doc) is bytes
+    assert read.doc == DOC
     assert await store.get_session("s2") == without
     # An empty document is not a missing one.
     assert await store.get_session("s3") == empty
@@ -345,16 +347,20 @@ async def test_session_doc_round_trips(store: EngineStore, place: Place) -> None
     # A save writes the doc like any other mutable field, None included.
     changed = DOC[::-1]
     saved = await store.save_session(replace(with_doc, doc=changed), expected_revision=0)
-    assert saved.doc == changed and await store.get_session("s1") == saved
+    assert saved.doc == changed
+    assert await store.get_session("s1") == saved
     cleared = await store.save_session(replace(saved, doc=None), expected_revision=1)
-    assert cleared.doc is None and await store.get_session("s1") == cleared
+    assert cleared.doc is None
+    assert await store.get_session("s1") == cleared
     assert await place.query("SELECT doc IS NULL FROM design_sessions WHERE id = ?", "s1") == [(1,)]
     given = await store.save_session(replace(without, doc=DOC), expected_revision=0)
-    assert given.doc == DOC and await store.get_session("s2") == given
+    assert given.doc == DOC
+    assert await store.get_session("s2") == given
 
     # With events: the doc is kept only with them, and a lost save keeps neither.
     with_events = await store.save_session_with_events(replace(cleared, doc=DOC), 2, [event("s1", 1)])
-    assert with_events.doc == DOC and await store.get_session("s1") == with_events
+    assert with_events.doc == DOC
+    assert await store.get_session("s1") == with_events
     with pytest.raises(Conflict):
         await store.save_session_with_events(
             replace(with_events, doc=changed), 3, [event("s1", 2), event("s1", 1)]
@@ -374,7 +380,8 @@ async def test_concurrent_saves_exactly_one_wins(store: EngineStore) -> None:
     )
     won = [r for r in results if isinstance(r, DesignSessionRecord)]
     lost = [r for r in results if isinstance(r, BaseException)]
-    assert len(won) == 1 and len(lost) == len(writers) - 1
+    assert len(won) == 1
+    assert len(lost) == len(writers) - 1
     assert all(isinstance(e, StaleRevision) and e.actual == 1 for e in lost)
     assert await store.get_session("s1") == won[0]
     assert won[0].revision == 1
@@ -440,7 +447,8 @@ async def test_save_with_events_commits_both_or_neither(store: EngineStore) -> N
     assert await store.last_event_id("s1") == 2
 
     final = await store.save_session_with_events(failing, 1, [event("s1", 3)])
-    assert final.revision == 2 and final.stage == "bom_drafting"
+    assert final.revision == 2
+    assert final.stage == "bom_drafting"
     assert [e.event_id for e in await store.read_events("s1", 0, 10)] == [1, 2, 3]
 
 

@@ -88,7 +88,8 @@ def test_factory_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(sqlite_store, SqliteEngineStore)
     assert sqlite_store.path == tmp_path / "engine.sqlite3"
     pg_store = make_engine_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema="plm")
-    assert isinstance(pg_store, PostgresEngineStore) and pg_store.schema == "plm"
+    assert isinstance(pg_store, PostgresEngineStore)
+    assert pg_store.schema == "plm"
     with pytest.raises(ValueError):
         make_engine_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema='x"; DROP')
     with pytest.raises(ValueError):
@@ -114,7 +115,7 @@ async def test_migrations_apply_once_across_reopens(place: Place) -> None:
     async with place.store() as second:
         assert await second.get_program("p1") == program("p1", "alice")
     assert await place.applied_versions() == [m.version for m in MIGRATIONS]
-    assert ENGINE_TABLES <= await place.tables()
+    assert await place.tables() >= ENGINE_TABLES
 
 
 async def test_concurrent_opens_migrate_once(place: Place) -> None:
@@ -180,7 +181,7 @@ async def test_migrating_a_version_1_store_keeps_its_sessions_without_a_doc(
 
 async def test_postgres_tables_live_in_their_schema(pg_place: Place) -> None:
     async with pg_place.store():
-        assert ENGINE_TABLES <= await pg_place.tables()
+        assert await pg_place.tables() >= ENGINE_TABLES
         names = await pg_place.query("SELECT application_name FROM pg_stat_activity")
         assert ("atelier-engine-test",) in names
     in_public = await pg_place.query(

@@ -18,17 +18,17 @@ async def test_many_callers_share_transactions(store: Store) -> None:
         await store.create_session(SessionRecord(sid, "n", "", 0, "t", "t"), b"0")
     committer = GroupCommitter(store, max_batch_rows=64)
     try:
-        await asyncio.gather(*(
-            committer.append([Append(sid, seq, b"x", seq - 1, "t")])
-            for seq in range(2, 12) for sid in ids
-        ))
+        await asyncio.gather(
+            *(committer.append([Append(sid, seq, b"x", seq - 1, "t")]) for seq in range(2, 12) for sid in ids)
+        )
     finally:
         await committer.stop()
     assert committer.rows == 200
     assert committer.transactions < 200
     for sid in ids:
         loaded = await store.load(sid)
-        assert loaded is not None and len(loaded.updates) == 11
+        assert loaded is not None
+        assert len(loaded.updates) == 11
 
 
 class _FailingStore:
@@ -54,7 +54,8 @@ async def test_a_failed_transaction_fails_only_its_callers() -> None:
         return_exceptions=True,
     )
     await committer.stop()
-    assert results[0] is None and results[2] is None
+    assert results[0] is None
+    assert results[2] is None
     assert isinstance(results[1], StoreError)
     assert store.committed == [b"ok1", b"ok2"]
 
@@ -65,8 +66,10 @@ async def test_a_load_after_the_barrier_sees_every_row_queued_before_it(store: S
     committer = GroupCommitter(store, max_batch_rows=4)
     try:
         # Queued, not yet committed: the appending tasks have only run to their enqueue.
-        appends = [asyncio.ensure_future(committer.append([Append(sid, seq, b"x", seq - 1, "t")]))
-                   for seq in range(2, 12)]
+        appends = [
+            asyncio.ensure_future(committer.append([Append(sid, seq, b"x", seq - 1, "t")]))
+            for seq in range(2, 12)
+        ]
         await asyncio.sleep(0)
         assert committer.queued_rows > 0
         await committer.barrier()
@@ -74,7 +77,8 @@ async def test_a_load_after_the_barrier_sees_every_row_queued_before_it(store: S
         assert all(task.done() for task in appends)
     finally:
         await committer.stop()
-    assert loaded is not None and [seq for seq, _ in loaded.updates] == list(range(1, 12))
+    assert loaded is not None
+    assert [seq for seq, _ in loaded.updates] == list(range(1, 12))
 
 
 async def test_a_barrier_with_nothing_queued_returns_at_once() -> None:

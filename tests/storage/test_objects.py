@@ -162,9 +162,11 @@ def test_content_types() -> None:
 
 def test_make_object_store(tmp_path: Path) -> None:
     local = make_object_store(None, tmp_path)
-    assert isinstance(local, LocalObjectStore) and local.root == tmp_path / "objects"
+    assert isinstance(local, LocalObjectStore)
+    assert local.root == tmp_path / "objects"
     there = make_object_store(f"file://{tmp_path}/elsewhere", tmp_path)
-    assert isinstance(there, LocalObjectStore) and there.root == tmp_path / "elsewhere"
+    assert isinstance(there, LocalObjectStore)
+    assert there.root == tmp_path / "elsewhere"
     settings = S3Settings(endpoint_url="http://127.0.0.1:9000", addressing_style="path")
     s3 = make_object_store("s3://cad-bucket/atelier/prod/", tmp_path, s3=settings)
     assert isinstance(s3, S3ObjectStore)

@@ -165,7 +165,8 @@ def test_records_plans_and_outcomes_pickle() -> None:
     for value in values:
         assert pickle.loads(pickle.dumps(value)) == value
     error = pickle.loads(pickle.dumps(InvalidPlan("unknown tempId")))
-    assert isinstance(error, InvalidPlan) and isinstance(error, EngineStoreError)
+    assert isinstance(error, InvalidPlan)
+    assert isinstance(error, EngineStoreError)
     assert str(error) == "unknown tempId"
 
 
@@ -190,11 +191,14 @@ def test_build_turns_a_plan_into_rows_and_the_result() -> None:
         BomLine("id-7", "d1", "id-3", "id-4", 2, 0),
         BomLine("id-8", "d1", "id-3", "id-5", 1, 1),
     ]
-    assert built.eco is not None and (built.eco.id, built.eco.eco_number) == ("id-9", "ECO-0042")
+    assert built.eco is not None
+    assert (built.eco.id, built.eco.eco_number) == ("id-9", "ECO-0042")
     assert built.eco.changes["reusedItemIds"] == []
     assert len(built.eco.changes["bomLinesAdded"]) == 3
-    assert built.result["ecoNumber"] == "ECO-0042" and built.result["bomRelationshipsCreated"] == 3
-    assert built.record.status == "completed" and built.record.design_id == "d1"
+    assert built.result["ecoNumber"] == "ECO-0042"
+    assert built.result["bomRelationshipsCreated"] == 3
+    assert built.record.status == "completed"
+    assert built.record.design_id == "d1"
     assert built.record.stage == "cad_generation"  # the caller's, kept
     assert built.record.artifacts == {**ready("s1").artifacts, "materializationResult": built.result}
 
@@ -258,7 +262,9 @@ async def test_materialize_creates_items_links_bom_and_result(store: EngineStore
     )
     assert (outcome.design_id, outcome.design_created) == ("d1", True)
     assert (outcome.bom_lines_created, outcome.requirement_links_created) == (3, 2)
-    assert outcome.eco is None and outcome.eco_id is None and outcome.eco_number is None
+    assert outcome.eco is None
+    assert outcome.eco_id is None
+    assert outcome.eco_number is None
     assert await store.get_design("d1") == design("d1")
 
     ids = {temp_id: c.item_id for temp_id, c in created.items()}
@@ -329,7 +335,9 @@ async def test_materialize_creates_items_links_bom_and_result(store: EngineStore
         CREATED,
     )
     speed = await store.get_item(ids["s1-req-1"])
-    assert speed is not None and speed.kind is ItemKind.REQUIREMENT and speed.item_number == "REQ-0001"
+    assert speed is not None
+    assert speed.kind is ItemKind.REQUIREMENT
+    assert speed.item_number == "REQ-0001"
     assert speed.attributes["verificationMethod"] == "Test"
     assert await store.get_item("missing") is None
     listed = await store.get_items([ids["s1-part-2"], "missing", ids["s1-req-1"], ids["s1-part-2"]])
@@ -371,15 +379,18 @@ async def test_numbers_run_on_per_series_and_an_eco_only_when_asked(store: Engin
     assert numbers(fourth) == ["REQ-0005", "REQ-0006", "P-1010", "P-1011", "P-1012"]
     assert (first.eco, fourth.eco) == (None, None)
     assert (second.eco_number, third.eco_number) == ("ECO-0001", "ECO-0002")
-    assert second.result["ecoId"] == second.eco_id and second.result["ecoNumber"] == "ECO-0001"
+    assert second.result["ecoId"] == second.eco_id
+    assert second.result["ecoNumber"] == "ECO-0001"
 
     eco = await store.get_eco(second.eco_id or "")
-    assert eco == second.eco and eco is not None
+    assert eco == second.eco
+    assert eco is not None
     assert (eco.design_id, eco.session_id, eco.owner_id, eco.title) == ("d1", "s2", "alice", "Materialize s2")
     assert eco.created_at == CREATED
     assert [c["itemNumber"] for c in eco.changes["createdItems"]] == numbers(second)
     added = {line["bomLineId"] for line in eco.changes["bomLinesAdded"]}
-    assert len(added) == 3 and added <= {b.id for b in await store.design_bom("d1")}
+    assert len(added) == 3
+    assert added <= {b.id for b in await store.design_bom("d1")}
     mount = second.created_items["s2-part-1"].item_id
     assert eco.changes["requirementLinksAdded"] == [
         {"itemId": mount, "requirementItemId": second.created_items[f"s2-req-{n}"].item_id} for n in (1, 2)
@@ -389,7 +400,8 @@ async def test_numbers_run_on_per_series_and_an_eco_only_when_asked(store: Engin
     # Every materialization added its lines to the one design, which was touched each time.
     assert len(await store.design_bom("d1")) == 12
     touched = await store.get_design("d1")
-    assert touched is not None and touched.updated_at == CREATED
+    assert touched is not None
+    assert touched.updated_at == CREATED
 
 
 async def test_reused_parts_are_referenced_not_duplicated(store: EngineStore, place: Place) -> None:
@@ -417,19 +429,23 @@ async def test_reused_parts_are_referenced_not_duplicated(store: EngineStore, pl
     before = await count(place, "items")
     second = await store.materialize(plan, ready("s2"), 0)
 
-    assert "s2-frame-a" not in second.created_items and "s2-frame-b" not in second.created_items
+    assert "s2-frame-a" not in second.created_items
+    assert "s2-frame-b" not in second.created_items
     assert numbers(second) == ["REQ-0003", "P-1004", "P-1005", "P-1006"]
     assert await count(place, "items") == before + 4
     reused = await store.get_item(frame.item_id)
-    assert reused is not None and (reused.name, reused.item_number) == ("Frame s1", "P-1003")
+    assert reused is not None
+    assert (reused.name, reused.item_number) == ("Frame s1", "P-1003")
 
     lines = await store.design_bom("d2")
     asm, mount = second.created_items["s2-asm-1"].item_id, second.created_items["s2-part-1"].item_id
     uses = sorted((b.quantity, b.parent_item_id) for b in lines if b.child_item_id == frame.item_id)
     assert uses == [(1, asm), (3, mount)]
-    assert second.bom_lines_created == 5 and second.result["bomRelationshipsCreated"] == 5
+    assert second.bom_lines_created == 5
+    assert second.result["bomRelationshipsCreated"] == 5
     assert [r.item_number for r in await store.item_requirements(frame.item_id)] == ["REQ-0003"]
-    assert second.eco is not None and second.eco.changes["reusedItemIds"] == [frame.item_id]
+    assert second.eco is not None
+    assert second.eco.changes["reusedItemIds"] == [frame.item_id]
     # The first design's BOM is its own.
     assert len(await store.design_bom("d1")) == 3
 
@@ -471,7 +487,8 @@ async def test_a_double_materialize_commits_exactly_once(store: EngineStore, pla
     won = [r for r in results if isinstance(r, MaterializationOutcome)]
     lost = [r for r in results if isinstance(r, BaseException)]
     assert len(won) == 1 and len(lost) == 1, results
-    assert isinstance(lost[0], StaleRevision) and (lost[0].expected, lost[0].actual) == (0, 1)
+    assert isinstance(lost[0], StaleRevision)
+    assert (lost[0].expected, lost[0].actual) == (0, 1)
     assert await counts(place) == {
         "items": 5,
         "bom_lines": 3,
@@ -552,7 +569,8 @@ async def test_a_failed_materialization_leaves_nothing_behind(store: EngineStore
         )
     assert await count(place, "items") == 5
     after = await store.materialize(kart_plan("s2", new_design=False, eco=True), ready("s2"), 0)
-    assert numbers(after)[0] == "REQ-0003" and after.eco_number == "ECO-0001"
+    assert numbers(after)[0] == "REQ-0003"
+    assert after.eco_number == "ECO-0001"
 
 
 async def test_search_items_by_name_and_number(store: EngineStore) -> None:
@@ -589,7 +607,8 @@ async def test_search_items_by_name_and_number(store: EngineStore) -> None:
     assert await search("") == ["P-1001", "P-1002", "P-1003", "P-1004", "P-1005", "REQ-0001", "REQ-0002"]
     assert await search("", limit=2) == ["P-1001", "P-1002"]
     # No wildcards: a query is a plain substring.
-    assert await search("%") == [] and await search("_") == []
+    assert await search("%") == []
+    assert await search("_") == []
     # Bob's kart is his alone.
     assert await search("b1") == []
     assert await search("b1", owner="bob") == ["P-1006", "P-1007", "P-1008"]

@@ -28,7 +28,8 @@ async def test_create_get_load(store: Store) -> None:
     loaded = await store.load(sid)
     assert loaded is not None
     assert loaded.record == _record(sid)
-    assert loaded.snapshot is None and loaded.snapshot_seq == 0
+    assert loaded.snapshot is None
+    assert loaded.snapshot_seq == 0
     assert loaded.updates == [(1, b"initial")]
     assert loaded.last_seq == 1
     assert await store.get_session(_unique("missing")) is None
@@ -38,10 +39,12 @@ async def test_create_get_load(store: Store) -> None:
 async def test_append_advances_revision_and_keeps_order(store: Store) -> None:
     sid = _unique("s")
     await store.create_session(_record(sid), b"u1")
-    await store.append([
-        Append(sid, 2, b"u2", 1, "2026-01-01T00:00:01.000Z"),
-        Append(sid, 3, b"u3", 2, "2026-01-01T00:00:02.000Z"),
-    ])
+    await store.append(
+        [
+            Append(sid, 2, b"u2", 1, "2026-01-01T00:00:01.000Z"),
+            Append(sid, 3, b"u3", 2, "2026-01-01T00:00:02.000Z"),
+        ]
+    )
     loaded = await store.load(sid)
     assert loaded is not None
     assert [seq for seq, _ in loaded.updates] == [1, 2, 3]
@@ -65,7 +68,8 @@ async def test_rows_of_deleted_sessions_do_not_fail_a_batch(store: Store) -> Non
     await store.append([Append(gone, 2, b"x", 1, "t"), Append(live, 2, b"y", 1, "t")])
     assert await store.get_session(gone) is None
     loaded = await store.load(live)
-    assert loaded is not None and loaded.updates == [(1, b"a"), (2, b"y")]
+    assert loaded is not None
+    assert loaded.updates == [(1, b"a"), (2, b"y")]
 
 
 async def test_snapshot_compacts_and_load_stays_complete(store: Store) -> None:
@@ -80,7 +84,8 @@ async def test_snapshot_compacts_and_load_stays_complete(store: Store) -> None:
     # An older snapshot arriving late never replaces a newer one.
     await store.snapshot(sid, 2, b"snap@2")
     loaded = await store.load(sid)
-    assert loaded is not None and loaded.snapshot == b"snap@3"
+    assert loaded is not None
+    assert loaded.snapshot == b"snap@3"
 
 
 async def test_list_sessions_pages_in_creation_order(store: Store) -> None:
@@ -101,17 +106,19 @@ async def test_duplicate_create_is_a_store_error(store: Store) -> None:
     with pytest.raises(StoreError):
         await store.create_session(_record(sid), b"y")
     loaded = await store.load(sid)
-    assert loaded is not None and loaded.updates == [(1, b"x")]
+    assert loaded is not None
+    assert loaded.updates == [(1, b"x")]
 
 
 async def test_concurrent_appends_from_many_sessions(store: Store) -> None:
     ids = [_unique("c") for _ in range(10)]
     for sid in ids:
         await store.create_session(_record(sid), b"0")
-    await asyncio.gather(*(
-        store.append([Append(sid, seq, b"d", seq - 1, "t")]) for sid in ids for seq in range(2, 7)
-    ))
+    await asyncio.gather(
+        *(store.append([Append(sid, seq, b"d", seq - 1, "t")]) for sid in ids for seq in range(2, 7))
+    )
     for sid in ids:
         loaded = await store.load(sid)
-        assert loaded is not None and [s for s, _ in loaded.updates] == [1, 2, 3, 4, 5, 6]
+        assert loaded is not None
+        assert [s for s, _ in loaded.updates] == [1, 2, 3, 4, 5, 6]
         assert loaded.record.revision == 5

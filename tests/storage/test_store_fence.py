@@ -52,7 +52,8 @@ async def test_a_host_replaced_by_another_may_no_longer_write(tmp_path: Path) ->
         # The new host's process may redial and keep writing.
         await again.request(StoreMethod.APPEND, [[_row("fence-1", 4, b"\x00\x00")]])
         loaded = await core.load("fence-1")
-        assert loaded is not None and [seq for seq, _ in loaded.updates] == [1, 2, 3, 4]
+        assert loaded is not None
+        assert [seq for seq, _ in loaded.updates] == [1, 2, 3, 4]
     finally:
         await server.stop()
         await handler.stop()

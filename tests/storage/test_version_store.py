@@ -19,7 +19,9 @@ def _record(session_id: str) -> SessionRecord:
 
 
 def _version(session_id: str, vid: str, seq: int, kind: str = "auto") -> VersionRecord:
-    return VersionRecord(session_id, vid, seq - 1, seq, f"2026-01-01T00:00:0{seq}.000Z", "agent:a", f"l{seq}", kind)
+    return VersionRecord(
+        session_id, vid, seq - 1, seq, f"2026-01-01T00:00:0{seq}.000Z", "agent:a", f"l{seq}", kind
+    )
 
 
 async def test_versions_are_saved_listed_loaded_and_deleted(store: Store) -> None:
@@ -56,9 +58,15 @@ async def test_postgres_tables_live_in_the_configured_schema(pg_url: str) -> Non
         await again.close()
     conn = await asyncpg.connect(pg_url)
     try:
-        tables = {r["table_name"] for r in await conn.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema)}
-        versions = [r["version"] for r in await conn.fetch(f'SELECT version FROM "{schema}".{MIGRATIONS_TABLE}')]
+        tables = {
+            r["table_name"]
+            for r in await conn.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
+            )
+        }
+        versions = [
+            r["version"] for r in await conn.fetch(f'SELECT version FROM "{schema}".{MIGRATIONS_TABLE}')
+        ]
         await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     finally:
         await conn.close()
@@ -91,12 +99,14 @@ async def test_tables_of_the_default_schema_are_adopted_with_their_rows(pg_url: 
         await store.open()
         try:
             loaded = await store.load("old")
-            assert loaded is not None and loaded.updates == [(1, b"u1")]
+            assert loaded is not None
+            assert loaded.updates == [(1, b"u1")]
         finally:
             await store.close()
         left_in_public = await conn.fetchval(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' "
-            "AND table_name LIKE 'atelier_%'")
+            "AND table_name LIKE 'atelier_%'"
+        )
         assert left_in_public == 0
     finally:
         await conn.close()

@@ -223,7 +223,8 @@ def test_records_and_errors_pickle() -> None:
     for value in values:
         assert pickle.loads(pickle.dumps(value)) == value
     error = pickle.loads(pickle.dumps(RunInProgress("s1", "r1")))
-    assert (error.session_id, error.run_id) == ("s1", "r1") and isinstance(error, Conflict)
+    assert (error.session_id, error.run_id) == ("s1", "r1")
+    assert isinstance(error, Conflict)
     moved = pickle.loads(pickle.dumps(IllegalTransition("run", "r1", "cancelled", "succeeded")))
     assert (moved.what, moved.record_id, moved.current, moved.target) == (
         "run",
@@ -270,7 +271,8 @@ def test_factory_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(sqlite_store, SqliteWorkspaceStore)
     assert sqlite_store.path == tmp_path / "workspace.sqlite3"
     pg_store = make_workspace_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema="ws")
-    assert isinstance(pg_store, PostgresWorkspaceStore) and pg_store.schema == "ws"
+    assert isinstance(pg_store, PostgresWorkspaceStore)
+    assert pg_store.schema == "ws"
     assert isinstance(make_workspace_store("postgresql://x@127.0.0.1/db", tmp_path), PostgresWorkspaceStore)
     with pytest.raises(ValueError):
         make_workspace_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema='x"; DROP')
@@ -300,7 +302,7 @@ async def test_migrations_apply_once_across_concurrent_opens(place: Place) -> No
     finally:
         await asyncio.gather(*(s.close() for s in stores))
     assert await place.applied_versions() == [m.version for m in MIGRATIONS]
-    assert TABLES <= await place.tables()
+    assert await place.tables() >= TABLES
 
 
 async def test_a_failed_migration_leaves_the_schema_as_it_was(place: Place) -> None:
@@ -320,7 +322,7 @@ async def test_a_failed_migration_leaves_the_schema_as_it_was(place: Place) -> N
 
 async def test_tables_live_in_their_own_place(place: Place) -> None:
     async with place.store():
-        assert TABLES <= await place.tables()
+        assert await place.tables() >= TABLES
     if place.pg_url is None:
         return  # SQLite: the workspace's own file, checked above
     in_public = await place.query(
@@ -361,7 +363,8 @@ async def test_project_patch_is_partial(store: WorkspaceStore) -> None:
     linked = await store.set_project_github("p1", {"repository": "a/b", "token": "t"}, updated_at=ts(11))
     assert linked.github == {"repository": "a/b", "token": "t"}
     unlinked = await store.set_project_github("p1", None, updated_at=ts(12))
-    assert unlinked.github is None and (await store.get_project("p1")) == unlinked
+    assert unlinked.github is None
+    assert (await store.get_project("p1")) == unlinked
 
 
 async def test_sessions_round_trip_and_patch(store: WorkspaceStore) -> None:

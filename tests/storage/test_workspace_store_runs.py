@@ -93,7 +93,8 @@ async def test_one_active_run_per_session(store: WorkspaceStore) -> None:
     await store.create_run(run("r2"))
     assert (await store.running_run("s1")) == run("r2")
     failed = await store.get_run("r1")
-    assert failed is not None and (failed.error, failed.finished_at) == ("worker died", ts(3))
+    assert failed is not None
+    assert (failed.error, failed.finished_at) == ("worker died", ts(3))
 
 
 async def test_concurrent_run_creation_admits_one(place: Place) -> None:
@@ -224,14 +225,18 @@ async def test_deleting_a_project_takes_everything_and_returns_object_keys(
     for sid in ("s1", "s2"):
         assert await store.get_session(sid) is None
         assert await store.list_messages(sid, limit=10) == []
-    assert await store.get_run("r1") is None and await store.get_run("r2") is None
-    assert await store.get_file("f1") is None and await store.get_chunks("f1", limit=10) == []
+    assert await store.get_run("r1") is None
+    assert await store.get_run("r2") is None
+    assert await store.get_file("f1") is None
+    assert await store.get_chunks("f1", limit=10) == []
     assert await store.usage("alice", "2026-01") == 2
     reservation = await store.get_reservation("r1")
-    assert reservation is not None and reservation.state is ReservationState.RELEASED
+    assert reservation is not None
+    assert reservation.state is ReservationState.RELEASED
     # The other project is untouched.
     assert await store.get_session("other") is not None
-    assert await store.get_run("r3") is not None and await store.get_file("f3") is not None
+    assert await store.get_run("r3") is not None
+    assert await store.get_file("f3") is not None
     assert await store.delete_project("p1") is None
     leftovers = await place.query("SELECT count(*) FROM workspace_file_chunks")
     assert leftovers == [(0,)]
@@ -246,7 +251,8 @@ async def test_deleting_a_session_takes_its_messages_and_runs(store: WorkspaceSt
     await reserve(store, "r1")
     assert await store.delete_session("s1") is True
     assert await store.delete_session("s1") is False
-    assert await store.get_message("m1") is None and await store.get_run("r1") is None
+    assert await store.get_message("m1") is None
+    assert await store.get_run("r1") is None
     assert await store.get_message("m2") is not None
     assert await store.usage("alice", "2026-01") == 0
     assert await store.get_project("p1") is not None
@@ -305,7 +311,8 @@ async def test_twenty_concurrent_reserves_against_five_admit_exactly_five(place:
         )
         admitted = [o for o in outcomes if isinstance(o, QuotaReservation)]
         refused = [o for o in outcomes if isinstance(o, QuotaExceeded)]
-        assert len(admitted) == 5 and len(refused) == 15
+        assert len(admitted) == 5
+        assert len(refused) == 15
         assert all(o.limit == 5 and o.used == 5 for o in refused)
         assert await stores[0].usage("alice", "2026-01") == 5
 

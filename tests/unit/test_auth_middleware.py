@@ -112,7 +112,8 @@ async def test_expired_token(client: Client) -> None:
     token = jwt.encode({"sub": "alice", "exp": int(time.time()) - 3600}, SECRET, algorithm="HS256")
     status, body, challenge = await _get(client, "/me", f"Bearer {token}")
     assert (status, body) == (401, {"error": "token expired", "code": "unauthorized"})
-    assert challenge is not None and 'error="invalid_token"' in challenge
+    assert challenge is not None
+    assert 'error="invalid_token"' in challenge
 
 
 async def test_wrong_signature(client: Client) -> None:
@@ -127,9 +128,7 @@ async def test_owner_gets_through(client: Client) -> None:
 
 
 async def test_non_owner_is_forbidden(client: Client) -> None:
-    status, body, challenge = await _get(
-        client, "/sessions/bob", f"Bearer {mint_token(SECRET, 'alice', 60)}"
-    )
+    status, body, challenge = await _get(client, "/sessions/bob", f"Bearer {mint_token(SECRET, 'alice', 60)}")
     assert (status, body, challenge) == (
         403,
         {"error": "not the owner of this session", "code": "forbidden"},
@@ -172,4 +171,6 @@ def test_unavailable_keys_answer_503_without_challenge() -> None:
     response = auth_error_response(exc)
     assert response.status == 503
     assert "WWW-Authenticate" not in response.headers
-    assert response.text == '{"error": "identity provider keys unavailable; retry", "code": "auth_unavailable"}'
+    assert (
+        response.text == '{"error": "identity provider keys unavailable; retry", "code": "auth_unavailable"}'
+    )

@@ -41,7 +41,9 @@ def test_defaults_when_secret_is_set(tmp_path: Path) -> None:
     settings = AuthSettings.from_env({"ATELIER_AUTH_SECRET": SECRET}, data_dir)
     assert settings == AuthSettings(secret=SECRET)
     assert (settings.leeway, settings.token_ttl, settings.bridge_auth) == (30.0, 86400, False)
-    assert settings.jwks_url is None and settings.audience is None and settings.issuer is None
+    assert settings.jwks_url is None
+    assert settings.audience is None
+    assert settings.issuer is None
     assert not data_dir.exists()  # an explicit secret never touches the disk
 
 
@@ -267,7 +269,12 @@ def test_mint_command_matches_the_verifier() -> None:
     claims = principal.claims
     assert principal.user_id == "user-7"
     assert (claims["aud"], claims["iss"]) == ("atelier", "atelier-cli")
-    assert (claims["role"], claims["level"], claims["tags"], claims["note"]) == ("admin", 3, ["a", "b"], "x=y")
+    assert (claims["role"], claims["level"], claims["tags"], claims["note"]) == (
+        "admin",
+        3,
+        ["a", "b"],
+        "x=y",
+    )
     assert claims["exp"] == claims["iat"] + 900  # type: ignore[operator]
 
 

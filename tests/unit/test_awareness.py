@@ -52,8 +52,11 @@ def test_expiry_and_owner_removal_bump_clocks() -> None:
 def test_server_held_states_for_rest_agents() -> None:
     registry = AwarenessRegistry(timeout=10)
     client = agent_client_id("claude")
-    assert client >= 0x8000_0000 and client == agent_client_id("claude")
-    assert decode(registry.set_state(client, {"agentId": "claude"}, now=0)) == [(client, 1, {"agentId": "claude"})]
+    assert client >= 0x8000_0000
+    assert client == agent_client_id("claude")
+    assert decode(registry.set_state(client, {"agentId": "claude"}, now=0)) == [
+        (client, 1, {"agentId": "claude"})
+    ]
     assert decode(registry.set_state(client, {"agentId": "claude", "s": 2}, now=1))[0][1] == 2
     assert decode(registry.full_update() or b"") == [(client, 2, {"agentId": "claude", "s": 2})]
 

@@ -40,7 +40,8 @@ def test_services_without_secrets() -> None:
     assert "store=postgres(db.internal:6543/atelier schema=prod)" in line
     assert "bus=redis(cache:6380/2)" in line
     assert "objects=s3://bucket/designs" in line
-    assert "llm=openai(gpt-x at llm.example:8443/v1)" in line and "workspace-llm" not in line
+    assert "llm=openai(gpt-x at llm.example:8443/v1)" in line
+    assert "workspace-llm" not in line
     assert "placement=isolated hosts=? (pool 2)" in line
     assert "ray=joined 10.0.0.1:6379" in line
     for secret in ("alice", "s3cret", "hunter2", "sk-key", "sslmode"):

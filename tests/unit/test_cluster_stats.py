@@ -28,8 +28,15 @@ class _Handle:
 
 
 async def _store_stats() -> dict[str, Any]:
-    return {"kind": "sqlite", "transactions": 2, "rows": 5, "queuedRows": 1, "linkQueue": 0,
-            "commit": LatencyHistogram().snapshot().to_wire(), "pid": 1}
+    return {
+        "kind": "sqlite",
+        "transactions": 2,
+        "rows": 5,
+        "queuedRows": 1,
+        "linkQueue": 0,
+        "commit": LatencyHistogram().snapshot().to_wire(),
+        "pid": 1,
+    }
 
 
 async def _host_stats(timeout: float) -> list[dict[str, Any]]:
@@ -45,9 +52,13 @@ async def _hang(*_: Any) -> None:
 
 async def test_answers_become_typed_stats() -> None:
     stats = await cluster_stats(_Handle(stats=_store_stats), _Handle(host_stats=_host_stats), [], 4, 1.0)
-    assert stats.store is not None and stats.store.kind == "sqlite" and stats.store.queued_rows == 1
-    assert stats.hosts is not None and [h.name for h in stats.hosts] == ["h1"]
-    assert stats.hosts[0].live == {"bridge": 2} and stats.hosts[0].link_queue == 3
+    assert stats.store is not None
+    assert stats.store.kind == "sqlite"
+    assert stats.store.queued_rows == 1
+    assert stats.hosts is not None
+    assert [h.name for h in stats.hosts] == ["h1"]
+    assert stats.hosts[0].live == {"bridge": 2}
+    assert stats.hosts[0].link_queue == 3
     assert stats.unanswered_hosts == 1
     assert (stats.link_queue, stats.stream_queue) == (4, 0)
 
@@ -56,4 +67,5 @@ async def test_a_part_that_hangs_is_missing_within_the_timeout() -> None:
     # Bounded by the timeout (0.2 s, twice that for the directory), never by the 60 s hang.
     call = cluster_stats(_Handle(stats=_hang), _Handle(host_stats=_hang), [], 0, 0.2)
     stats = await asyncio.wait_for(call, 10)
-    assert stats.store is None and stats.hosts is None
+    assert stats.store is None
+    assert stats.hosts is None

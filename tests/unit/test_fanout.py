@@ -45,8 +45,10 @@ def test_direct_events_go_to_one_subscribed_peer_only() -> None:
     fanout.to_peer(peer, [reply])
     fanout.to_peer(stranger, [reply])
     fanout.to_peer(peer, [])
-    assert peer.got == [[reply]] and stranger.got == []
-    assert peer in fanout and stranger not in fanout
+    assert peer.got == [[reply]]
+    assert stranger.got == []
+    assert peer in fanout
+    assert stranger not in fanout
 
 
 def test_end_all_tells_every_peer_why_and_forgets_them() -> None:
@@ -54,9 +56,11 @@ def test_end_all_tells_every_peer_why_and_forgets_them() -> None:
     a, b = _Peer(1), _Peer(2)
     fanout.add(a)
     fanout.add(b)
-    assert fanout.remove(b) and not fanout.remove(b)
+    assert fanout.remove(b)
+    assert not fanout.remove(b)
     fanout.end_all(StreamEnd.DELETED)
-    assert a.ended == [StreamEnd.DELETED] and b.ended == []
+    assert a.ended == [StreamEnd.DELETED]
+    assert b.ended == []
     assert len(fanout) == 0
 
 
@@ -75,7 +79,8 @@ async def test_single_flight_shares_one_computation_and_its_failure() -> None:
     await asyncio.sleep(0)
     gate.set()
     assert await asyncio.gather(*waiters) == [42] * 5
-    assert calls == 1 and len(flight) == 0
+    assert calls == 1
+    assert len(flight) == 0
 
     async def boom() -> int:
         raise RuntimeError("nope")

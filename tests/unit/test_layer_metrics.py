@@ -20,7 +20,9 @@ def _stats(*, store: bool = True, hosts: bool = True) -> LayerStats:
         hosts=(
             HostStats("h1", {"bridge": 2, "design": 1, "workspace": 0}, {"design": 1, "workspace": 0}, 4, 7),
             HostStats("h2", {"bridge": 1, "design": 0, "workspace": 3}, {"design": 0, "workspace": 2}, 0, 0),
-        ) if hosts else None,
+        )
+        if hosts
+        else None,
         link_queue=6,
         stream_queue=9,
         unanswered_hosts=1,
@@ -78,7 +80,10 @@ def test_a_part_that_did_not_answer_has_no_series() -> None:
     names = {name for name, _ in got}
     assert got[("atelier_session_layer_up", (("part", "store"),))] == 0
     assert got[("atelier_session_layer_up", (("part", "hosts"),))] == 0
-    assert not any(name.startswith(("atelier_store_", "atelier_live_", "atelier_hosts", "atelier_runs")) for name in names)
+    assert not any(
+        name.startswith(("atelier_store_", "atelier_live_", "atelier_hosts", "atelier_runs"))
+        for name in names
+    )
     assert got[("atelier_link_queue_messages", (("process", "gateway"),))] == 6
 
 
@@ -94,5 +99,6 @@ def test_no_created_series() -> None:
     other = Counter("atelier_probe_total", "a counter made after Metrics()", registry=metrics.registry)
     other.inc()
     text = generate_latest(metrics.registry).decode()
-    assert "atelier_http_requests_total" in text and "atelier_probe_total 1.0" in text
+    assert "atelier_http_requests_total" in text
+    assert "atelier_probe_total 1.0" in text
     assert "_created" not in text

@@ -131,9 +131,7 @@ def test_numbers_read_back_as_json_shows_them() -> None:
         "big_float": 1e20,
         "nested": {"a": [1, 2.0, 3.25, {"b": 4}], "t": True, "n": None},
     }
-    write_spec(
-        doc, {"root": "x", "elements": {"x": {"type": "T", "props": props, "children": []}}}
-    )
+    write_spec(doc, {"root": "x", "elements": {"x": {"type": "T", "props": props, "children": []}}})
     got = read_spec(doc)["elements"]["x"]["props"]
     assert got == {
         "int": 2,
@@ -157,7 +155,8 @@ def test_numbers_read_back_as_json_shows_them() -> None:
 
 
 def test_normalize_json_values() -> None:
-    assert normalize_json(3.0) == 3 and type(normalize_json(3.0)) is int
+    assert normalize_json(3.0) == 3
+    assert type(normalize_json(3.0)) is int
     assert normalize_json(float(MAX_SAFE_INTEGER + 1)) == float(MAX_SAFE_INTEGER + 1)
     assert type(normalize_json(float(MAX_SAFE_INTEGER + 1))) is float
     assert math.isnan(normalize_json(math.nan))

@@ -15,7 +15,8 @@ def test_a_full_bucket_allows_its_burst_then_says_how_long_to_wait() -> None:
     bucket = Bucket.full(rate, now=100.0)
     assert [bucket.take(rate, 100.0).allowed for _ in range(3)] == [True, True, True]
     refused = bucket.take(rate, 100.0)
-    assert not refused.allowed and refused.retry_after == pytest.approx(0.5)
+    assert not refused.allowed
+    assert refused.retry_after == pytest.approx(0.5)
     # A quarter second refills half a token: still short by half a token, a quarter second.
     assert bucket.take(rate, 100.25).retry_after == pytest.approx(0.25)
     assert bucket.take(rate, 100.5).allowed
@@ -24,7 +25,8 @@ def test_a_full_bucket_allows_its_burst_then_says_how_long_to_wait() -> None:
 def test_refill_is_capped_at_the_burst_and_a_clock_stepping_back_refills_nothing() -> None:
     rate = Rate(per_second=10.0, burst=2)
     bucket = Bucket.full(rate, now=0.0)
-    assert bucket.take(rate, 0.0).allowed and bucket.take(rate, 0.0).allowed
+    assert bucket.take(rate, 0.0).allowed
+    assert bucket.take(rate, 0.0).allowed
     assert bucket.take(rate, 1000.0).allowed
     assert bucket.tokens == pytest.approx(1.0)  # refilled to 2, not to 10 000
     assert bucket.take(rate, 1000.0).allowed
@@ -33,7 +35,8 @@ def test_refill_is_capped_at_the_burst_and_a_clock_stepping_back_refills_nothing
 
 def test_bucket_table_keys_are_independent_and_bounded() -> None:
     table = BucketTable(Rate(1.0, 1), max_keys=2)
-    assert table.take("a", 0.0).allowed and not table.take("a", 0.0).allowed
+    assert table.take("a", 0.0).allowed
+    assert not table.take("a", 0.0).allowed
     assert table.take("b", 0.0).allowed
     assert table.take("c", 0.0).allowed  # "a" (least recently used) is forgotten
     assert len(table) == 2
@@ -48,13 +51,18 @@ def test_a_disabled_rate_always_allows() -> None:
 
 def test_slot_table_counts_holders_per_key() -> None:
     slots = SlotTable(limit=2)
-    assert slots.acquire("u") and slots.acquire("u") and not slots.acquire("u")
-    assert slots.acquire("v") and slots.total() == 3
+    assert slots.acquire("u")
+    assert slots.acquire("u")
+    assert not slots.acquire("u")
+    assert slots.acquire("v")
+    assert slots.total() == 3
     slots.release("u")
-    assert slots.held("u") == 1 and slots.acquire("u")
+    assert slots.held("u") == 1
+    assert slots.acquire("u")
     for _ in range(5):
         slots.release("v")
-    assert slots.held("v") == 0 and slots.total() == 2
+    assert slots.held("v") == 0
+    assert slots.total() == 2
     unlimited = SlotTable(limit=0)
     assert all(unlimited.acquire("x") for _ in range(10_000))
 
@@ -85,11 +93,18 @@ def test_settings_from_env_and_zero_disables() -> None:
         "ATELIER_WS_CLOSE_TIMEOUT": "0.5",
     }
     s = LimitSettings.from_env(env)
-    assert s.ip == Rate(5.0, 7) and s.ip.enabled
-    assert s.ws_per_ip == 0 and s.sse_per_user == 3 and s.design_sessions_per_user == 9
-    assert s.idempotency_ttl == 60.0 and s.ws_close_timeout == 0.5
+    assert s.ip == Rate(5.0, 7)
+    assert s.ip.enabled
+    assert s.ws_per_ip == 0
+    assert s.sse_per_user == 3
+    assert s.design_sessions_per_user == 9
+    assert s.idempotency_ttl == 60.0
+    assert s.ws_close_timeout == 0.5
     assert LimitSettings.from_env({}) == LimitSettings()
     off = LimitSettings.unlimited()
-    assert not (off.ip.enabled or off.token.enabled or off.ws_ip.enabled or off.ws_token.enabled)
+    assert not (off.ip.enabled)
+    assert not (off.token.enabled)
+    assert not (off.ws_ip.enabled)
+    assert not (off.ws_token.enabled)
     with pytest.raises(SettingError, match="ATELIER_RATE_IP_BURST"):
         LimitSettings.from_env({"ATELIER_RATE_IP_BURST": "-1"})

@@ -11,14 +11,24 @@ from actors.core.presence import Presence, parse_presence
 def test_parse_presence() -> None:
     assert parse_presence({"agentId": "a", "status": "working"}) == ("a", None, None, "working")
     assert parse_presence({"agentId": "a", "cursor": {"elementKey": "k"}, "name": "A"}) == (
-        "a", "A", {"elementKey": "k"}, None)
+        "a",
+        "A",
+        {"elementKey": "k"},
+        None,
+    )
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "agentId"), ({"agentId": ""}, "agentId"), ({"agentId": 1}, "agentId"),
-     ({"agentId": "a", "name": 3}, "name"), ({"agentId": "a", "cursor": {}}, "cursor"),
-     ({"agentId": "a", "status": "x" * 201}, "status"), ([], "body")],
+    [
+        ({}, "agentId"),
+        ({"agentId": ""}, "agentId"),
+        ({"agentId": 1}, "agentId"),
+        ({"agentId": "a", "name": 3}, "name"),
+        ({"agentId": "a", "cursor": {}}, "cursor"),
+        ({"agentId": "a", "status": "x" * 201}, "status"),
+        ([], "body"),
+    ],
 )
 def test_parse_presence_names_the_field(body: object, field: str) -> None:
     with pytest.raises(ValidationError) as info:
@@ -31,8 +41,13 @@ def test_entries_merge_and_expire() -> None:
     presence.upsert("a", "A", None, "working", now_iso="t0", now=0)
     presence.upsert("a", None, {"elementKey": "k"}, None, now_iso="t1", now=5)
     assert presence.to_json(now=6) == {
-        "a": {"agentId": "a", "name": "A", "cursor": {"elementKey": "k"}, "status": "working",
-              "updatedAt": "t1"}
+        "a": {
+            "agentId": "a",
+            "name": "A",
+            "cursor": {"elementKey": "k"},
+            "status": "working",
+            "updatedAt": "t1",
+        }
     }
     presence.upsert("b", None, None, None, now_iso="t2", now=9)
     assert presence.expire(now=15) == ["a"]

@@ -56,9 +56,14 @@ def test_decoder_rejects_malformed(data: bytes, message: str) -> None:
 def test_documented_frames() -> None:
     assert token_frame("s1", "tok", "4.5.0") == bytes.fromhex("02 73 31 02 00 03") + b"tok" + b"\x054.5.0"
     assert authenticated("s1", "read-write") == bytes.fromhex("02 73 31 02 02 0a") + b"read-write"
-    assert permission_denied("s1", "permission-denied") == bytes.fromhex("02 73 31 02 01 11") + b"permission-denied"
+    assert (
+        permission_denied("s1", "permission-denied")
+        == bytes.fromhex("02 73 31 02 01 11") + b"permission-denied"
+    )
     assert encode_frame("s1", MessageType.SYNC, sync_step1(b"\x00")) == bytes.fromhex("02 73 31 00 00 01 00")
-    assert encode_frame("s1", MessageType.SYNC, sync_step2(b"\x00\x00")) == bytes.fromhex("02 73 31 00 01 02 00 00")
+    assert encode_frame("s1", MessageType.SYNC, sync_step2(b"\x00\x00")) == bytes.fromhex(
+        "02 73 31 00 01 02 00 00"
+    )
     assert sync_status("s1", True) == bytes.fromhex("02 73 31 08 01")
     assert sync_status("s1", False) == bytes.fromhex("02 73 31 08 00")
 

@@ -20,7 +20,8 @@ def test_an_outage_is_one_warning_and_one_recovery_line(caplog: pytest.LogCaptur
     episode = RetryEpisode(logging.getLogger("test.retries"), "commit", clock=lambda: next(clock))
     for _ in range(9):
         episode.failed(StoreError("append failed: connection refused"), "session=s1 rows=3")
-    assert episode.active and episode.failures == 9
+    assert episode.active
+    assert episode.failures == 9
     episode.succeeded("session=s1")
     warnings = _records(caplog, logging.WARNING)
     assert [r.getMessage() for r in warnings] == [
@@ -60,7 +61,8 @@ def test_giving_up_logs_the_traceback(caplog: pytest.LogCaptureFixture) -> None:
     episode.failed(StoreError("away"))
     episode.gave_up(StoreError("still away"), "session=s1")
     errors = _records(caplog, logging.ERROR)
-    assert len(errors) == 1 and errors[0].exc_info is not None
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None
     assert errors[0].getMessage() == "commit gave up session=s1 after 1 failed attempts"
     assert not episode.active
 
@@ -84,5 +86,6 @@ def test_asyncpg_pool_floor_warnings_lose_their_traceback(caplog: pytest.LogCapt
     except ConnectionRefusedError:
         pool_logger.warning("Failed to restore the pool connection floor; retrying", exc_info=True)
     (record,) = [r for r in caplog.records if r.name == "asyncpg.pool"]
-    assert record.levelno == logging.DEBUG and record.exc_info is None
+    assert record.levelno == logging.DEBUG
+    assert record.exc_info is None
     assert record.getMessage().endswith("retrying: [Errno 111] Connect call failed")

@@ -24,24 +24,31 @@ def test_create_makes_one_initial_update() -> None:
     peer.apply_update(initial)
     restored = Session.restore(LoadedDoc(session.record, None, 0, [(1, initial)]))
     assert restored.state() == session.state()
-    assert session.last_seq == 1 and session.revision == 0
+    assert session.last_seq == 1
+    assert session.revision == 0
 
 
 def test_ops_make_one_change_with_the_next_seq_and_revision() -> None:
     session, _ = _new()
     result, change = session.apply_ops(
-        [{"op": "set_prop", "key": "r", "prop": "x", "value": 1},
-         {"op": "set_prop", "key": "r", "prop": "y", "value": 2}],
-        now_iso="t1", max_css_bytes=1000,
+        [
+            {"op": "set_prop", "key": "r", "prop": "x", "value": 1},
+            {"op": "set_prop", "key": "r", "prop": "y", "value": 2},
+        ],
+        now_iso="t1",
+        max_css_bytes=1000,
     )
-    assert result.applied == 2 and change is not None
+    assert result.applied == 2
+    assert change is not None
     assert (change.append.seq, change.append.revision, change.append.updated_at) == (2, 1, "t1")
     assert change.update == change.append.data
     assert session.state()["meta"]["revision"] == 1
     # An ops call that changes nothing makes no change record.
-    result, change = session.apply_ops([{"op": "remove_prop", "key": "r", "prop": "zzz"}],
-                                       now_iso="t2", max_css_bytes=1000)
-    assert change is None and session.revision == 1
+    result, change = session.apply_ops(
+        [{"op": "remove_prop", "key": "r", "prop": "zzz"}], now_iso="t2", max_css_bytes=1000
+    )
+    assert change is None
+    assert session.revision == 1
 
 
 def test_peer_updates_are_logged_verbatim_even_before_they_integrate() -> None:
@@ -55,10 +62,14 @@ def test_peer_updates_are_logged_verbatim_even_before_they_integrate() -> None:
     meta["b"] = 2
     # The second update arrives first: it cannot integrate yet, but it is logged.
     late = session.apply_update(updates[1], now_iso="t1")
-    assert late is not None and late.append.data == updates[1] and late.update is None
+    assert late is not None
+    assert late.append.data == updates[1]
+    assert late.update is None
     assert late.append.revision == 0
     early = session.apply_update(updates[0], now_iso="t2")
-    assert early is not None and early.update is not None and early.append.revision == 1
+    assert early is not None
+    assert early.update is not None
+    assert early.append.revision == 1
     assert session.state()["meta"]["b"] == 2
     assert session.apply_update(EMPTY_UPDATE, now_iso="t3") is None
     # Replaying the log rebuilds the same document.

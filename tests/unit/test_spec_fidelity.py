@@ -45,7 +45,10 @@ def test_created_spec_reads_back_exactly() -> None:
 
 def test_add_element_without_children_stays_without() -> None:
     doc = _doc()
-    _ok(doc, {"op": "add_element", "key": "btn", "parentKey": "list", "element": {"type": "Button", "props": {}}})
+    _ok(
+        doc,
+        {"op": "add_element", "key": "btn", "parentKey": "list", "element": {"type": "Button", "props": {}}},
+    )
     elements = read_spec(doc)["elements"]
     assert elements["btn"] == {"type": "Button", "props": {}}
     assert elements["list"]["children"] == ["btn"]
@@ -53,14 +56,24 @@ def test_add_element_without_children_stays_without() -> None:
 
 def test_a_childless_element_gains_children_with_its_first_child() -> None:
     doc = _doc()
-    _ok(doc, {"op": "add_element", "key": "x", "parentKey": "title", "element": {"type": "Icon", "props": {}}})
+    _ok(
+        doc, {"op": "add_element", "key": "x", "parentKey": "title", "element": {"type": "Icon", "props": {}}}
+    )
     assert read_spec(doc)["elements"]["title"] == {
         "type": "Heading",
         "props": {"level": 2, "children": "Hi"},
         "children": ["x"],
     }
-    _ok(doc, {"op": "add_element", "key": "y", "parentKey": "title", "index": 0,
-              "element": {"type": "Icon", "props": {}}})
+    _ok(
+        doc,
+        {
+            "op": "add_element",
+            "key": "y",
+            "parentKey": "title",
+            "index": 0,
+            "element": {"type": "Icon", "props": {}},
+        },
+    )
     assert read_spec(doc)["elements"]["title"]["children"] == ["y", "x"]
 
 
@@ -86,12 +99,17 @@ def test_removing_the_last_child_keeps_the_field_the_client_gave() -> None:
     doc = _doc()
     _ok(doc, {"op": "remove_element", "key": "title"}, {"op": "remove_element", "key": "note"})
     _ok(doc, {"op": "remove_element", "key": "list"})
-    assert read_spec(doc)["elements"] == {"page": {"type": "Card", "props": {"className": "p-6"}, "children": []}}
+    assert read_spec(doc)["elements"] == {
+        "page": {"type": "Card", "props": {"className": "p-6"}, "children": []}
+    }
 
 
 def test_replace_spec_keeps_absent_fields_absent() -> None:
     doc = _doc()
-    spec = {"root": "a", "elements": {"a": {"type": "Text", "props": {}}, "b": {"type": "T", "props": {}, "children": []}}}
+    spec = {
+        "root": "a",
+        "elements": {"a": {"type": "Text", "props": {}}, "b": {"type": "T", "props": {}, "children": []}},
+    }
     _ok(doc, {"op": "replace_spec", "spec": spec})
     assert read_spec(doc) == spec
     # and ops after it in the same call see that "a" has no children
@@ -136,8 +154,12 @@ def test_peer_written_null_children_read_as_absent_and_take_a_child() -> None:
     with doc.transaction():
         spec = spec_map(doc)
         spec["root"] = "a"
-        spec["elements"] = Map({"a": Map({"type": "T", "props": Map({}), "children": None}),
-                                "b": Map({"type": "T", "props": Map({})})})
+        spec["elements"] = Map(
+            {
+                "a": Map({"type": "T", "props": Map({}), "children": None}),
+                "b": Map({"type": "T", "props": Map({})}),
+            }
+        )
     assert read_spec(doc)["elements"]["a"] == {"type": "T", "props": {}}
     _ok(doc, {"op": "add_element", "key": "c", "parentKey": "a", "element": {"type": "T", "props": {}}})
     assert read_spec(doc)["elements"]["a"]["children"] == ["c"]

@@ -134,9 +134,7 @@ def test_set_theme_errors() -> None:
     assert one_error(make_doc(), {"op": "set_theme", "theme": {"grayChroma": True}}) == (
         "ops[0].theme.grayChroma: must be a number between 0 and 0.03"
     )
-    assert one_error(make_doc(), {"op": "set_theme", "theme": "blue"}) == (
-        "ops[0].theme: must be an object"
-    )
+    assert one_error(make_doc(), {"op": "set_theme", "theme": "blue"}) == ("ops[0].theme: must be an object")
     assert one_error(make_doc(), {"op": "set_theme"}) == "ops[0].theme: required object"
 
 
@@ -236,8 +234,13 @@ def test_one_call_is_one_update_and_replicas_agree() -> None:
     result = apply_ops(
         doc,
         [
-            {"op": "add_element", "key": "password", "parentKey": "form", "index": 1,
-             "element": {"type": "Input", "props": {"type": "password"}}},
+            {
+                "op": "add_element",
+                "key": "password",
+                "parentKey": "form",
+                "index": 1,
+                "element": {"type": "Input", "props": {"type": "password"}},
+            },
             {"op": "set_prop", "key": "submit", "prop": "children", "value": "Sign in"},
             {"op": "remove_element", "key": "ghost"},
             {"op": "update_props", "key": "page", "props": {"className": "p-8", "level": 2}},
@@ -285,8 +288,12 @@ def test_invalid_op_is_never_half_applied() -> None:
         doc,
         [
             # valid key and parent, but a child that does not exist: nothing may be written
-            {"op": "add_element", "key": "row", "parentKey": "page",
-             "element": {"type": "Row", "props": {}, "children": ["email", "ghost"]}},
+            {
+                "op": "add_element",
+                "key": "row",
+                "parentKey": "page",
+                "element": {"type": "Row", "props": {}, "children": ["email", "ghost"]},
+            },
             {"op": "update_props", "key": "email", "props": {"a": 1, "b": math.nan}},
         ],
     )
@@ -303,8 +310,13 @@ def test_later_ops_see_earlier_ops() -> None:
         add_op(key="box", parentKey="page", element={"type": "Box", "props": {}}),
         add_op(key="inner", parentKey="box", element={"type": "T", "props": {}}),
         {"op": "remove_element", "key": "box"},
-        {"op": "add_element", "key": "box", "parentKey": "form", "index": 0,
-         "element": {"type": "Box2", "props": {}, "children": ["email"]}},
+        {
+            "op": "add_element",
+            "key": "box",
+            "parentKey": "form",
+            "index": 0,
+            "element": {"type": "Box2", "props": {}, "children": ["email"]},
+        },
     )
     assert children_of(doc)["form"] == ["box", "email", "submit", "shared"]
     assert elements_of(doc)["box"]["type"] == "Box2"

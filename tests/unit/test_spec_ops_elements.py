@@ -78,8 +78,6 @@ def test_add_element_with_existing_children() -> None:
     assert children_of(doc)["page"] == ["form", "footer", "row"]
 
 
-
-
 @pytest.mark.parametrize(
     ("op", "error"),
     [
@@ -236,10 +234,7 @@ def test_remove_element_errors() -> None:
         one_error(make_doc(), {"op": "remove_element", "key": "ghost"})
         == "ops[0].key: element 'ghost' does not exist"
     )
-    assert (
-        one_error(make_doc(), {"op": "remove_element"})
-        == "ops[0].key: required non-empty string"
-    )
+    assert one_error(make_doc(), {"op": "remove_element"}) == "ops[0].key: required non-empty string"
 
 
 # --- props -----------------------------------------------------------------------------
@@ -342,8 +337,7 @@ def _deep(levels: int) -> object:
         ),
         (
             {"op": "set_prop", "key": "email", "prop": "d", "value": _deep(MAX_JSON_DEPTH + 1)},
-            "ops[0].value" + "[0]" * (MAX_JSON_DEPTH + 1)
-            + f": nested deeper than {MAX_JSON_DEPTH} levels",
+            "ops[0].value" + "[0]" * (MAX_JSON_DEPTH + 1) + f": nested deeper than {MAX_JSON_DEPTH} levels",
         ),
         (
             {"op": "set_prop", "key": "email", "prop": "p"},
@@ -445,6 +439,4 @@ def test_set_root_errors() -> None:
     assert one_error(make_doc(), {"op": "set_root", "root": "ghost"}) == (
         "ops[0].root: element 'ghost' does not exist"
     )
-    assert one_error(make_doc(), {"op": "set_root", "root": ""}) == (
-        "ops[0].root: required non-empty string"
-    )
+    assert one_error(make_doc(), {"op": "set_root", "root": ""}) == ("ops[0].root: required non-empty string")

@@ -16,7 +16,9 @@ from storage.records import SessionRecord
 
 
 def _session() -> Session:
-    session, _ = Session.create(SessionRecord("s", "n", "", 0, "t", "t"), {"root": "", "elements": {}}, DEFAULT_THEME)
+    session, _ = Session.create(
+        SessionRecord("s", "n", "", 0, "t", "t"), {"root": "", "elements": {}}, DEFAULT_THEME
+    )
     return session
 
 
@@ -36,7 +38,9 @@ def test_open_sends_the_server_state_vector() -> None:
     session = _session()
     out = _run(session, (1, Control.OPEN, b"", True))
     assert out.direct == [(1, MessageType.SYNC, sync_step1(session.doc.get_state()))]
-    assert out.broadcast == [] and out.changes == [] and out.acks == []
+    assert out.broadcast == []
+    assert out.changes == []
+    assert out.acks == []
 
 
 def test_step1_is_answered_with_the_missing_state() -> None:
@@ -54,7 +58,11 @@ def test_step1_is_answered_with_the_missing_state() -> None:
 def test_updates_change_broadcast_and_wait_for_acks() -> None:
     session = _session()
     edit = _edit("hi")
-    out = _run(session, (4, MessageType.SYNC, sync_update(edit), True), (5, MessageType.SYNC, sync_step2(b"\x00\x00"), True))
+    out = _run(
+        session,
+        (4, MessageType.SYNC, sync_update(edit), True),
+        (5, MessageType.SYNC, sync_step2(b"\x00\x00"), True),
+    )
     assert [c.append.data for c in out.changes] == [edit]
     assert out.broadcast == [(Scope.TO_OTHERS, MessageType.SYNC, sync_update(edit), 4)]
     assert out.acks == [4, 5]  # the empty SyncStep2 is acknowledged too
@@ -74,7 +82,8 @@ def test_readonly_edits_are_refused_and_noop_step2_accepted() -> None:
         (2, MessageType.SYNC_STATUS, write_var_uint(1)),
         (2, MessageType.SYNC_STATUS, write_var_uint(0)),
     ]
-    assert out.changes == [] and out.acks == []
+    assert out.changes == []
+    assert out.acks == []
     assert str(session.doc.get("t", type=Text)) == ""
 
 
@@ -91,7 +100,8 @@ def test_bad_frames_are_refused_one_by_one() -> None:
     )
     assert out.refused == 4
     assert out.direct == [(1, MessageType.SYNC_STATUS, write_var_uint(0))] * 2
-    assert out.acks == [3] and len(out.changes) == 1
+    assert out.acks == [3]
+    assert len(out.changes) == 1
 
 
 def test_awareness_stateless_and_leave() -> None:

@@ -114,9 +114,7 @@ def test_css_has_every_shadcn_token_once_in_order() -> None:
 
 
 def test_css_font_line() -> None:
-    css = theme_css(
-        ThemeParams(hue=0, chroma=0, gray_chroma=0, radius=0, font='"Inter Variable", Inter')
-    )
+    css = theme_css(ThemeParams(hue=0, chroma=0, gray_chroma=0, radius=0, font='"Inter Variable", Inter'))
     assert css.endswith(
         "  --radius: 0rem;\n"
         '  --font-sans: "Inter Variable", Inter, ui-sans-serif, system-ui, sans-serif;\n'
@@ -180,9 +178,7 @@ def test_palette_matches_emitted_css() -> None:
 
 
 def test_parse_full_theme_without_base() -> None:
-    params = parse_theme(
-        {"hue": 30, "chroma": 0.1, "grayChroma": 0.02, "radius": 0.5, "font": "Inter"}, None
-    )
+    params = parse_theme({"hue": 30, "chroma": 0.1, "grayChroma": 0.02, "radius": 0.5, "font": "Inter"}, None)
     assert params == ThemeParams(hue=30, chroma=0.1, gray_chroma=0.02, radius=0.5, font="Inter")
     # the int stays an int so JSON round-trips exactly
     assert type(params.hue) is int

@@ -37,8 +37,14 @@ async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         try:
             yield chromium
@@ -84,9 +90,14 @@ def audit(axe_source: str, output_dir: Path) -> Audit:
         )
         (output_dir / f"{name}.axe.json").write_text(json.dumps(report["violations"], indent=2))
         return [
-            {"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in report["violations"] if v["impact"] in BLOCKING_IMPACTS
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
+            for v in report["violations"]
+            if v["impact"] in BLOCKING_IMPACTS
         ]
 
     return run

@@ -19,8 +19,12 @@ from .tools import ensure_web_node_modules
 
 pytestmark = [pytest.mark.integration]
 
-PAGES = ["/signin", "/projects", "/sessions/00000000-0000-4000-8000-000000000000",
-         "/designs/collaborative/00000000-0000-4000-8000-000000000000"]
+PAGES = [
+    "/signin",
+    "/projects",
+    "/sessions/00000000-0000-4000-8000-000000000000",
+    "/designs/collaborative/00000000-0000-4000-8000-000000000000",
+]
 
 
 def _manifest(directory: Path) -> dict[str, object]:
@@ -39,8 +43,13 @@ def test_a_fresh_build_from_the_lock_file_matches_the_committed_bundle(tmp_path:
     ensure_web_node_modules()
     node = shutil.which("node")
     assert node is not None
-    result = subprocess.run([node, "build.mjs", "--outdir", str(tmp_path)], cwd=WEB_DIR, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [node, "build.mjs", "--outdir", str(tmp_path)],
+        cwd=WEB_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     fresh = sorted(p.name for p in tmp_path.iterdir())
     committed = sorted(p.name for p in STATIC_DIR.iterdir())
@@ -53,7 +62,8 @@ def test_the_bundle_stays_small() -> None:
     files = _manifest(STATIC_DIR)["files"]
     assert isinstance(files, dict)
     entries = _manifest(STATIC_DIR)["entries"]
-    assert isinstance(entries, dict) and set(entries) == {"signin", "preview", "design", "chat", "style"}
+    assert isinstance(entries, dict)
+    assert set(entries) == {"signin", "preview", "design", "chat", "style"}
     # Every page's own code is small; three.js is the one big chunk, loaded only by the 3D view
     # (a dynamic import of the design page).
     for entry in ("signin", "preview", "design", "chat", "style"):
@@ -74,7 +84,9 @@ async def test_assets_are_immutable_and_pages_revalidated(web_gateway: Gateway) 
         sources = re.findall(r'(?:src|href)="([^"]+)"', html)
         assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources), sources
         for src in (s for s in sources if s.startswith("/assets/")):
-            async with web_gateway.http.get(src, headers={"Accept-Encoding": "gzip"}, auto_decompress=False) as asset:
+            async with web_gateway.http.get(
+                src, headers={"Accept-Encoding": "gzip"}, auto_decompress=False
+            ) as asset:
                 assert asset.status == 200, src
                 assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
                 assert asset.headers["Content-Encoding"] == "gzip"
@@ -96,6 +108,11 @@ async def test_assets_are_immutable_and_pages_revalidated(web_gateway: Gateway) 
 
 def test_the_typescript_sources_type_check() -> None:
     modules = ensure_web_node_modules()
-    result = subprocess.run([shutil.which("node") or "node", str(modules / "typescript" / "bin" / "tsc"), "-p", "."],
-                            cwd=WEB_DIR, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [shutil.which("node") or "node", str(modules / "typescript" / "bin" / "tsc"), "-p", "."],
+        cwd=WEB_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -19,8 +19,9 @@ async def test_a_run_with_an_uploaded_file_shows_the_answer(
     web_gateway: Gateway, context: BrowserContext, audit: Audit
 ) -> None:
     headers = bearer("cleo")
-    status, body = await web_gateway.request("POST", "/api/v1/projects", headers=headers,
-                                             json={"name": "Bracket study", "fiscalYear": "2025"})
+    status, body = await web_gateway.request(
+        "POST", "/api/v1/projects", headers=headers, json={"name": "Bracket study", "fiscalYear": "2025"}
+    )
     assert status == 201, body
     project_id = body["project"]["id"]
 
@@ -32,7 +33,9 @@ async def test_a_run_with_an_uploaded_file_shows_the_answer(
     await page.wait_for_url(f"{web_gateway.url}/projects/{project_id}/sessions/*")
     await expect(page.locator("#chat-title")).to_contain_text("Trial review")
 
-    await page.set_input_files("#upload-file", files=[FilePayload(name="notes.txt", mimeType="text/plain", buffer=NOTES)])
+    await page.set_input_files(
+        "#upload-file", files=[FilePayload(name="notes.txt", mimeType="text/plain", buffer=NOTES)]
+    )
     await page.get_by_role("button", name="Upload", exact=True).click()
     item = page.locator("#files li", has_text="notes.txt")
     await expect(item.locator(".badge")).to_have_text("READY")
@@ -47,7 +50,9 @@ async def test_a_run_with_an_uploaded_file_shows_the_answer(
     await expect(page.locator("#page-status")).to_contain_text("Answered")
     await expect(page.locator("#quota")).to_contain_text("99 of 100 runs left")
     # The history (after the run the page reloads it) holds the question and the answer.
-    await expect(page.locator('#history [data-role="USER"]')).to_have_text(["YouWhat broke in the third trial?"])
+    await expect(page.locator('#history [data-role="USER"]')).to_have_text(
+        ["YouWhat broke in the third trial?"]
+    )
     session_id = page.url.rsplit("/", 1)[1]
     _, history = await web_gateway.request("GET", f"/api/v1/sessions/{session_id}/history", headers=headers)
     assert [m["role"] for m in history["messages"]] == ["USER", "ASSISTANT"]

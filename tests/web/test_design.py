@@ -19,10 +19,16 @@ def token(user: str) -> str:
 async def design_session(gw: Gateway, user: str, description: str) -> str:
     status, program = await gw.request("POST", "/api/programs", json={"name": "Karts"}, headers=bearer(user))
     assert status == 201, program
-    status, body = await gw.request("POST", "/api/design-engine/sessions", headers=bearer(user), json={
-        "description": description, "programId": program["data"]["program"]["id"]})
+    status, body = await gw.request(
+        "POST",
+        "/api/design-engine/sessions",
+        headers=bearer(user),
+        json={"description": description, "programId": program["data"]["program"]["id"]},
+    )
     assert status == 201, body
-    assert body["data"]["session"]["workspaceUrl"] == f"/designs/collaborative/{body['data']['session']['id']}"
+    assert (
+        body["data"]["session"]["workspaceUrl"] == f"/designs/collaborative/{body['data']['session']['id']}"
+    )
     return str(body["data"]["session"]["workspaceUrl"])
 
 
@@ -38,7 +44,9 @@ async def open_signed_in(context: BrowserContext, gw: Gateway, user: str, path: 
 async def test_start_answer_requirements_confirm_through_the_buttons(
     web_gateway: Gateway, context: BrowserContext, audit: Audit
 ) -> None:
-    path = await design_session(web_gateway, "ada", "An electric go-kart for children; please clarify the age range")
+    path = await design_session(
+        web_gateway, "ada", "An electric go-kart for children; please clarify the age range"
+    )
     page = await open_signed_in(context, web_gateway, "ada", path)
     await expect(page.locator("#user")).to_contain_text("Signed in as ada")
     await expect(page.locator("#live-status")).to_contain_text("Live")
@@ -58,21 +66,28 @@ async def test_start_answer_requirements_confirm_through_the_buttons(
     await page.get_by_role("button", name="Send answer").click()
     rows = page.locator("#requirements-table tbody tr")
     await expect(rows.first).to_be_visible()
-    await expect(page.locator('.timeline [aria-current="step"]')).to_have_attribute("data-stage", "requirements_review")
+    await expect(page.locator('.timeline [aria-current="step"]')).to_have_attribute(
+        "data-stage", "requirements_review"
+    )
     count = await rows.count()
     assert count > 0
     await expect(page.locator("#clarifications")).to_contain_text("Answered: Ages 8 to 12")
     # The second tab saw the same requirements arrive, through the live document.
     await expect(second.locator("#requirements-table tbody tr")).to_have_count(count)
 
-    _, body = await web_gateway.request("GET", f"/api/design-engine/sessions/{path.rsplit('/', 1)[1]}",
-                                        headers=bearer("ada"))
+    _, body = await web_gateway.request(
+        "GET", f"/api/design-engine/sessions/{path.rsplit('/', 1)[1]}", headers=bearer("ada")
+    )
     names = [r["name"] for r in body["data"]["session"]["artifacts"]["requirements"]]
     await expect(rows.locator("td:nth-child(2)")).to_have_text(names)
 
     await page.get_by_role("button", name="Confirm requirements").click()
-    await expect(page.locator('.timeline [aria-current="step"]')).to_have_attribute("data-stage", "bom_drafting")
-    await expect(second.locator('.timeline [aria-current="step"]')).to_have_attribute("data-stage", "bom_drafting")
+    await expect(page.locator('.timeline [aria-current="step"]')).to_have_attribute(
+        "data-stage", "bom_drafting"
+    )
+    await expect(second.locator('.timeline [aria-current="step"]')).to_have_attribute(
+        "data-stage", "bom_drafting"
+    )
     await expect(page.get_by_role("button", name="Start BOM")).to_be_visible()
     await expect(page.get_by_role("button", name="Confirm requirements")).to_have_count(0)
 
@@ -92,7 +107,9 @@ async def test_another_user_gets_a_clear_refusal_not_the_data(
     assert await audit(page, "design-refused") == []
 
 
-async def test_without_a_token_the_page_says_how_to_sign_in(web_gateway: Gateway, context: BrowserContext) -> None:
+async def test_without_a_token_the_page_says_how_to_sign_in(
+    web_gateway: Gateway, context: BrowserContext
+) -> None:
     path = await design_session(web_gateway, "ada", "A garden trolley")
     page = await context.new_page()
     await page.goto(f"{web_gateway.url}{path}")

@@ -21,16 +21,25 @@ async def test_materialize_generate_cad_view_and_download(
 ) -> None:
     path = await design_session(web_gateway, "ada", "An electric go-kart for children")
     sid = path.rsplit("/", 1)[1]
-    assert types(await run_action(web_gateway, "ada", sid, {"action": "start_requirements"}))[-1] == "stage_complete"
-    status, body = await web_gateway.request("POST", f"/api/design-engine/sessions/{sid}/stream",
-                                             json={"action": "confirm_requirements"}, headers=bearer("ada"))
+    assert (
+        types(await run_action(web_gateway, "ada", sid, {"action": "start_requirements"}))[-1]
+        == "stage_complete"
+    )
+    status, body = await web_gateway.request(
+        "POST",
+        f"/api/design-engine/sessions/{sid}/stream",
+        json={"action": "confirm_requirements"},
+        headers=bearer("ada"),
+    )
     assert status == 200, body
     assert types(await run_action(web_gateway, "ada", sid, {"action": "start_bom"}))[-1] == "stage_complete"
 
     page = await open_signed_in(context, web_gateway, "ada", path)
     await expect(page.locator("#bom-tree li").first).to_be_visible()
     await page.get_by_role("button", name="Confirm BOM").click()
-    await expect(page.locator('.timeline [aria-current="step"]')).to_have_attribute("data-stage", "materialization")
+    await expect(page.locator('.timeline [aria-current="step"]')).to_have_attribute(
+        "data-stage", "materialization"
+    )
 
     await page.get_by_role("button", name="Preview materialization").click()
     await expect(page.locator("#materialization-preview")).to_contain_text("new parts")
@@ -42,7 +51,9 @@ async def test_materialize_generate_cad_view_and_download(
     await expect(page.get_by_role("button", name="Execute materialization")).to_be_disabled()
 
     await page.get_by_role("button", name="Generate CAD").click()
-    await expect(page.locator('.timeline [aria-current="step"]')).to_have_attribute("data-stage", "cad_review")
+    await expect(page.locator('.timeline [aria-current="step"]')).to_have_attribute(
+        "data-stage", "cad_review"
+    )
     done = page.locator('.cad-list li:has(.badge[data-status="done"])')
     await expect(done.first).to_be_visible()
     first = done.first

@@ -13,10 +13,17 @@ pytestmark = [pytest.mark.integration]
 SPEC = {
     "root": "container",
     "elements": {
-        "container": {"type": "Card", "props": {"className": "p-6"}, "children": ["heading", "form", "mystery"]},
+        "container": {
+            "type": "Card",
+            "props": {"className": "p-6"},
+            "children": ["heading", "form", "mystery"],
+        },
         "heading": {"type": "Heading", "props": {"level": 2, "children": "Login"}},
         "form": {"type": "Form", "props": {}, "children": ["email"]},
-        "email": {"type": "Input", "props": {"label": "Email", "type": "email", "placeholder": "you@example.com"}},
+        "email": {
+            "type": "Input",
+            "props": {"label": "Email", "type": "email", "placeholder": "you@example.com"},
+        },
         "mystery": {"type": "FancyCarousel", "props": {"children": "slides"}},
     },
 }
@@ -24,7 +31,9 @@ SPEC = {
 
 async def _background(context: BrowserContext, key: str) -> str:
     page = context.pages[0]
-    color: str = await page.eval_on_selector(f'#preview [data-key="{key}"]', "el => getComputedStyle(el).backgroundColor")
+    color: str = await page.eval_on_selector(
+        f'#preview [data-key="{key}"]', "el => getComputedStyle(el).backgroundColor"
+    )
     return color
 
 
@@ -42,11 +51,21 @@ async def test_an_agents_op_adds_a_button_and_a_theme_change_restyles_it(
     await expect(page.locator("#live-status")).to_contain_text("Live")
     await expect(page.get_by_role("button", name="Submit")).to_have_count(0)
 
-    status, body = await web_gateway.request("POST", f"/api/sessions/{session_id}/ops", json={
-        "agentId": "claude",
-        "ops": [{"op": "add_element", "key": "submitBtn", "parentKey": "form",
-                 "element": {"type": "Button", "props": {"children": "Submit", "className": "w-full"}}}],
-    })
+    status, body = await web_gateway.request(
+        "POST",
+        f"/api/sessions/{session_id}/ops",
+        json={
+            "agentId": "claude",
+            "ops": [
+                {
+                    "op": "add_element",
+                    "key": "submitBtn",
+                    "parentKey": "form",
+                    "element": {"type": "Button", "props": {"children": "Submit", "className": "w-full"}},
+                }
+            ],
+        },
+    )
     assert status == 200 and body["applied"] == 1, body
     button = page.get_by_role("button", name="Submit")
     await expect(button).to_be_visible()
@@ -54,15 +73,19 @@ async def test_an_agents_op_adds_a_button_and_a_theme_change_restyles_it(
     before = await _background(context, "submitBtn")
     assert "264" in before, before  # the default theme's primary hue
 
-    status, body = await web_gateway.request("POST", f"/api/sessions/{session_id}/ops", json={
-        "ops": [{"op": "set_theme", "theme": {"hue": 150}}]})
+    status, body = await web_gateway.request(
+        "POST", f"/api/sessions/{session_id}/ops", json={"ops": [{"op": "set_theme", "theme": {"hue": 150}}]}
+    )
     assert status == 200 and body["applied"] == 1, body
     await expect(button).not_to_have_css("background-color", before)
     after = await _background(context, "submitBtn")
     assert "150" in after, after
 
-    status, _ = await web_gateway.request("POST", f"/api/sessions/{session_id}/presence",
-                                          json={"agentId": "claude", "name": "Claude", "status": "working"})
+    status, _ = await web_gateway.request(
+        "POST",
+        f"/api/sessions/{session_id}/presence",
+        json={"agentId": "claude", "name": "Claude", "status": "working"},
+    )
     assert status == 200
     await expect(page.locator("#presence")).to_contain_text("Claude")
     await expect(page.locator("#presence")).to_contain_text("(you)")

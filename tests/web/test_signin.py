@@ -15,8 +15,12 @@ pytestmark = [pytest.mark.integration]
 
 
 async def test_the_printed_sign_in_link_signs_the_tab_in(
-    web_gateway: Gateway, context: BrowserContext, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str], tmp_path: object, audit: Audit,
+    web_gateway: Gateway,
+    context: BrowserContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: object,
+    audit: Audit,
 ) -> None:
     monkeypatch.setenv("ATELIER_AUTH_SECRET", AUTH_SECRET)
     main(["token", "--user", "dana", "--link", "--url", web_gateway.url + "/", "--data-dir", str(tmp_path)])
@@ -41,6 +45,8 @@ async def test_api_me_names_the_user_or_refuses(web_gateway: Gateway) -> None:
     status, body = await web_gateway.request("GET", "/api/me", headers=bearer("erin"))
     assert (status, body) == (200, {"user": "erin"})
     status, body = await web_gateway.request("GET", "/api/me", headers={"Authorization": "Bearer nope"})
-    assert status == 401 and "error" in body
+    assert status == 401
+    assert "error" in body
     status, body = await web_gateway.request("GET", "/api/me")
-    assert status == 401 and "error" in body
+    assert status == 401
+    assert "error" in body

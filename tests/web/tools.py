@@ -36,10 +36,17 @@ def ensure_chromium() -> str:
         found = shutil.which("chromium")
         if found is None:
             for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-                result = subprocess.run(command, capture_output=True, text=True, timeout=900,
-                                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+                result = subprocess.run(
+                    command,
+                    capture_output=True,
+                    text=True,
+                    timeout=900,
+                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                )
                 if result.returncode != 0:
-                    raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+                    raise RuntimeError(
+                        f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+                    )
             found = shutil.which("chromium")
         if found is None:
             raise RuntimeError("apt-get installed chromium but it is not on PATH")
@@ -60,8 +67,9 @@ def ensure_web_node_modules() -> Path:
     try:
         if stamp.exists() and stamp.read_text() == digest:
             return modules
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB_DIR, capture_output=True,
-                                text=True, timeout=600)
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=WEB_DIR, capture_output=True, text=True, timeout=600
+        )
         if result.returncode != 0:
             raise RuntimeError(f"npm ci failed:\n{result.stdout}\n{result.stderr}")
         stamp.write_text(digest)

@@ -202,9 +202,13 @@ _FALLBACKS: tuple[_Template, ...] = (
     ),
 )
 
-_SMALL = frozenset("small compact mini miniature handheld desk desktop pocket tiny".split())
-_LARGE = frozenset("large big vehicle kart car bike bicycle cart furniture table trailer".split())
-_ELECTRIC = frozenset("electric battery motor powered motorised motorized robot drone cordless".split())
+_SMALL = frozenset(["small", "compact", "mini", "miniature", "handheld", "desk", "desktop", "pocket", "tiny"])
+_LARGE = frozenset(
+    ["large", "big", "vehicle", "kart", "car", "bike", "bicycle", "cart", "furniture", "table", "trailer"]
+)
+_ELECTRIC = frozenset(
+    ["electric", "battery", "motor", "powered", "motorised", "motorized", "robot", "drone", "cordless"]
+)
 
 
 def _words(*texts: str) -> set[str]:

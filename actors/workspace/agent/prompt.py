@@ -84,10 +84,7 @@ def build_messages(
         role = "assistant" if turn.role == "ASSISTANT" else "user"
         messages.append({"role": role, "content": turn.content})
     context = _context(envelope, files)
-    if context:
-        content = f"Attached material:\n\n{context}\n\nRequest:\n{envelope.input}"
-    else:
-        content = envelope.input
+    content = f"Attached material:\n\n{context}\n\nRequest:\n{envelope.input}" if context else envelope.input
     messages.append({"role": "user", "content": content})
     return messages
 

@@ -179,9 +179,14 @@ def test_small_bom_composes(tmp_path: Path) -> None:
     again = bd.import_step(step)
     assert again.volume == pytest.approx(PLATE_VOLUME + 3 * PIN_VOLUME, rel=1e-3)
     box = again.bounding_box()
-    assert [box.min.X, box.min.Y, box.min.Z, box.max.X, box.max.Y, box.max.Z] == pytest.approx(
-        result["boundingBox"]["min"] + result["boundingBox"]["max"], abs=1e-3
-    )
+    assert pytest.approx(result["boundingBox"]["min"] + result["boundingBox"]["max"], abs=1e-3) == [
+        box.min.X,
+        box.min.Y,
+        box.min.Z,
+        box.max.X,
+        box.max.Y,
+        box.max.Z,
+    ]
 
     glb = tmp_path / "assembly.glb"
     assert glb.read_bytes()[:4] == b"glTF"
@@ -199,7 +204,8 @@ def test_offline_bom_composes_with_placeholders(tmp_path: Path) -> None:
     nodes = result["nodes"]
     every = list(bom_nodes(bom))
     assert set(nodes) == {n["tempId"] for n in every}
-    assert len(nodes["prt-2"]["instances"]) == 2 and len(nodes["prt-3"]["instances"]) == 8
+    assert len(nodes["prt-2"]["instances"]) == 2
+    assert len(nodes["prt-3"]["instances"]) == 8
     purchased = {n["tempId"] for n in every if n["partType"] == "Purchase"}
     assert {k for k, v in nodes.items() if v.get("placeholder")} == purchased
     frame = next(n for n in every if n["tempId"] == "asm-2")

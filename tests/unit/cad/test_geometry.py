@@ -103,7 +103,8 @@ EXTRA_SHAPES = [
 def test_every_shape_matches_its_closed_form(params: dict[str, Any]) -> None:
     spec = parse_part(node(params))
     part = geometry.build_solid(spec)
-    assert part.is_valid and len(part.solids()) == 1
+    assert part.is_valid
+    assert len(part.solids()) == 1
     assert part.volume == pytest.approx(expected_volume(spec), rel=1e-6)
     box = geometry.bounding_box(part)
     assert box["min"] == pytest.approx([0, 0, 0], abs=1e-6)
@@ -156,7 +157,8 @@ def test_bad_input_never_raises(tmp_path: Path) -> None:
     )
     assert generate_part_sync({"parameters": BOX}, tmp_path)["field"] == "tempId"
     failed = generate_part_sync(node(BOX), tmp_path, {"max_bananas": 3})
-    assert failed["status"] == "failed" and "unknown CAD limit" in failed["reason"]
+    assert failed["status"] == "failed"
+    assert "unknown CAD limit" in failed["reason"]
 
 
 def test_kernel_failures_become_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -319,7 +319,8 @@ def test_bom_walk_is_depth_first_parents_first() -> None:
     assert [n["tempId"] for n in bom_nodes(bom)] == ["asm-1", "frame", "tube", "motor"]
     assert list(bom_nodes(None)) == []
     found = find_bom_node(bom, "tube")
-    assert found is not None and found["quantity"] == 4
+    assert found is not None
+    assert found["quantity"] == 4
     assert find_bom_node(bom, "seat") is None  # proposed, not in the tree
 
 
@@ -355,5 +356,7 @@ def test_title_from_description(description: str, title: str) -> None:
 def test_title_is_cut_at_a_word_boundary() -> None:
     long = "Create a " + " ".join(["gear"] * 30)
     title = title_from_description(long)
-    assert len(title) <= 60 and title.endswith("Gear") and title.startswith("Gear Gear")
+    assert len(title) <= 60
+    assert title.endswith("Gear")
+    assert title.startswith("Gear Gear")
     assert title_from_description("x" * 100) == "X" + "x" * 59

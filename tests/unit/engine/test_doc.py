@@ -63,12 +63,15 @@ def test_objects_and_arrays_are_y_types_all_the_way_down() -> None:
     apply_artifacts(doc, samples.artifacts())
     root = doc.get(ARTIFACTS, type=Map)
     requirements = root["requirements"]
-    assert isinstance(requirements, Array) and isinstance(requirements[0], Map)
+    assert isinstance(requirements, Array)
+    assert isinstance(requirements[0], Map)
     assert requirements[0]["priority"] == "high"
     bom = root["bom"]
-    assert isinstance(bom, Map) and isinstance(bom["rootAssembly"], Map)
+    assert isinstance(bom, Map)
+    assert isinstance(bom["rootAssembly"], Map)
     children = bom["rootAssembly"]["children"]
-    assert isinstance(children, Array) and isinstance(children[0]["children"][0], Map)
+    assert isinstance(children, Array)
+    assert isinstance(children[0]["children"][0], Map)
     assert isinstance(children[0]["requirementTempIds"], Array)
     assert isinstance(root["materializationResult"], Map)
 
@@ -89,7 +92,8 @@ def test_a_small_change_is_a_small_update() -> None:
     updates = _updates(doc)
     artifacts["requirements"][1]["priority"] = "low"
     apply_artifacts(doc, artifacts)
-    assert len(updates) == 1 and len(updates[0]) < full // 10
+    assert len(updates) == 1
+    assert len(updates[0]) < full // 10
     assert read_artifacts(doc) == artifacts
 
 
@@ -120,8 +124,8 @@ def test_lists_edited_in_the_middle_front_and_back() -> None:
         reqs,
         [samples.requirement("req-new"), *reqs],
         reqs[:2] + reqs[3:],
-        reqs[:2] + [samples.requirement("x"), samples.requirement("y")] + reqs[4:],
-        reqs[1:] + [samples.requirement("z")],
+        [*reqs[:2], samples.requirement("x"), samples.requirement("y"), *reqs[4:]],
+        [*reqs[1:], samples.requirement("z")],
         [],
         reqs[::-1],
     ):
@@ -166,7 +170,8 @@ def test_plain_json_a_peer_stored_is_rewritten_as_y_types() -> None:
 
 def test_stage_status_and_draft_live_beside_the_artifacts() -> None:
     doc: Doc[Any] = Doc()
-    assert read_stage(doc) is None and read_draft(doc) == ""
+    assert read_stage(doc) is None
+    assert read_draft(doc) == ""
     set_stage(doc, Stage.BOM_DRAFTING, Status.ACTIVE)
     append_draft_text(doc, "Based on ")
     append_draft_text(doc, "the requirements")

@@ -79,7 +79,7 @@ def test_event_json_has_exactly_the_spec_fields(event: StageEvent, json: dict[st
 
 def test_every_event_type_is_covered() -> None:
     assert {json["type"] for _, json in SHAPES} == {t.value for t in EventType}
-    assert TERMINAL_TYPES == {EventType.STAGE_COMPLETE, EventType.ERROR, EventType.PAUSED}
+    assert {EventType.STAGE_COMPLETE, EventType.ERROR, EventType.PAUSED} == TERMINAL_TYPES
     assert (SSE_EVENT, SSE_DONE, dict(DONE_DATA)) == ("stage_event", "done", {"finished": True})
 
 
@@ -168,7 +168,8 @@ def test_after_replays_what_followed_the_given_id() -> None:
     assert _ids(log.after(4, limit=100)) == [5, 6]
     assert log.after(6, limit=100) == []
     assert _ids(log.after(1, limit=2)) == [2, 3]
-    assert log.run_start("run-b") == 4 and log.run_start("run-z") is None
+    assert log.run_start("run-b") == 4
+    assert log.run_start("run-z") is None
 
 
 def test_paged_replay_loses_and_repeats_nothing() -> None:
@@ -195,8 +196,11 @@ def test_memory_is_bounded_and_says_what_it_covers() -> None:
     assert (len(log), log.oldest_id, log.last_id, log.max_events) == (4, 7, 10, 4)
     assert _ids(log.after(None, limit=100)) == [7, 8, 9, 10]
     assert _ids(log.after(2, limit=100)) == [7, 8, 9, 10]  # what memory holds; 3..6 are the store's
-    assert log.covers(6) and log.covers(9) and log.covers(10)
-    assert not log.covers(5) and not log.covers(None)
+    assert log.covers(6)
+    assert log.covers(9)
+    assert log.covers(10)
+    assert not log.covers(5)
+    assert not log.covers(None)
 
 
 def test_replay_through_the_store_when_memory_does_not_cover() -> None:
@@ -218,7 +222,8 @@ def test_a_restarted_log_continues_the_numbering() -> None:
     assert (log.oldest_id, log.last_id) == (4, 6)
     assert log.append("run-b", LlmText("x")).id == 7
     empty_tail = EventLog(max_events=3, last_id=41)
-    assert empty_tail.covers(41) and not empty_tail.covers(40)
+    assert empty_tail.covers(41)
+    assert not empty_tail.covers(40)
     assert empty_tail.append("run-b", LlmText("x")).id == 42
 
 

@@ -100,7 +100,8 @@ def test_every_action_in_every_stage(stage: Stage, action: Action) -> None:
         _decide(stage, action, status, running=running, pending=True)
     error = caught.value
     assert (error.stage, error.action, error.status) == (stage, action, status)
-    assert f"'{action.value}'" in error.message and f"'{stage.value}'" in error.message
+    assert f"'{action.value}'" in error.message
+    assert f"'{stage.value}'" in error.message
     assert error.to_json() == {
         "error": error.message,
         "stage": stage.value,
@@ -144,13 +145,15 @@ def test_confirmations_move_on_and_keep_the_status(
 ) -> None:
     decision = _decide(review, action, Status.COMPLETED)
     assert decision == Decision(action, DecisionKind.JSON_CONFIRM, moves_to, confirmed=name)
-    assert decision.status is None and not decision.joins
+    assert decision.status is None
+    assert not decision.joins
 
 
 def test_start_joins_a_live_run_of_the_same_stage() -> None:
     decision = _decide(S.REQUIREMENTS_DRAFTING, Action.START_REQUIREMENTS, running=True)
     assert decision == Decision(Action.START_REQUIREMENTS, DecisionKind.STREAM, S.REQUIREMENTS_DRAFTING)
-    assert decision.joins and not decision.stop_running
+    assert decision.joins
+    assert not decision.stop_running
     assert _decide(S.BOM_DRAFTING, Action.RESUME, running=True).joins
 
 
@@ -173,7 +176,8 @@ def test_answer_clarification_needs_a_pending_question() -> None:
     with pytest.raises(IllegalAction, match="no clarification is pending"):
         _decide(S.REQUIREMENTS_DRAFTING, Action.ANSWER_CLARIFICATION, Status.PAUSED)
     decision = _decide(S.REQUIREMENTS_DRAFTING, Action.ANSWER_CLARIFICATION, Status.PAUSED, pending=True)
-    assert decision.kind is DecisionKind.STREAM and decision.new_run
+    assert decision.kind is DecisionKind.STREAM
+    assert decision.new_run
     assert decision.stage is S.REQUIREMENTS_DRAFTING
 
 

@@ -63,9 +63,11 @@ def test_assistant_message_replays_the_calls() -> None:
 
 def test_tool_messages() -> None:
     refused = tool_message(ToolResult("c1", "propose_requirements", None, "propose_requirements: x: bad"))
-    assert refused["role"] == "tool" and refused["tool_call_id"] == "c1"
+    assert refused["role"] == "tool"
+    assert refused["tool_call_id"] == "c1"
     body = json.loads(refused["content"])
-    assert body["ok"] is False and body["error"] == "propose_requirements: x: bad"
+    assert body["ok"] is False
+    assert body["error"] == "propose_requirements: x: bad"
     assert "Nothing was stored" in body["hint"]
     accepted = json.loads(
         tool_message(ToolResult("c2", "propose_requirements", samples.requirements_args(2)))["content"]

@@ -73,7 +73,8 @@ async def test_requirements_turn_is_labelled_streamed_and_finished() -> None:
     assert len(deltas) >= 5
     kinds = [type(event) for event in events if not isinstance(event, TextDelta)]
     assert kinds == [ToolCall, ToolResult, Finished]
-    assert isinstance(events[-1], Finished) and events[-1].summary.startswith("Proposed ")
+    assert isinstance(events[-1], Finished)
+    assert events[-1].summary.startswith("Proposed ")
 
 
 @pytest.mark.parametrize("description", BRIEFS)
@@ -137,13 +138,15 @@ async def test_bom_turn_searches_once_then_proposes_a_covering_tree() -> None:
     nodes = list(_nodes(root))
     assert len({node["tempId"] for node in nodes}) == len(nodes)
     manufactured = [n for n in nodes if n["partType"] == "Manufacture" and not n["children"]]
-    assert manufactured and all(n["material"] and n["parameters"]["shape"] for n in manufactured)
+    assert manufactured
+    assert all(n["material"] and n["parameters"]["shape"] for n in manufactured)
     shapes = {n["parameters"]["shape"] for n in manufactured}
     assert {"plate", "cylinder"} <= shapes
     plate = next(n for n in manufactured if n["parameters"]["shape"] == "plate")
     assert {"length_mm", "width_mm", "thickness_mm", "holes", "hole_diameter_mm"} <= set(plate["parameters"])
     purchased = [n for n in nodes if n["partType"] == "Purchase"]
-    assert purchased and any(n["quantity"] > 1 for n in purchased)
+    assert purchased
+    assert any(n["quantity"] > 1 for n in purchased)
     assert bom["validationIssues"] == []
 
 
@@ -187,9 +190,11 @@ async def test_clarify_asks_one_question_instead_of_proposing(stage: DraftingSta
     assert not list(_results(events))
     question = events[-1]
     assert isinstance(question, Clarification)
-    assert question.options and len(question.options) >= 2
+    assert question.options
+    assert len(question.options) >= 2
     again = (await _run(OfflineProvider(), request))[-1]
-    assert isinstance(again, Clarification) and again.question_id == question.question_id
+    assert isinstance(again, Clarification)
+    assert again.question_id == question.question_id
 
 
 async def test_clarify_in_a_user_message_and_the_answer_round_trip() -> None:

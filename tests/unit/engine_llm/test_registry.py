@@ -15,7 +15,8 @@ async def test_proposal_returns_the_validated_payload() -> None:
     result = await ToolRegistry().execute(
         ToolCall("c1", "propose_requirements", samples.requirements_args(2))
     )
-    assert result.ok and result.error is None
+    assert result.ok
+    assert result.error is None
     assert result.result == samples.requirements_args(2)
     assert describe_result(result) == "Proposed 2 requirements."
 
@@ -36,7 +37,8 @@ async def test_bom_links_are_checked_against_the_requirements() -> None:
     registry = ToolRegistry()
     call = ToolCall("c1", "propose_bom", samples.bom_args())
     refused = await registry.execute(call, stage=DraftingStage.BOM, requirement_ids=["req-1"])
-    assert refused.error is not None and "unknown requirement 'req-2'" in refused.error
+    assert refused.error is not None
+    assert "unknown requirement 'req-2'" in refused.error
     accepted = await registry.execute(call, stage=DraftingStage.BOM, requirement_ids=["req-1", "req-2"])
     assert accepted.ok
     assert describe_result(accepted) == "Proposed a BOM of 3 nodes under 'Asm-1', all requirements covered."
@@ -51,7 +53,8 @@ async def test_tools_outside_the_stage_are_refused() -> None:
         "available tools: propose_requirements, ask_clarification"
     )
     unknown = await ToolRegistry().execute(ToolCall("c2", "rm_rf", {}))
-    assert unknown.error is not None and unknown.error.startswith("unknown tool 'rm_rf'; available tools:")
+    assert unknown.error is not None
+    assert unknown.error.startswith("unknown tool 'rm_rf'; available tools:")
 
 
 async def test_clarification_is_a_signal_with_a_stable_id() -> None:
@@ -59,7 +62,8 @@ async def test_clarification_is_a_signal_with_a_stable_id() -> None:
     first = await ToolRegistry().execute(call)
     again = await ToolRegistry().execute(ToolCall("c9", "ask_clarification", dict(call.args)))
     assert first.result == Clarification(question_id("Indoors?", ["Yes", "No"]), "Indoors?", ["Yes", "No"])
-    assert isinstance(again.result, Clarification) and isinstance(first.result, Clarification)
+    assert isinstance(again.result, Clarification)
+    assert isinstance(first.result, Clarification)
     assert again.result.question_id == first.result.question_id
     assert first.result.question_id.startswith("q-")
     assert question_id("Indoors?", None) != first.result.question_id
@@ -104,5 +108,6 @@ async def test_refused_search_arguments_do_not_reach_the_search() -> None:
         return []
 
     result = await ToolRegistry(search).execute(ToolCall("c1", "search_items", {"q": "x"}))
-    assert result.error is not None and "search_items: q: unknown field" in result.error
+    assert result.error is not None
+    assert "search_items: q: unknown field" in result.error
     assert seen == []

@@ -13,7 +13,8 @@ from actors.engine.llm.settings import LlmSettings
 def test_defaults() -> None:
     settings = LlmSettings.from_env({})
     assert settings == LlmSettings()
-    assert settings.api_key is None and not settings.online
+    assert settings.api_key is None
+    assert not settings.online
     assert settings.model == "gpt-4o-mini"
 
 

@@ -161,7 +161,8 @@ def test_integral_float_quantity_is_an_integer() -> None:
     args["rootAssembly"]["children"][1]["quantity"] = 8.0
     payload = validate_tool_args("propose_bom", args)
     quantity = payload["rootAssembly"]["children"][1]["quantity"]
-    assert quantity == 8 and isinstance(quantity, int)
+    assert quantity == 8
+    assert isinstance(quantity, int)
 
 
 def test_leaf_manufacture_part_without_material_is_a_warning() -> None:

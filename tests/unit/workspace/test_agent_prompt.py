@@ -42,9 +42,11 @@ def test_envelope_round_trips_and_hides_secrets() -> None:
     assert pickle.loads(pickle.dumps(env)) == env
     assert TaskEnvelope.from_json(env.to_json(include_secrets=True)) == env
     public = env.to_json()
-    assert TOKEN not in str(public) and "signature=abc" not in str(public)
+    assert TOKEN not in str(public)
+    assert "signature=abc" not in str(public)
     assert public["github"] == {"repository": "acme/widget", "ref": "main"}
-    assert TOKEN not in repr(env) and "signature=abc" not in repr(env)
+    assert TOKEN not in repr(env)
+    assert "signature=abc" not in repr(env)
     assert (
         TaskEnvelope.from_json(envelope(github=None, files=()).to_json(include_secrets=True)).github is None
     )
@@ -53,7 +55,8 @@ def test_envelope_round_trips_and_hides_secrets() -> None:
 @pytest.mark.parametrize("session_type", [t.value for t in SessionType])
 def test_one_prompt_file_per_session_type(session_type: str) -> None:
     prompt = load_prompt(session_type)
-    assert len(prompt) > 200 and "SR&ED" in prompt
+    assert len(prompt) > 200
+    assert "SR&ED" in prompt
 
 
 def test_prompts_differ_and_unknown_types_are_named() -> None:
@@ -69,7 +72,8 @@ def test_messages_carry_history_files_and_input_but_never_the_token() -> None:
     assert messages[0]["content"] == "SYSTEM PROMPT"
     assert messages[1]["content"] == "earlier question"
     last = messages[-1]["content"]
-    assert '<file name="notes.md" id="f1">' in last and "Latency p99 was 400 ms." in last
+    assert '<file name="notes.md" id="f1">' in last
+    assert "Latency p99 was 400 ms." in last
     assert "acme/widget (ref main)" in last
     assert last.endswith("Request:\nDraft line 242 from the notes.")
     assert TOKEN not in str(messages)
@@ -110,7 +114,8 @@ def test_payload_shapes() -> None:
     failed = failure_payload("r1", "T661", FailureCode.WORKER_DIED, "the worker process exited")
     assert set(ok) == set(failed)
     assert {"status", "output", "model", "usage", "files_read"} <= set(ok)
-    assert ok["status"] == "succeeded" and ok["error"] is None
+    assert ok["status"] == "succeeded"
+    assert ok["error"] is None
     assert ok["files_read"] == [
         {"id": "f1", "name": "notes.md", "bytes": 42, "chars": 40, "truncated": False}
     ]

@@ -19,6 +19,7 @@ from actors.workspace.extract import (
 )
 
 from .samples import encrypted_pdf, make_pdf
+import itertools
 
 
 def reason_of(
@@ -92,7 +93,8 @@ def test_csv_rows_carry_their_header() -> None:
 def test_json_is_reindented_and_validated() -> None:
     text = extract_text(b'{"project":"W","tasks":[{"id":1,"name":"caf\\u00e9"}]}', "p.json")
     assert json.loads(text) == {"project": "W", "tasks": [{"id": 1, "name": "café"}]}
-    assert '\n  "tasks": [' in text and "café" in text
+    assert '\n  "tasks": [' in text
+    assert "café" in text
     assert reason_of(b'{"open": ', "bad.json") is ExtractReason.CORRUPT
 
 
@@ -108,7 +110,7 @@ def test_chunks_overlap_and_prefer_boundaries() -> None:
     # Cut between words, never inside one...
     assert all(c.split()[0].startswith("word") and len(c.split()[-1]) == 7 for c in chunks)
     # ...with each chunk starting inside the previous one, and nothing lost.
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert after.split()[0] in before
     assert {w for c in chunks for w in c.split()} == set(text.split())
 
@@ -136,6 +138,7 @@ def test_chunking_edges() -> None:
 def test_extract_chunks_and_errors_pickle() -> None:
     limits = ExtractLimits(chunk_chars=50, chunk_overlap=10)
     chunks = extract_chunks(("Line of notes. " * 20).encode(), "n.txt", None, limits)
-    assert len(chunks) > 1 and all(len(c) <= 50 for c in chunks)
+    assert len(chunks) > 1
+    assert all(len(c) <= 50 for c in chunks)
     error = pickle.loads(pickle.dumps(ExtractionError(ExtractReason.CORRUPT, "bad")))
     assert (error.reason, error.message, str(error)) == (ExtractReason.CORRUPT, "bad", "corrupt: bad")

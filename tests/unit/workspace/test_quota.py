@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,7 +18,7 @@ from actors.workspace.quota import (
     window,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(

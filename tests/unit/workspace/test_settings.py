@@ -13,7 +13,8 @@ def test_defaults() -> None:
     settings = WorkspaceSettings.from_env({})
     assert settings == WorkspaceSettings()
     assert (settings.history_limit.default, settings.run_history_limit.high) == (50, 50)
-    assert settings.signing_secret is None and not settings.llm.online
+    assert settings.signing_secret is None
+    assert not settings.llm.online
 
 
 def test_overrides() -> None:
@@ -33,7 +34,8 @@ def test_overrides() -> None:
     assert settings.upload_max_bytes == settings.extract.max_bytes == settings.agent.max_file_bytes == 1000
     assert (settings.extract.chunk_chars, settings.extract.chunk_overlap) == (500, 50)
     assert settings.agent.extract == settings.extract
-    assert settings.signing_secret == b"k" * 32 and "kkkk" not in repr(settings)
+    assert settings.signing_secret == b"k" * 32
+    assert "kkkk" not in repr(settings)
     assert (settings.agent.run_timeout, settings.workers, settings.llm.online) == (12.5, 3, True)
 
 

@@ -83,7 +83,8 @@ def test_new_project() -> None:
 )
 def test_new_project_refusals(body: object, field: str, message: str) -> None:
     error = refused(parse_new_project, body, SMALL)
-    assert error.field == field and message in error.message
+    assert error.field == field
+    assert message in error.message
 
 
 def test_project_patch_is_partial() -> None:
