@@ -309,12 +309,23 @@ class S3ObjectStore(_Lifecycle):
     def _key(self, key: str) -> str:
         return self.prefix + validate_key(key)
 
+    def _where(self, full: str) -> str:
+        return f"s3://{self.bucket}/{full}"
+
     async def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        from botocore.exceptions import ClientError
+
         full = self._key(key)
         _check_size(data, self.max_object_bytes)
-        await self._client_or_raise().put_object(
-            Bucket=self.bucket, Key=full, Body=bytes(data), ContentType=content_type or content_type_for(key)
-        )
+        try:
+            await self._client_or_raise().put_object(
+                Bucket=self.bucket,
+                Key=full,
+                Body=bytes(data),
+                ContentType=content_type or content_type_for(key),
+            )
+        except ClientError as exc:
+            raise ObjectStoreError(f"S3 put {self._where(full)} failed: {exc}") from exc
 
     async def get(self, key: str) -> bytes | None:
         from botocore.exceptions import ClientError
@@ -325,7 +336,7 @@ class S3ObjectStore(_Lifecycle):
         except ClientError as exc:
             if _error_code(exc) in _MISSING:
                 return None
-            raise ObjectStoreError(f"S3 get {full!r} failed: {exc}") from exc
+            raise ObjectStoreError(f"S3 get {self._where(full)} failed: {exc}") from exc
         async with response["Body"] as stream:
             data: bytes = await stream.read()
         return data
@@ -339,7 +350,7 @@ class S3ObjectStore(_Lifecycle):
         except ClientError as exc:
             if _error_code(exc) in _MISSING:
                 return False
-            raise ObjectStoreError(f"S3 head {full!r} failed: {exc}") from exc
+            raise ObjectStoreError(f"S3 head {self._where(full)} failed: {exc}") from exc
         return True
 
     async def open_path(self, key: str) -> Path | None:
@@ -361,7 +372,9 @@ class S3ObjectStore(_Lifecycle):
                 )
                 failed = response.get("Errors") or []
                 if failed:
-                    raise ObjectStoreError(f"S3 delete under {full!r} failed for {len(failed)} objects")
+                    raise ObjectStoreError(
+                        f"S3 delete under {self._where(full)} failed for {len(failed)} objects"
+                    )
                 removed += len(batch)
         return removed
 
