@@ -149,7 +149,7 @@ SCHEMAS: dict[str, Schema] = {
         "errors",
         extra=True,
     ),
-    "PresenceEntry": obj(
+    "AgentPresence": obj(
         {
             "agentId": {"type": "string"},
             "name": {"type": "string"},
@@ -160,6 +160,20 @@ SCHEMAS: dict[str, Schema] = {
         "agentId",
         "updatedAt",
     ),
+    "BrowserPresence": {
+        "type": "object",
+        "description": (
+            "A connected editor's awareness state, as its provider set it (any JSON object), "
+            "with its Yjs client id; keyed by its `agentId` when it has one, else by `client:<id>`."
+        ),
+        "properties": {"clientId": {"type": "integer", "minimum": 0}},
+        "required": ["clientId"],
+        "additionalProperties": True,
+    },
+    "PresenceEntry": {
+        "description": "An agent's presence posted over REST, or a connected editor's awareness.",
+        "anyOf": [ref("AgentPresence"), ref("BrowserPresence")],
+    },
     "SessionState": obj(
         {
             "ok": {"const": True},
@@ -178,6 +192,7 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 _SESSION = obj({"ok": {"const": True}, "session": ref("SessionMeta")}, "ok", "session")
+_PRESENCE_ANSWER = "Every live presence entry: agents by id, editors by agentId or client id."
 _PRESENCE = obj(
     {"ok": {"const": True}, "presence": {"type": "object", "additionalProperties": ref("PresenceEntry")}},
     "ok",
@@ -317,7 +332,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                     "setPresence",
                     TAG,
                     "Update an agent's presence",
-                    {"200": json_response("Every live presence entry, by agent id.", _PRESENCE)},
+                    {"200": json_response(_PRESENCE_ANSWER, _PRESENCE)},
                     request=body(
                         obj(
                             {
@@ -338,7 +353,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                 "getPresence",
                 TAG,
                 "Get the session's presence",
-                {"200": json_response("Every live presence entry, by agent id.", _PRESENCE)},
+                {"200": json_response(_PRESENCE_ANSWER, _PRESENCE)},
                 errors=(404,),
                 auth=auth,
             ),

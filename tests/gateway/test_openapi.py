@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from actors.client import LocalSessionClient
@@ -20,7 +22,8 @@ from gateway.openapi import build_document
 from gateway.settings import Settings
 from storage.settings import StorageSettings
 
-from ..harness import AUTH_SECRET
+from ..harness import AUTH_SECRET, wait_until
+from ..hocus_client import HocusClient, awareness_frame_for
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
@@ -151,3 +154,53 @@ async def test_the_gateway_serves_the_document_and_its_docs_page(client: TestCli
     for method, path in document_operations(served):
         assert f'{method.upper()}</span><code class="path">{path}</code>' in html.replace("&#x27;", "'")
     assert 'href="/openapi.json"' in html
+
+
+def answer_validator(document: dict[str, Any], path: str, method: str) -> Draft202012Validator:
+    """A validator of an operation's 200 JSON answer, its refs resolved in the document."""
+    schema = document["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    return Draft202012Validator({**schema, "components": document["components"]})
+
+
+async def test_every_presence_shape_the_server_sends_is_in_the_document(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    client = await aiohttp_client(_app(tmp_path))
+    created = await client.post("/api/sessions", json={"name": "presence"})
+    sid = (await created.json())["session"]["id"]
+    await client.post(f"/api/sessions/{sid}/presence", json={"agentId": "rest-only", "status": "idle"})
+    await client.post(
+        f"/api/sessions/{sid}/presence",
+        json={"agentId": "claude", "name": "Claude", "cursor": {"elementKey": "root"}, "status": "working"},
+    )
+    async with HocusClient(str(client.make_url("/ws"))) as editor:
+        await editor.open(sid)
+        # a browser as the Hocuspocus provider sets it, one naming an agent, and one whose
+        # agentId is also a REST agent's (the REST entry wins that key)
+        for client_id, state in (
+            (7, {"user": {"name": "Ada", "color": "#f00"}, "cursor": {"anchor": 3, "head": 5}}),
+            (8, {"agentId": "browser-agent", "selection": None}),
+            (9, {"agentId": "claude", "user": {"name": "Claude in a tab"}}),
+        ):
+            await editor.send(awareness_frame_for(sid, client_id, 1, orjson.dumps(state).decode()))
+
+        async def presence() -> dict[str, Any]:
+            body: dict[str, Any] = await (await client.get(f"/api/sessions/{sid}/presence")).json()
+            return body
+
+        body = await wait_until(presence, lambda b: len(b["presence"]) == 4)
+
+    entries = body["presence"]
+    assert set(entries) == {"rest-only", "claude", "browser-agent", "client:7"}
+    assert entries["claude"]["name"] == "Claude"
+    assert "clientId" not in entries["claude"]
+    assert entries["client:7"]["clientId"] == 7
+    assert entries["browser-agent"]["clientId"] == 8
+    document = build_document(bridge_auth=False)
+    for method in ("get", "post"):
+        validator = answer_validator(document, "/api/sessions/{id}/presence", method)
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+        assert errors == [], errors
+    # the document can still tell a wrong entry: neither an agent's nor an editor's shape
+    wrong = {"ok": True, "presence": {"x": {"name": "no agentId nor clientId"}}}
+    assert list(answer_validator(document, "/api/sessions/{id}/presence", "get").iter_errors(wrong))
