@@ -82,12 +82,15 @@ class Placement:
         await self._starting.run("fill", self._fill)
         return len(self._hosts)
 
-    async def _fill(self) -> None:
+    def _missing(self) -> int:
         if self._settings.placement == PlacementMode.ISOLATED:
-            missing = self._settings.isolated_pool - sum(1 for h in self._hosts.values() if h.pooled)
-        else:
-            missing = self._target_hosts() - len(self._hosts)
-        if missing > 0:
+            return self._settings.isolated_pool - sum(1 for h in self._hosts.values() if h.pooled)
+        return self._target_hosts() - len(self._hosts)
+
+    async def _fill(self) -> None:
+        # Counted again after each round: a host that dies while replacements start (hosts
+        # killed together) joins this fill, which ends only with the pool at its target.
+        while (missing := self._missing()) > 0:
             await asyncio.gather(*(self._start_host() for _ in range(missing)))
 
     def _refill_soon(self) -> None:

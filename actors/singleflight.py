@@ -28,17 +28,22 @@ class SingleFlight(Generic[K, V]):
     async def run(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._call(compute))
+            task = asyncio.ensure_future(self._call(key, compute))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._finished(key, done))
         return await asyncio.shield(task)
 
-    @staticmethod
-    async def _call(compute: Callable[[], Awaitable[V]]) -> V:
-        return await compute()
+    async def _call(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+        try:
+            return await compute()
+        finally:
+            # Gone as the work ends, not a loop turn later: a request made after the work
+            # has decided its result starts it again rather than joining the finished one.
+            if self._inflight.get(key) is asyncio.current_task():
+                del self._inflight[key]
 
     def _finished(self, key: K, task: asyncio.Task[V]) -> None:
-        if self._inflight.get(key) is task:
+        if self._inflight.get(key) is task:  # cancelled before it ran: _call never did this
             del self._inflight[key]
         if not task.cancelled():
             task.exception()  # retrieved here; each waiter re-raises it itself

@@ -13,6 +13,7 @@ import asyncpg
 from .base import StoreError
 from .engine.migrations import check_schema_name
 from .migrations import migrate_bridge_postgres
+from .pg_pool import acquired
 from .records import Append, LoadedDoc, SessionRecord, VersionRecord
 from .retries import quiet_pool_floor_warnings
 
@@ -131,7 +132,7 @@ class PostgresStore:
                 max_size=self._max,
                 server_settings={"application_name": self._application_name, "search_path": self._schema},
             )
-            async with self.pool.acquire() as conn:
+            async with acquired(self.pool) as conn:
                 applied = await migrate_bridge_postgres(conn, self._schema)
         except (OSError, asyncpg.PostgresError) as exc:
             if self._pool is not None:
@@ -147,10 +148,27 @@ class PostgresStore:
             await self._pool.close()
             self._pool = None
 
+    # One connection per statement, as the pool's shortcuts, but a connection lost after the
+    # statement ran does not fail it (pg_pool).
+
+    async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        async with acquired(self.pool) as conn:
+            return list(await conn.fetch(sql, *args))
+
+    async def _fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
+        async with acquired(self.pool) as conn:
+            row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
+            return row
+
+    async def _execute(self, sql: str, *args: object) -> str:
+        async with acquired(self.pool) as conn:
+            status: str = await conn.execute(sql, *args)
+            return status
+
     @_store_errors("create_session")
     async def create_session(self, record: SessionRecord, initial: bytes) -> None:
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
+            async with acquired(self.pool) as conn, conn.transaction():
                 await conn.execute(
                     f"INSERT INTO atelier_sessions ({_RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
                     record.id,
@@ -170,14 +188,14 @@ class PostgresStore:
 
     @_store_errors("get_session")
     async def get_session(self, session_id: str) -> SessionRecord | None:
-        row = await self.pool.fetchrow(
+        row = await self._fetchrow(
             f"SELECT {_RECORD_COLUMNS} FROM atelier_sessions WHERE id = $1", session_id
         )
         return None if row is None else _record(row)
 
     @_store_errors("list_sessions")
     async def list_sessions(self, limit: int, offset: int = 0) -> list[SessionRecord]:
-        rows = await self.pool.fetch(
+        rows = await self._fetch(
             f"SELECT {_RECORD_COLUMNS} FROM atelier_sessions ORDER BY created_at, id LIMIT $1 OFFSET $2",
             limit,
             offset,
@@ -187,7 +205,7 @@ class PostgresStore:
     @_store_errors("load")
     async def load(self, session_id: str) -> LoadedDoc | None:
         # Repeatable read: snapshot and log tail come from one view of the database.
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        async with acquired(self.pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             row = await conn.fetchrow(
                 f"SELECT {_RECORD_COLUMNS} FROM atelier_sessions WHERE id = $1", session_id
             )
@@ -214,7 +232,7 @@ class PostgresStore:
             return
         last: dict[str, Append] = {item.session_id: item for item in batch}
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
+            async with acquired(self.pool) as conn, conn.transaction():
                 await conn.execute(
                     _APPEND_ROWS,
                     [item.session_id for item in batch],
@@ -232,7 +250,7 @@ class PostgresStore:
 
     async def snapshot(self, session_id: str, seq: int, data: bytes) -> None:
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
+            async with acquired(self.pool) as conn, conn.transaction():
                 await conn.execute(
                     "INSERT INTO atelier_snapshots (session_id, seq, data) "
                     "SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM atelier_sessions WHERE id = $1) "
@@ -252,7 +270,7 @@ class PostgresStore:
 
     async def delete_session(self, session_id: str) -> bool:
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
+            async with acquired(self.pool) as conn, conn.transaction():
                 await conn.execute("DELETE FROM atelier_updates WHERE session_id = $1", session_id)
                 await conn.execute("DELETE FROM atelier_snapshots WHERE session_id = $1", session_id)
                 await conn.execute("DELETE FROM atelier_versions WHERE session_id = $1", session_id)
@@ -264,7 +282,7 @@ class PostgresStore:
     async def save_version(self, version: VersionRecord, data: bytes) -> bool:
         v = version
         try:
-            status = await self.pool.execute(
+            status = await self._execute(
                 f"INSERT INTO atelier_versions ({_VERSION_COLUMNS}, data) "
                 "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 "
                 "WHERE EXISTS (SELECT 1 FROM atelier_sessions WHERE id = $1)",
@@ -284,7 +302,7 @@ class PostgresStore:
 
     async def list_versions(self, session_id: str) -> list[VersionRecord]:
         try:
-            rows = await self.pool.fetch(
+            rows = await self._fetch(
                 f"SELECT {_VERSION_COLUMNS} FROM atelier_versions WHERE session_id = $1 "
                 "ORDER BY seq, created_at, id",
                 session_id,
@@ -295,7 +313,7 @@ class PostgresStore:
 
     async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
         try:
-            row = await self.pool.fetchrow(
+            row = await self._fetchrow(
                 f"SELECT {_VERSION_COLUMNS}, data FROM atelier_versions WHERE session_id = $1 AND id = $2",
                 session_id,
                 version_id,
@@ -308,7 +326,7 @@ class PostgresStore:
         if not version_ids:
             return 0
         try:
-            status = await self.pool.execute(
+            status = await self._execute(
                 "DELETE FROM atelier_versions WHERE session_id = $1 AND id = ANY($2::text[])",
                 session_id,
                 list(version_ids),

@@ -13,8 +13,9 @@ import os
 from typing import Any
 
 import ray
+from ray.exceptions import RayError
 
-from storage import StorageSettings
+from storage import StorageSettings, StoreError
 from storage.objects import ObjectStore, make_object_store
 
 from ..bridge.webhooks import WebhookDeliverer
@@ -66,8 +67,14 @@ class SessionHost:
         return await self._starting.run("start", self._start)
 
     async def _store_address(self) -> LinkAddress:
-        store = ray.get_actor(STORE_ACTOR_NAME, namespace=self._settings.namespace)
-        address: LinkAddress = await store.address.remote()
+        # While Ray restarts the store owner it is unavailable: an outage the commit loops
+        # retry and log once (StoreError), not a bug with a traceback per attempt.
+        try:
+            store = ray.get_actor(STORE_ACTOR_NAME, namespace=self._settings.namespace)
+            address: LinkAddress = await store.address.remote()
+        except (RayError, ValueError) as exc:  # ValueError: no such actor (yet)
+            first_line = str(exc).strip().splitlines()[:1]
+            raise StoreError(f"store owner unavailable: {type(exc).__name__}: {''.join(first_line)}") from exc
         return address
 
     async def _claim(self, session_id: str) -> bool:

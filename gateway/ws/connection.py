@@ -42,13 +42,15 @@ _STEP2 = bytes([SyncType.STEP2])
 
 class BindingState(Enum):
     PENDING = "pending"  # frames queue until auth is decided
+    AUTHORIZING = "authorizing"  # its one auth is being decided; frames still queue
     AUTHORIZED = "authorized"
     CLOSED = "closed"
 
 
 # The only moves a document binding makes; CLOSED is final (closing twice is harmless).
 _TRANSITIONS: dict[BindingState, frozenset[BindingState]] = {
-    BindingState.PENDING: frozenset({BindingState.AUTHORIZED, BindingState.CLOSED}),
+    BindingState.PENDING: frozenset({BindingState.AUTHORIZING, BindingState.CLOSED}),
+    BindingState.AUTHORIZING: frozenset({BindingState.AUTHORIZED, BindingState.CLOSED}),
     BindingState.AUTHORIZED: frozenset({BindingState.CLOSED}),
     BindingState.CLOSED: frozenset({BindingState.CLOSED}),
 }
@@ -78,6 +80,11 @@ class Binding:
     @property
     def state(self) -> BindingState:
         return self._state
+
+    @property
+    def awaiting_auth(self) -> bool:
+        """Frames for the document queue until its auth is decided."""
+        return self._state in (BindingState.PENDING, BindingState.AUTHORIZING)
 
     def move(self, target: BindingState) -> None:
         if target not in _TRANSITIONS[self._state]:

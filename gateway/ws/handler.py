@@ -90,6 +90,8 @@ class _Session:
         return binding
 
     def authorize(self, binding: Binding, token: str) -> None:
+        """Decide the document's one auth (a repeated one never gets here)."""
+        binding.move(BindingState.AUTHORIZING)
         task = asyncio.get_running_loop().create_task(self._authorize(binding, token))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -199,14 +201,20 @@ class _Session:
                 raise ProtocolError("clients may only send auth tokens")
             if binding is None:
                 binding = self.open_binding(frame.address)
-            if binding is not None and binding.state is BindingState.PENDING and binding.channel is None:
+            if binding is None:
+                return
+            if binding.state is BindingState.PENDING:
                 self.authorize(binding, token)
+            else:
+                # As Hocuspocus does: a document's auth is decided once per connection, a
+                # repeated token (while it is decided, or after) is ignored.
+                log.debug("repeated auth ignored doc=%s state=%s", binding.session_id, binding.state.value)
             return
         if binding is None:
             binding = self.open_binding(frame.address)
             if binding is None:
                 return
-        if binding.state is BindingState.PENDING:
+        if binding.awaiting_auth:
             self.queue(binding, frame.type, frame.payload)
         else:
             self.dispatch(binding, frame.type, frame.payload)
@@ -221,7 +229,7 @@ class _Session:
             raise ProtocolError(f"unknown y-websocket message type {kind}")
         self.metrics.ws_frames_in.labels(YMessageType(kind).name).inc()
         payload = decoder.read_rest()
-        if binding.state is BindingState.PENDING:
+        if binding.awaiting_auth:
             self.queue(binding, kind, payload)
         else:
             self.dispatch(binding, kind, payload)

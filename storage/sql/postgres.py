@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
 import orjson
 
+from storage.pg_pool import acquired
 from storage.retries import quiet_pool_floor_warnings
 
 from .base import Database, StoreErrors
@@ -87,9 +88,6 @@ class PostgresDatabase(Database[asyncpg.Pool]):
     def schema(self) -> str:
         return self._schema
 
-    def _translated(self, what: str) -> AbstractContextManager[None]:
-        return translated(what, self._errors)
-
     async def _connect(self) -> asyncpg.Pool:
         pool: asyncpg.Pool | None = None
         try:
@@ -128,18 +126,25 @@ class PostgresDatabase(Database[asyncpg.Pool]):
     @asynccontextmanager
     async def _transaction(self, what: str) -> AsyncIterator[asyncpg.Connection]:
         with translated(what, self._errors):
-            async with self._conn.acquire() as conn, conn.transaction():
+            async with acquired(self._conn) as conn, conn.transaction():
+                yield conn
+
+    @asynccontextmanager
+    async def _connection(self, what: str) -> AsyncIterator[asyncpg.Connection]:
+        """One connection for one statement (or a few reads), outside any transaction."""
+        with translated(what, self._errors):
+            async with acquired(self._conn) as conn:
                 yield conn
 
     async def _fetch(self, what: str, sql: str, *args: object) -> list[asyncpg.Record]:
-        with translated(what, self._errors):
-            return list(await self._conn.fetch(sql, *args))
+        async with self._connection(what) as conn:
+            return list(await conn.fetch(sql, *args))
 
     async def _fetchrow(self, what: str, sql: str, *args: object) -> asyncpg.Record | None:
-        with translated(what, self._errors):
-            row: asyncpg.Record | None = await self._conn.fetchrow(sql, *args)
+        async with self._connection(what) as conn:
+            row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
             return row
 
     async def _execute(self, what: str, sql: str, *args: object) -> None:
-        with translated(what, self._errors):
-            await self._conn.execute(sql, *args)
+        async with self._connection(what) as conn:
+            await conn.execute(sql, *args)

@@ -20,7 +20,7 @@ from .rows import RESERVATION_COLUMNS, released_reservation, reservation_from_ro
 
 __all__ = ["confirm", "get_reservation", "release", "release_runs", "reserve", "usage"]
 
-# An asyncpg Connection (in a transaction) or, for the reads, the Pool.
+# An asyncpg Connection: the writes' in a transaction, the reads' of their own.
 Executor = Any
 
 _RESERVE = """

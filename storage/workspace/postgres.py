@@ -544,9 +544,9 @@ class PostgresWorkspaceStore(PostgresDatabase):
             return await ledger.release(conn, run_id, updated_at=updated_at)
 
     async def get_reservation(self, run_id: str) -> QuotaReservation | None:
-        with self._translated("get_reservation"):
-            return await ledger.get_reservation(self._conn, run_id)
+        async with self._connection("get_reservation") as conn:
+            return await ledger.get_reservation(conn, run_id)
 
     async def usage(self, user_id: str, period_key: str) -> int:
-        with self._translated("usage"):
-            return await ledger.usage(self._conn, user_id, period_key)
+        async with self._connection("usage") as conn:
+            return await ledger.usage(conn, user_id, period_key)

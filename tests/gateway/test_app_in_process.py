@@ -7,6 +7,7 @@ and pin the gateway's behaviour (routes, errors, batching, fan-out) on their own
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,14 @@ from aiohttp.test_utils import TestClient
 from pycrdt import Map
 
 from actors.client import LocalSessionClient
+from actors.protocol.messages import AuthType, MessageType, SyncType, encode_frame, sync_step1, token_frame
 from actors.settings import ActorSettings
 from gateway.app import build_app
 from gateway.settings import Settings
 from storage.settings import StorageSettings
 
 from ..harness import wait_until
-from ..hocus_client import HocusClient
+from ..hocus_client import DocState, HocusClient
 
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
@@ -108,3 +110,33 @@ async def test_deleting_refuses_open_documents_only(client: TestClient[Any, Any]
         await wait_until(lambda: editor.docs[sid].denied, lambda d: d == "session-closed")
         await editor.insert(keep, "alive")
         assert (await editor.wait_statuses(keep, 2))[-1] == 1
+
+
+async def test_a_repeated_auth_is_ignored(
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """As Hocuspocus does: a document's auth is decided once per connection."""
+    sid = await _create(client)
+    caplog.set_level(logging.INFO)
+    async with HocusClient(str(client.make_url("/ws"))) as editor:
+        state = editor.docs.setdefault(sid, DocState(sid))
+        await editor.send(token_frame(sid, "token"))
+        await editor.send(token_frame(sid, "token"))
+        await editor.send(encode_frame(sid, MessageType.SYNC, sync_step1(state.doc.get_state())))
+        await asyncio.wait_for(state.got_step2.wait(), 20)
+        # An edit acknowledged after the handshake: whatever a second auth set off is here by now.
+        await editor.wait_statuses(sid, 1)
+        await editor.insert(sid, "once")
+        assert await editor.wait_statuses(sid, 2) == [1, 1]
+        await editor.send(token_frame(sid, "token"))  # after auth too
+        await editor.insert(sid, " more")
+        assert await editor.wait_statuses(sid, 3) == [1, 1, 1]
+    answers = [
+        (frame.type, frame.payload[:1]) for frame in state.frames if frame.type != MessageType.SYNC_STATUS
+    ]
+    assert answers.count((MessageType.AUTH, bytes([AuthType.AUTHENTICATED]))) == 1, answers
+    assert answers.count((MessageType.SYNC, bytes([SyncType.STEP1]))) == 1, answers
+    assert answers.count((MessageType.SYNC, bytes([SyncType.STEP2]))) == 1, answers
+    assert editor.text(sid) == "once more"
+    troubles = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert troubles == []

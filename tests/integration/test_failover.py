@@ -66,3 +66,26 @@ async def test_writes_resume_after_a_host_sigkill_and_nothing_acked_is_lost(
         f"\nhost SIGKILL: sockets told in {told * 1000:.0f} ms, writes resumed after {resumed * 1000:.0f} ms,"
         f" {len(acked)} acknowledged changes kept"
     )
+
+
+async def test_hosts_killed_together_are_all_replaced(make_gateway: MakeGateway) -> None:
+    gw = await make_gateway(hosts=2)
+    placement = gw.placement()
+
+    async def host_pids() -> set[int]:
+        stats = await placement.host_stats.remote(10.0)
+        return {int(s["pid"]) for s in stats if "pid" in s}
+
+    first, second = sorted(await wait_until(host_pids, lambda pids: len(pids) == 2, timeout=60))
+    # The second dies while the first one's replacement is starting: the refill in flight
+    # counted one missing host, and must end with two all the same.
+    os.kill(first, signal.SIGKILL)
+    await wait_until(placement.hosts.remote, lambda hosts: len(hosts) == 1, timeout=30, interval=0.005)
+    os.kill(second, signal.SIGKILL)
+    pids = await wait_until(
+        host_pids, lambda pids: len(pids) == 2 and not pids & {first, second}, timeout=60, interval=0.2
+    )
+    # New sessions go to both hosts again.
+    sessions = [await gw.create(spec=SPEC) for _ in range(4)]
+    placed = {await gw.host_pid(sid) for sid in sessions}
+    assert placed == pids

@@ -12,7 +12,6 @@ warnings, without a traceback, since every retry succeeded.
 from __future__ import annotations
 
 import asyncio
-import glob
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +24,7 @@ from pycrdt import Text
 from actors.store.service import STORE_ACTOR_NAME
 
 from ..harness import Gateway, bearer, gateway_settings
+from ..ray_logs import log_text, ray_logs
 from ..services import RestartablePostgres, restartable_postgres
 from .faults_load import Agent, Editor, LoadStop, agent_totals, editor_totals, max_gap, report, stored_doc
 
@@ -62,24 +62,6 @@ async def _probe_routes(gw: Gateway) -> list[tuple[str, int, str | None]]:
     return answers
 
 
-def _ray_logs(pids: set[int]) -> list[Path]:
-    """The Ray worker log files (stdout and stderr) of these processes."""
-    node = ray._private.worker._global_node  # the run's local node: where its workers log
-    assert node is not None
-    logs = Path(node.get_logs_dir_path())
-    return [Path(p) for pid in pids for p in glob.glob(str(logs / f"worker-*-{pid}.*"))]
-
-
-def _log_text(paths: list[Path], offsets: dict[Path, int]) -> dict[Path, str]:
-    """What each log file gained since ``offsets`` were taken."""
-    text = {}
-    for path in paths:
-        with open(path, errors="replace") as handle:
-            handle.seek(offsets.get(path, 0))
-            text[path] = handle.read()
-    return text
-
-
 async def test_postgres_blips_delay_acks_and_lose_nothing(ray_cluster: None, tmp_path: Path) -> None:
     with restartable_postgres() as pg:
         settings = gateway_settings(database_url=pg.dsn, data_dir=tmp_path / "data", hosts=2)
@@ -101,7 +83,7 @@ async def _blips_under_load(gw: Gateway, pg: RestartablePostgres, tmp_path: Path
     agents = [Agent(gw, sid, f"a{s}x", AGENT_INTERVAL) for s, sid in enumerate(sessions)]
     store = ray.get_actor(STORE_ACTOR_NAME, namespace=gw.settings.actors.namespace)
     pids = {int((await store.stats.remote())["pid"])} | {await gw.host_pid(sid) for sid in sessions}
-    logs = _ray_logs(pids)
+    logs = ray_logs(pids)
     offsets = {path: path.stat().st_size for path in logs}
 
     stop = LoadStop()
@@ -168,7 +150,7 @@ async def _blips_under_load(gw: Gateway, pg: RestartablePostgres, tmp_path: Path
     figures["acked_lost"] = lost
 
     # The blips were retried: logged as warnings, a traceback only when giving up (never here).
-    by_file = _log_text(logs, offsets)
+    by_file = log_text(logs, offsets)
     (tmp_path / "faults_postgres.log").write_text("".join(f"== {p.name}\n{t}" for p, t in by_file.items()))
     logged = "".join(by_file.values())
     lines = [line for line in logged.splitlines() if line.strip()]
