@@ -14,6 +14,7 @@ __all__ = [
     "SessionMoved",
     "SessionNotFound",
     "SessionUnavailable",
+    "TooManyStreams",
     "Unprocessable",
 ]
 
@@ -87,3 +88,20 @@ class QuotaExhausted(SessionError):
         self.used = used
         self.resets_at = resets_at
         self.retry_after = retry_after
+
+
+class TooManyStreams(SessionError):
+    """The session already has ``limit`` open streams of this kind (429): one must close first."""
+
+    SETTING = "ATELIER_MAX_STREAMS_PER_SESSION"
+
+    def __init__(self, session_id: str, limit: int) -> None:
+        super().__init__(f"session {session_id!r} already has {limit} open streams (at most {limit})")
+        self.session_id = session_id
+        self.limit = limit
+
+    @classmethod
+    def check(cls, session_id: str, open_streams: int, limit: int) -> None:
+        """Raise when one more stream would take the session past ``limit``."""
+        if open_streams >= limit:
+            raise cls(session_id, limit)

@@ -39,6 +39,9 @@ class ActorSettings:
     presence_timeout: float = 30.0
     max_ops_per_request: int = 500
     max_theme_css_bytes: int = 65536
+    # Streams one session serves at once, per kind (stage-event viewers, run viewers,
+    # subscribed gateways' channels); one more is refused with 429.
+    max_streams_per_session: int = 256
     link: LinkSettings = field(default_factory=LinkSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
@@ -82,6 +85,9 @@ class ActorSettings:
             presence_timeout=env_float(env, "ATELIER_PRESENCE_TIMEOUT", d.presence_timeout),
             max_ops_per_request=env_int(env, "ATELIER_MAX_OPS_PER_REQUEST", d.max_ops_per_request, minimum=1),
             max_theme_css_bytes=env_int(env, "ATELIER_MAX_THEME_CSS_BYTES", d.max_theme_css_bytes, minimum=1),
+            max_streams_per_session=env_int(
+                env, "ATELIER_MAX_STREAMS_PER_SESSION", d.max_streams_per_session, minimum=1
+            ),
             link=link,
             engine=EngineSettings.from_env(env),
             workspace=WorkspaceSettings.from_env(env),

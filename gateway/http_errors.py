@@ -15,6 +15,7 @@ from actors.errors import (
     QuotaExhausted,
     SessionNotFound,
     SessionUnavailable,
+    TooManyStreams,
     Unprocessable,
 )
 from actors.workspace.validation import FileSelectionError
@@ -67,6 +68,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(400, f"{exc.field}: {exc.message}", field=exc.field)
     except LimitExceeded as exc:
         return limit_response(exc)
+    except TooManyStreams as exc:  # the limits' shape: which setting, and when to retry
+        return limit_response(LimitExceeded(429, str(exc), TooManyStreams.SETTING, exc.limit, 1.0))
     except QuotaExhausted as exc:
         response = json_error(
             429, str(exc), quota={"limit": exc.limit, "used": exc.used, "resetsAt": exc.resets_at}

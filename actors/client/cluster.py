@@ -22,7 +22,6 @@ from storage import SessionRecord, StorageSettings, StoreError, utc_now_iso
 from storage.objects import ObjectStore, make_object_store
 
 from ..core.errors import ValidationError
-from ..core.events import StreamEnd
 from ..core.ids import new_session_id
 from ..core.theme import ThemeParams
 from ..engine import plm
@@ -34,6 +33,7 @@ from ..errors import (
     QuotaExhausted,
     SessionNotFound,
     SessionUnavailable,
+    TooManyStreams,
     Unprocessable,
 )
 from ..host.service import HostMethod
@@ -88,6 +88,8 @@ def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
         ) from None
     if failure.kind == "Conflict":
         raise Conflict(failure.message, orjson.loads(failure.field or "{}")) from None
+    if failure.kind == "TooManyStreams":
+        raise TooManyStreams(session_id, int(failure.field or 0)) from None
     raise SessionUnavailable(failure.message) from None
 
 
@@ -388,6 +390,20 @@ class ClusterSessionClient:
         self.forget(session_id)
 
     async def open_stream(self, session_id: str) -> RealtimeStream:
+        queue = StreamQueue(session_id, self._stream_queue_limit)
+        host, stream_id, owner = await self._open_stream(session_id, HostMethod.SUBSCRIBE, [], queue)
+        return LinkStream(host, stream_id, queue, owner)
+
+    async def _open_stream(
+        self, session_id: str, method: HostMethod, args: list[Any], queue: StreamQueue | StageQueue
+    ) -> tuple[HostLink, int, Any]:
+        """Open a stream of the session under an id of its own on its host's link.
+
+        Returns the link, the stream's id and the host's answer. The queue is registered
+        before the request (events may follow the answer at once) and taken out again if
+        the stream did not open; a stream is never keyed by its session, so opening one
+        leaves every other stream of the session alone.
+        """
         suspect: str | None = None
         last = "no attempt"
         for attempt in range(_MAX_ATTEMPTS):
@@ -395,24 +411,30 @@ class ClusterSessionClient:
             suspect = None
             try:
                 host = await self._host(info)
-                queue = StreamQueue(session_id, self._stream_queue_limit)
-                # Registered first: events may follow the subscription's reply at once.
-                previous = host.streams.get(session_id)
-                if previous is not None:
-                    previous.end(StreamEnd.RESTART)
-                host.streams[session_id] = queue
-                owner = await host.link.request(HostMethod.SUBSCRIBE, [session_id])
-                return LinkStream(host, queue, owner)
+            except LinkClosed as exc:
+                last, suspect = str(exc), info.name
+                await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
+                continue
+            stream_id = host.open_stream(queue)
+            try:
+                answer = await host.link.request(method, [session_id, *args, stream_id])
             except RemoteFailure as failure:
-                host.streams.pop(session_id, None)
+                host.not_opened(stream_id)
                 if failure.kind not in ("SessionMoved", "HostExiting"):
                     _raise_remote(session_id, failure)
                 last = failure.message
                 self.forget(session_id)
             except LinkClosed as exc:
+                host.not_opened(stream_id)
                 last, suspect = str(exc), info.name
+            except BaseException:
+                # Cancelled (a caller's timeout): the host may open it yet; it is closed there too.
+                host.close_stream(stream_id, session_id)
+                raise
+            else:
+                return host, stream_id, answer
             await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-        raise SessionUnavailable(f"cannot subscribe to the session: {last}")
+        raise SessionUnavailable(f"cannot open a stream of the session: {last}")
 
     # -- programs and designs ---------------------------------------------------------
 
@@ -474,32 +496,13 @@ class ClusterSessionClient:
         return DesignAction.from_result(result)
 
     async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream:
-        suspect: str | None = None
-        last = "no attempt"
-        for attempt in range(_MAX_ATTEMPTS):
-            info = await self._locate(session_id, suspect)
-            suspect = None
-            try:
-                host = await self._host(info)
-                queue = StageQueue(session_id, self._stream_queue_limit)
-                previous = host.stages.get(session_id)
-                if previous is not None:
-                    previous.end(StreamEnd.RESTART)
-                host.stages[session_id] = queue
-                replay, run = await host.link.request(HostMethod.LISTEN_DESIGN, [session_id, user, after])
-                queue.live_run = run
-                queue.replay = [StageEventItem(*item) for item in replay]
-                return LinkStageStream(host, queue)
-            except RemoteFailure as failure:
-                host.stages.pop(session_id, None)
-                if failure.kind not in ("SessionMoved", "HostExiting"):
-                    _raise_remote(session_id, failure)
-                last = failure.message
-                self.forget(session_id)
-            except LinkClosed as exc:
-                last, suspect = str(exc), info.name
-            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-        raise SessionUnavailable(f"cannot follow the session's events: {last}")
+        queue = StageQueue(session_id, self._stream_queue_limit)
+        host, stream_id, (replay, run) = await self._open_stream(
+            session_id, HostMethod.LISTEN_DESIGN, [user, after], queue
+        )
+        queue.live_run = run
+        queue.replay = [StageEventItem(*item) for item in replay]
+        return LinkStageStream(host, stream_id, queue)
 
     async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._request(
@@ -578,22 +581,13 @@ class ClusterSessionClient:
         return result
 
     async def run_events(self, user: str, session_id: str, run_id: str) -> StageEventStream:
-        info = await self._locate(session_id, None)
-        host = await self._host(info)
         queue = StageQueue(session_id, self._stream_queue_limit)
-        host.stages[session_id] = queue
-        try:
-            replay = await host.link.request(HostMethod.WORK_LISTEN_RUN, [session_id, user, run_id])
-        except RemoteFailure as failure:
-            host.stages.pop(session_id, None)
-            _raise_remote(session_id, failure)
-            raise
-        except LinkClosed as exc:
-            host.stages.pop(session_id, None)
-            raise SessionUnavailable(f"cannot follow the run: {exc}") from exc
+        host, stream_id, replay = await self._open_stream(
+            session_id, HostMethod.WORK_LISTEN_RUN, [user, run_id], queue
+        )
         queue.live_run = run_id
         queue.replay = [StageEventItem(*item) for item in replay]
-        return LinkStageStream(host, queue)
+        return LinkStageStream(host, stream_id, queue)
 
     async def get_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._work(HostMethod.WORK_GET_RUN, session_id, user, run_id)

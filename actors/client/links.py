@@ -1,8 +1,15 @@
-"""A gateway's link to one host process, and the session streams that ride it."""
+"""A gateway's link to one host process, and the session streams that ride it.
+
+Every stream (a WebSocket channel, an SSE viewer of a design run, a viewer of a workspace
+run) gets an id of its own on the link when it opens; the host sends its events and its
+end under that id, and closing it closes that stream only. So any number of viewers of
+one session share a link without cutting each other off.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -21,34 +28,49 @@ log = logging.getLogger(__name__)
 
 
 class HostLink:
-    """This gateway's link to one host process, and the session streams riding it."""
+    """This gateway's link to one host process, and the streams riding it, by stream id."""
 
     def __init__(self, info: HostInfo, link: Link, reader: asyncio.Task[None]) -> None:
         self.info = info
         self.link = link
         self.reader = reader
-        self.streams: dict[str, StreamQueue] = {}
-        self.stages: dict[str, StageQueue] = {}
+        self.streams: dict[int, StreamQueue] = {}
+        self.stages: dict[int, StageQueue] = {}
+        self._stream_ids = itertools.count(1)
         link.handler = self._handle
         link.on_close(self._closed)
+
+    def open_stream(self, queue: StreamQueue | StageQueue) -> int:
+        """Register a stream about to be opened on the host; returns its id on this link."""
+        stream_id = next(self._stream_ids)
+        if isinstance(queue, StageQueue):
+            self.stages[stream_id] = queue
+        else:
+            self.streams[stream_id] = queue
+        return stream_id
+
+    def not_opened(self, stream_id: int) -> None:
+        """The host refused to open it (or the link went): nothing to tell the host."""
+        self.streams.pop(stream_id, None)
+        self.stages.pop(stream_id, None)
 
     def _handle(self, link: Link, message: list[Any]) -> None:
         if message[0] != Kind.NOTIFY:
             return
-        _, topic, (session_id, body) = message
+        _, topic, (stream_id, body) = message
+        # A stream closed here while the host was still sending is simply gone.
         if topic == HostTopic.STAGE_EVENTS:
-            stages = self.stages.get(session_id)
+            stages = self.stages.get(stream_id)
             if stages is not None:
                 stages.push([StageEventItem(*item) for item in body])
-            return
-        stream = self.streams.get(session_id)
-        if stream is None:
-            return  # closed locally while the host was still sending
-        if topic == HostTopic.EVENTS:
-            stream.push([Delivery(Scope(s), k, p, c) for s, k, p, c in body])
+        elif topic == HostTopic.EVENTS:
+            stream = self.streams.get(stream_id)
+            if stream is not None:
+                stream.push([Delivery(Scope(s), k, p, c) for s, k, p, c in body])
         elif topic == HostTopic.END:
-            self.streams.pop(session_id, None)
-            stream.end(StreamEnd(body))
+            ended = self.streams.get(stream_id)
+            if ended is not None:
+                ended.end(StreamEnd(body))
 
     def _closed(self, link: Link) -> None:
         streams, self.streams = list(self.streams.values()), {}
@@ -58,10 +80,26 @@ class HostLink:
         for queue in stages:
             queue.end(StreamEnd.RESTART)
 
+    def close_stream(self, stream_id: int, session_id: str) -> None:
+        """Forget the stream here and tell the host (once), so its session stops sending."""
+        if self.streams.pop(stream_id, None) is not None:
+            topic = HostTopic.UNSUBSCRIBE
+        elif self.stages.pop(stream_id, None) is not None:
+            topic = HostTopic.UNLISTEN
+        else:
+            return
+        if self.link.closed:
+            return
+        try:
+            self.link.notify(topic, [session_id, stream_id])
+        except LinkClosed as exc:
+            log.debug("%s on a closed link session=%s stream=%d: %s", topic.name, session_id, stream_id, exc)
+
 
 class LinkStream:
-    def __init__(self, host: HostLink, queue: StreamQueue, owner: str | None) -> None:
+    def __init__(self, host: HostLink, stream_id: int, queue: StreamQueue, owner: str | None) -> None:
         self._host = host
+        self._stream_id = stream_id
         self._queue = queue
         self._owner = owner
 
@@ -77,7 +115,7 @@ class LinkStream:
         if self._queue.ended is not None:
             return
         try:
-            self._host.link.notify(HostTopic.FRAMES, [self.session_id, list(batch)])
+            self._host.link.notify(HostTopic.FRAMES, [self.session_id, self._stream_id, list(batch)])
         except LinkClosed:
             self._queue.end(StreamEnd.RESTART)
 
@@ -85,18 +123,13 @@ class LinkStream:
         return self._queue.items()
 
     async def close(self) -> None:
-        if self._host.streams.get(self.session_id) is self._queue:
-            del self._host.streams[self.session_id]
-            if not self._host.link.closed:
-                try:
-                    self._host.link.notify(HostTopic.UNSUBSCRIBE, [self.session_id])
-                except LinkClosed as exc:
-                    log.debug("unsubscribe on a closed link session=%s: %s", self.session_id, exc)
+        self._host.close_stream(self._stream_id, self.session_id)
 
 
 class LinkStageStream:
-    def __init__(self, host: HostLink, queue: StageQueue) -> None:
+    def __init__(self, host: HostLink, stream_id: int, queue: StageQueue) -> None:
         self._host = host
+        self._stream_id = stream_id
         self._queue = queue
 
     @property
@@ -111,11 +144,4 @@ class LinkStageStream:
         return self._queue.items()
 
     async def close(self) -> None:
-        session_id = self._queue.session_id
-        if self._host.stages.get(session_id) is self._queue:
-            del self._host.stages[session_id]
-            if not self._host.link.closed:
-                try:
-                    self._host.link.notify(HostTopic.UNLISTEN, [session_id])
-                except LinkClosed as exc:
-                    log.debug("unlisten on a closed link session=%s: %s", session_id, exc)
+        self._host.close_stream(self._stream_id, self._queue.session_id)

@@ -48,7 +48,7 @@ class _LocalStream:
     def __init__(self, core: HostCore, session_id: str, limit: int) -> None:
         self._core = core
         self._queue = StreamQueue(session_id, limit)
-        self._peer_id = -next(_peer_ids)  # never equal to a link's id
+        self._peer_id = -next(_peer_ids)  # never equal to a link stream's
         self.owner: str | None = None
 
     @property
@@ -73,8 +73,7 @@ class _LocalStream:
         return self._queue.items()
 
     async def close(self) -> None:
-        self._core.unsubscribe(self.session_id, self)
-        self._core.peer_closed(self)
+        self._core.peer_closed(self._peer_id)
 
 
 class _LocalStageStream:
@@ -113,8 +112,7 @@ class _LocalStageStream:
         self._queue.replay = [StageEventItem(*event) for event in replay]
 
     async def close(self) -> None:
-        self._core.unlisten_design(self._queue.session_id, self._peer_id)
-        self._core.unlisten_work(self._queue.session_id, self._peer_id)
+        self._core.peer_closed(self._peer_id)
 
 
 class LocalSessionClient:

@@ -28,6 +28,7 @@ from ..core.awareness import AwarenessRegistry
 from ..core.events import Delivery
 from ..core.session import EMPTY_UPDATE
 from ..core.sync import Scope
+from ..errors import TooManyStreams
 from ..host.fanout import Fanout
 from ..protocol.lib0 import write_var_bytes
 from ..protocol.messages import MessageType, sync_update
@@ -46,7 +47,7 @@ WireEvent = tuple[int, str, bytes, bool]
 
 
 class EngineListener(Protocol):
-    """A gateway following a session's stage events (over a link, or in process)."""
+    """One stream of a session's stage events (a gateway's, over its link or in process)."""
 
     @property
     def peer_id(self) -> int: ...
@@ -269,12 +270,14 @@ class EngineLive:
     # -- listeners --------------------------------------------------------------------
 
     async def listen(
-        self, listener: EngineListener, after_id: int | None
+        self, listener: EngineListener, after_id: int | None, *, max_listeners: int
     ) -> tuple[list[WireEvent], str | None]:
         """Register ``listener``; returns the committed events after ``after_id`` and the live run.
 
         Events older than memory come from the store; the memory part and the
         registration happen in one step, so nothing falls between replay and live.
+        Each listener is one stream, keyed by its own id: any number up to
+        ``max_listeners`` follow the session side by side.
         """
         start = after_id or 0
         replay: list[WireEvent] = []
@@ -289,6 +292,7 @@ class EngineLive:
             start = page[-1].event_id
             oldest = self._held[0][0] if self._held else self._committed_last_id() + 1
         replay.extend(e for e in self._held if e[0] > start)
+        TooManyStreams.check(self.id, len(self.listeners), max_listeners)
         self.listeners[listener.peer_id] = listener
         self.touch()
         return replay, self.run_id if self.running else None

@@ -282,11 +282,11 @@ class EngineService:
         return {"stream": {"runId": run_id, "after": after}}
 
     async def listen(
-        self, live: EngineLive, listener: EngineListener, after_id: int | None
+        self, live: EngineLive, listener: EngineListener, after_id: int | None, *, max_listeners: int
     ) -> tuple[list[WireEvent], str | None]:
         if after_id is not None and after_id > live.log.last_id:
             raise ValidationError("Last-Event-ID", f"event {after_id} is after the session's last event")
-        return await live.listen(listener, after_id)
+        return await live.listen(listener, after_id, max_listeners=max_listeners)
 
     def _search_for(self, user: str) -> SearchFn:
         async def search(query: str) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from ..core.sync import Inbound, Scope, process_frames
 from ..core.theme import ThemeParams
 from ..engine.live import EngineListener, EngineLive, WireEvent
 from ..engine.service import EngineService, session_json
-from ..errors import SessionMoved, SessionNotFound, SessionUnavailable
+from ..errors import SessionMoved, SessionNotFound, SessionUnavailable, TooManyStreams
 from ..protocol.lib0 import write_var_uint
 from ..protocol.messages import MessageType
 from ..settings import ActorSettings
@@ -73,7 +73,7 @@ class HostCore:
         self._unloading: dict[str, asyncio.Future[None]] = {}
         self._sessions: dict[str, Live] = {}
         self._loading: SingleFlight[str, Live] = SingleFlight()
-        self._subscriptions: dict[int, set[str]] = {}  # peer id -> session ids
+        self._subscriptions: dict[int, set[str]] = {}  # peer (one stream) id -> its session ids
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
@@ -403,27 +403,26 @@ class HostCore:
         live = await self._live(session_id)
         if isinstance(live, WorkspaceLive):
             raise SessionNotFound(session_id)  # a workspace session has no document
+        if peer not in live.fanout:
+            TooManyStreams.check(session_id, len(live.fanout), self._settings.max_streams_per_session)
         live.fanout.add(peer)
-        self._subscriptions.setdefault(peer.peer_id, set()).add(session_id)
+        self._opened(peer.peer_id, session_id)
         return live.record.user_id if isinstance(live, EngineLive) else None
 
-    def unsubscribe(self, session_id: str, peer: Peer) -> None:
-        live = self._sessions.get(session_id)
-        if live is not None and not isinstance(live, WorkspaceLive) and live.fanout.remove(peer):
-            live.touch()
-        subscribed = self._subscriptions.get(peer.peer_id)
-        if subscribed is not None:
-            subscribed.discard(session_id)
+    def _opened(self, peer_id: int, session_id: str) -> None:
+        self._subscriptions.setdefault(peer_id, set()).add(session_id)
 
-    def peer_closed(self, peer: Peer) -> None:
-        for session_id in self._subscriptions.pop(peer.peer_id, set()):
+    def peer_closed(self, peer_id: int) -> None:
+        """The stream ``peer_id`` is gone: its session stops sending to it (and may idle out)."""
+        for session_id in self._subscriptions.pop(peer_id, set()):
             live = self._sessions.get(session_id)
-            if live is not None and not isinstance(live, WorkspaceLive):
-                live.fanout.remove(peer)
-                live.touch()
-        for live in self._sessions.values():
+            if live is None:
+                continue
+            if not isinstance(live, WorkspaceLive):
+                live.fanout.drop(peer_id)
             if isinstance(live, (EngineLive, WorkspaceLive)):
-                live.unlisten(peer.peer_id)
+                live.unlisten(peer_id)
+            live.touch()
 
     def frames(self, session_id: str, peer: Peer, items: Sequence[Inbound]) -> None:
         """Apply a gateway's batch of frames; replies and acks go back to ``peer``.
@@ -515,14 +514,11 @@ class HostCore:
         self, user: str, session_id: str, listener: EngineListener, after_id: int | None
     ) -> tuple[list[WireEvent], str | None]:
         live = await self._design(session_id, user)
-        replay, run = await self._engine.listen(live, listener, after_id)
-        self._subscriptions.setdefault(listener.peer_id, set())
+        replay, run = await self._engine.listen(
+            live, listener, after_id, max_listeners=self._settings.max_streams_per_session
+        )
+        self._opened(listener.peer_id, session_id)
         return replay, run
-
-    def unlisten_design(self, session_id: str, listener_id: int) -> None:
-        live = self._sessions.get(session_id)
-        if isinstance(live, EngineLive):
-            live.unlisten(listener_id)
 
     async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
         return await self._engine.preview(await self._design(session_id, user))
@@ -571,13 +567,9 @@ class HostCore:
         self, user: str, session_id: str, listener: RunListener, run_id: str
     ) -> list[Any]:
         live = await self._work(session_id, user)
-        self._subscriptions.setdefault(listener.peer_id, set())
-        return live.listen(listener, run_id)
-
-    def unlisten_work(self, session_id: str, listener_id: int) -> None:
-        live = self._sessions.get(session_id)
-        if isinstance(live, WorkspaceLive):
-            live.unlisten(listener_id)
+        replay = live.listen(listener, run_id, max_listeners=self._settings.max_streams_per_session)
+        self._opened(listener.peer_id, session_id)
+        return replay
 
     async def get_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
         return await self._workspace.get_run(await self._work(session_id, user), run_id)
@@ -593,7 +585,7 @@ class HostCore:
         return {
             "sessions": len(self._sessions),
             "unflushed": sum(live.unflushed for live in bridge),
-            "peers": len(self._subscriptions),
+            "streams": len(self._subscriptions),
             "webhooks": self.webhook_stats(),
             "live": {"bridge": len(bridge), "design": len(design), "workspace": len(work)},
             "runs": {

@@ -1,7 +1,8 @@
-"""Host-side fan-out: a session's subscribers are peers (one per gateway link).
+"""Host-side fan-out: a session's subscribers are peers (one per gateway stream).
 
-A gateway with sockets on a session subscribes once (never once per socket); the session
-sends each peer one ordered list of deliveries per processing step. Bounding and
+A gateway with sockets on a session subscribes once (never once per socket): its channel
+is one stream, one peer. The session sends each peer one ordered list of deliveries per
+processing step. Bounding and
 backpressure belong to the peer's link: a peer that cannot keep up is cut off whole and
 its gateway resynchronises its sockets.
 """
@@ -18,7 +19,7 @@ __all__ = ["Fanout", "Peer"]
 
 
 class Peer(Protocol):
-    """A subscriber of sessions: in practice one gateway, over one link or in process."""
+    """A subscriber of a session: one gateway's stream, over its link or in process."""
 
     @property
     def peer_id(self) -> int: ...
@@ -43,7 +44,10 @@ class Fanout:
         self._peers[peer.peer_id] = peer
 
     def remove(self, peer: Peer) -> bool:
-        return self._peers.pop(peer.peer_id, None) is not None
+        return self.drop(peer.peer_id)
+
+    def drop(self, peer_id: int) -> bool:
+        return self._peers.pop(peer_id, None) is not None
 
     def to_peer(self, peer: Peer, events: list[Delivery]) -> None:
         if events and peer.peer_id in self._peers:

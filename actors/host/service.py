@@ -1,13 +1,17 @@
-"""A host's links: gateways' requests and frames in, each gateway's events out.
+"""A host's links: gateways' requests and frames in, each stream's events out.
 
-Each gateway link is one ``Peer`` of the host's sessions. Requests run as tasks (kept,
-so shutdown can await them); frames are applied at once, in the order they arrive on the
+A gateway opens any number of streams over its one link (a WebSocket channel, an SSE
+viewer of a design run, a viewer of a workspace run), each under an id the gateway
+chose; every stream is its own ``Peer`` of its session, and everything sent for it
+carries its id, so one stream's end is never another's. Requests run as tasks (kept, so
+shutdown can await them); frames are applied at once, in the order they arrive on the
 link, which is the order the gateway sent them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
@@ -21,7 +25,15 @@ from ..core.errors import ValidationError
 from ..core.events import Delivery, StreamEnd
 from ..core.theme import ThemeParams
 from ..engine.live import WireEvent
-from ..errors import AccessDenied, Conflict, NotFound, QuotaExhausted, SessionError, Unprocessable
+from ..errors import (
+    AccessDenied,
+    Conflict,
+    NotFound,
+    QuotaExhausted,
+    SessionError,
+    TooManyStreams,
+    Unprocessable,
+)
 from ..link import Kind, Link, LinkClosed
 from ..store.wire import record_from_wire
 from ..workspace.validation import FileSelectionError
@@ -69,12 +81,15 @@ class HostMethod(IntEnum):
 
 
 class HostTopic(IntEnum):
-    FRAMES = 1  # gateway -> host: [session, [[conn, kind, payload, writable], ...]]
-    UNSUBSCRIBE = 2  # gateway -> host: [session]
-    EVENTS = 3  # host -> gateway: [session, [[scope, kind, payload, conn], ...]]
-    END = 4  # host -> gateway: [session, StreamEnd]
-    STAGE_EVENTS = 5  # host -> gateway: [session, [[id, run id, json, terminal], ...]]
-    UNLISTEN = 6  # gateway -> host: [session]
+    """One-way messages; a stream is named by the id its gateway gave it when opening it
+    (SUBSCRIBE, LISTEN_DESIGN, WORK_LISTEN_RUN carry it as their last argument)."""
+
+    FRAMES = 1  # gateway -> host: [session, stream, [[conn, kind, payload, writable], ...]]
+    UNSUBSCRIBE = 2  # gateway -> host: [session, stream]
+    EVENTS = 3  # host -> gateway: [stream, [[scope, kind, payload, conn], ...]]
+    END = 4  # host -> gateway: [stream, StreamEnd]
+    STAGE_EVENTS = 5  # host -> gateway: [stream, [[id, run id, json, terminal], ...]]
+    UNLISTEN = 6  # gateway -> host: [session, stream]
 
 
 def error_to_wire(exc: Exception) -> tuple[str, str, str | None]:
@@ -97,36 +112,43 @@ def error_to_wire(exc: Exception) -> tuple[str, str, str | None]:
 
     if isinstance(exc, Conflict):
         return "Conflict", str(exc), orjson.dumps(exc.detail).decode()
+    if isinstance(exc, TooManyStreams):
+        return "TooManyStreams", str(exc), str(exc.limit)
     return type(exc).__name__, str(exc), None
 
 
-class LinkPeer:
-    """A gateway, as seen by the sessions it subscribed to over one link."""
+# Peer ids are this process's own: a link's streams and in-process streams never share one.
+_peer_ids = itertools.count(1)
 
-    def __init__(self, link: Link) -> None:
+
+class LinkPeer:
+    """One stream of a gateway, as its session sees it: what it is sent carries its id."""
+
+    def __init__(self, link: Link, stream_id: int) -> None:
         self._link = link
+        self.stream_id = stream_id
+        self._peer_id = next(_peer_ids)
 
     @property
     def peer_id(self) -> int:
-        return self._link.id
+        return self._peer_id
+
+    def _notify(self, topic: HostTopic, session_id: str, body: Any) -> None:
+        try:
+            self._link.notify(topic, [self.stream_id, body])
+        except LinkClosed as exc:  # its close callback closes this stream everywhere
+            log.debug(
+                "%s for a closed link session=%s stream=%d: %s", topic.name, session_id, self.stream_id, exc
+            )
 
     def deliver(self, session_id: str, events: list[Delivery]) -> None:
-        try:
-            self._link.notify(HostTopic.EVENTS, [session_id, events])
-        except LinkClosed as exc:  # its close callback unsubscribes this peer everywhere
-            log.debug("events for a closed link session=%s: %s", session_id, exc)
+        self._notify(HostTopic.EVENTS, session_id, events)
 
     def stage_events(self, session_id: str, events: list[WireEvent]) -> None:
-        try:
-            self._link.notify(HostTopic.STAGE_EVENTS, [session_id, events])
-        except LinkClosed as exc:  # its close callback stops this listener everywhere
-            log.debug("stage events for a closed link session=%s: %s", session_id, exc)
+        self._notify(HostTopic.STAGE_EVENTS, session_id, events)
 
     def end(self, session_id: str, reason: StreamEnd) -> None:
-        try:
-            self._link.notify(HostTopic.END, [session_id, int(reason)])
-        except LinkClosed as exc:  # the gateway sees the link itself close
-            log.debug("end for a closed link session=%s: %s", session_id, exc)
+        self._notify(HostTopic.END, session_id, int(reason))
 
 
 # Workspace sessions: [session id, user, ...]; WORK_CREATE: [new id, user, project id, body].
@@ -155,40 +177,81 @@ _BRIDGE: dict[HostMethod, Callable[[HostCore, list[Any]], Awaitable[Any]]] = {
 }
 
 
+# A link's open streams by the ids its gateway gave them.
+LinkStreams = dict[int, LinkPeer]
+
+# The requests that open a stream, and where their arguments carry its id.
+_OPENS_STREAM: dict[int, int] = {
+    HostMethod.SUBSCRIBE: 1,
+    HostMethod.LISTEN_DESIGN: 3,
+    HostMethod.WORK_LISTEN_RUN: 3,
+}
+
+
 class HostLinkHandler:
     def __init__(self, core: HostCore) -> None:
         self._core = core
         self._tasks: set[asyncio.Task[None]] = set()
 
     def attach(self, link: Link) -> None:
-        peer = LinkPeer(link)
-        link.handler = lambda link, message: self._handle(link, peer, message)
-        link.on_close(lambda _: self._core.peer_closed(peer))
+        streams: LinkStreams = {}
+        link.handler = lambda link, message: self._handle(link, streams, message)
+        link.on_close(lambda _: self._link_closed(streams))
 
-    def _handle(self, link: Link, peer: LinkPeer, message: list[Any]) -> None:
+    def _link_closed(self, streams: LinkStreams) -> None:
+        peers = list(streams.values())
+        streams.clear()
+        for peer in peers:
+            self._core.peer_closed(peer.peer_id)
+
+    def _handle(self, link: Link, streams: LinkStreams, message: list[Any]) -> None:
         kind = message[0]
         if kind == Kind.NOTIFY:
             _, topic, args = message
             if topic == HostTopic.FRAMES:
-                self._core.frames(args[0], peer, args[1])
-            elif topic == HostTopic.UNSUBSCRIBE:
-                self._core.unsubscribe(args[0], peer)
-            elif topic == HostTopic.UNLISTEN:
-                self._core.unlisten_design(args[0], peer.peer_id)
-                self._core.unlisten_work(args[0], peer.peer_id)
+                session_id, stream_id, batch = args
+                peer = streams.get(stream_id)
+                if peer is None:  # closed, or never opened: the gateway must open it again
+                    LinkPeer(link, stream_id).end(session_id, StreamEnd.RESTART)
+                else:
+                    self._core.frames(session_id, peer, batch)
+            elif topic in (HostTopic.UNSUBSCRIBE, HostTopic.UNLISTEN):
+                closed = streams.pop(args[1], None)
+                if closed is not None:
+                    self._core.peer_closed(closed.peer_id)
             else:
                 log.warning("host link: unknown topic=%s", topic)
         elif kind == Kind.REQUEST:
             _, request_id, method, args = message
-            task = asyncio.get_running_loop().create_task(self._answer(link, peer, request_id, method, args))
+            opening: LinkPeer | None = None
+            at = _OPENS_STREAM.get(method)
+            if at is not None:
+                stream_id = args[at] if len(args) > at else None
+                if not isinstance(stream_id, int) or isinstance(stream_id, bool) or stream_id in streams:
+                    link.fail(
+                        request_id, "ValidationError", "must be an integer id not open on this link", "stream"
+                    )
+                    return
+                # Registered before the link's next message is read: a close that follows
+                # the request on the link finds it.
+                opening = streams[stream_id] = LinkPeer(link, stream_id)
+            task = asyncio.get_running_loop().create_task(
+                self._answer(link, streams, request_id, method, args, opening)
+            )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     async def _answer(
-        self, link: Link, peer: LinkPeer, request_id: int, method: int, args: list[Any]
+        self,
+        link: Link,
+        streams: LinkStreams,
+        request_id: int,
+        method: int,
+        args: list[Any],
+        opening: LinkPeer | None,
     ) -> None:
         try:
-            value = await self._dispatch(peer, HostMethod(method), args)
+            value = await self._run(streams, HostMethod(method), args, opening)
         except (SessionError, ValidationError, StoreError) as exc:
             link.fail(request_id, *error_to_wire(exc))
             return
@@ -198,9 +261,27 @@ class HostLinkHandler:
             return
         link.reply(request_id, value)
 
-    async def _dispatch(self, peer: LinkPeer, method: HostMethod, args: list[Any]) -> Any:
+    async def _run(
+        self, streams: LinkStreams, method: HostMethod, args: list[Any], opening: LinkPeer | None
+    ) -> Any:
+        """The request's answer; a stream it opens is closed again if opening it failed,
+        or if the gateway closed it (or the link went) meanwhile."""
+        if opening is None:
+            return await self._dispatch(method, args, None)
+        try:
+            value = await self._dispatch(method, args, opening)
+        except BaseException:
+            if streams.get(opening.stream_id) is opening:
+                del streams[opening.stream_id]
+            self._core.peer_closed(opening.peer_id)
+            raise
+        if streams.get(opening.stream_id) is not opening:
+            self._core.peer_closed(opening.peer_id)
+        return value
+
+    async def _dispatch(self, method: HostMethod, args: list[Any], peer: LinkPeer | None) -> Any:
         core = self._core
-        if method is HostMethod.SUBSCRIBE:
+        if method is HostMethod.SUBSCRIBE and peer is not None:  # [session, stream]
             return await core.subscribe(args[0], peer)
         if method is HostMethod.STATE:
             return await core.state(args[0])
@@ -236,9 +317,9 @@ class HostLinkHandler:
             return await core.design_file(args[1], args[0], args[2])
         if method is HostMethod.MATERIALIZE:
             return await core.materialize(args[1], args[0])
-        if method is HostMethod.WORK_LISTEN_RUN:
+        if method is HostMethod.WORK_LISTEN_RUN and peer is not None:  # [session, user, run, stream]
             return await core.listen_work_run(args[1], args[0], peer, args[2])
-        if method is HostMethod.LISTEN_DESIGN:
+        if method is HostMethod.LISTEN_DESIGN and peer is not None:  # [session, user, after, stream]
             replay, run = await core.listen_design(args[1], args[0], peer, args[2])
             return [replay, run]
         raise ValueError(f"unknown host method {method}")

@@ -32,7 +32,7 @@ from storage.workspace import (
     WorkspaceStore,
 )
 
-from ..errors import AccessDenied, Conflict, NotFound, QuotaExhausted, SessionUnavailable
+from ..errors import AccessDenied, Conflict, NotFound, QuotaExhausted, SessionUnavailable, TooManyStreams
 from .agent.envelope import AttachedFile, GithubAccess, TaskEnvelope
 from .agent.result import FailureCode, failure_payload
 from .clamps import parse_history_limit
@@ -57,7 +57,7 @@ RunEvent = tuple[int, str, bytes, bool]  # (event id, run id, JSON, ends the run
 
 
 class RunListener(Protocol):
-    """A gateway following a run's output (a link peer, or in process)."""
+    """One stream of a run's output (a gateway's, over its link or in process)."""
 
     @property
     def peer_id(self) -> int: ...
@@ -133,8 +133,10 @@ class WorkspaceLive:
         for listener in list(self.listeners.values()):
             listener.stage_events(self.id, [event])
 
-    def listen(self, listener: RunListener, run_id: str) -> list[RunEvent]:
-        """Register ``listener``; returns the run's events so far (then live ones follow)."""
+    def listen(self, listener: RunListener, run_id: str, *, max_listeners: int) -> list[RunEvent]:
+        """Register ``listener`` (one stream, by its own id; at most ``max_listeners``);
+        returns the run's events so far (then live ones follow)."""
+        TooManyStreams.check(self.id, len(self.listeners), max_listeners)
         self.listeners[listener.peer_id] = listener
         return [e for e in self._events if e[1] == run_id]
 

@@ -12,7 +12,7 @@ import logging
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from actors.core.ids import valid_session_id
-from actors.errors import SessionNotFound, SessionUnavailable
+from actors.errors import SessionNotFound, SessionUnavailable, TooManyStreams
 from actors.protocol.lib0 import DecodeError, Decoder
 from actors.protocol.messages import (
     PONG,
@@ -119,6 +119,11 @@ class _Session:
         except SessionNotFound:
             self.refuse("session-not-found")
             binding.deny("session-not-found")
+            return
+        except TooManyStreams as exc:  # this document only; the socket stays up
+            log.warning("attach refused session=%s: %s", binding.session_id, exc)
+            self.refuse("too-many-streams")
+            binding.deny("too-many-streams")
             return
         except (TimeoutError, SessionUnavailable, ConnectionError) as exc:
             log.warning("attach failed session=%s: %s", binding.session_id, exc)
