@@ -73,12 +73,14 @@ async def two_gateways(work: Path, database_url: str) -> AsyncIterator[Deploymen
 
 
 async def create_session(base_url: str) -> str:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{base_url}/api/sessions", json={"name": "deploy", "spec": SPEC}) as response:
-            body = await response.json()
-            assert response.status == 201, body
-            session_id: str = body["session"]["id"]
-            return session_id
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{base_url}/api/sessions", json={"name": "deploy", "spec": SPEC}) as response,
+    ):
+        body = await response.json()
+        assert response.status == 201, body
+        session_id: str = body["session"]["id"]
+        return session_id
 
 
 async def read_text(base_url: str, session_id: str) -> str:

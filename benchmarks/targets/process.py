@@ -234,7 +234,9 @@ class ServerProcess:
 class NoProcess:
     """A server on another machine: nothing to sample (the report says memory is not measured)."""
 
-    known_pids: list[int] = []
+    @property
+    def known_pids(self) -> list[int]:
+        return []
 
     def sample_memory(self) -> MemorySample:
         return MemorySample(0.0, 0, 0, 0)

@@ -12,6 +12,7 @@ was committed, not against a server's memory.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,6 @@ from pycrdt import Doc, Text
 
 from ..harness import Gateway
 from ..hocus_client import DocState, HocusClient
-import itertools
 
 __all__ = ["Agent", "Editor", "LoadStop", "agent_totals", "editor_totals", "max_gap", "report", "stored_doc"]
 
