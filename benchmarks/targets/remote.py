@@ -112,7 +112,7 @@ class RemoteTarget(Target):
             return await create_bridge_sessions(base_url, count, with_element=with_element, token=token)
         return await super().create_documents(base_url, count, with_element=with_element, token=token)
 
-    async def start(self, run_dir: Path, timeout: float | None = None) -> RunningServer:
+    async def start(self, run_dir: Path, timeout: float | None = None) -> RunningServer:  # noqa: ASYNC109 (a missed deadline is a StartError naming the URL)
         began = time.monotonic()
         await self._reachable(timeout or self.start_timeout)
         process: Any = NoProcess()
@@ -133,7 +133,7 @@ class RemoteTarget(Target):
         )
         return server
 
-    async def _reachable(self, timeout: float) -> None:
+    async def _reachable(self, timeout: float) -> None:  # noqa: ASYNC109 (a missed deadline is a StartError naming the URL)
         """Any HTTP answer will do (a y-websocket server may answer 404 to a plain GET)."""
         probe = self.url + self.path + ("/health" if self.kind == "atelier" else "/")
         try:

@@ -103,11 +103,7 @@ async def test_host_sigkill_under_50_editors_loses_no_acknowledged_edit(
             killed = time.monotonic()
             os.kill(pids[0], signal.SIGKILL)
 
-            async def all_resynced() -> None:
-                while not all(e.counts.reconnects >= 1 for e in victims):
-                    await asyncio.sleep(0.05)
-
-            await asyncio.wait_for(all_resynced(), ACK_BOUND)
+            await asyncio.wait_for(asyncio.gather(*(e.reconnected.wait() for e in victims)), ACK_BOUND)
             resynced = time.monotonic() - killed
             await stop.pause(2.0)  # load goes on against the re-placed session
         finally:
