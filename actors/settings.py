@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from .bridge.settings import VersionSettings, WebhookSettings
@@ -16,7 +16,7 @@ from .workspace.settings import WorkspaceSettings
 __all__ = ["ActorSettings", "Placement", "SettingError", "env_float", "env_int"]
 
 
-class Placement(str, Enum):
+class Placement(StrEnum):
     DENSE = "dense"  # many sessions per long-lived host actor (least-loaded first)
     ISOLATED = "isolated"  # one host actor per session, from a pre-started pool
 

@@ -19,8 +19,9 @@ Common options: --targets atelier,hocuspocus,pycrdt,relay (also atelier-isolated
 --workers W --protocol auto|hocuspocus|y-websocket --out DIR --quiet --smoke
 --atelier-env KEY=VALUE; a running server instead: --url http(s)://host:port
 [--server-kind atelier|hocuspocus|y-websocket] [--token T | --token-command 'atelier token --user bench'];
-load workers as Ray actors on a cluster: --ray-address HOST:PORT [--ray-cpus-per-worker 1]. cad starts no servers and has its own: --parts --workers 1,all --rounds
---job-timeout --out --quiet --smoke.
+load workers as Ray actors on a cluster: --ray-address HOST:PORT [--ray-cpus-per-worker 1].
+cad starts no servers and has its own: --parts --workers 1,all --rounds --job-timeout --out
+--quiet --smoke.
 """
 
 from __future__ import annotations

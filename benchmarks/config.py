@@ -7,10 +7,10 @@ builds its flags from them (``--clients`` for ``fanout``, ``--fanout-clients`` f
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
-import itertools
 
 __all__ = [
     "LIMITS",

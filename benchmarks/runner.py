@@ -153,7 +153,7 @@ async def run_one(
         )
         return result
     budget = budget_fn(options, run.drain_timeout, run.connect_timeout) + target.start_timeout
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once per run, before the server starts)
     server = None
     sampler: MemorySampler | None = None
     progress.phase("starting server")

@@ -13,7 +13,7 @@ what arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Protocol
 
 from actors.protocol.lib0 import DecodeError, Decoder, write_var_uint
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-class WireProtocol(str, Enum):
+class WireProtocol(StrEnum):
     HOCUSPOCUS = "hocuspocus"
     Y_WEBSOCKET = "y-websocket"
 
@@ -115,7 +115,7 @@ class HocuspocusWire:
         return encode_frame(self.document, MessageType.SYNC, sync_step2(update))
 
     def parse(self, data: bytes) -> Incoming:
-        if data == PING or data == PONG:
+        if data in (PING, PONG):
             return _OTHER
         frame = decode_frame(data)
         if frame.type == MessageType.SYNC:

@@ -131,6 +131,7 @@ def shutdown_line(stopped: Stopped, seconds: float, uptime: float) -> str:
     else:
         layer = f"left the cluster's session layer running ({_count(stopped.sessions)} live sessions)"
     return (
-        f"atelier stopped in {seconds:.1f}s after {_duration(uptime)} up: closed {stopped.sockets} WebSockets "
+        f"atelier stopped in {seconds:.1f}s after {_duration(uptime)} up: "
+        f"closed {stopped.sockets} WebSockets "
         f"and {stopped.streams} SSE streams, {layer}"
     )

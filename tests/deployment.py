@@ -73,12 +73,14 @@ async def two_gateways(work: Path, database_url: str) -> AsyncIterator[Deploymen
 
 
 async def create_session(base_url: str) -> str:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{base_url}/api/sessions", json={"name": "deploy", "spec": SPEC}) as response:
-            body = await response.json()
-            assert response.status == 201, body
-            session_id: str = body["session"]["id"]
-            return session_id
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{base_url}/api/sessions", json={"name": "deploy", "spec": SPEC}) as response,
+    ):
+        body = await response.json()
+        assert response.status == 201, body
+        session_id: str = body["session"]["id"]
+        return session_id
 
 
 async def read_text(base_url: str, session_id: str) -> str:
@@ -124,7 +126,7 @@ class Typists:
             await self.type_round()
             await asyncio.sleep(interval)  # pacing the typing, not synchronising on anything
 
-    async def settle(self, timeout: float = 90.0) -> None:
+    async def settle(self, timeout: float = 90.0) -> None:  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
         """Wait until the server acknowledged everything each peer typed."""
         for peer in self.peers:
             await self.node.wait_state(peer, lambda s: bool(s["synced"]) and s["unsynced"] == 0, timeout)
@@ -140,7 +142,7 @@ class Typists:
     async def texts(self) -> dict[str, str]:
         return {peer: await self.node.text(peer) for peer in self.peers}
 
-    async def converged(self, timeout: float = 60.0) -> str:
+    async def converged(self, timeout: float = 60.0) -> str:  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
         """The one text every peer shows, once they all show the same one."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

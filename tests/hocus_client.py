@@ -105,7 +105,11 @@ class HocusClient:
         return str(self.docs[name].doc.get(field_name, type=Text))
 
     async def _wait(
-        self, name: str, done: Callable[[], bool], describe: Callable[[], str], timeout: float
+        self,
+        name: str,
+        done: Callable[[], bool],
+        describe: Callable[[], str],
+        timeout: float,  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
     ) -> None:
         """Wait until ``done()`` holds, re-checking whenever a frame for ``name`` arrives."""
         state = self.docs[name]
@@ -121,7 +125,7 @@ class HocusClient:
             except TimeoutError:
                 continue
 
-    async def wait_statuses(self, name: str, count: int, timeout: float = 20) -> list[int]:
+    async def wait_statuses(self, name: str, count: int, timeout: float = 20) -> list[int]:  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
         statuses = self.docs[name].statuses
         await self._wait(
             name,
@@ -131,7 +135,7 @@ class HocusClient:
         )
         return statuses
 
-    async def wait_text(self, name: str, expected: str, timeout: float = 20) -> None:
+    async def wait_text(self, name: str, expected: str, timeout: float = 20) -> None:  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
         await self._wait(
             name,
             lambda: self.text(name) == expected,

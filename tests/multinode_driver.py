@@ -91,7 +91,8 @@ async def _exercise(gw: Gateway, edits_per_session: int) -> dict[str, Any]:
     assert len(set(nodes.values())) == NODES, (
         f"sessions on {len(set(nodes.values()))} of {NODES} nodes: {nodes}"
     )
-    assert remote and local, nodes
+    assert remote, nodes
+    assert local, nodes
 
     acked = 0
     async with HocusClient(f"{gw.ws_url}/ws") as editor, HocusClient(f"{gw.ws_url}/ws") as watcher:
@@ -186,7 +187,8 @@ def main() -> None:
             log_to_driver=False,
         )
         alive = [n for n in ray.nodes() if n["Alive"]]
-        assert len(alive) == NODES and {n["NodeManagerAddress"] for n in alive} == {"127.0.0.1"}, alive
+        assert len(alive) == NODES, alive
+        assert {n["NodeManagerAddress"] for n in alive} == {"127.0.0.1"}, alive
         summary = asyncio.run(_run(work, database_url, cluster.address))
         print(json.dumps(summary), flush=True)
     finally:

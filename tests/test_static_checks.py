@@ -25,8 +25,14 @@ def test_mypy_strict() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+LINTED = ("actors", "gateway", "storage", "benchmarks", "tests")
+
+
 def test_ruff() -> None:
-    result = _run(
-        sys.executable, "-m", "ruff", "check", "actors", "gateway", "storage", "benchmarks", "tests"
-    )
+    result = _run(sys.executable, "-m", "ruff", "check", *LINTED)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    result = _run(sys.executable, "-m", "ruff", "format", "--check", *LINTED)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -262,7 +262,7 @@ class SessionClient(Protocol):
         """The process that holds the session now (activating it): for operators and tests."""
         ...
 
-    async def stats(self, timeout: float) -> LayerStats:
+    async def stats(self, timeout: float) -> LayerStats:  # noqa: ASYNC109 (a bound per part: late parts are reported missing)
         """The layer's counters for ``/metrics``; a part that does not answer within
         ``timeout`` seconds is reported missing (None), never waited on longer."""
         ...

@@ -603,6 +603,6 @@ class ClusterSessionClient:
         pid: int = await self._request(session_id, HostMethod.PING, [], retry_unknown=True)
         return pid
 
-    async def stats(self, timeout: float) -> LayerStats:
+    async def stats(self, timeout: float) -> LayerStats:  # noqa: ASYNC109 (a bound per part: late parts are reported missing)
         queued = self._store.queued if self._store is not None else 0
         return await cluster_stats(self._store_actor, self._placement, self._links.values(), queued, timeout)

@@ -23,7 +23,7 @@ __all__ = ["cluster_stats"]
 log = logging.getLogger(__name__)
 
 
-async def _bounded(call: Any, timeout: float, what: str) -> Any:
+async def _bounded(call: Any, timeout: float, what: str) -> Any:  # noqa: ASYNC109 (a bound per part: late parts are reported missing)
     """A Ray call's result, or None when it fails or takes longer than ``timeout``."""
     try:
         return await asyncio.wait_for(call, timeout)
@@ -33,7 +33,11 @@ async def _bounded(call: Any, timeout: float, what: str) -> Any:
 
 
 async def cluster_stats(
-    store_actor: Any, placement: Any, links: Iterable[HostLink], store_link_queue: int, timeout: float
+    store_actor: Any,
+    placement: Any,
+    links: Iterable[HostLink],
+    store_link_queue: int,
+    timeout: float,  # noqa: ASYNC109 (a bound per part: late parts are reported missing)
 ) -> LayerStats:
     """Ask the store owner and the directory at once, each bounded by ``timeout``."""
     store_raw, hosts_raw = await asyncio.gather(

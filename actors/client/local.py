@@ -340,7 +340,7 @@ class LocalSessionClient:
     async def host_pid(self, session_id: str) -> int:
         return await self._core.ping(session_id)
 
-    async def stats(self, timeout: float) -> LayerStats:
+    async def stats(self, timeout: float) -> LayerStats:  # noqa: ASYNC109 (a bound per part: late parts are reported missing)
         """All in this process, so nothing to wait for; no links, so no link queues."""
         core = self._core.stats()
         host = host_stats_from_wire({"name": "local", **core, "linkQueue": 0})

@@ -129,7 +129,8 @@ class LinkServer:
             await self._runner.cleanup()
             self._runner = None
         if self.address is not None:
-            Path(self.address.unix_path).unlink(missing_ok=True)
+            # One unlink of a local socket file, once at shutdown: no thread hop is worth it.
+            Path(self.address.unix_path).unlink(missing_ok=True)  # noqa: ASYNC240
 
 
 async def dial(
@@ -139,7 +140,8 @@ async def dial(
 
     ``peer`` names the dialling process to the server (the same across its redials)."""
     node = settings.node or socket.gethostname()
-    local = address.hostname == node and os.path.exists(address.unix_path)
+    # One stat of a local socket path per dial (rare: links are long-lived).
+    local = address.hostname == node and os.path.exists(address.unix_path)  # noqa: ASYNC240
     connector: aiohttp.BaseConnector = (
         aiohttp.UnixConnector(path=address.unix_path) if local else aiohttp.TCPConnector()
     )

@@ -100,7 +100,7 @@ def route_name(address: str) -> str:
 
 def decode_frame(data: bytes) -> Frame:
     """Decode one Hocuspocus frame; raises ProtocolError for anything malformed."""
-    if data == PING or data == PONG:
+    if data in (PING, PONG):
         return Frame("", MessageType(data[0]), b"")
     decoder = Decoder(data)
     try:

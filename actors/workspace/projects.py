@@ -172,9 +172,9 @@ async def delete_file(store: WorkspaceStore, objects: ObjectStore, user: str, fi
     await objects.delete_prefix(record.object_key.rsplit("/", 1)[0] + "/")
 
 
-async def sweep_stale_indexing(store: WorkspaceStore, timeout: float) -> int:
-    """Fail files stuck ``INDEXING`` longer than ``timeout`` seconds (their indexer died)."""
-    cutoff = (datetime.now(UTC) - timedelta(seconds=timeout)).isoformat(timespec="milliseconds")
+async def sweep_stale_indexing(store: WorkspaceStore, stale_after: float) -> int:
+    """Fail files stuck ``INDEXING`` longer than ``stale_after`` seconds (their indexer died)."""
+    cutoff = (datetime.now(UTC) - timedelta(seconds=stale_after)).isoformat(timespec="milliseconds")
     stale = await store.stale_indexing(cutoff.replace("+00:00", "Z"))
     for record in stale:
         try:

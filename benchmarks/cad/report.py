@@ -128,7 +128,8 @@ def render_markdown(results: CadResults, plots: tuple[str, ...] = ()) -> str:
     lines = [
         "# atelier CAD benchmark",
         "",
-        f"Run {meta.get('started', '?')} on {machine.get('cpus', '?')} CPUs / {machine.get('memory_gib', '?')} GiB, "
+        f"Run {meta.get('started', '?')} on {machine.get('cpus', '?')} CPUs / "
+        f"{machine.get('memory_gib', '?')} GiB, "
         f"Python {machine.get('python', '?')}, {versions}; {options.get('parts', '?')} parts × "
         f"{options.get('rounds', '?')} round(s) per mode; took {meta.get('elapsed_s', '?')} s; "
         f"load average at start {load or '?'}. atelier at {revision}.",
@@ -178,7 +179,8 @@ def render_markdown(results: CadResults, plots: tuple[str, ...] = ()) -> str:
     if any(entry.get("cluster") == "reused" for entry in summary.values()):
         cpus = {int(e.get("cluster_cpus") or 0) for e in summary.values() if e.get("cluster") == "reused"}
         notes.append(
-            f"- ² ran on a Ray cluster that was already running ({', '.join(str(c) for c in sorted(cpus))} CPUs): "
+            "- ² ran on a Ray cluster that was already running "
+            f"({', '.join(str(c) for c in sorted(cpus))} CPUs): "
             "its size, not the worker count, bounded how many jobs ran at once"
         )
     lines += notes

@@ -82,15 +82,18 @@ class WorkerHandle:
     def exit_code(self) -> int | None:
         return None
 
-    async def close(self, timeout: float) -> None:
-        """Ask it to stop (the stop command was sent) and wait; kill it past ``timeout``."""
+    async def close(self, grace: float) -> None:
+        """Ask it to stop (the stop command was sent) and wait; kill it after ``grace`` seconds."""
         raise NotImplementedError
 
     def kill(self) -> None:
         raise NotImplementedError
 
     async def expect(
-        self, name: str, timeout: float, on_progress: ProgressCallback | None = None
+        self,
+        name: str,
+        timeout: float,  # noqa: ASYNC109 (a missed deadline is a PoolError naming the worker)
+        on_progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -155,12 +158,12 @@ class _WorkerProcess(WorkerHandle):
             except (ConnectionError, RuntimeError):
                 log.debug("worker %d: stdin already closed", self.index)
 
-    async def close(self, timeout: float) -> None:
+    async def close(self, grace: float) -> None:
         self.request_stop()
         try:
-            await asyncio.wait_for(self.process.wait(), timeout)
+            await asyncio.wait_for(self.process.wait(), grace)
         except TimeoutError:
-            log.warning("worker %d did not exit in %.0fs: killing it", self.index, timeout)
+            log.warning("worker %d did not exit in %.0fs: killing it", self.index, grace)
             self.process.kill()
             await self.process.wait()
         self.reader.cancel()
@@ -196,7 +199,7 @@ class WorkerPool:
             self.room_of[client.cid] = client.room
             self.receivers.setdefault(client.room, []).append(client.cid)
 
-    async def start(self, timeout: float) -> ReadyInfo:
+    async def start(self, timeout: float) -> ReadyInfo:  # noqa: ASYNC109 (a missed deadline is a PoolError naming the worker)
         """Spawn the workers, hand out the plans, and wait until every client is synced."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for plan in self.plans:
@@ -206,7 +209,9 @@ class WorkerPool:
         return await self._ready(self._workers, timeout)
 
     async def _spawn(self, plan: WorkerPlan) -> WorkerHandle:
-        log_file = open(self.log_dir / f"worker-{plan.worker}.log", "ab")  # noqa: SIM115
+        # Opened once per worker before the run starts (nothing is being measured yet); it
+        # stays open as the worker's stdout and is closed in ``close``.
+        log_file = open(self.log_dir / f"worker-{plan.worker}.log", "ab")  # noqa: SIM115, ASYNC230
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -218,7 +223,7 @@ class WorkerPool:
         )
         return _WorkerProcess(plan.worker, process, log_file)
 
-    async def add(self, clients: list[ClientPlan], timeout: float) -> ReadyInfo:
+    async def add(self, clients: list[ClientPlan], timeout: float) -> ReadyInfo:  # noqa: ASYNC109 (a missed deadline is a PoolError naming the worker)
         """Connect more editors, dealt round-robin over the running workers; the first ones stay."""
         if not self._workers:
             raise PoolError("the pool is not running")
@@ -231,7 +236,7 @@ class WorkerPool:
             worker.send({"cmd": "add", "clients": [c.to_dict() for c in part]})
         return await self._ready([w for w, _ in busy], timeout)
 
-    async def _ready(self, workers: list[WorkerHandle], timeout: float) -> ReadyInfo:
+    async def _ready(self, workers: list[WorkerHandle], timeout: float) -> ReadyInfo:  # noqa: ASYNC109 (a missed deadline is a PoolError naming the worker)
         info = ReadyInfo()
         for worker in workers:
             event = await worker.expect("ready", timeout)
@@ -286,10 +291,10 @@ class WorkerPool:
         results = [await w.expect("result", drain + 30.0, progress) for w in self._workers]
         return _merge(step.step, sent, expected, results)
 
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Ask every worker to close its clients and exit; kill the ones that do not."""
+    async def stop(self, grace: float = 10.0) -> None:
+        """Ask every worker to close its clients and exit; kill the ones still running after ``grace``."""
         workers, self._workers = self._workers, []
-        await asyncio.gather(*(w.close(timeout) for w in workers))
+        await asyncio.gather(*(w.close(grace) for w in workers))
 
     def kill(self) -> None:
         """Immediate cleanup (used when the orchestrator itself is being cancelled)."""

@@ -155,14 +155,14 @@ class _RayWorker(WorkerHandle):
     def exit_code(self) -> int | None:
         return self._code
 
-    async def close(self, timeout: float) -> None:
+    async def close(self, grace: float) -> None:
         if self._started:
             self.send({"cmd": "stop"})
         if self.reader is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self.reader), timeout)
+                await asyncio.wait_for(asyncio.shield(self.reader), grace)
             except TimeoutError:
-                log.warning("load worker actor %d did not stop in %.0fs: killing it", self.index, timeout)
+                log.warning("load worker actor %d did not stop in %.0fs: killing it", self.index, grace)
             self.reader.cancel()
             await asyncio.gather(self.reader, return_exceptions=True)
         self.kill()

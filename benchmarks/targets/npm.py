@@ -25,7 +25,7 @@ def needs_install(package_dir: Path) -> bool:
     return lock.stat().st_mtime > marker.stat().st_mtime
 
 
-async def ensure_installed(package_dir: Path, timeout: float = 300.0) -> None:
+async def ensure_installed(package_dir: Path, timeout: float = 300.0) -> None:  # noqa: ASYNC109 (npm is killed at the deadline, not left running)
     if shutil.which("node") is None:
         raise NpmError("node is not installed (Node 20+ is needed for the Hocuspocus peer)")
     if not needs_install(package_dir):

@@ -81,7 +81,10 @@ class RemoteTarget(Target):
             f"{self.kind} at {self.url}",
             _PROTOCOLS[self.kind],
             rest_ops=self.kind == "atelier",
-            note=f"an existing {self.kind} server at {self.url} (--url): not started or stopped by the benchmark",
+            note=(
+                f"an existing {self.kind} server at {self.url} (--url): "
+                "not started or stopped by the benchmark"
+            ),
             api=self.kind == "atelier",
         )
         super().__init__(info)
@@ -109,7 +112,7 @@ class RemoteTarget(Target):
             return await create_bridge_sessions(base_url, count, with_element=with_element, token=token)
         return await super().create_documents(base_url, count, with_element=with_element, token=token)
 
-    async def start(self, run_dir: Path, timeout: float | None = None) -> RunningServer:
+    async def start(self, run_dir: Path, timeout: float | None = None) -> RunningServer:  # noqa: ASYNC109 (a missed deadline is a StartError naming the URL)
         began = time.monotonic()
         await self._reachable(timeout or self.start_timeout)
         process: Any = NoProcess()
@@ -130,14 +133,16 @@ class RemoteTarget(Target):
         )
         return server
 
-    async def _reachable(self, timeout: float) -> None:
+    async def _reachable(self, timeout: float) -> None:  # noqa: ASYNC109 (a missed deadline is a StartError naming the URL)
         """Any HTTP answer will do (a y-websocket server may answer 404 to a plain GET)."""
         probe = self.url + self.path + ("/health" if self.kind == "atelier" else "/")
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-                async with http.get(probe) as response:
-                    if response.status >= 500:
-                        raise StartError(f"{probe} answered HTTP {response.status}")
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+                http.get(probe) as response,
+            ):
+                if response.status >= 500:
+                    raise StartError(f"{probe} answered HTTP {response.status}")
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise StartError(f"{probe} not reachable: {exc!r}") from exc
 

@@ -213,7 +213,7 @@ class Target:
         """user index -> bearer token for a server this target started."""
         return None
 
-    async def start(self, run_dir: Path, timeout: float | None = None) -> RunningServer:
+    async def start(self, run_dir: Path, timeout: float | None = None) -> RunningServer:  # noqa: ASYNC109 (a missed deadline is a StartError with the log tail)
         port = free_port()
         process = ServerProcess(
             self.name,

@@ -51,9 +51,10 @@ class Idempotency:
     async def open(self) -> None:
         await self.store.open()
 
-    async def close(self, timeout: float = 5.0) -> None:
+    async def close(self, grace: float = 5.0) -> None:
+        """Let running requests finish for ``grace`` seconds, cancel the rest, close the store."""
         if self._running:
-            _, pending = await asyncio.wait(set(self._running), timeout=timeout)
+            _, pending = await asyncio.wait(set(self._running), timeout=grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

@@ -309,7 +309,9 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                             "What was applied, and why the others were not.", ref("OpsResult")
                         )
                     },
-                    description="Applied to the session's document and synced to every connected editor at once.",
+                    description=(
+                        "Applied to the session's document and synced to every connected editor at once."
+                    ),
                     parameters=[
                         {
                             "name": "Atelier-Version-Before",

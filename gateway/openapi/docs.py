@@ -69,7 +69,8 @@ def _content(content: dict[str, Any]) -> str:
 def _operation(method: str, path: str, op: dict[str, Any], shared: list[dict[str, Any]]) -> str:
     auth = "bearer token required" if op.get("security") else "no token needed"
     parts = [
-        f'<section class="op" id="{_anchor(method, path)}"><div><span class="method {method}">{method.upper()}'
+        f'<section class="op" id="{_anchor(method, path)}">'
+        f'<div><span class="method {method}">{method.upper()}'
         f'</span><code class="path">{escape(path)}</code> — {escape(op.get("summary", ""))}</div>',
         f'<div class="auth">{auth} · <code>{escape(op.get("operationId", ""))}</code></div>',
     ]

@@ -81,7 +81,9 @@ SCHEMAS: dict[str, Schema] = {
             "workspaceUrl": {"type": "string"},
             "artifacts": {
                 "type": "object",
-                "description": "DesignArtifacts: description, requirements, bom, clarifications, userMessages, ...",
+                "description": (
+                    "DesignArtifacts: description, requirements, bom, clarifications, userMessages, ..."
+                ),
             },
         },
         *_SUMMARY_FIELDS,
@@ -294,8 +296,10 @@ def paths() -> dict[str, Schema]:
                     "Carry out a stage action",
                     {
                         "200": {
-                            "description": "A confirmation or acknowledgement as JSON, or the run's events as SSE "
-                            "(header `X-Session-Id`).",
+                            "description": (
+                                "A confirmation or acknowledgement as JSON, "
+                                "or the run's events as SSE (header `X-Session-Id`)."
+                            ),
                             "content": {
                                 JSON: {
                                     "schema": _data(
@@ -344,7 +348,9 @@ def paths() -> dict[str, Schema]:
                         "content": _SSE,
                     }
                 },
-                description="What EventSource reconnects to; `lastEventId` in the query works as the header does.",
+                description=(
+                    "What EventSource reconnects to; `lastEventId` in the query works as the header does."
+                ),
                 parameters=[
                     _LAST_EVENT_ID,
                     query_param(

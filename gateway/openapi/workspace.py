@@ -391,8 +391,10 @@ def _runs() -> dict[str, Schema]:
                     "Execute an AI run for the session",
                     {
                         "200": {
-                            "description": "The run's outcome (JSON), or its output streamed as SSE when the request "
-                            "accepts `text/event-stream`.",
+                            "description": (
+                                "The run's outcome (JSON), or its output streamed as SSE "
+                                "when the request accepts `text/event-stream`."
+                            ),
                             "content": {
                                 JSON: {"schema": ref("RunResult")},
                                 "text/event-stream": {"schema": ref("RunEvent")},
@@ -513,8 +515,11 @@ def _files() -> dict[str, Schema]:
                         "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
                     }
                 },
-                description="The URL a run's worker is given: no bearer token, an HMAC signature over the path "
-                "and the expiry instead. A bad or expired signature is 403.",
+                description=(
+                    "The URL a run's worker is given: no bearer token, "
+                    "an HMAC signature over the path and the expiry instead. "
+                    "A bad or expired signature is 403."
+                ),
                 parameters=[
                     query_param("expires", "Unix seconds.", {"type": "string", "pattern": "^[0-9]{1,12}$"}),
                     query_param("signature", "base64url HMAC-SHA256.", {"type": "string"}),

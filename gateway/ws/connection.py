@@ -243,7 +243,9 @@ class Connection:
             log.info("close not completed code=%d: %r", code, exc)
         # A close frame sent is not a close done: the transport keeps flushing what the peer has
         # not read. Give it the rest of the timeout, then abort.
-        while self._open(sock) and loop.time() < deadline:
+        # The transport closes its socket once the kernel took the last byte; nothing signals
+        # that, so poll (bounded by the close timeout, only for a socket being closed).
+        while self._open(sock) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if self._open(sock):
             log.info(

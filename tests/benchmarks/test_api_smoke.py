@@ -7,7 +7,6 @@ and shape only, never timings.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -37,7 +36,7 @@ def _run(targets: tuple[str, ...]) -> RunOptions:
 
 
 @pytest.fixture(scope="module")
-async def api_smoke(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Comparison, Path]]:
+async def api_smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
     out = tmp_path_factory.mktemp("bench-api")
     run = _run(("atelier", "relay"))
     scenarios = [(name, SMOKE[name]) for name in API]
@@ -45,7 +44,7 @@ async def api_smoke(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[t
         validate(options, run)
     comparison = await run_comparison(scenarios, run, out)
     write_report(comparison, out)
-    yield comparison, out
+    return comparison, out
 
 
 def _ok(comparison: Comparison, scenario: str, target: str = "atelier") -> RunResult:
@@ -104,7 +103,8 @@ def test_mixed_runs_every_kind_of_client_at_once(api_smoke: tuple[Comparison, Pa
     options = SMOKE["mixed"]
     assert isinstance(options, MixedOptions)
     (step,) = run.steps
-    assert step.errors == 0 and step.pending_acks == 0, step.error_samples
+    assert step.errors == 0, step.error_samples
+    assert step.pending_acks == 0, step.error_samples
     edits = int(options.editors * options.editor_rate * options.duration)
     ops = int(options.agents * options.agent_rate * options.duration)
     assert step.sent == edits + ops
@@ -148,7 +148,8 @@ async def test_scale_repeats_a_scenario_at_growing_sizes(tmp_path: Path) -> None
     base = SMOKE_BASES["rooms"]
     assert isinstance(base, RoomsOptions)
     for result in comparison.runs:
-        assert result.status == "ok" and result.scenario == "scale", result.error
+        assert result.status == "ok", result.error
+        assert result.scenario == "scale", result.error
         (step,) = result.steps
         size = result.params["scale_size"]
         assert result.params["rooms"] == size

@@ -18,7 +18,7 @@ def test_marker_round_trip() -> None:
 
 
 def test_marker_fields_must_be_non_negative() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="marker fields must be non-negative"):
         encode_marker(0, -1, 0, 0)
 
 
@@ -78,7 +78,7 @@ def test_empty_update_applies_cleanly() -> None:
 
 
 def test_appender_rejects_bad_input() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Yjs client ids are positive"):
         TextAppender(0, MARKER_FIELD)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot append empty text"):
         TextAppender(1, MARKER_FIELD).append("")

@@ -34,7 +34,7 @@ def test_expected_deliveries_excludes_own_edits_and_spans_rooms() -> None:
 def test_split_round_robin_keeps_order_and_covers_everything() -> None:
     assert split_round_robin(list(range(7)), 3) == [[0, 3, 6], [1, 4], [2, 5]]
     assert split_round_robin([1], 2) == [[1], []]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="parts must be >= 1"):
         split_round_robin([1], 0)
 
 

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ def _options(**changes: Any) -> RunOptions:
 
 
 @pytest.fixture(scope="module")
-async def both(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Comparison, Comparison]]:
+async def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Comparison]:
     """(managed comparison, --url comparison) of fanout and stages at smoke size."""
     secret = secrets.token_hex(32)
     scenarios = [(name, SMOKE[name]) for name in SCENARIOS]
@@ -58,7 +57,7 @@ async def both(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
         assert await asyncio.to_thread(server.process.tree), "the --url run must leave the server running"
     finally:
         await target.stop(server)
-    yield managed, remote
+    return managed, remote
 
 
 @pytest.mark.integration

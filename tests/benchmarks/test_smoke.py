@@ -8,7 +8,6 @@ room, no errors, every ack came back, and the report files exist.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -44,24 +43,24 @@ def _run_options(targets: tuple[str, ...]) -> RunOptions:
 
 
 @pytest.fixture(scope="module")
-async def smoke(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Comparison, Path]]:
+async def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
     out = tmp_path_factory.mktemp("bench-smoke")
     run = _run_options(TARGETS)
     for options in (FANOUT, ROOMS):
         validate(options, run)
     comparison = await run_comparison([("fanout", FANOUT), ("rooms", ROOMS)], run, out)
     write_report(comparison, out)
-    yield comparison, out
+    return comparison, out
 
 
 @pytest.fixture(scope="module")
-async def sessions_smoke(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Comparison, Path]]:
+async def sessions_smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
     out = tmp_path_factory.mktemp("bench-smoke-sessions")
     run = _run_options(SESSION_TARGETS)
     validate(SESSIONS, run)
     comparison = await run_comparison([("sessions", SESSIONS)], run, out)
     write_report(comparison, out)
-    yield comparison, out
+    return comparison, out
 
 
 def _only(comparison: Comparison, scenario: str, target: str) -> RunResult:

@@ -30,7 +30,7 @@ def test_bucket_indexes_are_monotonic_and_contiguous() -> None:
 
 
 def test_negative_values_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="histogram values must be non-negative"):
         bucket_index(-1)
 
 

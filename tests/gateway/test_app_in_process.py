@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,12 @@ ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     actors = ActorSettings(presence_timeout=5.0)
     storage = StorageSettings(data_dir=tmp_path)
     settings = Settings(actors=actors, storage=storage)
     app = build_app(settings, LocalSessionClient(actors, storage))
-    yield await aiohttp_client(app)
+    return await aiohttp_client(app)
 
 
 async def _create(client: TestClient[Any, Any]) -> str:

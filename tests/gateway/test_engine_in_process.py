@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,11 @@ def bearer(user: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     actors = ActorSettings()
     storage = StorageSettings(data_dir=tmp_path)
     settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET))
-    yield await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
+    return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
 
 
 async def _program(client: TestClient[Any, Any], user: str) -> str:
@@ -166,7 +166,8 @@ async def test_create_validates_program_and_design(client: TestClient[Any, Any])
     ]:
         response = await client.post("/api/design-engine/sessions", json=body, headers=bearer("ada"))
         payload = await response.json()
-        assert response.status == status and payload.get("field") == field, (body, payload)
+        assert response.status == status, (body, payload)
+        assert payload.get("field") == field, (body, payload)
 
 
 async def test_illegal_actions_answer_409_naming_stage_and_action(client: TestClient[Any, Any]) -> None:
@@ -211,12 +212,12 @@ async def test_clarification_round_trip(client: TestClient[Any, Any]) -> None:
 
 
 @pytest.fixture
-async def slow_client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+async def slow_client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     """The offline provider pausing between text deltas, so a run stays live for a while."""
     actors = ActorSettings(engine=EngineSettings(llm=LlmSettings(offline_delay=0.05)))
     storage = StorageSettings(data_dir=tmp_path)
     settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET))
-    yield await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
+    return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
 
 
 async def test_a_second_post_joins_the_live_run_and_cancel_pauses_it(

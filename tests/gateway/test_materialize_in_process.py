@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,11 @@ ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     actors = ActorSettings()
     storage = StorageSettings(data_dir=tmp_path)
     settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET))
-    yield await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
+    return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
 
 
 async def _at_bom_review(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +133,8 @@ def test_bridge_security_follows_the_bridge_auth_setting() -> None:
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
-    yield await aiohttp_client(_app(tmp_path, bridge_auth=True))
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
+    return await aiohttp_client(_app(tmp_path, bridge_auth=True))
 
 
 async def test_the_gateway_serves_the_document_and_its_docs_page(client: TestClient[Any, Any]) -> None:

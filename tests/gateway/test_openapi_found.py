@@ -5,7 +5,7 @@ In-process (no Ray): the routes must refuse these values before any session call
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,13 @@ NOT_ASCII = "\u00b2"  # "²": str.isdigit says yes, int() says no (a 500)
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     settings = Settings(
         actors=ActorSettings(),
         storage=StorageSettings(data_dir=tmp_path),
         auth=AuthSettings(secret=AUTH_SECRET),
     )
-    yield await aiohttp_client(build_app(settings, LocalSessionClient(settings.actors, settings.storage)))
+    return await aiohttp_client(build_app(settings, LocalSessionClient(settings.actors, settings.storage)))
 
 
 @pytest.mark.parametrize(

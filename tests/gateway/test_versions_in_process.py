@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,12 +32,12 @@ ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     versions = VersionSettings(every_revisions=3, every_seconds=0, keep_auto=2, max_label_chars=20)
     actors = replace(ActorSettings(), versions=versions)
     storage = StorageSettings(data_dir=tmp_path)
     app = build_app(Settings(actors=actors, storage=storage), LocalSessionClient(actors, storage))
-    yield await aiohttp_client(app)
+    return await aiohttp_client(app)
 
 
 async def _json(response: Any) -> Any:
@@ -103,7 +103,8 @@ async def test_errors_name_their_field(client: TestClient[Any, Any]) -> None:
         f"/api/sessions/{sid}/versions/current/diff/nope",
     ):
         response = await client.get(path)
-        assert response.status == 404 and (await response.json())["field"] == "versionId", path
+        assert response.status == 404, path
+        assert (await response.json())["field"] == "versionId", path
     response = await client.post(f"/api/sessions/{sid}/versions/nope/restore")
     assert response.status == 404
     response = await client.get("/api/sessions/0000/versions")

@@ -12,6 +12,8 @@ was committed, not against a server's memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -23,7 +25,6 @@ from pycrdt import Doc, Text
 
 from ..harness import Gateway
 from ..hocus_client import DocState, HocusClient
-import itertools
 
 __all__ = ["Agent", "Editor", "LoadStop", "agent_totals", "editor_totals", "max_gap", "report", "stored_doc"]
 
@@ -74,6 +75,9 @@ class Editor:
         self.counts = EditorCounts()
         self.ack_times: list[float] = []
         self.connected = asyncio.Event()
+        self.reconnected = asyncio.Event()  # set at the first reconnect
+        self.caught_up = asyncio.Event()  # every token sent so far is acknowledged
+        self.caught_up.set()
         self._closed_at: float | None = None
 
     def text(self) -> str:
@@ -88,6 +92,7 @@ class Editor:
             self.ack_times.append(now)
         self.counts.acked += len(self.tokens) - self.acked_tokens
         self.acked_tokens = len(self.tokens)
+        self.caught_up.set()
 
     async def _open(self, stop: LoadStop) -> HocusClient | None:
         """Connect and sync (retrying while the session is away); None once the load stops."""
@@ -119,6 +124,7 @@ class Editor:
                 return
             if not first:
                 self.counts.reconnects += 1
+                self.reconnected.set()
                 if self._closed_at is not None:
                     self.counts.resync_seconds.append(time.monotonic() - self._closed_at)
             first = False
@@ -138,6 +144,7 @@ class Editor:
             token = f"{self.name}.{len(self.tokens)};"
             before = len(state.statuses)
             self.tokens.append(token)
+            self.caught_up.clear()
             self.counts.sent += 1
             try:
                 await client.insert(self.session_id, token, field_name=self.name)
@@ -163,10 +170,8 @@ class Editor:
 
     async def drain(self) -> None:
         """Wait (bounded) until every token this editor sent is acknowledged."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + ACK_BOUND
-        while self.acked_tokens < len(self.tokens) and loop.time() < deadline:
-            await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.caught_up.wait(), ACK_BOUND)
 
     async def _wait_status(self, client: HocusClient, state: DocState, before: int) -> bool:
         loop = asyncio.get_running_loop()

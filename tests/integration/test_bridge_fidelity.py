@@ -32,7 +32,8 @@ async def state_spec(gateway: Gateway, session_id: str) -> dict[str, Any]:
 
 async def ops(gateway: Gateway, session_id: str, *items: dict[str, Any]) -> None:
     status, body = await gateway.request("POST", f"/api/sessions/{session_id}/ops", json={"ops": list(items)})
-    assert status == 200 and body["errors"] == [], body
+    assert status == 200, body
+    assert body["errors"] == [], body
 
 
 async def test_state_is_the_spec_as_written(gateway: Gateway) -> None:

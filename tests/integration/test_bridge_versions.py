@@ -53,7 +53,8 @@ async def _ops(gateway: Gateway, sid: str, ops: list[dict[str, Any]], **extra: A
     status, body = await gateway.request(
         "POST", f"/api/sessions/{sid}/ops", json={"ops": ops, **extra}, headers=headers
     )
-    assert status == 200 and not body["errors"], body
+    assert status == 200, body
+    assert not body["errors"], body
     return body
 
 

@@ -116,7 +116,8 @@ async def test_owner_scoping_and_401s(gateway: Gateway) -> None:
         status, payload = await gateway.request(method, path, json=body, headers=bearer("bob"))
         assert status == 403, (method, path, payload)
         status, payload = await gateway.request(method, path, json=body)
-        assert status == 401 and payload["error"], (method, path, payload)
+        assert status == 401, (method, path, payload)
+        assert payload["error"], (method, path, payload)
     assert (await gateway.request("GET", base.replace(sid, "0" * 36), headers=bearer("ada")))[0] == 404
 
 

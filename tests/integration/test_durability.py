@@ -24,7 +24,8 @@ MakeGateway = Callable[..., Awaitable[Gateway]]
 
 async def _apply(gw: Gateway, session_id: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
     status, body = await gw.request("POST", f"/api/sessions/{session_id}/ops", json={"ops": ops})
-    assert status == 200 and body["errors"] == [], body
+    assert status == 200, body
+    assert body["errors"] == [], body
     return dict(body)
 
 

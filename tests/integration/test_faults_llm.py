@@ -144,14 +144,16 @@ async def _faults(gw: Gateway, server: FakeOpenAI) -> dict[str, Any]:
                 status, events = await _run(gw, sid, "start_requirements")
                 failed_in[fault.value] = round(time.monotonic() - started, 2)
                 assert status == 200, (fault, status)
-                assert _types(events)[-1] == "error" and events[-1].event == "done", (fault, _types(events))
+                assert _types(events)[-1] == "error", (fault, _types(events))
+                assert events[-1].event == "done", (fault, _types(events))
                 errors[fault.value] = str(events[-2].json().get("message") or events[-2].json())[:120]
                 session = await _session(gw, sid)
                 assert session["status"] == "failed", (fault, session["status"])
                 assert session["artifacts"]["requirements"] == [], fault  # nothing half-parsed stored
                 await _watched_status(watcher, sid, "failed")
                 status, events = await _run(gw, sid, "retry")
-                assert status == 200 and _types(events)[-1] == "stage_complete", (fault, _types(events))
+                assert status == 200, (fault, _types(events))
+                assert _types(events)[-1] == "stage_complete", (fault, _types(events))
                 assert (await _session(gw, sid))["artifacts"]["requirements"][0]["name"] == "Load", fault
     finally:
         stop.event.set()
@@ -166,7 +168,8 @@ async def _faults(gw: Gateway, server: FakeOpenAI) -> dict[str, Any]:
         "stage_failed_after_s": failed_in,
         "error_messages": errors,
     }
-    assert figures["edits_refused"] == 0 and figures["close_codes"] == [], figures
+    assert figures["edits_refused"] == 0, figures
+    assert figures["close_codes"] == [], figures
     assert figures["edits_acked"] == figures["edits_sent"] > 0, figures
     assert figures["rest_acked"] == figures["rest_sent"] > 0, figures
     return figures

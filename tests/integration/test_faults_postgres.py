@@ -125,11 +125,15 @@ async def _blips_under_load(gw: Gateway, pg: RestartablePostgres, tmp_path: Path
     figures["probes_while_down"] = {route: status for route, status, _ in probes}
     assert all(status == 503 and retry_after == "1" for _, status, retry_after in probes), probes
     # Nothing surfaced but delay: no refusals, no closes, no 5xx other than 503 + Retry-After.
-    assert figures["edits_refused"] == 0 and figures["close_codes"] == [], figures
-    assert figures["rest_server_errors"] == 0 and figures["rest_other"] == {}, figures
+    assert figures["edits_refused"] == 0, figures
+    assert figures["close_codes"] == [], figures
+    assert figures["rest_server_errors"] == 0, figures
+    assert figures["rest_other"] == {}, figures
     assert figures["rest_unavailable"] > 0, figures  # the outage outlasted the call timeout
     assert figures["rest_unavailable_without_retry_after"] == 0, figures
-    assert killed > 0 and after_up and figures["rest_first_200_after_restart_s"] >= 0, figures
+    assert killed > 0, figures
+    assert after_up, figures
+    assert figures["rest_first_200_after_restart_s"] >= 0, figures
     # Every WebSocket edit sent was acknowledged in the end, and every acknowledged one is stored.
     assert figures["edits_acked"] == figures["edits_sent"], figures
     lost = 0

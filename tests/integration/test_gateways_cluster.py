@@ -40,9 +40,11 @@ def ws(base_url: str) -> str:
 
 
 async def rest(method: str, url: str, **kwargs: object) -> tuple[int, object]:
-    async with aiohttp.ClientSession() as http:
-        async with http.request(method, url, **kwargs) as response:  # type: ignore[arg-type]
-            return response.status, await response.json(content_type=None)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, url, **kwargs) as response,  # type: ignore[arg-type]
+    ):
+        return response.status, await response.json(content_type=None)
 
 
 def check_kept(typists: Typists, text: str, label: str) -> int:
@@ -76,7 +78,8 @@ async def test_editors_split_between_two_gateways_converge(deployment: Deploymen
     )
     assert status == 200, body
     status, state = await rest("GET", f"{a.url}/api/sessions/{sid}/state")
-    assert status == 200 and state["spec"]["elements"]["root"]["props"]["via"] == "gw-b", state  # type: ignore[index]
+    assert status == 200, state
+    assert state["spec"]["elements"]["root"]["props"]["via"] == "gw-b", state  # type: ignore[index]
     lost = check_kept(typists, text, "split")
     assert lost == 0
     assert sorted(typists.tokens()) == sorted(t for t in typists.tokens() if t in text)
@@ -155,7 +158,8 @@ async def test_redis_down_editing_and_rest_go_on_and_the_bus_recovers(deployment
     acked = sum(typists.acked.values())
     print(
         f"\nredis down {outage:.1f} s with two gateways: {acked} edits acknowledged across both, {lost} lost,"
-        f" REST ops/create/delete answered; both gateways re-subscribed {resubscribed:.2f} s after Redis returned"
+        " REST ops/create/delete answered;"
+        f" both gateways re-subscribed {resubscribed:.2f} s after Redis returned"
     )
 
 
@@ -172,7 +176,8 @@ async def test_gateway_sigkill_clients_reconnect_to_the_other_and_nothing_acked_
             await node.wait_event(peer, "synced", timeout=60)
             home[peer] = fwd.routed[-1]
         victims = [p for p in peers if home[p] == a.port]
-        assert victims and len(victims) < len(peers), home  # split between the two gateways
+        assert victims, home
+        assert len(victims) < len(peers), home  # split between the two gateways
         typists = Typists(node, peers)
         await typists.type(rounds=15, interval=0.05)
         mark = len(node.events)

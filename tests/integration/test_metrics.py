@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,7 +14,6 @@ from actors.engine.llm.settings import LlmSettings
 from ..harness import Gateway, bearer, wait_until
 from ..hocus_client import HocusClient
 from ..sse import read_events
-import itertools
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,8 @@ async def test_bridge_activity_shows_in_metrics(gateway: Gateway) -> None:
             f"/api/sessions/{session_id}/ops",
             json={"ops": [{"op": "set_prop", "key": "root", "prop": "n", "value": i}]},
         )
-        assert status == 200 and body["errors"] == [], body
+        assert status == 200, body
+        assert body["errors"] == [], body
     async with HocusClient(f"{gateway.ws_url}/ws") as client:
         await client.open(session_id)
         text, samples = await scrape(gateway)

@@ -135,7 +135,8 @@ async def test_malformed_calls_are_sent_back_until_a_good_one_is_accepted() -> N
     assert results[0].error is not None
     assert "arguments are not valid JSON" in results[0].error
     assert results[1].error == (
-        "propose_requirements: requirements[0].priority: must be one of low, medium, high, critical; got 'urgent'"
+        "propose_requirements: requirements[0].priority: "
+        "must be one of low, medium, high, critical; got 'urgent'"
     )
     assert results[2].error is None
     assert results[2].result == REQUIREMENTS
@@ -162,11 +163,13 @@ async def test_malformed_calls_are_sent_back_until_a_good_one_is_accepted() -> N
 
 async def test_too_many_refusals_fail_the_turn() -> None:
     bad = ScriptedToolCall("propose_requirements", {"requirements": []})
-    async with FakeOpenAI([Turn(tool_calls=[bad]), Turn(tool_calls=[bad])]) as server:
-        async with _provider(server, max_tool_attempts=2) as provider:
-            events: list[LlmEvent] = []
-            with pytest.raises(LlmError, match="2 invalid tool calls; last error: .*must have at least 1"):
-                await _collect(provider, _request(), events)
+    async with (
+        FakeOpenAI([Turn(tool_calls=[bad]), Turn(tool_calls=[bad])]) as server,
+        _provider(server, max_tool_attempts=2) as provider,
+    ):
+        events: list[LlmEvent] = []
+        with pytest.raises(LlmError, match=r"2 invalid tool calls; last error: .*must have at least 1"):
+            await _collect(provider, _request(), events)
     assert len(_of(ToolResult, events)) == 2
     assert len(server.requests) == 2
 
@@ -278,7 +281,7 @@ async def test_http_500_is_an_llm_error() -> None:
 
 async def test_dropped_connection_is_an_llm_error() -> None:
     async with FakeOpenAI([Turn(text=["Hel"], fault=Fault.DROP)]) as server, _provider(server) as provider:
-        with pytest.raises(LlmError, match="connection to the LLM .* failed during the stream"):
+        with pytest.raises(LlmError, match=r"connection to the LLM .* failed during the stream"):
             await _collect(provider, _request())
 
 
@@ -286,7 +289,7 @@ async def test_unreachable_server_is_an_llm_error() -> None:
     server = await FakeOpenAI([]).start()
     await server.stop()  # nothing listens on its port any more
     async with _provider(server) as provider:
-        with pytest.raises(LlmError, match="connection to the LLM .* failed during the request"):
+        with pytest.raises(LlmError, match=r"connection to the LLM .* failed during the request"):
             await _collect(provider, _request())
 
 

@@ -88,7 +88,8 @@ async def _use_every_api(gw: Gateway) -> None:
         headers=bearer("ada"),
         json={"type": "T661", "input": "Summarise the project"},
     )
-    assert status == 200 and body["python"]["status"] == "succeeded", body
+    assert status == 200, body
+    assert body["python"]["status"] == "succeeded", body
 
 
 async def test_nothing_lands_in_public(ray_cluster: None, tmp_path: Path) -> None:

@@ -41,14 +41,18 @@ async def test_start_up_and_shutdown_lines(tmp_path: Path) -> None:
         await gateway.wait_ready(timeout=240)
         started = _lines(gateway.log, "atelier serving ")
         assert started == [
-            f"atelier serving http://127.0.0.1:{gateway.port} store=sqlite({data}/atelier.sqlite3) bus=in-process "
-            f"placement=dense hosts=1 llm=offline objects=local({data}/objects) ray=local namespace=serve-lines"
+            f"atelier serving http://127.0.0.1:{gateway.port} store=sqlite({data}/atelier.sqlite3) "
+            f"bus=in-process placement=dense hosts=1 llm=offline objects=local({data}/objects) "
+            "ray=local namespace=serve-lines"
         ], tail(gateway.log)
-        async with aiohttp.ClientSession(gateway.url) as http:
-            async with http.post("/api/sessions", json={"name": "kept"}) as response:
-                assert response.status == 201, await response.text()
+        async with (
+            aiohttp.ClientSession(gateway.url) as http,
+            http.post("/api/sessions", json={"name": "kept"}) as response,
+        ):
+            assert response.status == 201, await response.text()
         gateway.stop()  # SIGTERM, as systemd or Ctrl-C would
-        assert gateway.process is not None and gateway.process.returncode == 0, tail(gateway.log)
+        assert gateway.process is not None, tail(gateway.log)
+        assert gateway.process.returncode == 0, tail(gateway.log)
         stopped = _lines(gateway.log, "atelier stopped ")
         assert len(stopped) == 1, tail(gateway.log)
         assert re.fullmatch(

@@ -313,10 +313,12 @@ async def test_openai_run_streams_the_answer_with_the_files_in_the_prompt(files:
         files.attach("f2", "claim.pdf", PDF, "application/pdf"),
     )
     sink = Sink()
-    async with FakeOpenAI([Turn(text=["Line 242: ", "cache coherence ", "under partition."])]) as server:
-        async with WorkspaceAgent(AGENT, llm(server)) as agent:
-            assert not agent.offline
-            result = await run(agent, envelope(*attached, session_type="T661_GEN"), sink)
+    async with (
+        FakeOpenAI([Turn(text=["Line 242: ", "cache coherence ", "under partition."])]) as server,
+        WorkspaceAgent(AGENT, llm(server)) as agent,
+    ):
+        assert not agent.offline
+        result = await run(agent, envelope(*attached, session_type="T661_GEN"), sink)
     assert result["status"] == "succeeded", result["error"]
     assert result["output"] == "Line 242: cache coherence under partition."
     assert sink.pieces == ["Line 242: ", "cache coherence ", "under partition."]
@@ -362,9 +364,11 @@ async def test_openai_failures_become_structured_results(
 
 
 async def test_a_stalled_model_times_out(files: FileServer) -> None:
-    async with FakeOpenAI([Turn(text=["start "], fault=Fault.STALL)]) as server:
-        async with WorkspaceAgent(AGENT, llm(server, timeout=0.5)) as agent:
-            result = await run(agent, envelope())
+    async with (
+        FakeOpenAI([Turn(text=["start "], fault=Fault.STALL)]) as server,
+        WorkspaceAgent(AGENT, llm(server, timeout=0.5)) as agent,
+    ):
+        result = await run(agent, envelope())
     assert result["status"] == "failed"
     assert result["error"]["code"] == FailureCode.LLM_ERROR
     assert "did not answer within 0.5 s" in result["error"]["message"]
@@ -373,10 +377,12 @@ async def test_a_stalled_model_times_out(files: FileServer) -> None:
 
 async def test_a_long_model_answer_is_cut_at_the_bound(files: FileServer) -> None:
     settings = AgentSettings(run_timeout=BOUND, max_output_chars=12)
-    async with FakeOpenAI([Turn(text=["0123456789", "abcdefghij", "more"])]) as server:
-        async with WorkspaceAgent(settings, llm(server)) as agent:
-            sink = Sink()
-            result = await run(agent, envelope(), sink)
+    async with (
+        FakeOpenAI([Turn(text=["0123456789", "abcdefghij", "more"])]) as server,
+        WorkspaceAgent(settings, llm(server)) as agent,
+    ):
+        sink = Sink()
+        result = await run(agent, envelope(), sink)
     assert result["status"] == "succeeded"
     assert result["truncated"] is True
     assert result["output"] == "0123456789ab"

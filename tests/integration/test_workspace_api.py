@@ -181,7 +181,8 @@ async def test_twenty_concurrent_runs_against_a_quota_of_five(make_gateway: Make
         )
     )
     statuses = [status for status, _ in results]
-    assert statuses.count(200) == 5 and statuses.count(429) == 15, statuses
+    assert statuses.count(200) == 5, statuses
+    assert statuses.count(429) == 15, statuses
     refused = next(body for status, body in results if status == 429)
     assert refused["quota"]["limit"] == 5
     assert refused["quota"]["resetsAt"]
@@ -224,7 +225,8 @@ async def test_a_worker_killed_mid_run_fails_the_run_and_rolls_the_quota_back(
             headers=bearer(user),
             json={"type": "T661", "input": f"again {n}"},
         )
-        assert status == 200 and body["python"]["status"] == "succeeded", body
+        assert status == 200, body
+        assert body["python"]["status"] == "succeeded", body
     _, history = await gw.request("GET", f"/api/v1/sessions/{session}/history", headers=bearer(user))
     assert [m["role"] for m in history["messages"]][:1] == ["USER"]  # the failed run's message is kept
 
@@ -291,7 +293,8 @@ async def test_one_run_at_a_time_cancel_and_unready_files(make_gateway: MakeGate
         status, cancelled = await gw.request(
             "POST", f"/api/v1/sessions/{session}/runs/{run_id}/cancel", headers=bearer(user)
         )
-        assert status == 200 and cancelled["status"] == "cancelled", cancelled
+        assert status == 200, cancelled
+        assert cancelled["status"] == "cancelled", cancelled
         rest = [event async for event in events]
     assert rest[-1].event == "done"
     status, run = await gw.request("GET", f"/api/v1/sessions/{session}/runs/{run_id}", headers=bearer(user))

@@ -128,7 +128,7 @@ class NodePeer:
         event: str,
         *,
         since: int = 0,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
         where: Callable[[dict[str, Any]], bool] = lambda _e: True,
     ) -> dict[str, Any]:
         """The first matching event at or after index ``since`` of the event log."""
@@ -148,7 +148,10 @@ class NodePeer:
         return found
 
     async def wait_state(
-        self, peer: str, accept: Callable[[dict[str, Any]], bool], timeout: float | None = None
+        self,
+        peer: str,
+        accept: Callable[[dict[str, Any]], bool],
+        timeout: float | None = None,  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
     ) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout or self._timeout)
@@ -161,7 +164,11 @@ class NodePeer:
             await asyncio.sleep(0.02)
 
     async def wait_text(
-        self, peer: str, expected: str, field: str = "t", timeout: float | None = None
+        self,
+        peer: str,
+        expected: str,
+        field: str = "t",
+        timeout: float | None = None,  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
     ) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout or self._timeout)

@@ -231,7 +231,7 @@ async def test_designs_and_their_lifecycle(store: EngineStore) -> None:
 
     with pytest.raises(NotFound):
         await store.set_design_state("missing", LifecycleState.RELEASED)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'obsolete' is not a valid LifecycleState"):
         await store.set_design_state("d1", "obsolete")  # type: ignore[arg-type]
     with pytest.raises(NotFound):
         await store.create_design(Design("d3", "missing", "x", LifecycleState.DRAFT, ts(0), ts(0)))
@@ -290,7 +290,7 @@ async def test_sessions_are_listed_per_user_newest_first(store: EngineStore) -> 
     assert [[s.id for s in page] for page in pages] == [["s5", "s3"], ["s4", "s2"], ["s1"], []]
     assert [s.id for s in await store.list_sessions("bob", limit=10)] == ["b1"]
     assert await store.list_sessions("carol", limit=10) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"limit and offset must not be negative \(limit=-1, offset=0\)"):
         await store.list_sessions("alice", limit=-1)
 
 
@@ -421,7 +421,7 @@ async def test_a_batch_with_a_duplicate_event_commits_nothing(store: EngineStore
     assert [e.event_id for e in await store.read_events("s1", 0, 10)] == [1]
     with pytest.raises(NotFound):
         await store.append_events("missing", [event("missing", 1)])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="event 9 belongs to session s2, not s1"):
         await store.append_events("s1", [event("s2", 9)])
 
 

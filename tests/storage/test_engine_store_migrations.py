@@ -67,9 +67,9 @@ def test_pending_migrations() -> None:
     assert pending(set(), [first, second]) == [first, second]
     assert pending({1}, [first, second]) == [second]
     assert pending({1, 2, 3}, [first, second]) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"strictly ascending: \[2, 1\]"):
         pending(set(), [second, first])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"strictly ascending: \[1, 1\]"):
         pending(set(), [first, first])
 
 
@@ -79,7 +79,7 @@ def test_split_sqlite_keeps_semicolons_inside_literals() -> None:
         "CREATE TABLE a (x TEXT DEFAULT 'x;y');",
         "INSERT INTO a VALUES ('1;2');",
     ]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unterminated SQL statement"):
         split_sqlite("SELECT 'unterminated")
 
 
@@ -90,9 +90,9 @@ def test_factory_picks_the_backend(tmp_path: Path) -> None:
     pg_store = make_engine_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema="plm")
     assert isinstance(pg_store, PostgresEngineStore)
     assert pg_store.schema == "plm"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="postgres schema name must match"):
         make_engine_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema='x"; DROP')
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="sqlite synchronous must be one of"):
         make_engine_store(None, tmp_path, sqlite_synchronous="FULL; DROP")
 
 

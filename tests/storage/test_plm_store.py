@@ -147,7 +147,7 @@ def test_numbers_are_formatted_per_series() -> None:
     assert format_number(Series.REQUIREMENT, 1) == "REQ-0001"
     assert format_number(Series.ECO, 42) == "ECO-0042"
     assert format_number(Series.REQUIREMENT, 12345) == "REQ-12345"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="part numbers start at 1, not 0"):
         format_number(Series.PART, 0)
 
 
@@ -486,7 +486,8 @@ async def test_a_double_materialize_commits_exactly_once(store: EngineStore, pla
     )
     won = [r for r in results if isinstance(r, MaterializationOutcome)]
     lost = [r for r in results if isinstance(r, BaseException)]
-    assert len(won) == 1 and len(lost) == 1, results
+    assert len(won) == 1, results
+    assert len(lost) == 1, results
     assert isinstance(lost[0], StaleRevision)
     assert (lost[0].expected, lost[0].actual) == (0, 1)
     assert await counts(place) == {
@@ -613,5 +614,5 @@ async def test_search_items_by_name_and_number(store: EngineStore) -> None:
     assert await search("b1") == []
     assert await search("b1", owner="bob") == ["P-1006", "P-1007", "P-1008"]
     assert await search("", owner="carol") == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"limit and offset must not be negative \(limit=-1, offset=0\)"):
         await store.search_items("alice", "x", -1)

@@ -90,7 +90,8 @@ async def test_tables_of_the_default_schema_are_adopted_with_their_rows(pg_url: 
                 revision BIGINT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
             CREATE TABLE atelier_updates (session_id TEXT NOT NULL, seq BIGINT NOT NULL, data BYTEA NOT NULL,
                 PRIMARY KEY (session_id, seq));
-            CREATE TABLE atelier_snapshots (session_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, data BYTEA NOT NULL);
+            CREATE TABLE atelier_snapshots (session_id TEXT PRIMARY KEY, seq BIGINT NOT NULL,
+                data BYTEA NOT NULL);
             INSERT INTO atelier_sessions VALUES ('old', 'n', 'd', 0, '2026-01-01T00:00:00.000Z',
                 '2026-01-01T00:00:00.000Z');
             INSERT INTO atelier_updates VALUES ('old', 1, 'u1');

@@ -262,7 +262,7 @@ def test_pending_migrations() -> None:
     first, second = Migration(1, "a", "", ""), Migration(2, "b", "", "")
     assert pending(set(), [first, second]) == [first, second]
     assert pending({1}, [first, second]) == [second]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"strictly ascending: \[2, 1\]"):
         pending(set(), [second, first])
 
 
@@ -274,9 +274,9 @@ def test_factory_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(pg_store, PostgresWorkspaceStore)
     assert pg_store.schema == "ws"
     assert isinstance(make_workspace_store("postgresql://x@127.0.0.1/db", tmp_path), PostgresWorkspaceStore)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="postgres schema name must match"):
         make_workspace_store("postgresql://x@127.0.0.1/db", tmp_path, pg_schema='x"; DROP')
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="sqlite synchronous must be one of"):
         make_workspace_store(None, tmp_path, sqlite_synchronous="FULL; DROP")
 
 
@@ -347,7 +347,7 @@ async def test_projects_round_trip_listed_per_owner_newest_first(store: Workspac
     assert await store.list_projects("carol", limit=10) == []
     with pytest.raises(Conflict):
         await store.create_project(project("p1"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"limit and offset must not be negative \(limit=-1, offset=0\)"):
         await store.list_projects("alice", limit=-1)
 
 

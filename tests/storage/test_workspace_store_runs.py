@@ -147,7 +147,7 @@ async def test_file_indexing_lifecycle(store: WorkspaceStore) -> None:
     assert [c.index for c in await store.get_chunks("f1", offset=1, limit=1)] == [1]
 
     # READY only through put_chunks, and only from INDEXING.
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a file becomes READY through put_chunks"):
         await store.set_file_status("f2", FileStatus.READY, updated_at=ts(5))
     with pytest.raises(IllegalTransition):
         await store.put_chunks("f2", ["x"], updated_at=ts(5))

@@ -254,11 +254,17 @@ def test_leeway() -> None:
 
 
 @pytest.mark.parametrize(
-    ("user", "ttl", "extra"),
-    [("", 60, {}), ("u", 0, {}), ("u", -5, {}), ("u", 60, {"sub": "x"}), ("u", 60, {"exp": 1})],
+    ("user", "ttl", "extra", "reason"),
+    [
+        ("", 60, {}, "user_id must not be empty"),
+        ("u", 0, {}, "ttl must be greater than 0 seconds, got 0"),
+        ("u", -5, {}, "ttl must be greater than 0 seconds, got -5"),
+        ("u", 60, {"sub": "x"}, r"claims \['sub'\] are set from user_id and ttl"),
+        ("u", 60, {"exp": 1}, r"claims \['exp'\] are set from user_id and ttl"),
+    ],
 )
-def test_mint_token_refuses(user: str, ttl: int, extra: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+def test_mint_token_refuses(user: str, ttl: int, extra: dict[str, object], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         mint_token(SECRET, user, ttl, **extra)
 
 

@@ -35,5 +35,5 @@ def test_wire_round_trip() -> None:
 
 @pytest.mark.parametrize("bounds", [(), (0.1, 0.01), (0.1, 0.1)])
 def test_bounds_must_increase(bounds: tuple[float, ...]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bucket bounds must be distinct and increasing"):
         LatencyHistogram(bounds)

@@ -35,7 +35,8 @@ def _manifest(directory: Path) -> dict[str, object]:
 def test_the_committed_bundle_was_built_from_the_current_sources() -> None:
     # No node needed: build.mjs recorded the hash of everything it read.
     assert _manifest(STATIC_DIR)["sourceHash"] == source_hash(), (
-        "gateway/web sources changed since the bundle was built: run `npm ci && node build.mjs` in gateway/web"
+        "gateway/web sources changed since the bundle was built: "
+        "run `npm ci && node build.mjs` in gateway/web"
     )
 
 
@@ -82,7 +83,8 @@ async def test_assets_are_immutable_and_pages_revalidated(web_gateway: Gateway) 
             html = await response.text()
         # Everything the page loads is ours: no CDN, no absolute URL.
         sources = re.findall(r'(?:src|href)="([^"]+)"', html)
-        assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources), sources
+        assert sources, sources
+        assert all(s.startswith("/") and not s.startswith("//") for s in sources), sources
         for src in (s for s in sources if s.startswith("/assets/")):
             async with web_gateway.http.get(
                 src, headers={"Accept-Encoding": "gzip"}, auto_decompress=False

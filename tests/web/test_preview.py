@@ -66,7 +66,8 @@ async def test_an_agents_op_adds_a_button_and_a_theme_change_restyles_it(
             ],
         },
     )
-    assert status == 200 and body["applied"] == 1, body
+    assert status == 200, body
+    assert body["applied"] == 1, body
     button = page.get_by_role("button", name="Submit")
     await expect(button).to_be_visible()
     await expect(page.locator("#session-revision")).to_have_text(f"revision {body['revision']}")
@@ -76,7 +77,8 @@ async def test_an_agents_op_adds_a_button_and_a_theme_change_restyles_it(
     status, body = await web_gateway.request(
         "POST", f"/api/sessions/{session_id}/ops", json={"ops": [{"op": "set_theme", "theme": {"hue": 150}}]}
     )
-    assert status == 200 and body["applied"] == 1, body
+    assert status == 200, body
+    assert body["applied"] == 1, body
     await expect(button).not_to_have_css("background-color", before)
     after = await _background(context, "submitBtn")
     assert "150" in after, after

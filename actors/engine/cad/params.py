@@ -486,7 +486,10 @@ def _layout_holes(
     x0, y0, x1, y1 = region
     long_x = (x1 - x0) >= (y1 - y0)
     along, across = (x1 - x0, y1 - y0) if long_x else (y1 - y0, x1 - x0)
-    what = f"{count} holes of Ø{diameter:g} mm (margin {margin:g} mm) do not fit a {along:g} x {across:g} mm face"
+    what = (
+        f"{count} holes of Ø{diameter:g} mm (margin {margin:g} mm) "
+        f"do not fit a {along:g} x {across:g} mm face"
+    )
     if margin < diameter / 2 + lig:
         return (), f"a margin of {margin:g} mm leaves less than {lig:g} mm outside a Ø{diameter:g} mm hole"
     rows = 2 if count >= 4 and count % 2 == 0 else 1

@@ -90,7 +90,9 @@ def tool_message(result: ToolResult) -> Message:
         body = {
             "ok": False,
             "error": result.error,
-            "hint": "Nothing was stored. Fix the named field and call the tool again with the complete arguments.",
+            "hint": (
+                "Nothing was stored. Fix the named field and call the tool again with the complete arguments."
+            ),
         }
     elif isinstance(result.result, Clarification):
         body = {

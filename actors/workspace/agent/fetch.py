@@ -35,7 +35,11 @@ class FileFetchError(Exception):
 
 
 async def fetch_file(
-    http: aiohttp.ClientSession, file: AttachedFile, *, timeout: float, max_bytes: int
+    http: aiohttp.ClientSession,
+    file: AttachedFile,
+    *,
+    timeout: float,  # noqa: ASYNC109 (per file, to aiohttp.ClientTimeout; names the file)
+    max_bytes: int,
 ) -> bytes:
     """The file's bytes; raises ``FileFetchError`` (refused, missing, too large, too slow)."""
     try:
@@ -65,7 +69,7 @@ async def fetch_files(
     http: aiohttp.ClientSession,
     files: Sequence[AttachedFile],
     *,
-    timeout: float,
+    timeout: float,  # noqa: ASYNC109 (per file, to aiohttp.ClientTimeout; names the file)
     max_bytes: int,
     concurrency: int,
 ) -> list[bytes]:

@@ -232,7 +232,7 @@ def test_a_bad_tail_or_bound_is_a_programming_error() -> None:
         EventLog(max_events=5, tail=[LoggedEvent(1, "r", LlmText("")), LoggedEvent(3, "r", LlmText(""))])
     with pytest.raises(ValueError, match="not at last_id 9"):
         EventLog(max_events=5, tail=[LoggedEvent(1, "r", LlmText(""))], last_id=9)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_events must be at least 1"):
         EventLog(max_events=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="limit must be at least 1"):
         EventLog(max_events=1).after(None, limit=0)

@@ -29,7 +29,8 @@ async def test_invalid_proposal_is_an_error_result_without_payload() -> None:
         "c1",
         "propose_requirements",
         None,
-        "propose_requirements: requirements[0].priority: must be one of low, medium, high, critical; got 'urgent'",
+        "propose_requirements: requirements[0].priority: "
+        "must be one of low, medium, high, critical; got 'urgent'",
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
+from actors.engine.llm.errors import ToolArgumentError
 from actors.engine.llm.offline_drafts import draft_bom, draft_requirements
 from actors.engine.llm.schema import TOOL_NAMES, tool_definition
 from actors.engine.llm.validation import validate_tool_args
@@ -40,18 +42,38 @@ def test_drafts_accepted_by_both() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "args"),
+    ("name", "args", "field"),
     [
-        ("propose_requirements", {"requirements": [samples.requirement(priority="urgent")]}),
-        ("propose_requirements", {"requirements": [samples.requirement(confidence=2)]}),
-        ("propose_requirements", {"requirements": [{**samples.requirement(), "extra": 1}]}),
-        ("propose_bom", {"rootAssembly": samples.node("a", samples.node("b", quantity=0))}),
-        ("propose_bom", {"rootAssembly": samples.node("a", samples.node("b", partType="Buy"))}),
-        ("ask_clarification", {"options": ["a"]}),
-        ("search_items", {"query": ""}),
+        (
+            "propose_requirements",
+            {"requirements": [samples.requirement(priority="urgent")]},
+            "requirements[0].priority",
+        ),
+        (
+            "propose_requirements",
+            {"requirements": [samples.requirement(confidence=2)]},
+            "requirements[0].confidence",
+        ),
+        (
+            "propose_requirements",
+            {"requirements": [{**samples.requirement(), "extra": 1}]},
+            "requirements[0].extra",
+        ),
+        (
+            "propose_bom",
+            {"rootAssembly": samples.node("a", samples.node("b", quantity=0))},
+            "rootAssembly.children[0].quantity",
+        ),
+        (
+            "propose_bom",
+            {"rootAssembly": samples.node("a", samples.node("b", partType="Buy"))},
+            "rootAssembly.children[0].partType",
+        ),
+        ("ask_clarification", {"options": ["a"]}, "question"),
+        ("search_items", {"query": ""}, "query"),
     ],
 )
-def test_invalid_arguments_refused_by_both(name: str, args: dict[str, Any]) -> None:
+def test_invalid_arguments_refused_by_both(name: str, args: dict[str, Any], field: str) -> None:
     assert not _validator(name).is_valid(args)
-    with pytest.raises(ValueError):
+    with pytest.raises(ToolArgumentError, match=f"^{re.escape(name)}: {re.escape(field)}: "):
         validate_tool_args(name, args)

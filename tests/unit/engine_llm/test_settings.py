@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from actors.engine.llm.factory import make_provider
@@ -60,9 +62,8 @@ def test_blank_values_mean_unset() -> None:
     ],
 )
 def test_invalid_numbers_name_the_variable(key: str, value: str, message: str) -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         LlmSettings.from_env({key: value})
-    assert str(caught.value) == message
 
 
 async def test_make_provider_chooses_by_key() -> None:

@@ -18,7 +18,7 @@ from actors.workspace.clamps import (
 def test_the_documented_bounds() -> None:
     assert (HISTORY_LIMIT.default, HISTORY_LIMIT.low, HISTORY_LIMIT.high) == (50, 0, 200)
     assert (RUN_HISTORY_LIMIT.default, RUN_HISTORY_LIMIT.low, RUN_HISTORY_LIMIT.high) == (10, 0, 50)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"default 60 is outside 0\.\.50"):
         Bound(default=60, low=0, high=50)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import pickle
 
@@ -19,7 +20,6 @@ from actors.workspace.extract import (
 )
 
 from .samples import encrypted_pdf, make_pdf
-import itertools
 
 
 def reason_of(
@@ -126,12 +126,12 @@ def test_chunking_edges() -> None:
     unbroken = "x" * 25
     assert chunk_text(unbroken, 10, 0) == ["x" * 10, "x" * 10, "x" * 5]
     assert [len(c) for c in chunk_text(unbroken, 10, 9)][:3] == [10, 10, 10]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need size >= 1 and 0 <= overlap < size"):
         chunk_text("x", 10, 10)
     with pytest.raises(ExtractionError) as too_many:
         chunk_text("x" * 100, 10, 0, max_chunks=5)
     assert too_many.value.reason is ExtractReason.TOO_LARGE
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="chunk_overlap must be at least 0 and smaller than chunk_chars"):
         ExtractLimits(chunk_chars=100, chunk_overlap=100)
 
 

@@ -32,7 +32,7 @@ def test_only_user_and_assistant_in_append_order() -> None:
     assert [m.id for m in visible(ROWS, 2)] == ["m5", "m7"]
     assert visible(ROWS, 0) == []
     assert [m.id for m in visible(ROWS, 200)] == ["m1", "m3", "m5", "m7"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="limit must not be negative, not -1"):
         visible(ROWS, -1)
 
 

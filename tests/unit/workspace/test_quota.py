@@ -81,5 +81,5 @@ def test_period_and_policy_parsing() -> None:
     with pytest.raises(ValueError, match="day, month"):
         parse_period("week")
     assert QuotaPolicy().limit > 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="quota limit must not be negative, not -1"):
         QuotaPolicy(limit=-1)
