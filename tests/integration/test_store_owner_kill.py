@@ -63,4 +63,5 @@ async def test_a_killed_store_owner_is_one_warning_per_commit_loop_and_no_traceb
     assert 1 <= len(warnings) <= SESSIONS, logged
     for sid in sessions:
         stored = await gw.load(sid)
-        assert stored is not None and stored.updates, sid
+        assert stored is not None, sid
+        assert stored.updates, sid

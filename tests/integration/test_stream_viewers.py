@@ -177,7 +177,8 @@ async def test_workspace_run_viewers_on_one_link_and_on_a_second_gateway(make_ga
         runner_seen = await draining
     expected = _ids(runner_seen, "run_event")
     assert runner_seen[-1].event == "done", f"POST runner did not end with done: {runner_seen[-3:]}"
-    assert len(expected) > 2 and expected == list(range(expected[0], expected[0] + len(expected))), expected
+    assert len(expected) > 2, expected
+    assert expected == list(range(expected[0], expected[0] + len(expected))), expected
     assert runner_seen[-2].json()["type"] == "result", runner_seen[-3:]
     assert (a_end, a_ids) == ("terminal", expected), "second viewer on gateway a"
     assert (b_end, b_ids) == ("terminal", expected), "viewer on gateway b"

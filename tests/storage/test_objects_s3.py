@@ -122,7 +122,7 @@ async def test_object_size_is_bounded(s3_endpoint: str) -> None:
 
 async def test_a_missing_bucket_is_an_object_store_error(s3_endpoint: str) -> None:
     async with S3ObjectStore("s3://no-such-bucket/p", settings_for(s3_endpoint)) as s3:
-        with pytest.raises(ObjectStoreError, match="s3://no-such-bucket/p/a.step"):
+        with pytest.raises(ObjectStoreError, match=r"s3://no-such-bucket/p/a\.step"):
             await s3.get("a.step")
-        with pytest.raises(ObjectStoreError, match="S3 put s3://no-such-bucket/p/a.step failed"):
+        with pytest.raises(ObjectStoreError, match=r"S3 put s3://no-such-bucket/p/a\.step failed"):
             await s3.put("a.step", b"x")
