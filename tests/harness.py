@@ -45,9 +45,13 @@ def _reserve_port() -> int:
     return port
 
 
-def bearer(user: str) -> dict[str, str]:
-    """An Authorization header for ``user`` that every test gateway accepts."""
-    return {"Authorization": f"Bearer {mint_token(AUTH_SECRET, user, 3600)}"}
+def bearer(user: str, key: str | None = None) -> dict[str, str]:
+    """An Authorization header for ``user`` that every test gateway accepts (and an
+    Idempotency-Key header when ``key`` is given)."""
+    headers = {"Authorization": f"Bearer {mint_token(AUTH_SECRET, user, 3600)}"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return headers
 
 
 T = TypeVar("T")

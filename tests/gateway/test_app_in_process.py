@@ -7,35 +7,25 @@ and pin the gateway's behaviour (routes, errors, batching, fan-out) on their own
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pycrdt import Map
 
-from actors.client import LocalSessionClient
 from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.settings import Settings
-from storage.settings import StorageSettings
 
 from ..harness import wait_until
 from ..hocus_client import HocusClient
+from .local import ClientFactory, local_app
 
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
-    actors = ActorSettings(presence_timeout=5.0)
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage)
-    app = build_app(settings, LocalSessionClient(actors, storage))
-    yield await aiohttp_client(app)
+async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
+    return await aiohttp_client(local_app(tmp_path, ActorSettings(presence_timeout=5.0)))
 
 
 async def _create(client: TestClient[Any, Any]) -> str:

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from actors.client import LocalSessionClient
-from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.auth import AuthSettings
-from gateway.settings import Settings
-from storage.settings import StorageSettings
-
+from ..harness import bearer
 from ..sse import read_events
-from .test_engine_in_process import SECRET, bearer
-
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
-    actors = ActorSettings()
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET))
-    yield await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
 
 
 async def _at_bom_review(
