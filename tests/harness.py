@@ -27,7 +27,7 @@ from gateway.state import SESSIONS
 from storage import LoadedDoc, make_store
 from storage.settings import StorageSettings
 
-__all__ = ["AUTH_SECRET", "Gateway", "bearer", "gateway_settings", "wait_until"]
+__all__ = ["AUTH_SECRET", "Gateway", "bearer", "gateway_settings", "token", "wait_until"]
 
 AUTH_SECRET = "test-secret-" + "x" * 32
 
@@ -45,10 +45,15 @@ def _reserve_port() -> int:
     return port
 
 
+def token(user: str) -> str:
+    """A token for ``user`` that every test gateway accepts."""
+    return mint_token(AUTH_SECRET, user, 3600)
+
+
 def bearer(user: str, key: str | None = None) -> dict[str, str]:
     """An Authorization header for ``user`` that every test gateway accepts (and an
     Idempotency-Key header when ``key`` is given)."""
-    headers = {"Authorization": f"Bearer {mint_token(AUTH_SECRET, user, 3600)}"}
+    headers = {"Authorization": f"Bearer {token(user)}"}
     if key is not None:
         headers["Idempotency-Key"] = key
     return headers
