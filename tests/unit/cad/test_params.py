@@ -29,6 +29,8 @@ from actors.engine.cad.params import (
 )
 from actors.engine.llm.offline_drafts import draft_bom
 
+from .samples import PLATE
+
 PI = math.pi
 
 
@@ -39,16 +41,6 @@ def node(parameters: dict[str, Any] | None, material: str | None = "ABS", **extr
     if material is not None:
         out["material"] = material
     return out
-
-
-PLATE = {
-    "shape": "plate",
-    "length_mm": 120,
-    "width_mm": 80,
-    "thickness_mm": 6,
-    "holes": 4,
-    "hole_diameter_mm": 6,
-}
 
 
 # -- parsing ---------------------------------------------------------------------------------

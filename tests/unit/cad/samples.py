@@ -1,0 +1,17 @@
+"""Part parameters shared by the CAD tests (read only: tests copy them to change them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["PLATE"]
+
+# A 120 × 80 × 6 mm plate with four 6 mm holes: the CAD tests' usual part.
+PLATE: dict[str, Any] = {
+    "shape": "plate",
+    "length_mm": 120,
+    "width_mm": 80,
+    "thickness_mm": 6,
+    "holes": 4,
+    "hole_diameter_mm": 6,
+}
