@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from ..engine_api import create_session
 from ..harness import Gateway, bearer, gateway_settings
 from ..services import postgres_dsn
 from ..sse import read_events
@@ -50,17 +51,8 @@ async def _use_every_api(gw: Gateway) -> None:
     status, body = await gw.request("POST", f"/api/sessions/{session_id}/versions", json={"label": "v1"})
     assert status == 201, body
 
-    status, body = await gw.request("POST", "/api/programs", json={"name": "P"}, headers=bearer("ada"))
-    assert status == 201, body
-    status, body = await gw.request(
-        "POST",
-        "/api/design-engine/sessions",
-        headers=bearer("ada"),
-        json={"description": "A garden bench", "programId": body["data"]["program"]["id"]},
-    )
-    assert status == 201, body
+    sid = await create_session(gw, "ada", "A garden bench")
     assert gw.http is not None
-    sid = body["data"]["session"]["id"]
     async with gw.http.post(
         f"/api/design-engine/sessions/{sid}/stream",
         headers=bearer("ada"),
