@@ -27,7 +27,7 @@ from gateway.state import SESSIONS
 from storage import LoadedDoc, make_store
 from storage.settings import StorageSettings
 
-__all__ = ["AUTH_SECRET", "Gateway", "bearer", "gateway_settings", "token", "wait_until"]
+__all__ = ["AUTH_SECRET", "Gateway", "MakeGateway", "bearer", "gateway_settings", "token", "wait_until"]
 
 AUTH_SECRET = "test-secret-" + "x" * 32
 
@@ -168,6 +168,10 @@ class Gateway:
         assert status == 201, payload
         session_id: str = payload["session"]["id"]
         return session_id
+
+
+# The ``make_gateway`` fixture (tests/conftest.py): starts a gateway with the given settings.
+MakeGateway = Callable[..., Awaitable[Gateway]]
 
 
 async def wait_until(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -12,12 +11,10 @@ from actors.engine.llm.settings import LlmSettings
 
 from ..engine_api import create_session, get_session, run_action, types
 from ..fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn
-from ..harness import Gateway, bearer, wait_until
+from ..harness import Gateway, MakeGateway, bearer, wait_until
 from ..sse import SseEvent, read_events
 
 pytestmark = pytest.mark.integration
-
-MakeGateway = Callable[..., Awaitable[Gateway]]
 
 
 async def test_idle_to_bom_review_with_the_offline_provider(gateway: Gateway) -> None:

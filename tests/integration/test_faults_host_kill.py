@@ -15,21 +15,19 @@ import os
 import signal
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pycrdt import Text
 
-from ..harness import Gateway
+from ..harness import MakeGateway
 from ..interop.npm import ensure_node_modules
 from ..interop.peer import NodePeer
 from .faults_load import ACK_BOUND, Agent, Editor, LoadStop, agent_totals, editor_totals, report, stored_doc
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-MakeGateway = Callable[..., Awaitable[Gateway]]
 EDITORS = 50
 PROVIDERS = 3
 EDIT_INTERVAL = 0.2  # per editor: ~250 edits/s in all

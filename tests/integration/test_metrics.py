@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -11,14 +10,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from actors.engine.llm.settings import LlmSettings
 
 from ..engine_api import create_session
-from ..harness import Gateway, bearer, wait_until
+from ..harness import Gateway, MakeGateway, bearer, wait_until
 from ..hocus_client import HocusClient
 from ..sse import read_events
 import itertools
 
 pytestmark = pytest.mark.integration
 
-MakeGateway = Callable[..., Awaitable[Gateway]]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}}}}
