@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PLATE"]
+__all__ = ["HOLLOW_BOX", "PLATE"]
 
 # A 120 × 80 × 6 mm plate with four 6 mm holes: the CAD tests' usual part.
 PLATE: dict[str, Any] = {
@@ -14,4 +14,14 @@ PLATE: dict[str, Any] = {
     "thickness_mm": 6,
     "holes": 4,
     "hole_diameter_mm": 6,
+}
+# A 60 × 40 × 30 mm box with 3 mm walls and two 4 mm holes.
+HOLLOW_BOX: dict[str, Any] = {
+    "shape": "box",
+    "length_mm": 60,
+    "width_mm": 40,
+    "height_mm": 30,
+    "wall_mm": 3,
+    "holes": 2,
+    "hole_diameter_mm": 4,
 }

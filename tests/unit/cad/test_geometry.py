@@ -17,7 +17,7 @@ from actors.engine.cad.jobs import generate_part_sync
 from actors.engine.cad.params import CadLimitError, CadLimits, expected_volume, parse_part
 from actors.engine.llm.offline_drafts import draft_bom
 
-from .samples import PLATE
+from .samples import HOLLOW_BOX, PLATE
 
 PI = math.pi
 REL = 1e-3
@@ -70,15 +70,7 @@ def test_plate_is_the_box_minus_four_cylinders() -> None:
 
 EXTRA_SHAPES = [
     {**PLATE, "boss_diameter_mm": 30, "boss_height_mm": 20},
-    {
-        "shape": "box",
-        "length_mm": 60,
-        "width_mm": 40,
-        "height_mm": 30,
-        "wall_mm": 3,
-        "holes": 2,
-        "hole_diameter_mm": 4,
-    },
+    HOLLOW_BOX,
     {"shape": "tube", "outer_diameter_mm": 30, "inner_diameter_mm": 20, "height_mm": 50},
     {
         "shape": "bracket",

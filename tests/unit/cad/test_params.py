@@ -29,7 +29,7 @@ from actors.engine.cad.params import (
 )
 from actors.engine.llm.offline_drafts import draft_bom
 
-from .samples import PLATE
+from .samples import HOLLOW_BOX, PLATE
 
 PI = math.pi
 
@@ -358,15 +358,7 @@ def test_density_parameter_overrides_the_table() -> None:
             60 * 40 * 30 - 54 * 34 * 27,
         ),
         (
-            {
-                "shape": "box",
-                "length_mm": 60,
-                "width_mm": 40,
-                "height_mm": 30,
-                "wall_mm": 3,
-                "holes": 2,
-                "hole_diameter_mm": 4,
-            },
+            HOLLOW_BOX,
             60 * 40 * 30 - 54 * 34 * 27 - 2 * PI * 2**2 * 3,
         ),
         (
