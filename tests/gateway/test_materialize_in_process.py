@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from ..engine_api import bom_nodes_of
 from ..harness import bearer
 from ..sse import read_events
+from ..unit.engine.samples import impossible_plate
 
 
 async def _at_bom_review(
@@ -133,26 +134,7 @@ async def test_a_failing_part_leaves_the_others_done(client: TestClient[Any, Any
     sid, _ = await _at_bom_review(client, "ada")
     session = await _session(client, sid)
     bom = session["artifacts"]["bom"]
-    bom["rootAssembly"]["children"].append(
-        {
-            "tempId": "bad-plate",
-            "name": "Impossible plate",
-            "isNew": True,
-            "quantity": 1,
-            "partType": "Manufacture",
-            "material": "steel",
-            "children": [],
-            "requirementTempIds": [],
-            "parameters": {
-                "shape": "plate",
-                "length_mm": 20,
-                "width_mm": 20,
-                "thickness_mm": 2,
-                "holes": 1,
-                "hole_diameter_mm": 40,
-            },
-        }
-    )
+    bom["rootAssembly"]["children"].append(impossible_plate())
     patched = await client.patch(
         f"/api/design-engine/sessions/{sid}", json={"artifacts": {"bom": bom}}, headers=bearer("ada")
     )

@@ -13,6 +13,7 @@ from ..engine_api import create_session, get_session, run_action, types
 from ..fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn
 from ..harness import Gateway, MakeGateway, bearer, wait_until
 from ..sse import SseEvent, read_events
+from ..unit.engine.samples import load_requirement
 
 pytestmark = pytest.mark.integration
 
@@ -127,21 +128,7 @@ async def test_the_openai_path_streams_text_and_tool_calls(make_gateway: MakeGat
 
 
 async def test_a_failing_model_fails_the_stage_and_retry_works(make_gateway: MakeGateway) -> None:
-    good = {
-        "requirements": [
-            {
-                "tempId": "req-1",
-                "name": "Load",
-                "description": "Holds 20 kg",
-                "requirementType": "Performance",
-                "priority": "medium",
-                "verificationMethod": "Test",
-                "rationale": "Use",
-                "confidence": 0.8,
-                "source": "ai",
-            }
-        ]
-    }
+    good = {"requirements": [load_requirement()]}
     turns = [
         Turn(text=["Thinking"], fault=Fault.HTTP_500),
         Turn(tool_calls=[ScriptedToolCall("propose_requirements", good)]),

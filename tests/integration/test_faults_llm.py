@@ -26,6 +26,7 @@ from ..fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn
 from ..harness import Gateway, bearer, gateway_settings
 from ..hocus_client import HocusClient
 from ..sse import SseEvent, read_events
+from ..unit.engine.samples import load_requirement
 from .faults_load import Agent, Editor, LoadStop, agent_totals, editor_totals, report
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -43,21 +44,7 @@ FAULTS = [
 ]
 EDITORS = 6
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
-REQUIREMENTS = {
-    "requirements": [
-        {
-            "tempId": "req-1",
-            "name": "Load",
-            "description": "Holds 20 kg",
-            "requirementType": "Performance",
-            "priority": "medium",
-            "verificationMethod": "Test",
-            "rationale": "Use",
-            "confidence": 0.8,
-            "source": "ai",
-        }
-    ]
-}
+REQUIREMENTS = {"requirements": [load_requirement()]}
 
 
 def _script() -> list[Turn]:

@@ -10,6 +10,7 @@ import trimesh
 
 from ..engine_api import bom_nodes_of, create_session, get_session, run_action, types
 from ..harness import Gateway, bearer
+from ..unit.engine.samples import impossible_plate
 
 pytestmark = pytest.mark.integration
 
@@ -123,26 +124,7 @@ async def test_an_eco_for_a_released_design_and_a_failing_part_leaves_the_others
             assert types(await run_action(gateway, "ada", sid, {"action": action}))[-1] == "stage_complete"
     session = await get_session(gateway, "ada", sid)
     bom = session["artifacts"]["bom"]
-    bom["rootAssembly"]["children"].append(
-        {
-            "tempId": "bad-plate",
-            "name": "Impossible plate",
-            "isNew": True,
-            "quantity": 1,
-            "partType": "Manufacture",
-            "material": "steel",
-            "children": [],
-            "requirementTempIds": [],
-            "parameters": {
-                "shape": "plate",
-                "length_mm": 20,
-                "width_mm": 20,
-                "thickness_mm": 2,
-                "holes": 1,
-                "hole_diameter_mm": 40,
-            },
-        }
-    )
+    bom["rootAssembly"]["children"].append(impossible_plate())
     status, _ = await gateway.request(
         "PATCH", f"/api/design-engine/sessions/{sid}", json={"artifacts": {"bom": bom}}, headers=bearer("ada")
     )

@@ -13,10 +13,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from ..engine_api import create_session
+from ..engine_api import create_session, run_action
 from ..harness import Gateway, bearer, gateway_settings
 from ..services import postgres_dsn
-from ..sse import read_events
 
 pytestmark = pytest.mark.integration
 
@@ -52,14 +51,7 @@ async def _use_every_api(gw: Gateway) -> None:
     assert status == 201, body
 
     sid = await create_session(gw, "ada", "A garden bench")
-    assert gw.http is not None
-    async with gw.http.post(
-        f"/api/design-engine/sessions/{sid}/stream",
-        headers=bearer("ada"),
-        json={"action": "start_requirements"},
-    ) as response:
-        assert response.status == 200
-        assert [event async for event in read_events(response)][-1].event == "done"
+    assert (await run_action(gw, "ada", sid, {"action": "start_requirements"}))[-1].event == "done"
 
     status, body = await gw.request(
         "POST", "/api/v1/projects", headers=bearer("ada"), json={"name": "Widget R&D", "fiscalYear": "2025"}
