@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["HOLLOW_BOX", "PLATE"]
+__all__ = ["BRACKET", "HOLLOW_BOX", "PLATE"]
 
 # A 120 × 80 × 6 mm plate with four 6 mm holes: the CAD tests' usual part.
 PLATE: dict[str, Any] = {
@@ -24,4 +24,14 @@ HOLLOW_BOX: dict[str, Any] = {
     "wall_mm": 3,
     "holes": 2,
     "hole_diameter_mm": 4,
+}
+# A 50 × 40 × 30 mm angle bracket, 4 mm thick, with two 5 mm holes.
+BRACKET: dict[str, Any] = {
+    "shape": "bracket",
+    "length_mm": 50,
+    "width_mm": 40,
+    "height_mm": 30,
+    "thickness_mm": 4,
+    "holes": 2,
+    "hole_diameter_mm": 5,
 }

@@ -17,7 +17,7 @@ from actors.engine.cad.jobs import generate_part_sync
 from actors.engine.cad.params import CadLimitError, CadLimits, expected_volume, parse_part
 from actors.engine.llm.offline_drafts import draft_bom
 
-from .samples import HOLLOW_BOX, PLATE
+from .samples import BRACKET, HOLLOW_BOX, PLATE
 
 PI = math.pi
 REL = 1e-3
@@ -72,15 +72,7 @@ EXTRA_SHAPES = [
     {**PLATE, "boss_diameter_mm": 30, "boss_height_mm": 20},
     HOLLOW_BOX,
     {"shape": "tube", "outer_diameter_mm": 30, "inner_diameter_mm": 20, "height_mm": 50},
-    {
-        "shape": "bracket",
-        "length_mm": 50,
-        "width_mm": 40,
-        "height_mm": 30,
-        "thickness_mm": 4,
-        "holes": 2,
-        "hole_diameter_mm": 5,
-    },
+    BRACKET,
     {**PLATE, "holes": 7},
 ]
 

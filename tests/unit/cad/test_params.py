@@ -29,7 +29,7 @@ from actors.engine.cad.params import (
 )
 from actors.engine.llm.offline_drafts import draft_bom
 
-from .samples import HOLLOW_BOX, PLATE
+from .samples import BRACKET, HOLLOW_BOX, PLATE
 
 PI = math.pi
 
@@ -169,16 +169,7 @@ def test_hole_layouts() -> None:
         "hole_diameter_mm": 5,
     }
     assert parse_part(node(tray)).holes == HolePattern(1, 5.0, 7.5, ((30.0, 20.0),))
-    bracket = {
-        "shape": "bracket",
-        "length_mm": 50,
-        "width_mm": 40,
-        "height_mm": 30,
-        "thickness_mm": 4,
-        "holes": 2,
-        "hole_diameter_mm": 5,
-    }
-    assert parse_part(node(bracket)).holes == HolePattern(2, 5.0, 7.5, ((7.5, 22.0), (42.5, 22.0)))
+    assert parse_part(node(BRACKET)).holes == HolePattern(2, 5.0, 7.5, ((7.5, 22.0), (42.5, 22.0)))
 
 
 ERRORS: list[tuple[dict[str, Any] | None, str, str]] = [
