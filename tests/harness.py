@@ -27,7 +27,7 @@ from gateway.state import SESSIONS
 from storage import LoadedDoc, make_store
 from storage.settings import StorageSettings
 
-__all__ = ["AUTH_SECRET", "Gateway", "bearer", "gateway_settings", "wait_until"]
+__all__ = ["AUTH_SECRET", "Gateway", "MakeGateway", "bearer", "gateway_settings", "token", "wait_until"]
 
 AUTH_SECRET = "test-secret-" + "x" * 32
 
@@ -45,9 +45,18 @@ def _reserve_port() -> int:
     return port
 
 
-def bearer(user: str) -> dict[str, str]:
-    """An Authorization header for ``user`` that every test gateway accepts."""
-    return {"Authorization": f"Bearer {mint_token(AUTH_SECRET, user, 3600)}"}
+def token(user: str) -> str:
+    """A token for ``user`` that every test gateway accepts."""
+    return mint_token(AUTH_SECRET, user, 3600)
+
+
+def bearer(user: str, key: str | None = None) -> dict[str, str]:
+    """An Authorization header for ``user`` that every test gateway accepts (and an
+    Idempotency-Key header when ``key`` is given)."""
+    headers = {"Authorization": f"Bearer {token(user)}"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return headers
 
 
 T = TypeVar("T")
@@ -159,6 +168,10 @@ class Gateway:
         assert status == 201, payload
         session_id: str = payload["session"]["id"]
         return session_id
+
+
+# The ``make_gateway`` fixture (tests/conftest.py): starts a gateway with the given settings.
+MakeGateway = Callable[..., Awaitable[Gateway]]
 
 
 async def wait_until(

@@ -16,7 +16,6 @@ from benchmarks.cli import SMOKE, SMOKE_BASES
 from benchmarks.config import (
     MixedOptions,
     RoomsOptions,
-    RunOptions,
     RunsOptions,
     ScaleOptions,
     StagesOptions,
@@ -26,19 +25,15 @@ from benchmarks.report.model import RunResult
 from benchmarks.report.writer import write_report
 from benchmarks.runner import Comparison, run_comparison
 
+from .smoke_options import smoke_run
+
 API = ("stages", "stages-rejoin", "runs", "mixed")
-
-
-def _run(targets: tuple[str, ...]) -> RunOptions:
-    return RunOptions(
-        targets=targets, repeats=1, workers=1, drain_timeout=10.0, connect_timeout=60.0, quiet=True
-    )
 
 
 @pytest.fixture(scope="module")
 async def api_smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
     out = tmp_path_factory.mktemp("bench-api")
-    run = _run(("atelier", "relay"))
+    run = smoke_run(("atelier", "relay"))
     scenarios = [(name, SMOKE[name]) for name in API]
     for _, options in scenarios:
         validate(options, run)
@@ -133,7 +128,7 @@ def test_servers_without_the_apis_are_skipped_and_the_report_has_every_table(
 
 
 async def test_scale_repeats_a_scenario_at_growing_sizes(tmp_path: Path) -> None:
-    run = _run(("relay", "pycrdt"))
+    run = smoke_run(("relay", "pycrdt"))
     scale = SMOKE["scale"]
     assert isinstance(scale, ScaleOptions)
     assert scale.sizes == "2,4"

@@ -15,11 +15,13 @@ import psutil
 import pytest
 
 from benchmarks.cli import SMOKE, SMOKE_FANOUT, SMOKE_ROOMS
-from benchmarks.config import RoomsOptions, RunOptions, SessionsOptions, validate
+from benchmarks.config import RoomsOptions, SessionsOptions, validate
 from benchmarks.report.model import RunResult, StepResult
 from benchmarks.report.writer import write_report
 from benchmarks.runner import Comparison, run_comparison
 from benchmarks.scenarios.sessions import sizes_for
+
+from .smoke_options import smoke_run
 
 TARGETS = ("pycrdt", "relay", "hocuspocus", "atelier")
 SCENARIOS = ("fanout", "rooms")
@@ -36,16 +38,10 @@ _BY_TARGET = [
 ]
 
 
-def _run_options(targets: tuple[str, ...]) -> RunOptions:
-    return RunOptions(
-        targets=targets, repeats=1, workers=1, drain_timeout=10.0, connect_timeout=60.0, quiet=True
-    )
-
-
 @pytest.fixture(scope="module")
 async def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
     out = tmp_path_factory.mktemp("bench-smoke")
-    run = _run_options(TARGETS)
+    run = smoke_run(TARGETS)
     for options in (FANOUT, ROOMS):
         validate(options, run)
     comparison = await run_comparison([("fanout", FANOUT), ("rooms", ROOMS)], run, out)
@@ -56,7 +52,7 @@ async def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, P
 @pytest.fixture(scope="module")
 async def sessions_smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
     out = tmp_path_factory.mktemp("bench-smoke-sessions")
-    run = _run_options(SESSION_TARGETS)
+    run = smoke_run(SESSION_TARGETS)
     validate(SESSIONS, run)
     comparison = await run_comparison([("sessions", SESSIONS)], run, out)
     write_report(comparison, out)

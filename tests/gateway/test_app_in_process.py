@@ -7,37 +7,25 @@ and pin the gateway's behaviour (routes, errors, batching, fan-out) on their own
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pycrdt import Map
 
-from actors.client import LocalSessionClient
-from actors.protocol.messages import AuthType, MessageType, SyncType, encode_frame, sync_step1, token_frame
 from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.settings import Settings
-from storage.settings import StorageSettings
 
 from ..harness import wait_until
-from ..hocus_client import DocState, HocusClient
+from ..hocus_client import HocusClient
+from .local import ClientFactory, local_app
 
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
 async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
-    actors = ActorSettings(presence_timeout=5.0)
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage)
-    app = build_app(settings, LocalSessionClient(actors, storage))
-    return await aiohttp_client(app)
+    return await aiohttp_client(local_app(tmp_path, ActorSettings(presence_timeout=5.0)))
 
 
 async def _create(client: TestClient[Any, Any]) -> str:

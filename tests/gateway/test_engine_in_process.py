@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from actors.client import LocalSessionClient
-from actors.engine.llm.settings import LlmSettings
-from actors.engine.settings import EngineSettings
-from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.auth import AuthSettings, mint_token
-from gateway.settings import Settings
-from storage.settings import StorageSettings
+from gateway.auth import mint_token
 
+from ..harness import AUTH_SECRET, bearer
 from ..sse import SseEvent, read_events
-
-SECRET = "s" * 40
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+from .local import ClientFactory, local_app, offline_actors, token_auth
 
 
 def _expired(user: str) -> str:
     now = int(time.time())
-    return jwt.encode({"sub": user, "iat": now - 7200, "exp": now - 3600}, SECRET, algorithm="HS256")
-
-
-def bearer(user: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(SECRET, user, 3600)}"}
-
-
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
-    actors = ActorSettings()
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET))
-    return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
+    return jwt.encode({"sub": user, "iat": now - 7200, "exp": now - 3600}, AUTH_SECRET, algorithm="HS256")
 
 
 async def _program(client: TestClient[Any, Any], user: str) -> str:
@@ -214,10 +193,7 @@ async def test_clarification_round_trip(client: TestClient[Any, Any]) -> None:
 @pytest.fixture
 async def slow_client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     """The offline provider pausing between text deltas, so a run stays live for a while."""
-    actors = ActorSettings(engine=EngineSettings(llm=LlmSettings(offline_delay=0.05)))
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET))
-    return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
+    yield await aiohttp_client(local_app(tmp_path, offline_actors(0.05), auth=token_auth()))
 
 
 async def test_a_second_post_joins_the_live_run_and_cancel_pauses_it(
@@ -293,9 +269,6 @@ async def test_program_members_may_work_in_the_program(client: TestClient[Any, A
 async def test_bridge_routes_need_a_token_when_the_setting_says_so(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    actors = ActorSettings()
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET, bridge_auth=True))
-    client = await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
+    client = await aiohttp_client(local_app(tmp_path, auth=token_auth(bridge_auth=True)))
     assert (await client.post("/api/sessions", json={})).status == 401
     assert (await client.post("/api/sessions", json={}, headers=bearer("ada"))).status == 201

@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from actors.client import LocalSessionClient
-from actors.engine.llm.settings import LlmSettings
-from actors.engine.settings import EngineSettings
-from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.auth import AuthSettings, mint_token
-from gateway.settings import Settings
-from storage.settings import StorageSettings
-
-from ..harness import wait_until
+from ..harness import bearer, wait_until
 from ..sse import read_events
+from .local import ClientFactory, local_app, offline_actors, token_auth
 
-SECRET = "s" * 40
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
-
-
-def bearer(user: str, key: str | None = None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {mint_token(SECRET, user, 3600)}"}
-    if key is not None:
-        headers["Idempotency-Key"] = key
-    return headers
 
 
 @pytest.fixture
 async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
-    actors = ActorSettings(engine=EngineSettings(llm=LlmSettings(offline_delay=0.05)))
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET))
-    return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
+    return await aiohttp_client(local_app(tmp_path, offline_actors(0.05), auth=token_auth()))
 
 
 async def test_a_retried_create_returns_the_first_outcome(client: TestClient[Any, Any]) -> None:

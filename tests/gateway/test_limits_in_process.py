@@ -3,50 +3,30 @@ SSE streams and sessions per user, each refused with the documented status and b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from actors.client import LocalSessionClient
-from actors.engine.llm.settings import LlmSettings
-from actors.engine.settings import EngineSettings
-from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.auth import AuthSettings, mint_token
+from gateway.auth import mint_token
 from gateway.limits.settings import LimitSettings
-from gateway.settings import Settings
-from storage.settings import StorageSettings
 
-from ..harness import wait_until
+from ..harness import AUTH_SECRET, bearer, wait_until
 from ..sse import read_events
+from .local import ClientFactory, local_app, offline_actors, token_auth
 
-SECRET = "s" * 40
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
-
-
-def bearer(user: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(SECRET, user, 3600)}"}
 
 
 async def _client(
     aiohttp_client: ClientFactory, tmp_path: Path, *, offline_delay: float = 0.0, **limits: Any
 ) -> TestClient[Any, Any]:
-    actors = ActorSettings(engine=EngineSettings(llm=LlmSettings(offline_delay=offline_delay)))
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(
-        actors=actors,
-        storage=storage,
-        auth=AuthSettings(secret=SECRET),
-        limits=replace(LimitSettings.unlimited(), **limits),
+    limited = replace(LimitSettings.unlimited(), **limits)
+    return await aiohttp_client(
+        local_app(tmp_path, offline_actors(offline_delay), auth=token_auth(), limits=limited)
     )
-    return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
 
 
 async def _refused(response: aiohttp.ClientResponse, status: int, setting: str) -> dict[str, Any]:
@@ -77,8 +57,8 @@ async def test_requests_per_token_count_the_jwt_subject(
 ) -> None:
     client = await _client(aiohttp_client, tmp_path, token_rate=0.01, token_burst=2)
     # Two different JWTs of one user share a bucket: the key is the subject, not the token.
-    first = {"Authorization": f"Bearer {mint_token(SECRET, 'ada', 3600)}"}
-    second = {"Authorization": f"Bearer {mint_token(SECRET, 'ada', 7200)}"}
+    first = {"Authorization": f"Bearer {mint_token(AUTH_SECRET, 'ada', 3600)}"}
+    second = {"Authorization": f"Bearer {mint_token(AUTH_SECRET, 'ada', 7200)}"}
     assert (await client.get("/api/design-engine/sessions", headers=first)).status == 200
     assert (await client.get("/api/design-engine/sessions", headers=second)).status == 200
     await _refused(
@@ -126,7 +106,7 @@ async def test_websocket_connection_rate_per_token(aiohttp_client: ClientFactory
     await ws.close()
     refused = await client.get(
         "/ws/some-doc",
-        params={"token": mint_token(SECRET, "ada", 60)},
+        params={"token": mint_token(AUTH_SECRET, "ada", 60)},
         headers={
             "Connection": "Upgrade",
             "Upgrade": "websocket",

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from actors.client import LocalSessionClient
-from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.auth import AuthSettings
-from gateway.settings import Settings
-from storage.settings import StorageSettings
-
+from ..engine_api import bom_nodes_of
+from ..harness import bearer
 from ..sse import read_events
-from .test_engine_in_process import SECRET, bearer
-
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
-    actors = ActorSettings()
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(actors=actors, storage=storage, auth=AuthSettings(secret=SECRET))
-    return await aiohttp_client(build_app(settings, LocalSessionClient(actors, storage)))
+from ..unit.engine.samples import impossible_plate
 
 
 async def _at_bom_review(
@@ -148,40 +130,11 @@ async def _session(client: TestClient[Any, Any], sid: str) -> dict[str, Any]:
     return dict(body["data"]["session"])
 
 
-def _nodes(session: dict[str, Any]) -> list[dict[str, Any]]:
-    nodes: list[dict[str, Any]] = []
-    stack = [session["artifacts"]["bom"]["rootAssembly"]]
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        stack.extend(node["children"])
-    return nodes
-
-
 async def test_a_failing_part_leaves_the_others_done(client: TestClient[Any, Any]) -> None:
     sid, _ = await _at_bom_review(client, "ada")
     session = await _session(client, sid)
     bom = session["artifacts"]["bom"]
-    bom["rootAssembly"]["children"].append(
-        {
-            "tempId": "bad-plate",
-            "name": "Impossible plate",
-            "isNew": True,
-            "quantity": 1,
-            "partType": "Manufacture",
-            "material": "steel",
-            "children": [],
-            "requirementTempIds": [],
-            "parameters": {
-                "shape": "plate",
-                "length_mm": 20,
-                "width_mm": 20,
-                "thickness_mm": 2,
-                "holes": 1,
-                "hole_diameter_mm": 40,
-            },
-        }
-    )
+    bom["rootAssembly"]["children"].append(impossible_plate())
     patched = await client.patch(
         f"/api/design-engine/sessions/{sid}", json={"artifacts": {"bom": bom}}, headers=bearer("ada")
     )
@@ -190,7 +143,7 @@ async def test_a_failing_part_leaves_the_others_done(client: TestClient[Any, Any
         await client.post(f"/api/design-engine/sessions/{sid}/materialize", headers=bearer("ada"))
     ).status == 200
     await _stream(client, sid, {"action": "start_cad_generation"})
-    nodes = {n["tempId"]: n for n in _nodes(await _session(client, sid))}
+    nodes = {n["tempId"]: n for n in bom_nodes_of(await _session(client, sid))}
     assert nodes["bad-plate"]["cadGeneration"]["status"] == "failed"
     assert nodes["bad-plate"]["cadGeneration"]["reason"]
     others = [n for n in nodes.values() if n.get("cadGeneration") and n["tempId"] != "bad-plate"]
@@ -219,7 +172,7 @@ async def test_the_whole_lifecycle_with_real_cad_files(client: TestClient[Any, A
     state = session["artifacts"]["cadGenerationState"]
     assert state["parts"]["done"] == state["parts"]["total"] >= 1
     assert state["parts"]["failed"] == 0
-    made = [n for n in _nodes(session) if n.get("cadGeneration", {}).get("status") == "done"]
+    made = [n for n in bom_nodes_of(session) if n.get("cadGeneration", {}).get("status") == "done"]
     assert made
     assert all(n["cadGeneration"]["volumeMm3"] > 0 and n["cadGeneration"]["massG"] > 0 for n in made)
     part = made[0]
@@ -252,7 +205,7 @@ async def test_the_whole_lifecycle_with_real_cad_files(client: TestClient[Any, A
         client, sid, {"action": "regenerate_part", "tempId": part["tempId"], "feedback": "thickness 9"}
     )
     assert [e.json()["type"] for e in regenerated if e.event == "stage_event"][-1] == "stage_complete"
-    again = next(n for n in _nodes(await _session(client, sid)) if n["tempId"] == part["tempId"])
+    again = next(n for n in bom_nodes_of(await _session(client, sid)) if n["tempId"] == part["tempId"])
     assert again["cadGeneration"]["status"] == "done"
     assert again["cadGeneration"]["feedback"] == "thickness 9"
     if "thickness_mm" in part["parameters"]:

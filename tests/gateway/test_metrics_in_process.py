@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from actors.client import LocalSessionClient
-from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.settings import Settings
-from storage.settings import StorageSettings
-
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+from .local import ClientFactory, local_app
 
 
 async def test_local_layer_metrics(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
-    actors = ActorSettings()
-    storage = StorageSettings(data_dir=tmp_path)
-    client = await aiohttp_client(
-        build_app(Settings(actors=actors, storage=storage), LocalSessionClient(actors, storage))
-    )
+    client = await aiohttp_client(local_app(tmp_path))
     response = await client.post(
         "/api/sessions", json={"spec": {"root": "r", "elements": {"r": {"type": "T", "props": {}}}}}
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +14,9 @@ from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from actors.client import LocalSessionClient
-from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.auth import AuthSettings
 from gateway.openapi import build_document
-from gateway.settings import Settings
-from storage.settings import StorageSettings
 
-from ..harness import AUTH_SECRET, wait_until
-from ..hocus_client import HocusClient, awareness_frame_for
-
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+from .local import ClientFactory, local_app, token_auth
 
 # Routes that are not part of the three HTTP APIs: operations, sockets, the document itself,
 # and web pages (the design workspace's, the sign-in page, static assets).
@@ -44,18 +35,8 @@ EXCLUDED = (
 METHODS = ("get", "put", "post", "delete", "patch")
 
 
-def _settings(tmp_path: Path, *, bridge_auth: bool = False) -> Settings:
-    actors = ActorSettings()
-    return Settings(
-        actors=actors,
-        storage=StorageSettings(data_dir=tmp_path),
-        auth=AuthSettings(secret=AUTH_SECRET, bridge_auth=bridge_auth),
-    )
-
-
 def _app(tmp_path: Path, *, bridge_auth: bool = False) -> web.Application:
-    settings = _settings(tmp_path, bridge_auth=bridge_auth)
-    return build_app(settings, LocalSessionClient(settings.actors, settings.storage))
+    return local_app(tmp_path, auth=token_auth(bridge_auth=bridge_auth))
 
 
 def _canonical(path: str) -> str:

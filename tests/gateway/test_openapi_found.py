@@ -5,37 +5,15 @@ In-process (no Ray): the routes must refuse these values before any session call
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from actors.client import LocalSessionClient
-from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.auth import AuthSettings
-from gateway.settings import Settings
-from storage.settings import StorageSettings
-
-from ..harness import AUTH_SECRET, bearer
-
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+from ..harness import bearer
 
 TOO_BIG = str(2**64)  # msgpack cannot carry it: it used to kill the store link's writer
 NOT_ASCII = "\u00b2"  # "²": str.isdigit says yes, int() says no (a 500)
-
-
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
-    settings = Settings(
-        actors=ActorSettings(),
-        storage=StorageSettings(data_dir=tmp_path),
-        auth=AuthSettings(secret=AUTH_SECRET),
-    )
-    return await aiohttp_client(build_app(settings, LocalSessionClient(settings.actors, settings.storage)))
 
 
 @pytest.mark.parametrize(

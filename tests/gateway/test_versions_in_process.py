@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from actors.bridge.settings import VersionSettings
-from actors.client import LocalSessionClient
 from actors.settings import ActorSettings
-from gateway.app import build_app
-from gateway.settings import Settings
-from storage.settings import StorageSettings
 
 from ..harness import wait_until
+from .local import ClientFactory, local_app
 
 SPEC: dict[str, Any] = {
     "root": "root",
@@ -28,16 +23,12 @@ SPEC: dict[str, Any] = {
         "b": {"type": "Text", "props": {}, "children": []},
     },
 }
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
 async def client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     versions = VersionSettings(every_revisions=3, every_seconds=0, keep_auto=2, max_label_chars=20)
-    actors = replace(ActorSettings(), versions=versions)
-    storage = StorageSettings(data_dir=tmp_path)
-    app = build_app(Settings(actors=actors, storage=storage), LocalSessionClient(actors, storage))
-    return await aiohttp_client(app)
+    return await aiohttp_client(local_app(tmp_path, replace(ActorSettings(), versions=versions)))
 
 
 async def _json(response: Any) -> Any:

@@ -6,26 +6,17 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import TestClient
-
-from actors.client import LocalSessionClient
 from actors.protocol.messages import MessageType, encode_frame, sync_step1, token_frame
-from actors.settings import ActorSettings
-from gateway.app import build_app
 from gateway.limits.settings import LimitSettings
-from gateway.settings import Settings
 from gateway.state import METRICS
-from storage.settings import StorageSettings
 
 from ..harness import wait_until
 from ..hocus_client import HocusClient
+from .local import ClientFactory, local_app
 
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
 
 
@@ -73,15 +64,7 @@ def read_until_gone(sock: socket.socket, timeout: float) -> str:
 async def test_a_peer_that_stops_reading_is_aborted_and_its_queue_freed(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    actors = ActorSettings()
-    storage = StorageSettings(data_dir=tmp_path)
-    settings = Settings(
-        actors=actors,
-        storage=storage,
-        ws_outbound_queue_bytes=2 << 20,
-        limits=LimitSettings(ws_close_timeout=0.5),
-    )
-    app = build_app(settings, LocalSessionClient(actors, storage))
+    app = local_app(tmp_path, ws_outbound_queue_bytes=2 << 20, limits=LimitSettings(ws_close_timeout=0.5))
     client = await aiohttp_client(app)
     registry = app[METRICS].registry
 

@@ -26,7 +26,17 @@ from pycrdt import Doc, Text
 from ..harness import Gateway
 from ..hocus_client import DocState, HocusClient
 
-__all__ = ["Agent", "Editor", "LoadStop", "agent_totals", "editor_totals", "max_gap", "report", "stored_doc"]
+__all__ = [
+    "Agent",
+    "Editor",
+    "LoadStop",
+    "agent_totals",
+    "editor_totals",
+    "max_gap",
+    "report",
+    "stored_doc",
+    "unstored_props",
+]
 
 # Every wait on the server is bounded by this, far above what any step needs on a loaded machine.
 ACK_BOUND = 60.0
@@ -265,6 +275,14 @@ async def stored_doc(gw: Gateway, session_id: str) -> Doc[Any]:
     for _, update in loaded.updates:
         doc.apply_update(update)
     return doc
+
+
+async def unstored_props(gw: Gateway, agent: Agent) -> list[str]:
+    """The props ``agent`` had acknowledged that its session's state does not hold."""
+    status, state = await gw.request("GET", f"/api/sessions/{agent.session_id}/state")
+    assert status == 200, state
+    props = state["spec"]["elements"]["root"]["props"]
+    return [prop for prop, value in agent.acked.items() if props.get(prop) != value]
 
 
 def max_gap(times: list[float]) -> float:

@@ -4,52 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 
 from actors.engine.llm.settings import LlmSettings
 
+from ..engine_api import create_session, get_session, run_action, types
 from ..fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn
-from ..harness import Gateway, bearer, wait_until
+from ..harness import Gateway, MakeGateway, bearer, wait_until
 from ..sse import SseEvent, read_events
+from ..unit.engine.samples import load_requirement
 
 pytestmark = pytest.mark.integration
-
-MakeGateway = Callable[..., Awaitable[Gateway]]
-
-
-async def create_session(gw: Gateway, user: str, description: str) -> str:
-    status, body = await gw.request("POST", "/api/programs", json={"name": "P"}, headers=bearer(user))
-    assert status == 201, body
-    status, body = await gw.request(
-        "POST",
-        "/api/design-engine/sessions",
-        headers=bearer(user),
-        json={"description": description, "programId": body["data"]["program"]["id"]},
-    )
-    assert status == 201, body
-    return str(body["data"]["session"]["id"])
-
-
-async def run_action(gw: Gateway, user: str, sid: str, body: dict[str, Any]) -> list[SseEvent]:
-    assert gw.http is not None
-    async with gw.http.post(
-        f"/api/design-engine/sessions/{sid}/stream", json=body, headers=bearer(user)
-    ) as r:
-        assert r.status == 200, await r.text()
-        return [event async for event in read_events(r)]
-
-
-async def get_session(gw: Gateway, user: str, sid: str) -> dict[str, Any]:
-    status, body = await gw.request("GET", f"/api/design-engine/sessions/{sid}", headers=bearer(user))
-    assert status == 200, body
-    return dict(body["data"]["session"])
-
-
-def types(events: list[SseEvent]) -> list[str]:
-    return [e.json()["type"] for e in events if e.event == "stage_event"]
 
 
 async def test_idle_to_bom_review_with_the_offline_provider(gateway: Gateway) -> None:
@@ -163,21 +129,7 @@ async def test_the_openai_path_streams_text_and_tool_calls(make_gateway: MakeGat
 
 
 async def test_a_failing_model_fails_the_stage_and_retry_works(make_gateway: MakeGateway) -> None:
-    good = {
-        "requirements": [
-            {
-                "tempId": "req-1",
-                "name": "Load",
-                "description": "Holds 20 kg",
-                "requirementType": "Performance",
-                "priority": "medium",
-                "verificationMethod": "Test",
-                "rationale": "Use",
-                "confidence": 0.8,
-                "source": "ai",
-            }
-        ]
-    }
+    good = {"requirements": [load_requirement()]}
     turns = [
         Turn(text=["Thinking"], fault=Fault.HTTP_500),
         Turn(tool_calls=[ScriptedToolCall("propose_requirements", good)]),

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 import ray
 
-from ..harness import Gateway, wait_until
+from ..harness import Gateway, MakeGateway, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +18,6 @@ SPEC: dict[str, Any] = {
     "root": "root",
     "elements": {"root": {"type": "Card", "props": {}, "children": []}},
 }
-MakeGateway = Callable[..., Awaitable[Gateway]]
 
 
 async def _apply(gw: Gateway, session_id: str, ops: list[dict[str, Any]]) -> dict[str, Any]:

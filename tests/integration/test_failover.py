@@ -6,16 +6,14 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
 
 import pytest
 
-from ..harness import Gateway, wait_until
+from ..harness import MakeGateway, wait_until
 from ..hocus_client import HocusClient
 
 pytestmark = pytest.mark.integration
 
-MakeGateway = Callable[..., Awaitable[Gateway]]
 SPEC = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
 
 

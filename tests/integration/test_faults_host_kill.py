@@ -15,21 +15,29 @@ import os
 import signal
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pycrdt import Text
 
-from ..harness import Gateway
+from ..harness import MakeGateway
 from ..interop.npm import ensure_node_modules
 from ..interop.peer import NodePeer
-from .faults_load import ACK_BOUND, Agent, Editor, LoadStop, agent_totals, editor_totals, report, stored_doc
+from .faults_load import (
+    ACK_BOUND,
+    Agent,
+    Editor,
+    LoadStop,
+    agent_totals,
+    editor_totals,
+    report,
+    stored_doc,
+    unstored_props,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-MakeGateway = Callable[..., Awaitable[Gateway]]
 EDITORS = 50
 PROVIDERS = 3
 EDIT_INTERVAL = 0.2  # per editor: ~250 edits/s in all
@@ -143,11 +151,7 @@ async def test_host_sigkill_under_50_editors_loses_no_acknowledged_edit(
                             if view[other] != expected[other]
                         }
         for agent in agents:
-            status, state = await gw.request("GET", f"/api/sessions/{agent.session_id}/state")
-            assert status == 200, state
-            props = state["spec"]["elements"]["root"]["props"]
-            missing = [prop for prop, value in agent.acked.items() if props.get(prop) != value]
-            lost += len(missing)
+            lost += len(await unstored_props(gw, agent))
 
     resyncs = [s for e in victims for s in e.counts.resync_seconds]
     figures: dict[str, Any] = {

@@ -21,10 +21,12 @@ from pycrdt import Map
 
 from actors.engine.llm.settings import LlmSettings
 
+from ..engine_api import create_session, get_session, types
 from ..fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn
 from ..harness import Gateway, bearer, gateway_settings
 from ..hocus_client import HocusClient
 from ..sse import SseEvent, read_events
+from ..unit.engine.samples import load_requirement
 from .faults_load import Agent, Editor, LoadStop, agent_totals, editor_totals, report
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -42,21 +44,7 @@ FAULTS = [
 ]
 EDITORS = 6
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
-REQUIREMENTS = {
-    "requirements": [
-        {
-            "tempId": "req-1",
-            "name": "Load",
-            "description": "Holds 20 kg",
-            "requirementType": "Performance",
-            "priority": "medium",
-            "verificationMethod": "Test",
-            "rationale": "Use",
-            "confidence": 0.8,
-            "source": "ai",
-        }
-    ]
-}
+REQUIREMENTS = {"requirements": [load_requirement()]}
 
 
 def _script() -> list[Turn]:
@@ -67,19 +55,6 @@ def _script() -> list[Turn]:
     return turns
 
 
-async def _design_session(gw: Gateway, user: str) -> str:
-    status, body = await gw.request("POST", "/api/programs", json={"name": "P"}, headers=bearer(user))
-    assert status == 201, body
-    status, body = await gw.request(
-        "POST",
-        "/api/design-engine/sessions",
-        headers=bearer(user),
-        json={"description": "A wall shelf", "programId": body["data"]["program"]["id"]},
-    )
-    assert status == 201, body
-    return str(body["data"]["session"]["id"])
-
-
 async def _run(gw: Gateway, sid: str, action: str) -> tuple[int, list[SseEvent]]:
     assert gw.http is not None
     async with gw.http.post(
@@ -88,16 +63,6 @@ async def _run(gw: Gateway, sid: str, action: str) -> tuple[int, list[SseEvent]]
         if response.status != 200:
             return response.status, []
         return 200, [event async for event in read_events(response)]
-
-
-def _types(events: list[SseEvent]) -> list[str]:
-    return [e.json()["type"] for e in events if e.event == "stage_event"]
-
-
-async def _session(gw: Gateway, sid: str) -> dict[str, Any]:
-    status, body = await gw.request("GET", f"/api/design-engine/sessions/{sid}", headers=bearer("ada"))
-    assert status == 200, body
-    return dict(body["data"]["session"])
 
 
 async def _watched_status(watcher: HocusClient, sid: str, wanted: str) -> None:
@@ -138,23 +103,23 @@ async def _faults(gw: Gateway, server: FakeOpenAI) -> dict[str, Any]:
         token = bearer("ada")["Authorization"].removeprefix("Bearer ")
         async with HocusClient(f"{gw.ws_url}/ws") as watcher:
             for fault in FAULTS:
-                sid = await _design_session(gw, "ada")
+                sid = await create_session(gw, "ada", "A wall shelf")
                 await watcher.open(sid, token)
                 started = time.monotonic()
                 status, events = await _run(gw, sid, "start_requirements")
                 failed_in[fault.value] = round(time.monotonic() - started, 2)
                 assert status == 200, (fault, status)
-                assert _types(events)[-1] == "error", (fault, _types(events))
-                assert events[-1].event == "done", (fault, _types(events))
+                assert types(events)[-1] == "error" and events[-1].event == "done", (fault, types(events))
                 errors[fault.value] = str(events[-2].json().get("message") or events[-2].json())[:120]
-                session = await _session(gw, sid)
+                session = await get_session(gw, "ada", sid)
                 assert session["status"] == "failed", (fault, session["status"])
                 assert session["artifacts"]["requirements"] == [], fault  # nothing half-parsed stored
                 await _watched_status(watcher, sid, "failed")
                 status, events = await _run(gw, sid, "retry")
-                assert status == 200, (fault, _types(events))
-                assert _types(events)[-1] == "stage_complete", (fault, _types(events))
-                assert (await _session(gw, sid))["artifacts"]["requirements"][0]["name"] == "Load", fault
+                assert status == 200 and types(events)[-1] == "stage_complete", (fault, types(events))
+                assert (await get_session(gw, "ada", sid))["artifacts"]["requirements"][0][
+                    "name"
+                ] == "Load", fault
     finally:
         stop.event.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 120)

@@ -26,7 +26,17 @@ from actors.store.service import STORE_ACTOR_NAME
 from ..harness import Gateway, bearer, gateway_settings
 from ..ray_logs import log_text, ray_logs
 from ..services import RestartablePostgres, restartable_postgres
-from .faults_load import Agent, Editor, LoadStop, agent_totals, editor_totals, max_gap, report, stored_doc
+from .faults_load import (
+    Agent,
+    Editor,
+    LoadStop,
+    agent_totals,
+    editor_totals,
+    max_gap,
+    report,
+    stored_doc,
+    unstored_props,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -144,10 +154,7 @@ async def _blips_under_load(gw: Gateway, pg: RestartablePostgres, tmp_path: Path
             lost += 0 if stored == editor.expected() else 1
             assert stored == editor.expected(), (editor.name, stored, editor.expected())
     for agent in agents:
-        status, state = await gw.request("GET", f"/api/sessions/{agent.session_id}/state")
-        assert status == 200, state
-        props = state["spec"]["elements"]["root"]["props"]
-        missing = [prop for prop, value in agent.acked.items() if props.get(prop) != value]
+        missing = await unstored_props(gw, agent)
         lost += len(missing)
         assert missing == [], missing
         assert agent.revisions == sorted(set(agent.revisions)), "revisions must advance"

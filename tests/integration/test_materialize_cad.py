@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import Any
 
 import pytest
 import trimesh
 
+from ..engine_api import bom_nodes_of, create_session, get_session, run_action, types
 from ..harness import Gateway, bearer
-from .test_design_engine import create_session, get_session, run_action, types
+from ..unit.engine.samples import impossible_plate
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ async def test_materialize_once_then_cad_on_ray_workers_to_complete(gateway: Gat
     state = session["artifacts"]["cadGenerationState"]
     assert state["parts"]["failed"] == 0
     assert state["parts"]["done"] >= 1
-    node = next(n for n in _nodes(session) if n.get("cadGeneration", {}).get("status") == "done")
+    node = next(n for n in bom_nodes_of(session) if n.get("cadGeneration", {}).get("status") == "done")
     assert gateway.http is not None
     async with gateway.http.get(
         f"/api/design-engine/sessions/{sid}/files/{node['cadGeneration']['files']['stl']}",
@@ -91,16 +91,6 @@ async def test_materialize_once_then_cad_on_ray_workers_to_complete(gateway: Gat
     )
     assert status == 200
     assert body["data"]["session"]["stage"] == "complete"
-
-
-def _nodes(session: dict[str, Any]) -> list[dict[str, Any]]:
-    nodes: list[dict[str, Any]] = []
-    stack = [session["artifacts"]["bom"]["rootAssembly"]]
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        stack.extend(node["children"])
-    return nodes
 
 
 async def test_an_eco_for_a_released_design_and_a_failing_part_leaves_the_others_done(
@@ -134,26 +124,7 @@ async def test_an_eco_for_a_released_design_and_a_failing_part_leaves_the_others
             assert types(await run_action(gateway, "ada", sid, {"action": action}))[-1] == "stage_complete"
     session = await get_session(gateway, "ada", sid)
     bom = session["artifacts"]["bom"]
-    bom["rootAssembly"]["children"].append(
-        {
-            "tempId": "bad-plate",
-            "name": "Impossible plate",
-            "isNew": True,
-            "quantity": 1,
-            "partType": "Manufacture",
-            "material": "steel",
-            "children": [],
-            "requirementTempIds": [],
-            "parameters": {
-                "shape": "plate",
-                "length_mm": 20,
-                "width_mm": 20,
-                "thickness_mm": 2,
-                "holes": 1,
-                "hole_diameter_mm": 40,
-            },
-        }
-    )
+    bom["rootAssembly"]["children"].append(impossible_plate())
     status, _ = await gateway.request(
         "PATCH", f"/api/design-engine/sessions/{sid}", json={"artifacts": {"bom": bom}}, headers=bearer("ada")
     )
@@ -171,7 +142,7 @@ async def test_an_eco_for_a_released_design_and_a_failing_part_leaves_the_others
     assert (await gateway.request("GET", f"/api/ecos/{result['ecoId']}", headers=bearer("bob")))[0] == 403
 
     await run_action(gateway, "ada", sid, {"action": "start_cad_generation"})
-    nodes = {n["tempId"]: n for n in _nodes(await get_session(gateway, "ada", sid))}
+    nodes = {n["tempId"]: n for n in bom_nodes_of(await get_session(gateway, "ada", sid))}
     assert nodes["bad-plate"]["cadGeneration"]["status"] == "failed"
     assert nodes["bad-plate"]["cadGeneration"]["reason"]
     others = [n for n in nodes.values() if n.get("cadGeneration") and n["tempId"] != "bad-plate"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -11,13 +9,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from actors.engine.llm.settings import LlmSettings
 
-from ..harness import Gateway, bearer, wait_until
+from ..engine_api import create_session
+from ..harness import Gateway, MakeGateway, bearer, wait_until
 from ..hocus_client import HocusClient
 from ..sse import read_events
 
 pytestmark = pytest.mark.integration
 
-MakeGateway = Callable[..., Awaitable[Gateway]]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}}}}
@@ -104,16 +102,7 @@ async def test_bridge_activity_shows_in_metrics(gateway: Gateway) -> None:
 async def test_a_running_stage_is_a_run_in_flight_and_an_open_stream(make_gateway: MakeGateway) -> None:
     gw = await make_gateway(llm=LlmSettings(offline_delay=0.05))
     assert gw.http is not None
-    status, body = await gw.request("POST", "/api/programs", json={"name": "P"}, headers=bearer("ada"))
-    assert status == 201, body
-    status, body = await gw.request(
-        "POST",
-        "/api/design-engine/sessions",
-        headers=bearer("ada"),
-        json={"description": "A weighted desk lamp", "programId": body["data"]["program"]["id"]},
-    )
-    assert status == 201, body
-    sid = body["data"]["session"]["id"]
+    sid = await create_session(gw, "ada", "A weighted desk lamp")
     async with gw.http.post(
         f"/api/design-engine/sessions/{sid}/stream",
         headers=bearer("ada"),

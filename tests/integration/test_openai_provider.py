@@ -20,6 +20,7 @@ from actors.engine.llm.schema import DraftingStage
 from actors.engine.llm.settings import LlmSettings
 from actors.engine.llm.tools import SearchFn, ToolRegistry
 from tests.fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn
+from tests.unit.engine.samples import requirement
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -28,22 +29,7 @@ BRIEF = "Design an electric go-kart for children ages 8-12"
 BOUND = 15.0
 
 
-def _requirement(temp_id: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "tempId": temp_id,
-        "name": "Maximum speed",
-        "description": "Top speed shall not exceed 15 km/h",
-        "requirementType": "Performance",
-        "priority": "high",
-        "verificationMethod": "Test",
-        "rationale": "Safety standard for children's vehicles",
-        "confidence": 0.9,
-        "source": "ai",
-        **changes,
-    }
-
-
-REQUIREMENTS = {"requirements": [_requirement("req-1"), _requirement("req-2", name="Child safety")]}
+REQUIREMENTS = {"requirements": [requirement("req-1"), requirement("req-2", name="Child safety")]}
 
 
 def _request(stage: DraftingStage = DraftingStage.REQUIREMENTS, **fields: Any) -> StageRequest:
@@ -118,7 +104,7 @@ async def test_split_tool_call_is_assembled_validated_and_finishes_the_stage() -
 
 
 async def test_malformed_calls_are_sent_back_until_a_good_one_is_accepted() -> None:
-    bad_enum = {"requirements": [_requirement("req-1", priority="urgent")]}
+    bad_enum = {"requirements": [requirement("req-1", priority="urgent")]}
     turns = [
         Turn(tool_calls=[ScriptedToolCall("propose_requirements", '{"requirements": [', call_id="call_1")]),
         Turn(tool_calls=[ScriptedToolCall("propose_requirements", bad_enum, call_id="call_2")]),

@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from ..engine_api import create_session, run_action
 from ..harness import Gateway, bearer, gateway_settings
 from ..services import postgres_dsn
-from ..sse import read_events
 
 pytestmark = pytest.mark.integration
 
@@ -50,24 +50,8 @@ async def _use_every_api(gw: Gateway) -> None:
     status, body = await gw.request("POST", f"/api/sessions/{session_id}/versions", json={"label": "v1"})
     assert status == 201, body
 
-    status, body = await gw.request("POST", "/api/programs", json={"name": "P"}, headers=bearer("ada"))
-    assert status == 201, body
-    status, body = await gw.request(
-        "POST",
-        "/api/design-engine/sessions",
-        headers=bearer("ada"),
-        json={"description": "A garden bench", "programId": body["data"]["program"]["id"]},
-    )
-    assert status == 201, body
-    assert gw.http is not None
-    sid = body["data"]["session"]["id"]
-    async with gw.http.post(
-        f"/api/design-engine/sessions/{sid}/stream",
-        headers=bearer("ada"),
-        json={"action": "start_requirements"},
-    ) as response:
-        assert response.status == 200
-        assert [event async for event in read_events(response)][-1].event == "done"
+    sid = await create_session(gw, "ada", "A garden bench")
+    assert (await run_action(gw, "ada", sid, {"action": "start_requirements"}))[-1].event == "done"
 
     status, body = await gw.request(
         "POST", "/api/v1/projects", headers=bearer("ada"), json={"name": "Widget R&D", "fiscalYear": "2025"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -17,12 +17,11 @@ from actors.protocol.lib0 import Decoder, write_var_string
 from actors.protocol.messages import MessageType, encode_frame, sync_update
 from gateway.ws.auth import mint_token
 
-from ..harness import Gateway, wait_until
+from ..harness import Gateway, MakeGateway, wait_until
 from ..hocus_client import HocusClient, awareness_frame_for
 
 pytestmark = pytest.mark.integration
 
-MakeGateway = Callable[..., Awaitable[Gateway]]
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}
 
 

@@ -4,7 +4,6 @@ scripted OpenAI-protocol server (tests/fakes) for the model path."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from actors.workspace.extract import ExtractLimits
 from actors.workspace.history import HistoryTurn
 from actors.workspace.settings import AgentSettings
 from actors.workspace.signing import SignatureError, signed_url, verify
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.openai_server import FakeOpenAI, Fault, Turn
 from tests.unit.workspace.samples import make_pdf
 
@@ -64,13 +64,7 @@ class FileServer:
     async def start(self) -> FileServer:
         app = web.Application()
         app.router.add_get("/files/{file_id}", self._serve)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -17,13 +16,11 @@ from actors.workspace.quota import QuotaPolicy
 from actors.workspace.settings import AgentSettings, WorkspaceSettings
 
 from ..fakes.openai_server import FakeOpenAI, Turn
-from ..harness import Gateway, bearer, wait_until
+from ..harness import Gateway, MakeGateway, bearer, wait_until
 from ..sse import read_events
 from ..unit.workspace.samples import make_pdf
 
 pytestmark = pytest.mark.integration
-
-MakeGateway = Callable[..., Awaitable[Gateway]]
 
 
 async def _project(gw: Gateway, user: str) -> str:

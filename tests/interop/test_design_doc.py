@@ -6,39 +6,21 @@ from typing import Any
 
 import pytest
 
-from ..harness import Gateway, bearer, wait_until
+from ..engine_api import create_session
+from ..harness import Gateway, bearer, token, wait_until
 from ..sse import read_events
 from .peer import NodePeer
 
 pytestmark = [pytest.mark.integration, pytest.mark.interop]
 
 
-async def _session(gateway: Gateway, user: str) -> str:
-    _, program = await gateway.request("POST", "/api/programs", json={"name": "P"}, headers=bearer(user))
-    status, body = await gateway.request(
-        "POST",
-        "/api/design-engine/sessions",
-        headers=bearer(user),
-        json={
-            "description": "An electric go-kart for children",
-            "programId": program["data"]["program"]["id"],
-        },
-    )
-    assert status == 201, body
-    return str(body["data"]["session"]["id"])
-
-
-def _token(user: str) -> str:
-    return bearer(user)["Authorization"].removeprefix("Bearer ")
-
-
 async def test_the_provider_sees_the_ai_draft_and_ends_equal_to_get(node: NodePeer, gateway: Gateway) -> None:
-    sid = await _session(gateway, "ada")
+    sid = await create_session(gateway, "ada", "An electric go-kart for children")
     url = f"{gateway.ws_url}/ws"
-    await node.connect("owner", url, sid, token=_token("ada"))
+    await node.connect("owner", url, sid, token=token("ada"))
     await node.wait_event("owner", "synced")
     assert (await node.state("owner"))["scope"] == "readonly"
-    await node.connect("stranger", url, sid, token=_token("bob"))
+    await node.connect("stranger", url, sid, token=token("bob"))
     denied = await node.wait_event("stranger", "authenticationFailed")
     assert denied["reason"] == "permission-denied"
 

@@ -5,26 +5,18 @@ programs, designs, sessions and their event logs. Pickling, migrations and openi
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
-import aiosqlite
-import asyncpg
 import pytest
 
 from storage.engine import (
-    MIGRATIONS,
     Conflict,
     Design,
     DesignSessionRecord,
     EngineStore,
     EngineStoreError,
     LifecycleState,
-    Migration,
     NotFound,
     Program,
     ProgramMember,
@@ -32,10 +24,13 @@ from storage.engine import (
     StoredEvent,
 )
 from storage.engine.migrations import MIGRATIONS_TABLE
-from storage.engine.postgres import PostgresEngineStore
-from storage.engine.sqlite import SqliteEngineStore
+
+from .places import EnginePlace as Place
+from .places import ts
 
 pytestmark = pytest.mark.integration
+
+PLACE = Place
 
 ENGINE_TABLES = {
     MIGRATIONS_TABLE,
@@ -50,99 +45,6 @@ ENGINE_TABLES = {
     "ecos",
     "number_sequences",
 }
-
-
-def ts(second: int) -> str:
-    return f"2026-01-01T00:{second // 60:02d}:{second % 60:02d}.000Z"
-
-
-@dataclass
-class Place:
-    """Where one test's stores live: a fresh SQLite directory or a fresh Postgres schema."""
-
-    kind: str
-    data_dir: Path
-    pg_url: str | None
-    schema: str
-
-    def store(self, migrations: Sequence[Migration] = MIGRATIONS) -> EngineStore:
-        if self.pg_url is None:
-            return SqliteEngineStore(self.data_dir / "engine.sqlite3", migrations=migrations)
-        return PostgresEngineStore(
-            self.pg_url,
-            schema=self.schema,
-            max_connections=4,
-            application_name="atelier-engine-test",
-            migrations=migrations,
-        )
-
-    async def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        """Raw SQL beside the store (``?`` placeholders), committed: to look at what the
-        store left behind, or to write rows as an older build would have."""
-        if self.pg_url is None:
-            async with aiosqlite.connect(self.data_dir / "engine.sqlite3") as db:
-                rows = [tuple(row) for row in await db.execute_fetchall(sql, args)]
-                await db.commit()
-                return rows
-        for n in range(len(args)):
-            sql = sql.replace("?", f"${n + 1}", 1)
-        conn = await asyncpg.connect(self.pg_url, server_settings={"search_path": self.schema})
-        try:
-            return [tuple(row) for row in await conn.fetch(sql, *args)]
-        finally:
-            await conn.close()
-
-    async def tables(self) -> set[str]:
-        if self.pg_url is None:
-            rows = await self.query("SELECT name FROM sqlite_master WHERE type = 'table'")
-        else:
-            rows = await self.query(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", self.schema
-            )
-        return {str(row[0]) for row in rows}
-
-    async def columns(self, table: str) -> set[str]:
-        if self.pg_url is None:
-            rows = await self.query("SELECT name FROM pragma_table_info(?)", table)
-        else:
-            rows = await self.query(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ?",
-                self.schema,
-                table,
-            )
-        return {str(row[0]) for row in rows}
-
-    async def applied_versions(self) -> list[int]:
-        rows = await self.query(f"SELECT version FROM {MIGRATIONS_TABLE} ORDER BY version")
-        return [int(row[0]) for row in rows]
-
-
-@asynccontextmanager
-async def new_place(kind: str, pg_url: str | None, data_dir: Path) -> AsyncIterator[Place]:
-    spot = Place(kind, data_dir, pg_url, f"engine_test_{uuid.uuid4().hex[:12]}")
-    try:
-        yield spot
-    finally:
-        if pg_url is not None:
-            conn = await asyncpg.connect(pg_url)
-            try:
-                await conn.execute(f'DROP SCHEMA IF EXISTS "{spot.schema}" CASCADE')
-            finally:
-                await conn.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Place]:
-    pg_url: str | None = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    async with new_place(request.param, pg_url, tmp_path) as spot:
-        yield spot
-
-
-@pytest.fixture
-async def store(place: Place) -> AsyncIterator[EngineStore]:
-    async with place.store() as opened:
-        yield opened
 
 
 def program(pid: str, owner: str, created: int = 0) -> Program:

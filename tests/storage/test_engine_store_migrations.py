@@ -25,21 +25,18 @@ from storage.engine.migrations import pending, split_sqlite
 from storage.engine.postgres import PostgresEngineStore
 from storage.engine.sqlite import SqliteEngineStore
 
-from .test_engine_store import DOC, ENGINE_TABLES, Place, event, new_place, program, session, ts, with_program
+from .places import EnginePlace as Place
+from .places import new_place, ts
+from .test_engine_store import DOC, ENGINE_TABLES, event, program, session, with_program
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Place]:
-    pg_url: str | None = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    async with new_place(request.param, pg_url, tmp_path) as spot:
-        yield spot
+PLACE = Place
 
 
 @pytest.fixture
 async def pg_place(pg_url: str, tmp_path: Path) -> AsyncIterator[Place]:
-    async with new_place("postgres", pg_url, tmp_path) as spot:
+    async with new_place(Place, "postgres", pg_url, tmp_path) as spot:
         yield spot
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import pickle
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,24 +35,15 @@ from storage.engine import (
 )
 from storage.engine.materialize import Numbers, Series, build, check_plan, format_number
 
-from .test_engine_store import Place, new_place, program, session, ts
+from .places import EnginePlace as Place
+from .places import ts
+from .test_engine_store import program, session
 
 pytestmark = pytest.mark.integration
 
+PLACE = Place
+
 CREATED = ts(30)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Place]:
-    pg_url: str | None = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    async with new_place(request.param, pg_url, tmp_path) as spot:
-        yield spot
-
-
-@pytest.fixture
-async def store(place: Place) -> AsyncIterator[EngineStore]:
-    async with place.store() as opened:
-        yield opened
 
 
 def design(did: str = "d1", pid: str = "p1", state: LifecycleState = LifecycleState.DRAFT) -> Design:

@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-import asyncpg
 import pytest
 
 from storage.workspace import (
@@ -40,7 +35,12 @@ from storage.workspace.migrations import MIGRATIONS, MIGRATIONS_TABLE, Migration
 from storage.workspace.postgres import PostgresWorkspaceStore
 from storage.workspace.sqlite import SqliteWorkspaceStore
 
+from .places import WorkspacePlace as Place
+from .places import ts
+
 pytestmark = pytest.mark.integration
+
+PLACE = Place
 
 TABLES = {
     MIGRATIONS_TABLE,
@@ -55,86 +55,6 @@ TABLES = {
 }
 # Every wait in these tests is bounded by this, far above what any step needs.
 BOUND = 30.0
-
-
-def ts(second: int) -> str:
-    return f"2026-01-01T00:{second // 60:02d}:{second % 60:02d}.000Z"
-
-
-@dataclass
-class Place:
-    """Where one test's stores live: a fresh SQLite directory or a fresh Postgres schema."""
-
-    kind: str
-    data_dir: Path
-    pg_url: str | None
-    schema: str
-
-    def store(self, migrations: Sequence[Migration] = MIGRATIONS) -> WorkspaceStore:
-        if self.pg_url is None:
-            return SqliteWorkspaceStore(self.data_dir / "workspace.sqlite3", migrations=migrations)
-        return PostgresWorkspaceStore(
-            self.pg_url,
-            schema=self.schema,
-            max_connections=4,
-            application_name="atelier-workspace-test",
-            migrations=migrations,
-        )
-
-    async def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        """Raw SQL beside the store (``?`` placeholders), committed."""
-        if self.pg_url is None:
-            async with aiosqlite.connect(self.data_dir / "workspace.sqlite3") as db:
-                rows = [tuple(row) for row in await db.execute_fetchall(sql, args)]
-                await db.commit()
-                return rows
-        for n in range(len(args)):
-            sql = sql.replace("?", f"${n + 1}", 1)
-        conn = await asyncpg.connect(self.pg_url, server_settings={"search_path": self.schema})
-        try:
-            return [tuple(row) for row in await conn.fetch(sql, *args)]
-        finally:
-            await conn.close()
-
-    async def tables(self) -> set[str]:
-        if self.pg_url is None:
-            rows = await self.query("SELECT name FROM sqlite_master WHERE type = 'table'")
-        else:
-            rows = await self.query(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", self.schema
-            )
-        return {str(row[0]) for row in rows}
-
-    async def applied_versions(self) -> list[int]:
-        rows = await self.query(f"SELECT version FROM {MIGRATIONS_TABLE} ORDER BY version")
-        return [int(row[0]) for row in rows]
-
-
-@asynccontextmanager
-async def new_place(kind: str, pg_url: str | None, data_dir: Path) -> AsyncIterator[Place]:
-    spot = Place(kind, data_dir, pg_url, f"workspace_test_{uuid.uuid4().hex[:12]}")
-    try:
-        yield spot
-    finally:
-        if pg_url is not None:
-            conn = await asyncpg.connect(pg_url)
-            try:
-                await conn.execute(f'DROP SCHEMA IF EXISTS "{spot.schema}" CASCADE')
-            finally:
-                await conn.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Place]:
-    pg_url: str | None = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    async with new_place(request.param, pg_url, tmp_path) as spot:
-        yield spot
-
-
-@pytest.fixture
-async def store(place: Place) -> AsyncIterator[WorkspaceStore]:
-    async with place.store() as opened:
-        yield opened
 
 
 def project(pid: str = "p1", owner: str = "alice", created: int = 0, **changes: Any) -> Project:

@@ -5,9 +5,7 @@ against both backends (real SQLite file, real Postgres). The rest of the contrac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -25,33 +23,21 @@ from storage.workspace import (
     WorkspaceStore,
 )
 
+from .places import WorkspacePlace as Place
+from .places import ts
 from .test_workspace_store import (
     BOUND,
-    Place,
     file,
     message,
-    new_place,
     project,
     reserve,
     run,
-    ts,
     with_session,
 )
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Place]:
-    pg_url: str | None = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    async with new_place(request.param, pg_url, tmp_path) as spot:
-        yield spot
-
-
-@pytest.fixture
-async def store(place: Place) -> AsyncIterator[WorkspaceStore]:
-    async with place.store() as opened:
-        yield opened
+PLACE = Place
 
 
 # --- runs ---------------------------------------------------------------------------------

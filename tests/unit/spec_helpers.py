@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pycrdt import Doc, TransactionEvent
+from pycrdt import Doc
 
 from actors.core.layout import init_session, read_spec, read_state
 from actors.core.spec_ops import OpsResult, apply_ops, validate_spec
 from actors.core.theme import DEFAULT_THEME
+
+from .doc_helpers import updates_of as updates_of
 
 # page -> form -> (email, submit); page -> footer; "shared" is a child of both form and footer
 SPEC: dict[str, Any] = {
@@ -40,16 +42,6 @@ def children_of(doc: Doc[Any]) -> dict[str, list[str]]:
     """The tree's structure: an element without ``children`` has none (the field itself
     stays absent in the spec; tests of that fidelity read ``elements_of``)."""
     return {key: el.get("children", []) for key, el in elements_of(doc).items()}
-
-
-def updates_of(doc: Doc[Any]) -> list[bytes]:
-    seen: list[bytes] = []
-
-    def on_update(event: TransactionEvent) -> None:
-        seen.append(event.update)
-
-    doc.observe(on_update)
-    return seen
 
 
 def one_error(doc: Doc[Any], op: object, **kwargs: Any) -> str:

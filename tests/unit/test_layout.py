@@ -3,7 +3,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text, TransactionEvent
+from pycrdt import Array, Doc, Map, Text
 
 from actors.core.layout import (
     MAX_SAFE_INTEGER,
@@ -26,6 +26,8 @@ from actors.core.layout import (
 )
 from actors.core.theme import DEFAULT_THEME, ThemeParams, theme_css
 
+from .doc_helpers import replica_of, updates_of
+
 LOGIN_SPEC: dict[str, Any] = {
     "root": "container",
     "elements": {
@@ -42,22 +44,6 @@ META = {
     "createdAt": "2026-03-25T10:00:00.000Z",
     "updatedAt": "2026-03-25T10:00:00.000Z",
 }
-
-
-def _updates(doc: Doc[Any]) -> list[bytes]:
-    seen: list[bytes] = []
-
-    def on_update(event: TransactionEvent) -> None:
-        seen.append(event.update)
-
-    doc.observe(on_update)
-    return seen
-
-
-def _replica(doc: Doc[Any]) -> Doc[Any]:
-    other: Doc[Any] = Doc()
-    other.apply_update(doc.get_update())
-    return other
 
 
 def test_fresh_doc_reads_empty_defaults() -> None:
@@ -215,7 +201,7 @@ def test_theme_css_round_trip_and_identical_write_is_silent() -> None:
     doc: Doc[Any] = Doc()
     write_theme_css(doc, ":root { --a: 1; }")
     assert read_theme_css(doc) == ":root { --a: 1; }"
-    updates = _updates(doc)
+    updates = updates_of(doc)
     write_theme_css(doc, ":root { --a: 1; }")
     assert updates == []
     write_theme_css(doc, "b")
@@ -237,7 +223,7 @@ def test_write_meta_merges() -> None:
 
 def test_init_session_is_one_update_and_replicates() -> None:
     doc: Doc[Any] = Doc()
-    updates = _updates(doc)
+    updates = updates_of(doc)
     init_session(doc, LOGIN_SPEC, DEFAULT_THEME, META)
     assert len(updates) == 1
     expected = {
@@ -254,7 +240,7 @@ def test_init_session_is_one_update_and_replicates() -> None:
 
 def test_writers_join_an_outer_transaction() -> None:
     doc: Doc[Any] = Doc()
-    updates = _updates(doc)
+    updates = updates_of(doc)
     with doc.transaction(origin="test"):
         write_spec(doc, LOGIN_SPEC)
         write_theme(doc, DEFAULT_THEME)
@@ -262,7 +248,7 @@ def test_writers_join_an_outer_transaction() -> None:
         write_meta(doc, {"revision": 1})
         write_root(doc, "heading")
     assert len(updates) == 1
-    assert read_state(_replica(doc))["spec"]["root"] == "heading"
+    assert read_state(replica_of(doc))["spec"]["root"] == "heading"
 
 
 def test_tolerates_peer_written_plain_json_elements() -> None:

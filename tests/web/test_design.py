@@ -6,30 +6,17 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from ..harness import Gateway, bearer
+from ..engine_api import new_design_session
+from ..harness import Gateway, bearer, token
 from .conftest import Audit
 
 pytestmark = [pytest.mark.integration]
 
 
-def token(user: str) -> str:
-    return bearer(user)["Authorization"].removeprefix("Bearer ")
-
-
 async def design_session(gw: Gateway, user: str, description: str) -> str:
-    status, program = await gw.request("POST", "/api/programs", json={"name": "Karts"}, headers=bearer(user))
-    assert status == 201, program
-    status, body = await gw.request(
-        "POST",
-        "/api/design-engine/sessions",
-        headers=bearer(user),
-        json={"description": description, "programId": program["data"]["program"]["id"]},
-    )
-    assert status == 201, body
-    assert (
-        body["data"]["session"]["workspaceUrl"] == f"/designs/collaborative/{body['data']['session']['id']}"
-    )
-    return str(body["data"]["session"]["workspaceUrl"])
+    session = await new_design_session(gw, user, description, program="Karts")
+    assert session["workspaceUrl"] == f"/designs/collaborative/{session['id']}"
+    return str(session["workspaceUrl"])
 
 
 async def open_signed_in(context: BrowserContext, gw: Gateway, user: str, path: str) -> Page:

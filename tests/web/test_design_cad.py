@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.async_api import BrowserContext, expect
 
+from ..engine_api import run_action, types
 from ..harness import Gateway, bearer
-from ..integration.test_design_engine import run_action, types
 from .conftest import Audit
 from .test_design import design_session, open_signed_in
 

@@ -25,15 +25,9 @@ from actors.engine.cad.jobs import (
 from actors.engine.cad.params import CadParameterError
 from actors.engine.llm.offline_drafts import draft_bom
 
+from .samples import PLATE
+
 PI = math.pi
-PLATE = {
-    "shape": "plate",
-    "length_mm": 120,
-    "width_mm": 80,
-    "thickness_mm": 6,
-    "holes": 4,
-    "hole_diameter_mm": 6,
-}
 PIN = {"shape": "cylinder", "diameter_mm": 10, "height_mm": 40}
 PLATE_VOLUME = 120 * 80 * 6 - 4 * PI * 3**2 * 6
 PIN_VOLUME = PI * 5**2 * 40

@@ -17,19 +17,13 @@ from actors.engine.cad.jobs import generate_part_sync
 from actors.engine.cad.params import CadLimitError, CadLimits, expected_volume, parse_part
 from actors.engine.llm.offline_drafts import draft_bom
 
+from .samples import BRACKET, HOLLOW_BOX, PLATE
+
 PI = math.pi
 REL = 1e-3
 
 BOX = {"shape": "box", "length_mm": 100, "width_mm": 50, "height_mm": 10}
 CYLINDER = {"shape": "cylinder", "diameter_mm": 40, "height_mm": 60}
-PLATE = {
-    "shape": "plate",
-    "length_mm": 120,
-    "width_mm": 80,
-    "thickness_mm": 6,
-    "holes": 4,
-    "hole_diameter_mm": 6,
-}
 
 
 def node(params: dict[str, Any], temp_id: str = "prt-1", material: str = "ABS") -> dict[str, Any]:
@@ -76,25 +70,9 @@ def test_plate_is_the_box_minus_four_cylinders() -> None:
 
 EXTRA_SHAPES = [
     {**PLATE, "boss_diameter_mm": 30, "boss_height_mm": 20},
-    {
-        "shape": "box",
-        "length_mm": 60,
-        "width_mm": 40,
-        "height_mm": 30,
-        "wall_mm": 3,
-        "holes": 2,
-        "hole_diameter_mm": 4,
-    },
+    HOLLOW_BOX,
     {"shape": "tube", "outer_diameter_mm": 30, "inner_diameter_mm": 20, "height_mm": 50},
-    {
-        "shape": "bracket",
-        "length_mm": 50,
-        "width_mm": 40,
-        "height_mm": 30,
-        "thickness_mm": 4,
-        "holes": 2,
-        "hole_diameter_mm": 5,
-    },
+    BRACKET,
     {**PLATE, "holes": 7},
 ]
 

@@ -29,6 +29,8 @@ from actors.engine.cad.params import (
 )
 from actors.engine.llm.offline_drafts import draft_bom
 
+from .samples import BRACKET, HOLLOW_BOX, PLATE
+
 PI = math.pi
 
 
@@ -39,16 +41,6 @@ def node(parameters: dict[str, Any] | None, material: str | None = "ABS", **extr
     if material is not None:
         out["material"] = material
     return out
-
-
-PLATE = {
-    "shape": "plate",
-    "length_mm": 120,
-    "width_mm": 80,
-    "thickness_mm": 6,
-    "holes": 4,
-    "hole_diameter_mm": 6,
-}
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -177,16 +169,7 @@ def test_hole_layouts() -> None:
         "hole_diameter_mm": 5,
     }
     assert parse_part(node(tray)).holes == HolePattern(1, 5.0, 7.5, ((30.0, 20.0),))
-    bracket = {
-        "shape": "bracket",
-        "length_mm": 50,
-        "width_mm": 40,
-        "height_mm": 30,
-        "thickness_mm": 4,
-        "holes": 2,
-        "hole_diameter_mm": 5,
-    }
-    assert parse_part(node(bracket)).holes == HolePattern(2, 5.0, 7.5, ((7.5, 22.0), (42.5, 22.0)))
+    assert parse_part(node(BRACKET)).holes == HolePattern(2, 5.0, 7.5, ((7.5, 22.0), (42.5, 22.0)))
 
 
 ERRORS: list[tuple[dict[str, Any] | None, str, str]] = [
@@ -366,15 +349,7 @@ def test_density_parameter_overrides_the_table() -> None:
             60 * 40 * 30 - 54 * 34 * 27,
         ),
         (
-            {
-                "shape": "box",
-                "length_mm": 60,
-                "width_mm": 40,
-                "height_mm": 30,
-                "wall_mm": 3,
-                "holes": 2,
-                "hole_diameter_mm": 4,
-            },
+            HOLLOW_BOX,
             60 * 40 * 30 - 54 * 34 * 27 - 2 * PI * 2**2 * 3,
         ),
         (

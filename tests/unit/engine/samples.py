@@ -22,6 +22,13 @@ def requirement(temp_id: str = "req-1", **changes: Any) -> dict[str, Any]:
     return {**copy.deepcopy(_REQUIREMENT), "tempId": temp_id, **changes}
 
 
+def load_requirement() -> dict[str, Any]:
+    """A short medium-priority requirement (``Load``) that a scripted model proposes."""
+    return requirement(
+        "req-1", name="Load", description="Holds 20 kg", priority="medium", rationale="Use", confidence=0.8
+    )
+
+
 def node(temp_id: str, *children: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return {
         "tempId": temp_id,
@@ -33,6 +40,23 @@ def node(temp_id: str, *children: dict[str, Any], **changes: Any) -> dict[str, A
         "partType": "Manufacture",
         **changes,
     }
+
+
+def impossible_plate() -> dict[str, Any]:
+    """A new BOM part ``bad-plate`` whose hole is wider than the plate: its CAD must fail."""
+    return node(
+        "bad-plate",
+        name="Impossible plate",
+        material="steel",
+        parameters={
+            "shape": "plate",
+            "length_mm": 20,
+            "width_mm": 20,
+            "thickness_mm": 2,
+            "holes": 1,
+            "hole_diameter_mm": 40,
+        },
+    )
 
 
 def bom() -> dict[str, Any]:

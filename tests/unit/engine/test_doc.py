@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pycrdt import Array, Doc, Map, Text, TransactionEvent
+from pycrdt import Array, Doc, Map, Text
 
-from actors.core.session import EMPTY_UPDATE
 from actors.engine.artifacts import empty_artifacts, validate_artifacts
 from actors.engine.doc import (
     ARTIFACTS,
@@ -22,24 +21,8 @@ from actors.engine.doc import (
 )
 from actors.engine.stages import Stage, Status
 
+from ..doc_helpers import replica_of, updates_of
 from . import samples
-
-
-def _updates(doc: Doc[Any]) -> list[bytes]:
-    seen: list[bytes] = []
-
-    def on_update(event: TransactionEvent) -> None:
-        if event.update != EMPTY_UPDATE:
-            seen.append(event.update)
-
-    doc.observe(on_update)
-    return seen
-
-
-def _replica(doc: Doc[Any]) -> Doc[Any]:
-    other: Doc[Any] = Doc()
-    other.apply_update(doc.get_update())
-    return other
 
 
 def test_round_trip_of_complete_artifacts() -> None:
@@ -47,7 +30,7 @@ def test_round_trip_of_complete_artifacts() -> None:
     artifacts = samples.artifacts()
     apply_artifacts(doc, artifacts)
     assert read_artifacts(doc) == artifacts
-    assert read_artifacts(_replica(doc)) == artifacts
+    assert read_artifacts(replica_of(doc)) == artifacts
     assert validate_artifacts(read_artifacts(doc)) == artifacts
 
 
@@ -55,7 +38,7 @@ def test_round_trip_of_new_session_artifacts() -> None:
     doc: Doc[Any] = Doc()
     assert read_artifacts(doc) == {}
     apply_artifacts(doc, empty_artifacts("a kart"))
-    assert read_artifacts(_replica(doc)) == empty_artifacts("a kart")
+    assert read_artifacts(replica_of(doc)) == empty_artifacts("a kart")
 
 
 def test_objects_and_arrays_are_y_types_all_the_way_down() -> None:
@@ -79,7 +62,7 @@ def test_objects_and_arrays_are_y_types_all_the_way_down() -> None:
 def test_applying_the_same_artifacts_again_changes_nothing() -> None:
     doc: Doc[Any] = Doc()
     apply_artifacts(doc, samples.artifacts())
-    updates = _updates(doc)
+    updates = updates_of(doc, skip_empty=True)
     apply_artifacts(doc, samples.artifacts())
     assert updates == []
 
@@ -89,7 +72,7 @@ def test_a_small_change_is_a_small_update() -> None:
     artifacts = samples.artifacts()
     apply_artifacts(doc, artifacts)
     full = len(doc.get_update())
-    updates = _updates(doc)
+    updates = updates_of(doc, skip_empty=True)
     artifacts["requirements"][1]["priority"] = "low"
     apply_artifacts(doc, artifacts)
     assert len(updates) == 1
@@ -101,7 +84,7 @@ def test_a_diff_write_keeps_a_peers_concurrent_edit() -> None:
     server: Doc[Any] = Doc()
     artifacts = samples.artifacts()
     apply_artifacts(server, artifacts)
-    browser = _replica(server)
+    browser = replica_of(server)
     # The browser renames requirement 0 while the AI re-prioritises requirement 1 and
     # adds a BOM part: both survive because neither side rewrote the other's map.
     browser.get(ARTIFACTS, type=Map)["requirements"][0]["name"] = "Top speed"
@@ -132,7 +115,7 @@ def test_lists_edited_in_the_middle_front_and_back() -> None:
         artifacts["requirements"] = variant
         apply_artifacts(doc, artifacts)
         assert read_artifacts(doc)["requirements"] == variant
-        assert read_artifacts(_replica(doc))["requirements"] == variant
+        assert read_artifacts(replica_of(doc))["requirements"] == variant
 
 
 def test_removed_keys_and_null_bom_are_written() -> None:
@@ -176,12 +159,12 @@ def test_stage_status_and_draft_live_beside_the_artifacts() -> None:
     append_draft_text(doc, "Based on ")
     append_draft_text(doc, "the requirements")
     apply_artifacts(doc, samples.artifacts())  # does not remove the engine's keys
-    replica = _replica(doc)
+    replica = replica_of(doc)
     assert read_stage(replica) == (Stage.BOM_DRAFTING, Status.ACTIVE)
     assert read_draft(replica) == "Based on the requirements"
     assert isinstance(artifacts_map(doc)["draft"], Text)
     assert read_artifacts(replica) == samples.artifacts()
-    updates = _updates(doc)
+    updates = updates_of(doc, skip_empty=True)
     set_stage(doc, Stage.BOM_DRAFTING, Status.ACTIVE)
     assert updates == []
     clear_draft(doc)
@@ -203,4 +186,4 @@ def test_draft_is_bounded_by_dropping_the_oldest_text() -> None:
     append_draft_text(doc, "0123456789ABC", max_chars=10)
     assert read_draft(doc) == "3456789ABC"
     append_draft_text(doc, "ü", max_chars=10)
-    assert read_draft(_replica(doc)) == "456789ABCü"
+    assert read_draft(replica_of(doc)) == "456789ABCü"

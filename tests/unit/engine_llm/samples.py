@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-_REQUIREMENT: dict[str, Any] = {
-    "tempId": "req-1",
-    "name": "Maximum speed",
-    "description": "Top speed shall not exceed 15 km/h",
-    "requirementType": "Performance",
-    "priority": "high",
-    "verificationMethod": "Test",
-    "rationale": "Safety standard for children's vehicles",
-    "confidence": 0.9,
-    "source": "ai",
-}
-
-
-def requirement(temp_id: str = "req-1", **changes: Any) -> dict[str, Any]:
-    return {**copy.deepcopy(_REQUIREMENT), "tempId": temp_id, **changes}
+from ..engine.samples import node as engine_node
+from ..engine.samples import requirement
 
 
 def requirements_args(count: int = 2) -> dict[str, Any]:
@@ -27,19 +13,9 @@ def requirements_args(count: int = 2) -> dict[str, Any]:
 
 
 def node(temp_id: str, *children: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {
-        "tempId": temp_id,
-        "name": temp_id.title(),
-        "isNew": True,
-        "quantity": 1,
-        "children": list(children),
-        "requirementTempIds": [],
-        "partType": "Manufacture",
-        "material": "6061-T6 aluminium",
-        "rationale": "needed",
-        "confidence": 0.8,
-        **changes,
-    }
+    """The engine's BOM node with the fields a model is asked to fill in as well."""
+    filled: dict[str, Any] = {"material": "6061-T6 aluminium", "rationale": "needed", "confidence": 0.8}
+    return engine_node(temp_id, *children, **{**filled, **changes})
 
 
 def bom_args() -> dict[str, Any]:
