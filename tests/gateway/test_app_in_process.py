@@ -7,6 +7,7 @@ and pin the gateway's behaviour (routes, errors, batching, fan-out) on their own
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pycrdt import Map
 
+from actors.protocol.messages import AuthType, MessageType, SyncType, encode_frame, sync_step1, token_frame
 from actors.settings import ActorSettings
 
 from ..harness import wait_until
-from ..hocus_client import HocusClient
+from ..hocus_client import DocState, HocusClient
 from .local import ClientFactory, local_app
 
 SPEC: dict[str, Any] = {"root": "root", "elements": {"root": {"type": "Card", "props": {}, "children": []}}}

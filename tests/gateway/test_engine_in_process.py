@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +192,7 @@ async def test_clarification_round_trip(client: TestClient[Any, Any]) -> None:
 @pytest.fixture
 async def slow_client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
     """The offline provider pausing between text deltas, so a run stays live for a while."""
-    yield await aiohttp_client(local_app(tmp_path, offline_actors(0.05), auth=token_auth()))
+    return await aiohttp_client(local_app(tmp_path, offline_actors(0.05), auth=token_auth()))
 
 
 async def test_a_second_post_joins_the_live_run_and_cancel_pauses_it(

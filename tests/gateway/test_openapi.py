@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,8 @@ from openapi_spec_validator import validate
 
 from gateway.openapi import build_document
 
+from ..harness import wait_until
+from ..hocus_client import HocusClient, awareness_frame_for
 from .local import ClientFactory, local_app, token_auth
 
 # Routes that are not part of the three HTTP APIs: operations, sockets, the document itself,

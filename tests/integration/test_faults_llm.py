@@ -109,14 +109,16 @@ async def _faults(gw: Gateway, server: FakeOpenAI) -> dict[str, Any]:
                 status, events = await _run(gw, sid, "start_requirements")
                 failed_in[fault.value] = round(time.monotonic() - started, 2)
                 assert status == 200, (fault, status)
-                assert types(events)[-1] == "error" and events[-1].event == "done", (fault, types(events))
+                assert types(events)[-1] == "error", (fault, types(events))
+                assert events[-1].event == "done", (fault, types(events))
                 errors[fault.value] = str(events[-2].json().get("message") or events[-2].json())[:120]
                 session = await get_session(gw, "ada", sid)
                 assert session["status"] == "failed", (fault, session["status"])
                 assert session["artifacts"]["requirements"] == [], fault  # nothing half-parsed stored
                 await _watched_status(watcher, sid, "failed")
                 status, events = await _run(gw, sid, "retry")
-                assert status == 200 and types(events)[-1] == "stage_complete", (fault, types(events))
+                assert status == 200, (fault, status)
+                assert types(events)[-1] == "stage_complete", (fault, types(events))
                 assert (await get_session(gw, "ada", sid))["artifacts"]["requirements"][0][
                     "name"
                 ] == "Load", fault
