@@ -3,6 +3,7 @@
     python -m benchmarks fanout   [--clients 50 --rate 10 --duration 10 --room-size 0]
     python -m benchmarks rooms    [--rooms 200 --editors 5 --rate 1 --duration 15]
     python -m benchmarks saturate [--clients 20 --room-size 5 --start-rate 200 ...]
+    python -m benchmarks rooms-saturate [--rooms 100 --editors 5 --start-rate 2 --growth 1.5 ...]
     python -m benchmarks sessions [--sessions 50,1000 --concurrency 4 --isolated-max-sessions 100]
     python -m benchmarks rest-ops [--editors 10 --agents 10 --agent-rate 5 ...]
     python -m benchmarks stages   [--users 10 --flows 3 --drop-after 0]     (stages-rejoin: --drop-after 3)
@@ -10,13 +11,17 @@
     python -m benchmarks mixed    [--editors 20 --agents 4 --stage-users 4 --run-users 4 ...]
     python -m benchmarks scale    [--scenario rooms --param rooms --sizes 10,25,50 --duration 5]
                                   [--rooms-editors 5 ... the scaled scenario's options, prefixed]
-    python -m benchmarks compare  [--scenarios fanout,rooms,...,mixed,scale] [--repeats 2]
+    python -m benchmarks compare  [--scenarios fanout,rooms,...,mixed,scale] [--repeats N]
                                   [--fanout-clients 50 ... any scenario option, prefixed]
+                                  (3 rounds for the realtime scenarios, 2 for the others)
+    python -m benchmarks history add RESULTS_DIR   (a row per commit in benchmarks/HISTORY.md)
     python -m benchmarks cad      [--parts 20 --workers 1,all --rounds 1 --smoke]
     python -m benchmarks report   RESULTS_DIR        (re-render report.md and plots)
 
 Common options: --targets atelier,hocuspocus,pycrdt,relay (also atelier-isolated) --repeats N
 --workers W --protocol auto|hocuspocus|y-websocket --out DIR --quiet --smoke
+--compress [on|off|both] (offer permessage-deflate as Chrome does; both: each realtime scenario
+without and with it, side by side)
 --atelier-env KEY=VALUE; a running server instead: --url http(s)://host:port
 [--server-kind atelier|hocuspocus|y-websocket] [--token T | --token-command 'atelier token --user bench'];
 load workers as Ray actors on a cluster: --ray-address HOST:PORT [--ray-cpus-per-worker 1].
@@ -38,12 +43,14 @@ from typing import Any
 
 from .cad.command import add_cad_parser, run_cad_command
 from .config import (
+    REALTIME_ROUNDS,
     SCENARIOS,
     BenchConfigError,
     FanoutOptions,
     MixedOptions,
     RestOpsOptions,
     RoomsOptions,
+    RoomsSaturateOptions,
     RunOptions,
     RunsOptions,
     SaturateOptions,
@@ -63,6 +70,7 @@ from .targets.servers import DEFAULT_TARGETS, TARGET_NAMES
 __all__ = ["COMPARE", "SMOKE", "SMOKE_FANOUT", "SMOKE_ROOMS", "main"]
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+HISTORY_MD = Path(__file__).resolve().parent / "HISTORY.md"
 
 # Tiny sizes that exercise every scenario in well under a minute per target.
 SMOKE_FANOUT = FanoutOptions(clients=3, rate=5.0, duration=2.0)
@@ -72,6 +80,9 @@ SMOKE: dict[str, ScenarioOptions] = {
     "rooms": SMOKE_ROOMS,
     "saturate": SaturateOptions(
         clients=4, room_size=2, start_rate=20.0, growth=2.0, max_rate=80.0, step_duration=1.0, max_steps=3
+    ),
+    "rooms-saturate": RoomsSaturateOptions(
+        rooms=3, editors=2, start_rate=2.0, growth=2.0, max_rate=8.0, step_duration=1.0, max_steps=3
     ),
     "sessions": SessionsOptions(sessions="2,4", concurrency=2, isolated_max_sessions=3),
     "rest-ops": RestOpsOptions(editors=2, editor_rate=2.0, agents=2, agent_rate=2.0, duration=2.0),
@@ -95,7 +106,7 @@ SMOKE: dict[str, ScenarioOptions] = {
 SMOKE_BASES: dict[str, ScenarioOptions] = {name: opts for name, opts in SMOKE.items() if name != "scale"}
 
 # compare's sizes where they differ from a scenario's own defaults: what keeps the whole
-# comparison (every scenario, every target, 2 rounds) within ~40 minutes on 2 cores.
+# comparison (every scenario, every target, 3 rounds of the realtime ones) near an hour on 2 cores.
 COMPARE: dict[str, ScenarioOptions] = {
     "rooms": RoomsOptions(rooms=100, editors=5, rate=1.0, duration=10.0),
     "stages": StagesOptions(users=4, flows=2),
@@ -128,14 +139,19 @@ def _add_options(
         )
 
 
-def _add_common(parser: argparse.ArgumentParser, repeats: int) -> None:
+def _add_common(parser: argparse.ArgumentParser, repeats: int | None) -> None:
     group = parser.add_argument_group("run")
     group.add_argument(
         "--targets",
         default=",".join(DEFAULT_TARGETS),
         help=f"comma-separated, from {', '.join(TARGET_NAMES)} (default %(default)s)",
     )
-    group.add_argument("--repeats", type=int, default=repeats, help="rounds per target (default %(default)s)")
+    rounds = (
+        f"default {REALTIME_ROUNDS} for the realtime scenarios, 2 for the others"
+        if repeats is None
+        else f"default {repeats}"
+    )
+    group.add_argument("--repeats", type=int, default=repeats, help=f"rounds per target ({rounds})")
     group.add_argument("--workers", type=int, default=1, help="load worker processes (default 1)")
     group.add_argument(
         "--protocol",
@@ -148,7 +164,15 @@ def _add_common(parser: argparse.ArgumentParser, repeats: int) -> None:
         "--drain-timeout", type=float, default=10.0, help="seconds to wait for late deliveries"
     )
     group.add_argument("--connect-timeout", type=float, default=60.0, help="seconds for all editors to sync")
-    group.add_argument("--compress", action="store_true", help="offer permessage-deflate like a browser")
+    group.add_argument(
+        "--compress",
+        nargs="?",
+        const="on",
+        default="off",
+        choices=["off", "on", "both"],
+        help="offer permessage-deflate as Chrome does (on); both: each realtime scenario without and "
+        "with it, side by side (default off)",
+    )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     group.add_argument(
         "--atelier-env",
@@ -208,8 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     shorthand.add_argument("--duration", type=float, help="= --fanout-duration")
     for name, cls in SCENARIOS.items():
         _add_options(compare, cls, prefix=f"{name}-", base=COMPARE.get(name))
-    _add_common(compare, repeats=2)
+    _add_common(compare, repeats=None)
     add_cad_parser(sub)
+    history = sub.add_parser("history", help="keep one row per measured commit in benchmarks/HISTORY.md")
+    history.add_argument("action", choices=["add"], help="add: append a results folder's headline row")
+    history.add_argument("results", type=Path, help="a compare results folder (holding results.json)")
+    history.add_argument("--file", type=Path, default=HISTORY_MD, help="default %(default)s")
     report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
     report.add_argument("results", type=Path, help="folder holding results.json")
     return parser
@@ -233,14 +261,19 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
         raise BenchConfigError("targets", f"unknown {', '.join(unknown)} (known: {', '.join(TARGET_NAMES)})")
     if not targets:
         raise BenchConfigError("targets", "name at least one")
+    repeats, realtime = args.repeats, 0
+    if repeats is None:  # compare's default: the realtime scenarios decide, so they get more rounds
+        repeats, realtime = 2, REALTIME_ROUNDS
     return RunOptions(
         targets=targets,
-        repeats=args.repeats,
+        repeats=repeats,
+        realtime_repeats=realtime,
         workers=args.workers,
         protocol=args.protocol,
         drain_timeout=args.drain_timeout,
         connect_timeout=args.connect_timeout,
-        compress=args.compress,
+        compress=args.compress == "on",
+        compress_both=args.compress == "both",
         quiet=args.quiet,
         url=args.url,
         server_kind=args.server_kind,
@@ -348,10 +381,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    from .report.markdown import busy_banner
     from .report.writer import load_comparison, write_report
 
     if args.command == "cad":
         return run_cad_command(args, RESULTS_DIR)
+    if args.command == "history":
+        from .history import add_to_history
+
+        try:
+            print(add_to_history(args.results / "results.json", args.file))
+        except (OSError, ValueError) as exc:
+            print(f"python -m benchmarks history: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "report":
         if _rerender_cad(args.results):
             return 0
@@ -363,8 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = _run_options(args)
         scenarios = _scenarios(args)
         bases = _scale_bases(args) if args.command in ("compare", "scale") else {}
-        for _, options in scenarios:
-            validate(options, run)
+        for name, options in scenarios:
+            validate(options, run, scenario=name)
             if isinstance(options, ScaleOptions):
                 for sized in scaled(options, bases[options.scenario]):
                     validate(sized, run)
@@ -377,5 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = write_report(comparison, out)
     print(written["markdown"].read_text())
     print(f"results: {out}", file=sys.stderr)
+    for line in busy_banner(comparison.meta):
+        print(f"\n{'!' * 72}\n{line.lstrip('> ')}\n{'!' * 72}", file=sys.stderr)
     failed = [r for r in comparison.runs if r.status == "failed"]
     return 1 if failed and len(failed) == len(comparison.runs) else 0

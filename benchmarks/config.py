@@ -10,10 +10,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
     "LIMITS",
+    "REALTIME",
+    "REALTIME_ROUNDS",
     "SCENARIOS",
     "BenchConfigError",
     "FanoutOptions",
@@ -21,6 +23,7 @@ __all__ = [
     "MixedOptions",
     "RestOpsOptions",
     "RoomsOptions",
+    "RoomsSaturateOptions",
     "RunOptions",
     "RunsOptions",
     "SaturateOptions",
@@ -29,7 +32,9 @@ __all__ = [
     "SessionsOptions",
     "StagesOptions",
     "StagesRejoinOptions",
+    "Stepped",
     "capped_sizes",
+    "rounds_for",
     "saturate_rates",
     "scale_sizes",
     "scaled",
@@ -95,6 +100,27 @@ class SaturateOptions:
 
     def total_updates(self) -> int:
         return math.ceil(sum(saturate_rates(self)) * self.step_duration)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomsSaturateOptions:
+    """rooms at saturation: many rooms, the per-editor rate raised step by step (saturate's stepping)."""
+
+    rooms: int = _opt(100, "documents, each with its own editors")
+    editors: int = _opt(5, "editors per room")
+    start_rate: float = _opt(2.0, "edits/s per editor of the first step")
+    growth: float = _opt(1.5, "per-editor rate multiplier per step")
+    max_rate: float = _opt(40.0, "stop raising the per-editor rate here")
+    step_duration: float = _opt(4.0, "seconds of sending per step")
+    max_steps: int = _opt(10, "at most this many steps")
+    p99_bound_ms: float = _opt(100.0, "a step is sustained while delivery p99 stays under this")
+
+    @property
+    def clients(self) -> int:
+        return self.rooms * self.editors
+
+    def total_updates(self) -> int:
+        return math.ceil(sum(saturate_rates(self)) * self.clients * self.step_duration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +232,7 @@ class ScaleOptions:
 ScenarioOptions = (
     FanoutOptions
     | SaturateOptions
+    | RoomsSaturateOptions
     | SessionsOptions
     | RestOpsOptions
     | RoomsOptions
@@ -219,6 +246,7 @@ SCENARIOS: dict[str, type[Any]] = {
     "fanout": FanoutOptions,
     "rooms": RoomsOptions,
     "saturate": SaturateOptions,
+    "rooms-saturate": RoomsSaturateOptions,
     "sessions": SessionsOptions,
     "rest-ops": RestOpsOptions,
     "stages": StagesOptions,
@@ -227,6 +255,12 @@ SCENARIOS: dict[str, type[Any]] = {
     "mixed": MixedOptions,
     "scale": ScaleOptions,
 }
+
+
+# The scenarios of the realtime path (WebSocket editors): what a change to it reruns, what
+# ``--compress both`` doubles, and what compare runs for at least REALTIME_ROUNDS rounds.
+REALTIME = ("fanout", "rooms", "rooms-saturate", "saturate", "sessions")
+REALTIME_ROUNDS = 3
 
 
 def _default_options(scenario: str) -> Any:
@@ -274,11 +308,14 @@ class RunOptions:
 
     targets: tuple[str, ...] = ("atelier", "hocuspocus", "pycrdt", "relay")
     repeats: int = 1
+    realtime_repeats: int = 0  # rounds of the REALTIME scenarios (0: ``repeats``)
     workers: int = 1
     protocol: str = "auto"  # auto | hocuspocus | y-websocket (where the target speaks it)
     drain_timeout: float = 10.0
     connect_timeout: float = 60.0
-    compress: bool = False
+    compress: bool = False  # offer permessage-deflate as browsers do
+    # --compress both: every REALTIME scenario runs without and with the offer, side by side.
+    compress_both: bool = False
     quiet: bool = False
     # A running server instead of managed ones (--url), its token (or a command printing one).
     url: str = ""
@@ -290,8 +327,28 @@ class RunOptions:
     ray_cpus_per_worker: float = 1.0
 
 
-def saturate_rates(options: SaturateOptions) -> list[float]:
-    """The offered rates of the steps: start, start·growth, … up to max_rate and max_steps."""
+def rounds_for(scenario: str, run: RunOptions) -> int:
+    """How many rounds ``scenario`` runs for (pure): realtime ones may be given more."""
+    if scenario in REALTIME and run.realtime_repeats:
+        return run.realtime_repeats
+    return run.repeats
+
+
+class Stepped(Protocol):
+    """Options that raise a rate step by step (saturate, rooms-saturate)."""
+
+    @property
+    def start_rate(self) -> float: ...
+    @property
+    def growth(self) -> float: ...
+    @property
+    def max_rate(self) -> float: ...
+    @property
+    def max_steps(self) -> int: ...
+
+
+def saturate_rates(options: Stepped) -> list[float]:
+    """The rates of the steps: start, start·growth, … up to max_rate and max_steps (pure)."""
     rates: list[float] = []
     rate = options.start_rate
     while len(rates) < options.max_steps and rate <= options.max_rate * (1 + 1e-9):
@@ -326,9 +383,30 @@ def _positive(name: str, value: float) -> None:
         raise BenchConfigError(name, "must be > 0")
 
 
-def validate(options: ScenarioOptions, run: RunOptions, limits: Limits = LIMITS) -> None:
+def _stepping(options: Stepped, step_duration: float, p99_bound_ms: float, limits: Limits) -> None:
+    _positive("start_rate", options.start_rate)
+    if options.growth <= 1:
+        raise BenchConfigError("growth", "must be > 1")
+    if options.max_rate < options.start_rate:
+        raise BenchConfigError("max_rate", "must be >= start_rate")
+    _duration("step_duration", step_duration, limits)
+    if not 1 <= options.max_steps <= limits.max_steps:
+        raise BenchConfigError("max_steps", f"must be within 1..{limits.max_steps}")
+    _positive("p99_bound_ms", p99_bound_ms)
+
+
+def _room_sizes(rooms: int, editors: int, limits: Limits) -> None:
+    if rooms < 1:
+        raise BenchConfigError("rooms", "must be >= 1")
+    if editors < 2:
+        raise BenchConfigError("editors", "a room needs at least 2 editors to measure delivery")
+    if rooms * editors > limits.max_clients:
+        raise BenchConfigError("rooms", f"{rooms * editors} editors in all is over {limits.max_clients}")
+
+
+def validate(options: ScenarioOptions, run: RunOptions, limits: Limits = LIMITS, scenario: str = "") -> None:
     """Raise BenchConfigError for sizes that are meaningless or past the hard bounds."""
-    if not 1 <= run.repeats <= 20:
+    if not 1 <= run.repeats <= 20 or not 0 <= run.realtime_repeats <= 20:
         raise BenchConfigError("repeats", "must be within 1..20")
     if not 1 <= run.workers <= limits.max_workers:
         raise BenchConfigError("workers", f"must be within 1..{limits.max_workers}")
@@ -348,24 +426,15 @@ def validate(options: ScenarioOptions, run: RunOptions, limits: Limits = LIMITS)
         _clients(options.clients, limits)
         if options.room_size < 2:
             raise BenchConfigError("room_size", "must be >= 2")
-        _positive("start_rate", options.start_rate)
-        if options.growth <= 1:
-            raise BenchConfigError("growth", "must be > 1")
-        if options.max_rate < options.start_rate:
-            raise BenchConfigError("max_rate", "must be >= start_rate")
+        _stepping(options, options.step_duration, options.p99_bound_ms, limits)
         if options.max_rate / options.clients > limits.max_rate_per_client:
             raise BenchConfigError("max_rate", f"over {limits.max_rate_per_client:g} edits/s per editor")
-        _duration("step_duration", options.step_duration, limits)
-        if not 1 <= options.max_steps <= limits.max_steps:
-            raise BenchConfigError("max_steps", f"must be within 1..{limits.max_steps}")
-        _positive("p99_bound_ms", options.p99_bound_ms)
+    elif isinstance(options, RoomsSaturateOptions):
+        _room_sizes(options.rooms, options.editors, limits)
+        _stepping(options, options.step_duration, options.p99_bound_ms, limits)
+        _rate("max_rate", options.max_rate, limits)
     elif isinstance(options, RoomsOptions):
-        if options.rooms < 1:
-            raise BenchConfigError("rooms", "must be >= 1")
-        if options.editors < 2:
-            raise BenchConfigError("editors", "a room needs at least 2 editors to measure delivery")
-        if options.clients > limits.max_clients:
-            raise BenchConfigError("rooms", f"{options.clients} editors in all is over {limits.max_clients}")
+        _room_sizes(options.rooms, options.editors, limits)
         _rate("rate", options.rate, limits)
         _duration("duration", options.duration, limits)
     elif isinstance(options, SessionsOptions):
@@ -393,7 +462,8 @@ def validate(options: ScenarioOptions, run: RunOptions, limits: Limits = LIMITS)
         raise BenchConfigError("url", f"expected http(s)://host:port, got {run.url!r}")
     if run.server_kind not in ("atelier", "hocuspocus", "y-websocket"):
         raise BenchConfigError("server_kind", "must be atelier, hocuspocus or y-websocket")
-    total = 0 if isinstance(options, ScaleOptions) else options.total_updates() * run.repeats
+    rounds = rounds_for(scenario, run) if scenario else max(run.repeats, run.realtime_repeats)
+    total = 0 if isinstance(options, ScaleOptions) else options.total_updates() * rounds
     if total > limits.max_total_updates:
         raise BenchConfigError(
             "duration", f"{total} edits in total is over the bound of {limits.max_total_updates}"

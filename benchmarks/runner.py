@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import platform
 import random
 import shutil
@@ -17,22 +18,34 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
-from .config import SCENARIOS, RunOptions, ScaleOptions, ScenarioOptions, scale_sizes, scaled
+from .config import (
+    REALTIME,
+    SCENARIOS,
+    RunOptions,
+    ScaleOptions,
+    ScenarioOptions,
+    rounds_for,
+    scale_sizes,
+    scaled,
+)
 from .loadgen.pool import PoolError
+from .machine import busy_reasons, during, sample_machine
 from .progress import NullProgress, ProgressSink
 from .report.model import RunResult, RunStatus
+from .report.summary import DEFLATE
 from .scenarios.api import mixed_budget, run_mixed, run_runs, run_stages, runs_budget, stages_budget
 from .scenarios.common import MemorySampler, RunContext, RunFailed, SkipRun, choose_protocol
 from .scenarios.fanout import fanout_budget, run_fanout
 from .scenarios.rest_ops import rest_ops_budget, run_rest_ops
 from .scenarios.rooms import rooms_budget, run_rooms
+from .scenarios.rooms_saturate import rooms_saturate_budget, run_rooms_saturate
 from .scenarios.saturate import run_saturate, saturate_budget
 from .scenarios.sessions import run_sessions, sessions_budget
 from .targets.npm import NpmError
@@ -40,9 +53,18 @@ from .targets.process import StartError
 from .targets.remote import REMOTE, RemoteTarget
 from .targets.servers import RunningServer, Target, make_target
 
-__all__ = ["Comparison", "machine_info", "rotation", "run_comparison", "source_info"]
+__all__ = [
+    "Comparison",
+    "compress_variants",
+    "machine_info",
+    "rotation",
+    "run_comparison",
+    "source_info",
+]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ScenarioFn = Callable[[RunContext, Any, RunResult], Awaitable[None]]
 BudgetFn = Callable[[Any, float, float], float]
@@ -51,6 +73,7 @@ _SCENARIOS: dict[str, tuple[ScenarioFn, BudgetFn]] = {
     "fanout": (run_fanout, fanout_budget),
     "rooms": (run_rooms, rooms_budget),
     "saturate": (run_saturate, saturate_budget),
+    "rooms-saturate": (run_rooms_saturate, rooms_saturate_budget),
     "sessions": (run_sessions, sessions_budget),
     "rest-ops": (run_rest_ops, rest_ops_budget),
     "stages": (run_stages, stages_budget),
@@ -80,7 +103,7 @@ class Comparison:
         return cls(meta=dict(data.get("meta", {})), runs=[RunResult.from_dict(r) for r in data["runs"]])
 
 
-def rotation(items: Sequence[str], round_index: int) -> list[str]:
+def rotation(items: Sequence[T], round_index: int) -> list[T]:
     """``items`` rotated left by ``round_index`` (pure): each round starts with the next one."""
     if not items:
         return []
@@ -95,13 +118,28 @@ def _version(command: list[str]) -> str:
         return "unavailable"
 
 
+def _changed(root: Path, *paths: str) -> int:
+    status = _version(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", *paths])
+    return len([line for line in status.splitlines() if line.strip()])
+
+
 def source_info() -> dict[str, Any]:
-    """The atelier code under test: its commit and how many files differ from it (read-only git)."""
+    """The code under test: its commit, and what differs from it (read-only git).
+
+    ``changed_files``: uncommitted files of the server (actors, gateway, storage);
+    ``dirty_files``: of the whole tree (the load generator included).
+    """
     root = Path(__file__).resolve().parents[1]
     commit = _version(["git", "-C", str(root), "rev-parse", "HEAD"]) if shutil.which("git") else ""
-    status = _version(["git", "-C", str(root), "status", "--porcelain", "--", "actors", "gateway", "storage"])
-    changed = len([line for line in status.splitlines() if line.strip()]) if commit else 0
-    return {"commit": commit or "unknown", "changed_files": changed}
+    if not commit:
+        return {"commit": "unknown", "changed_files": 0, "dirty_files": 0, "dirty": False}
+    dirty = _changed(root, ".")
+    return {
+        "commit": commit,
+        "changed_files": _changed(root, "actors", "gateway", "storage"),
+        "dirty_files": dirty,
+        "dirty": dirty > 0,
+    }
 
 
 def machine_info() -> dict[str, Any]:
@@ -180,6 +218,8 @@ async def run_one(
                 result.extra["server_cpu_by_process"] = ctx.server_cpu_by_process
             if ctx.load_nodes:
                 result.extra["load_nodes"] = ctx.load_nodes
+            if ctx.compression:
+                result.extra["compression"] = ctx.compression
     except SkipRun as exc:
         result.status, result.error = RunStatus.SKIPPED, str(exc)
     except TimeoutError:
@@ -212,6 +252,14 @@ def _targets(run: RunOptions, env: dict[str, dict[str, str]]) -> dict[str, Targe
     if run.url:
         return {REMOTE: RemoteTarget(run)}
     return {name: make_target(name, env.get(name)) for name in run.targets}
+
+
+def compress_variants(scenario: str, run: RunOptions) -> list[tuple[str, RunOptions]]:
+    """(label suffix, options) per way a scenario runs: both ways for realtime ones with
+    ``compress_both`` (uncompressed first), else once as asked (pure)."""
+    if run.compress_both and scenario in REALTIME:
+        return [("", replace(run, compress=False)), (DEFLATE, replace(run, compress=True))]
+    return [("", run)]
 
 
 def expand(
@@ -253,29 +301,64 @@ async def run_comparison(
     }
     comparison = Comparison(meta=meta, runs=[])
     broken = await _prepare(targets, sink)
+    load: dict[str, Any] = {"before": await asyncio.to_thread(sample_machine), "during": {}}
+    meta["machine_load"] = load
+    for reason in busy_reasons(load):
+        sink.note(f"[bold red]the machine is busy: {reason}[/bold red]")
+    loadavgs: list[float] = []
     began = time.monotonic()
     jobs = [(label, *job) for label, options in scenarios for job in expand(label, options, scale_bases)]
     for label_scenario, scenario, options, size in jobs:
-        for round_index in range(run.repeats):
-            for name in rotation(order, round_index):
-                what = label_scenario if size is None else f"{label_scenario} {scenario} at {size}"
-                label = f"{what} · {name} · round {round_index + 1}"
-                sink.begin_run(label, _planned_sends(options))
-                if name in broken:
-                    result = RunResult(scenario, name, round_index, RunStatus.FAILED, broken[name])
-                else:
-                    folder = scenario if size is None else f"scale-{scenario}-{size}"
-                    run_dir = out_dir / "runs" / f"{folder}-{name}-r{round_index + 1}"
-                    result = await run_one(scenario, options, targets[name], round_index, run, run_dir, sink)
-                if size is not None:
-                    result.params.update(scale_scenario=scenario, scale_size=size)
-                    result.scenario = label_scenario
-                comparison.runs.append(result)
-                sink.end_run(_outcome(result))
-                if on_result is not None:
-                    on_result(comparison)
+        variants = compress_variants(scenario if size is None else label_scenario, run)
+        for round_index in range(rounds_for(scenario, run)):
+            for suffix, variant in rotation(variants, round_index):
+                for name in rotation(order, round_index):
+                    result = await _one(
+                        (label_scenario, scenario, options, size, suffix),
+                        targets[name],
+                        round_index,
+                        variant,
+                        out_dir,
+                        sink,
+                        broken.get(name),
+                    )
+                    comparison.runs.append(result)
+                    loadavgs.append(os.getloadavg()[0])
+                    load["during"] = during(_other_cpu(comparison.runs), loadavgs)
+                    sink.end_run(_outcome(result))
+                    if on_result is not None:
+                        on_result(comparison)
     comparison.meta["elapsed_s"] = round(time.monotonic() - began, 1)
     return comparison
+
+
+async def _one(
+    job: tuple[str, str, ScenarioOptions, int | None, str],
+    target: Target,
+    round_index: int,
+    run: RunOptions,
+    out_dir: Path,
+    sink: ProgressSink,
+    broken: str | None,
+) -> RunResult:
+    """One job of the comparison against one target, labelled as the report groups it."""
+    label_scenario, scenario, options, size, suffix = job
+    what = label_scenario if size is None else f"{label_scenario} {scenario} at {size}"
+    sink.begin_run(f"{what}{suffix} · {target.name} · round {round_index + 1}", _planned_sends(options))
+    if broken is not None:
+        result = RunResult(scenario, target.name, round_index, RunStatus.FAILED, broken)
+    else:
+        folder = scenario if size is None else f"scale-{scenario}-{size}"
+        run_dir = out_dir / "runs" / f"{folder}{suffix}-{target.name}-r{round_index + 1}"
+        result = await run_one(scenario, options, target, round_index, run, run_dir, sink)
+    if size is not None:
+        result.params.update(scale_scenario=scenario, scale_size=size)
+    result.scenario = f"{label_scenario}{suffix}"
+    return result
+
+
+def _other_cpu(runs: Sequence[RunResult]) -> list[float]:
+    return [step.other_cpu for r in runs for step in r.steps if step.machine_cpu > 0]
 
 
 def _planned_sends(options: ScenarioOptions) -> int:

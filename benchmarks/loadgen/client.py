@@ -62,6 +62,8 @@ class EditorClient:
         self._failed: str | None = None
         self._closing = False
         self.seq = 0
+        # permessage-deflate agreed in the handshake (offered only with ``compress``)
+        self.compressed = False
 
     @property
     def acks(self) -> bool:
@@ -84,6 +86,7 @@ class EditorClient:
             max_msg_size=max_frame_bytes,
             autoping=True,
         )
+        self.compressed = bool(self._ws.compress)
         self._reader = asyncio.get_running_loop().create_task(self._read())
         for frame in self._wire.hello(self._text.state_vector()):
             await self._ws.send_bytes(frame)

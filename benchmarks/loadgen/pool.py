@@ -39,6 +39,7 @@ class ReadyInfo:
     failures: list[str] = field(default_factory=list)
     sync: Histogram = field(default_factory=Histogram)
     sync_ns: dict[int, int] = field(default_factory=dict)  # per editor: connect → synced
+    compressed: int = 0  # sockets whose handshake agreed on permessage-deflate
 
 
 @dataclass
@@ -243,6 +244,7 @@ class WorkerPool:
             info.connected += int(event["connected"])
             info.failed += int(event["failed"])
             info.failures.extend(event.get("failures", []))
+            info.compressed += int(event.get("compressed", 0))
             for cid, ns in event.get("sync_ns", {}).items():
                 info.sync.record_ns(int(ns))
                 info.sync_ns[int(cid)] = int(ns)

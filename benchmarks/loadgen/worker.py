@@ -130,6 +130,7 @@ class Worker:
             failed=len(failures),
             failures=failures[:20],
             sync_ns=sync_ns,
+            compressed=sum(1 for c in clients if c.compressed),
             errors=self.recorder.total_errors,
         )
 

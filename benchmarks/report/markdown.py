@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .summary import METRICS, RATIO_BASE, Metric
+from ..machine import busy_reasons
+from .summary import DEFLATE, RATIO_BASE, Metric, deflate_rows, metrics_for
 
-__all__ = ["format_value", "render_markdown"]
+__all__ = ["busy_banner", "format_value", "render_markdown"]
 
 TITLES = {
     "atelier": "atelier",
@@ -22,6 +23,7 @@ SECTIONS = (
     "fanout",
     "rooms",
     "saturate",
+    "rooms-saturate",
     "sessions",
     "rest-ops",
     "stages",
@@ -37,6 +39,9 @@ _DESCRIBE = {
     "editor of the room has it; *join*: connect → synced; *PSS / room*: growth from the idle server "
     "to every room live with its editors, before any edit",
     "saturate": "offered edits/s raised step by step until delivery p99 passes the bound",
+    "rooms-saturate": "the rooms load (many rooms of a few editors) with the per-editor rate raised step "
+    "by step until delivery p99 passes the bound; *hosts*: atelier's SessionHost processes, their live "
+    "sessions (from the placement directory) and cores at the highest sustained step",
     "sessions": "live sessions grown through the sizes, one editor each (every session edits once per "
     "size); memory growth of the server tree / K; activation (REST create where needed + connect → "
     "synced) of the sessions added to reach that size",
@@ -67,19 +72,54 @@ def format_value(value: Any, digits: int) -> str:
     return str(value)
 
 
-def _cell(metric: Metric, value: Any) -> str:
+def _cell(metric: Metric, value: Any, spread: tuple[float, float] | None = None) -> str:
     # Memory growth per session (or room) below zero is measurement noise (a server whose sessions
     # cost a few KiB, against PSS that moves by a MiB as the allocator settles).
     if metric.key.startswith(("pss_per_", "rss_per_")) and isinstance(value, (int, float)) and value < 0:
         return "≈0"
-    return format_value(value, metric.digits)
+    text = format_value(value, metric.digits)
+    if spread is not None and value is not None:
+        low, high = (format_value(v, metric.digits) for v in spread)
+        text += f" ({low}–{high})"
+    return text
 
 
 def _revision(meta: Mapping[str, Any]) -> str:
     source = meta.get("atelier_source", {})
     commit = str(source.get("commit", "?"))[:10]
-    dirty = source.get("changed_files", 0)
-    return f"commit {commit}" + (f" + {dirty} uncommitted file(s)" if dirty else "")
+    server = source.get("changed_files", 0)
+    dirty = source.get("dirty_files", server)
+    if not dirty:
+        return f"commit {commit} (clean tree)"
+    return f"commit {commit} + {dirty} uncommitted file(s), {server} of them in actors/ gateway/ storage/"
+
+
+def busy_banner(meta: Mapping[str, Any]) -> list[str]:
+    """The busy-machine warning (Markdown lines), or nothing when the machine was quiet."""
+    load = meta.get("machine_load")
+    if not load:
+        return []
+    reasons = busy_reasons(load)
+    if not reasons:
+        return []
+    return [
+        "> **⚠ The machine was busy: decide nothing from these figures.** "
+        + "; ".join(reasons)
+        + ". Rerun on a quiet machine (check `uptime`).",
+    ]
+
+
+def _load_line(meta: Mapping[str, Any]) -> str:
+    load = meta.get("machine_load") or {}
+    before, during = load.get("before") or {}, load.get("during") or {}
+    avg = " / ".join(f"{v:.2f}" for v in before.get("loadavg", []))
+    return (
+        f"Machine load: before the run load average {avg or '?'} (1/5/15 min), other CPU "
+        f"{format_value(before.get('other_cpu'), 2)} cores; during the steps other CPU median "
+        f"{format_value(during.get('other_cpu_median'), 2)} "
+        f"(max {format_value(during.get('other_cpu_max'), 2)}) cores, "
+        f"load average up to {format_value(during.get('loadavg_max'), 2)}."
+    )
 
 
 def _title(target: str) -> str:
@@ -104,7 +144,8 @@ def _row(target: str, entry: Mapping[str, Any], metrics: Sequence[Metric]) -> st
         problem = (entry.get("problems") or [""])[0]
         cells = [f"**{entry.get('status')}**: {_one_line(problem)}"] + [""] * (len(metrics) - 1)
         return f"| {name} | " + " | ".join(cells) + " |"
-    cells = [_cell(m, entry.get(m.key)) for m in metrics]
+    spreads = entry.get("spread") or {}
+    cells = [_cell(m, entry.get(m.key), spreads.get(m.key)) for m in metrics]
     if entry.get("ok_rounds") != entry.get("rounds"):
         name += f" ({entry.get('ok_rounds')}/{entry.get('rounds')} rounds ok)"
     return f"| {name} | " + " | ".join(cells) + " |"
@@ -113,13 +154,13 @@ def _row(target: str, entry: Mapping[str, Any], metrics: Sequence[Metric]) -> st
 def _scenario_table(
     scenario: str, by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]
 ) -> list[str]:
-    metrics = METRICS[scenario]
+    metrics = metrics_for(scenario)
     return _header(metrics) + [_row(t, by_target[t], metrics) for t in order if t in by_target]
 
 
 def _sessions_table(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:
     """One row per target and size, the smaller sizes first; then a note per capped target."""
-    metrics = METRICS["sessions"]
+    metrics = metrics_for("sessions")
     lines = _header(metrics)
     for target in order:
         entry = by_target.get(target)
@@ -130,7 +171,7 @@ def _sessions_table(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[
             lines.append(_row(target, entry, metrics))
             continue
         for size in sorted(by_size, key=int):
-            lines.append(_row(target, {**entry, **by_size[size]}, metrics))
+            lines.append(_row(target, {**entry, **by_size[size], "spread": {}}, metrics))
     capped = [t for t in order if by_target.get(t, {}).get("capped_at")]
     notes = [_capped_note(target, by_target[target]) for target in capped]
     if notes:
@@ -140,7 +181,7 @@ def _sessions_table(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[
 
 def _scale_table(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:
     """One row per target and size (see scale.png for the curves)."""
-    metrics = METRICS["scale"]
+    metrics = metrics_for("scale")
     lines = _header(metrics)
     for target in order:
         entry = by_target.get(target)
@@ -151,7 +192,7 @@ def _scale_table(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str
             lines.append(_row(target, entry, metrics))
             continue
         for size in sorted(by_size, key=int):
-            lines.append(_row(target, {**entry, **by_size[size]}, metrics))
+            lines.append(_row(target, {**entry, **by_size[size], "spread": {}}, metrics))
     return lines
 
 
@@ -183,7 +224,7 @@ def _ratio_table(
         "|---|---|" + "|".join(["---:"] * len(peers)) + "|",
     ]
     for scenario, table in ratio_rows.items():
-        headers = {m.key: m for m in METRICS[scenario]}
+        headers = {m.key: m for m in metrics_for(scenario)}
         for key, row in table.items():
             metric = headers[key]
             better = "lower is better" if metric.lower_is_better else "higher is better"
@@ -201,17 +242,23 @@ def render_markdown(
     order = list(meta.get("run", {}).get("targets", [])) or sorted({t for s in summary.values() for t in s})
     machine = meta.get("machine", {})
     run = meta.get("run", {})
-    lines = [
-        "# atelier benchmark",
-        "",
+    lines = ["# atelier benchmark", ""]
+    banner = busy_banner(meta)
+    if banner:
+        lines += [*banner, ""]
+    rounds = run.get("realtime_repeats") or run.get("repeats", 1)
+    lines += [
         f"Run {meta.get('started', '?')} on {machine.get('cpus', '?')} CPUs / "
         f"{machine.get('memory_gib', '?')} GiB, Python {machine.get('python', '?')}, "
-        f"Node {machine.get('node', '?')}; {run.get('repeats', 1)} round(s) per target, "
-        f"targets alternating; {run.get('workers', 1)} load worker process(es); "
-        f"took {meta.get('elapsed_s', '?')} s. atelier at {_revision(meta)}.",
+        f"Node {machine.get('node', '?')}; {rounds} round(s) per target for the realtime scenarios "
+        f"({run.get('repeats', 1)} for the others), targets alternating; {run.get('workers', 1)} load "
+        f"worker process(es); took {meta.get('elapsed_s', '?')} s. atelier at {_revision(meta)}.",
+        "",
+        _load_line(meta),
         "",
         "Latencies in ms (p50/p95/p99 over every delivery of every successful round); rates and "
-        "memory are medians over rounds. CPU is in cores (1.0 = one core busy); *other CPU* is the "
+        "memory are medians over rounds; *(a–b)* after a figure is its min–max over the rounds, "
+        "each round taken alone. CPU is in cores (1.0 = one core busy); *other CPU* is the "
         "machine's busy time minus server and load workers (orchestrator, kernel network work and "
         "anything else running: a high value flags a noisy run). PSS splits shared "
         "pages between processes; both are summed over the server's whole process tree.",
@@ -219,39 +266,90 @@ def render_markdown(
     ]
     if "remote" in meta.get("targets", {}):
         lines += ["", f"*server at --url*: {meta['targets']['remote']}."]
-    for scenario in SECTIONS:
+    for scenario in [label for name in SECTIONS for label in (name, f"{name}{DEFLATE}")]:
         by_target = summary.get(scenario)
         if not by_target:
             continue
-        lines += ["", f"## {scenario}", "", f"{_DESCRIBE[scenario]} ({_params(scenario, meta)})", ""]
-        if scenario == "sessions":
+        base = scenario.removesuffix(DEFLATE)
+        describe = _DESCRIBE[base] + (", permessage-deflate offered" if scenario != base else "")
+        lines += ["", f"## {scenario}", "", f"{describe} ({_params(base, meta)})", ""]
+        if base == "sessions":
             lines += _sessions_table(by_target, order)
-        elif scenario == "scale":
+        elif base == "scale":
             lines += _scale_table(by_target, order)
         else:
             lines += _scenario_table(scenario, by_target, order)
-        if scenario == "saturate":
-            lines.append("")
-            for target in order:
-                entry = by_target.get(target, {})
-                reasons = list(dict.fromkeys(r for r in entry.get("stop_reasons", []) if r))
-                if reasons:
-                    lines.append(
-                        f"- {_title(target)} stopped at: " + "; ".join(_one_line(r, 120) for r in reasons)
-                    )
-            if any(e.get("client_bound") for e in by_target.values()):
-                lines.append(
-                    "- *client-bound*: the load generator could not offer more on this machine, so "
-                    "that target's figure is a lower bound."
-                )
+        if base in ("saturate", "rooms-saturate"):
+            lines += ["", *_stop_notes(by_target, order)]
+        if base == "rooms-saturate":
+            lines += _host_notes(by_target, order)
+        lines += _compression_notes(by_target, order)
         measured = sorted({str(e.get("server_measured", "local")) for e in by_target.values()})
         if any(m != "local" and not m.startswith("local:") for m in measured) or "remote" in by_target:
             lines += ["", *(f"- server figures: {m}" for m in measured)]
     if any(ratio_rows.values()) and any(t != RATIO_BASE for t in order):
         lines += ["", f"## {TITLES[RATIO_BASE]} / peer", ""]
         lines += _ratio_table(ratio_rows, order)
+    both = deflate_rows(summary)
+    if both:
+        lines += ["", "## permessage-deflate offered / not offered", ""]
+        lines += _deflate_table(both)
     if plots:
         lines += ["", "## Plots", ""]
         lines += [f"![{name}]({name})" for name in plots]
     lines.append("")
     return "\n".join(lines)
+
+
+def _stop_notes(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:
+    lines = []
+    for target in order:
+        entry = by_target.get(target, {})
+        reasons = list(dict.fromkeys(r for r in entry.get("stop_reasons", []) if r))
+        if reasons:
+            lines.append(f"- {_title(target)} stopped at: " + "; ".join(_one_line(r, 120) for r in reasons))
+    if any(e.get("client_bound") for e in by_target.values()):
+        lines.append(
+            "- *client-bound*: the load generator could not offer more on this machine, so "
+            "that target's figure is a lower bound."
+        )
+    return lines
+
+
+def _host_notes(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:
+    """Per target with session hosts: each host's sessions and cores at max, round by round."""
+    lines = []
+    for target in order:
+        for index, rows in enumerate(by_target.get(target, {}).get("host_balance", [])):
+            hosts = "; ".join(
+                f"pid {row['pid']}: {format_value(row['sessions'], 0)} sessions, "
+                f"{format_value(row['cores'], 2)} cores"
+                for row in rows
+            )
+            lines.append(f"- {_title(target)} hosts (round {index + 1}): {hosts}")
+    return lines
+
+
+def _compression_notes(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:
+    answers = {"yes": "agreed", "no": "declined", "partly": "agreed on some sockets only"}
+    offered = [t for t in order if by_target.get(t, {}).get("compression")]
+    if not offered:
+        return []
+    parts = [f"{_title(t)} {answers.get(str(by_target[t]['compression']), 'n/a')}" for t in offered]
+    return ["", "- permessage-deflate offered (as Chrome does): " + ", ".join(parts)]
+
+
+def _deflate_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = [
+        "| scenario | target | metric | not offered | offered | offered / not | deflate agreed |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        metric = next(m for m in metrics_for(row["scenario"]) if m.key == row["metric"])
+        ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.2f}×"
+        lines.append(
+            f"| {row['scenario']} | {_title(row['target'])} | {metric.header} | "
+            f"{format_value(row['plain'], metric.digits)} | {format_value(row['deflate'], metric.digits)} | "
+            f"{ratio} | {row['negotiated']} |"
+        )
+    return lines

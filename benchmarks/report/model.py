@@ -58,6 +58,8 @@ class StepResult:
     # histograms (first_event, event_latency, stage_duration, run_latency …) by name.
     counts: dict[str, int] = field(default_factory=dict)
     hists: dict[str, Histogram] = field(default_factory=dict)
+    # Cores per server process during the step: {"pid", "label", "cores"}, busiest first.
+    process_cpu: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def achieved_rate(self) -> float:
@@ -117,6 +119,7 @@ class StepResult:
             "counts": dict(self.counts),
             "hists": {name: h.to_dict() for name, h in self.hists.items()},
             "hists_ms": {name: h.summary_ms() for name, h in self.hists.items()},
+            "process_cpu": [dict(row) for row in self.process_cpu],
         }
         for name in _HISTOGRAMS:
             histogram: Histogram = getattr(self, name)
@@ -156,7 +159,13 @@ class StepResult:
             name: Histogram.from_dict(data[name]) for name in _HISTOGRAMS if name in data
         }
         named = {name: Histogram.from_dict(h) for name, h in data.get("hists", {}).items()}
-        return cls(**plain, **histograms, counts=dict(data.get("counts", {})), hists=named)
+        return cls(
+            **plain,
+            **histograms,
+            counts=dict(data.get("counts", {})),
+            hists=named,
+            process_cpu=[dict(row) for row in data.get("process_cpu", [])],
+        )
 
 
 @dataclass

@@ -8,7 +8,7 @@ round shows its status and first error instead of numbers.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +23,22 @@ from .api_summary import (
 )
 from .model import MIB, RunResult, RunStatus, StepResult
 
-__all__ = ["METRICS", "RATIO_BASE", "Metric", "ratios", "summarize"]
+__all__ = [
+    "DEFLATE",
+    "DEFLATE_METRICS",
+    "METRICS",
+    "RATIO_BASE",
+    "Metric",
+    "deflate_rows",
+    "metrics_for",
+    "ratios",
+    "spread",
+    "summarize",
+]
 
 RATIO_BASE = "atelier"
+# The label suffix of a realtime scenario run with permessage-deflate offered (--compress both).
+DEFLATE = "+deflate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +89,20 @@ METRICS: dict[str, list[Metric]] = {
         Metric("server_cpu_at_max", "server CPU at max", 2),
         Metric("client_cpu_at_max", "client CPU at max", 2),
         Metric("other_cpu_at_max", "other CPU at max", 2),
+    ],
+    "rooms-saturate": [
+        Metric("max_sustained", "max sustained edits/s", 0, lower_is_better=False, ratio=True),
+        Metric("max_sustained_min", "min over rounds", 0, lower_is_better=False),
+        Metric("per_editor_at_max", "edits/s per editor at max", 2, lower_is_better=False),
+        Metric("deliveries_at_max", "deliveries/s at max", 0, lower_is_better=False),
+        Metric("p50_at_max", "p50 ms at max", 2, ratio=True),
+        Metric("p99_at_max", "p99 ms at max", 2, ratio=True),
+        Metric("server_cpu_at_max", "server CPU at max", 2),
+        Metric("client_cpu_at_max", "client CPU at max", 2),
+        Metric("other_cpu_at_max", "other CPU at max", 2),
+        Metric("hosts", "SessionHost processes", 0),
+        Metric("host_sessions", "sessions per host (min–max)", 0),
+        Metric("host_cores", "host CPU at max (min–max)", 2),
     ],
     "sessions": [
         Metric("sessions", "live sessions", 0, lower_is_better=False),
@@ -192,6 +219,30 @@ def _saturate(runs: Sequence[RunResult]) -> dict[str, Any]:
     }
 
 
+def _range(values: Sequence[float | int | None], digits: int) -> str | None:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    low, high = min(present), max(present)
+    return f"{low:,.{digits}f}" if low == high else f"{low:,.{digits}f}–{high:,.{digits}f}"
+
+
+def _rooms_saturate(runs: Sequence[RunResult]) -> dict[str, Any]:
+    """saturate's figures, per editor too, and the hosts' balance (from the first round that has it)."""
+    entry = _saturate(runs)
+    at_max = [s for s in (_at_max(r) for r in runs) if s is not None]
+    entry["per_editor_at_max"] = _median(r.extra.get("max_sustained_per_editor") for r in runs)
+    entry["p50_at_max"] = _median(s.latency.percentile_ms(0.50) for s in at_max)
+    balances = [r.extra["host_balance"] for r in runs if r.extra.get("host_balance")]
+    if balances:
+        rows = balances[0]
+        entry["hosts"] = len(rows)
+        entry["host_sessions"] = _range([row["sessions"] for row in rows], 0)
+        entry["host_cores"] = _range([row["cores"] for row in rows], 2)
+        entry["host_balance"] = [list(b) for b in balances]
+    return entry
+
+
 def _sessions(runs: Sequence[RunResult]) -> dict[str, Any]:
     """The largest size every round reached, plus ``by_size``: one row per size."""
     by_size: dict[int, dict[str, Any]] = {}
@@ -259,6 +310,7 @@ _SUMMARIZERS = {
     "fanout": _fanout,
     "rooms": _rooms,
     "saturate": _saturate,
+    "rooms-saturate": _rooms_saturate,
     "sessions": _sessions,
     "rest-ops": _rest_ops,
     "stages": stages_summary,
@@ -269,8 +321,36 @@ _SUMMARIZERS = {
 }
 
 
+def metrics_for(label: str) -> list[Metric]:
+    """The metrics of a scenario label (``fanout+deflate`` has fanout's)."""
+    return METRICS.get(label.removesuffix(DEFLATE), [])
+
+
+def spread(per_round: Sequence[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """key → (min, max) over rounds of every figure all rounds have as a number (pure)."""
+    if len(per_round) < 2:
+        return {}
+    keys = set.intersection(*(set(entry) for entry in per_round))
+    result: dict[str, tuple[float, float]] = {}
+    for key in sorted(keys):
+        values = [entry[key] for entry in per_round]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            result[key] = (min(values), max(values))
+    return result
+
+
+def _compression(runs: Sequence[RunResult]) -> str | None:
+    """Whether permessage-deflate was agreed (yes, no, partly), when the clients offered it."""
+    notes = [r.extra["compression"] for r in runs if r.extra.get("compression", {}).get("offered")]
+    answers = {str(note.get("negotiated")) for note in notes}
+    if not answers:
+        return None
+    return answers.pop() if len(answers) == 1 else "partly"
+
+
 def summarize(runs: Sequence[RunResult]) -> dict[str, dict[str, dict[str, Any]]]:
-    """scenario → target → metrics (plus ``status``, ``rounds``, ``ok_rounds``, ``errors_seen``)."""
+    """scenario → target → metrics (plus ``status``, ``rounds``, ``ok_rounds``, ``problems``,
+    ``spread``: min–max over the successful rounds, ``compression``: deflate agreed or not)."""
     grouped: dict[str, dict[str, list[RunResult]]] = {}
     for run in runs:
         grouped.setdefault(run.scenario, {}).setdefault(run.target, []).append(run)
@@ -287,11 +367,17 @@ def summarize(runs: Sequence[RunResult]) -> dict[str, dict[str, dict[str, Any]]]
             }
             measured = {str(r.extra.get("server_measured", "local")) for r in target_runs}
             entry["server_measured"] = sorted(measured)[0] if measured else "local"
+            compression = _compression(target_runs)
+            if compression is not None:
+                entry["compression"] = compression
             if ok:
+                summarizer = _SUMMARIZERS[scenario.removesuffix(DEFLATE)]
                 entry["status"] = RunStatus.OK
-                entry.update(_SUMMARIZERS[scenario](ok))
+                entry.update(summarizer(ok))
+                entry["spread"] = spread([summarizer([r]) for r in ok])
                 if any(m.startswith("remote") for m in measured):
                     _unmeasured(entry)
+                    entry["spread"] = {}
             elif all(r.status == RunStatus.SKIPPED for r in target_runs):
                 entry["status"] = RunStatus.SKIPPED
             else:
@@ -318,7 +404,7 @@ def ratios(
         if mine is None or mine.get("status") != RunStatus.OK:
             continue
         table: dict[str, dict[str, float | None]] = {}
-        for metric in METRICS.get(scenario, []):
+        for metric in metrics_for(scenario):
             if not metric.ratio:
                 continue
             row: dict[str, float | None] = {}
@@ -329,3 +415,36 @@ def ratios(
             table[metric.key] = row
         result[scenario] = table
     return result
+
+
+# What --compress both sets side by side, per realtime scenario: deflate / plain.
+DEFLATE_METRICS: dict[str, tuple[str, ...]] = {
+    "fanout": ("server_cpu", "p99"),
+    "rooms": ("server_cpu", "p99"),
+    "saturate": ("max_sustained", "server_cpu_at_max"),
+    "rooms-saturate": ("max_sustained", "server_cpu_at_max"),
+    "sessions": ("pss_per_session_mib",),
+}
+
+
+def deflate_rows(summary: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per scenario, target and metric run both ways: plain, deflate, deflate/plain and
+    whether the server agreed to compress (pure)."""
+    rows: list[dict[str, Any]] = []
+    for scenario, keys in DEFLATE_METRICS.items():
+        plain, deflate = summary.get(scenario, {}), summary.get(f"{scenario}{DEFLATE}", {})
+        for target in [t for t in plain if t in deflate]:
+            mine, theirs = plain[target], deflate[target]
+            for key in keys:
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "target": target,
+                        "metric": key,
+                        "plain": mine.get(key),
+                        "deflate": theirs.get(key),
+                        "ratio": _ratio(theirs.get(key), mine.get(key)),
+                        "negotiated": theirs.get("compression", "n/a"),
+                    }
+                )
+    return rows

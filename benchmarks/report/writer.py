@@ -10,7 +10,7 @@ import orjson
 from ..runner import Comparison
 from .markdown import render_markdown
 from .plots import write_plots
-from .summary import ratios, summarize
+from .summary import deflate_rows, ratios, summarize
 
 __all__ = ["load_comparison", "write_json", "write_report"]
 
@@ -25,6 +25,7 @@ def write_json(comparison: Comparison, out_dir: Path) -> Path:
         **comparison.to_dict(),
         "summary": summary,
         "ratios": ratios(summary),
+        "deflate": deflate_rows(summary),
     }
     path = out_dir / RESULTS_JSON
     tmp = path.with_suffix(".json.tmp")

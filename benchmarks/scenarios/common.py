@@ -10,8 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import psutil
+from typing import Any
 
 from ..config import RunOptions
 from ..loadgen.plan import (
@@ -24,9 +23,10 @@ from ..loadgen.plan import (
     split_round_robin,
 )
 from ..loadgen.pool import ReadyInfo, StepOutcome, WorkerPool
+from ..machine import machine_busy_seconds
 from ..progress import ProgressSink
 from ..report.model import MemoryStats, StepResult
-from ..targets.process import MemorySample
+from ..targets.process import MemorySample, by_label
 from ..targets.servers import RunningServer, TargetInfo
 from ..wire import WireProtocol
 
@@ -37,8 +37,10 @@ __all__ = [
     "RunFailed",
     "SkipRun",
     "choose_protocol",
+    "compression_note",
     "editor_plans",
     "measure_step",
+    "process_cores",
     "running_pool",
     "step_start",
     "worker_plans",
@@ -131,6 +133,8 @@ class RunContext:
     server_cpu_by_process: dict[str, float] = field(default_factory=dict)
     # where the load workers ran (--ray-address: one entry per actor, with its node)
     load_nodes: list[dict[str, object]] = field(default_factory=list)
+    # permessage-deflate: offered by the clients, and on how many sockets the server agreed
+    compression: dict[str, object] = field(default_factory=dict)
 
 
 def editor_plans(
@@ -219,6 +223,7 @@ async def running_pool(
         ctx.progress.phase("connecting")
         info = await pool.start(ctx.run.connect_timeout + 30.0)
         ctx.load_nodes = list(pool.nodes)
+        ctx.compression = compression_note(ctx.run.compress, info.connected, info.compressed)
         if info.failed:
             shown = "; ".join(info.failures[:3])
             raise RunFailed(
@@ -230,6 +235,17 @@ async def running_pool(
         raise
     finally:
         await pool.stop()
+
+
+def compression_note(offered: bool, connected: int, compressed: int) -> dict[str, object]:
+    """What the handshakes agreed on (pure): ``negotiated`` is yes, no, partly or n/a (not offered)."""
+    if not offered:
+        negotiated = "n/a"
+    elif connected and compressed >= connected:
+        negotiated = "yes"
+    else:
+        negotiated = "partly" if compressed else "no"
+    return {"offered": offered, "sockets": connected, "compressed": compressed, "negotiated": negotiated}
 
 
 def step_start(lead: float = 0.5) -> int:
@@ -249,8 +265,8 @@ async def measure_step(
     """Run one step on the pool and turn the merged outcome into a StepResult."""
     ctx.progress.phase(f"step {step.step}: {offered_rate:g}/s offered")
     process = ctx.server.process
-    by_process0 = await asyncio.to_thread(process.cpu_by_process)
-    machine0 = _machine_busy_seconds()
+    by_pid0 = await asyncio.to_thread(process.cpu_by_pid)
+    machine0 = machine_busy_seconds()
     began = time.monotonic()
 
     def on_progress(totals: dict[str, int]) -> None:
@@ -260,15 +276,18 @@ async def measure_step(
     outcome = await pool.run_step(step, drain=drain, on_progress=on_progress)
     elapsed = time.monotonic() - began
     ended_ns = time.monotonic_ns()
-    machine1 = _machine_busy_seconds()
-    by_process1 = await asyncio.to_thread(process.cpu_by_process)
-    cpu0, cpu1 = sum(by_process0.values()), sum(by_process1.values())
+    machine1 = machine_busy_seconds()
+    by_pid1 = await asyncio.to_thread(process.cpu_by_pid)
+    cores = process_cores(by_pid0, by_pid1, elapsed)
     ctx.server_cpu_by_process = {
-        label: round((seconds - by_process0.get(label, 0.0)) / elapsed, 3)
-        for label, seconds in sorted(by_process1.items(), key=lambda item: -item[1])
-        if elapsed > 0
+        label: round(value, 3)
+        for label, value in sorted(
+            by_label({p["pid"]: (p["label"], p["cores"]) for p in cores}).items(), key=lambda item: -item[1]
+        )
     }
-    return to_step_result(
+    cpu0 = sum(seconds for _, seconds in by_pid0.values())
+    cpu1 = sum(seconds for _, seconds in by_pid1.values())
+    measured = to_step_result(
         step,
         outcome,
         senders=senders,
@@ -279,12 +298,28 @@ async def measure_step(
         # Flows done back to back end when they end, not at a planned duration.
         wall_ns=ended_ns - step.start_ns if step.api_count else 0,
     )
+    measured.process_cpu = cores
+    return measured
 
 
-def _machine_busy_seconds() -> float:
-    """CPU seconds the whole machine spent busy (every process, ours and everyone else's)."""
-    times = psutil.cpu_times()
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+def process_cores(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], elapsed: float
+) -> list[dict[str, Any]]:
+    """Cores each server process used between two CPU readings, busiest first (pure).
+
+    A process that started in between counts from zero; one that ended is left out.
+    """
+    if elapsed <= 0:
+        return []
+    rows = [
+        {
+            "pid": pid,
+            "label": label,
+            "cores": round((seconds - before.get(pid, (label, 0.0))[1]) / elapsed, 4),
+        }
+        for pid, (label, seconds) in after.items()
+    ]
+    return sorted(rows, key=lambda row: (-row["cores"], row["pid"]))
 
 
 def to_step_result(

@@ -15,7 +15,7 @@ from ..report.model import MIB, RunResult
 from .common import SETTLE, RunContext, SkipRun
 from .fanout import run_room_load
 
-__all__ = ["rooms_budget", "run_rooms"]
+__all__ = ["rooms_budget", "run_rooms", "settle_rooms"]
 
 # Creating a document may start a session (atelier: over REST, one at a time); allowance each.
 _CREATE_ALLOWANCE = 2.0
@@ -26,15 +26,20 @@ def rooms_budget(options: RoomsOptions, drain: float, connect: float) -> float:
     return connect + options.rooms * _CREATE_ALLOWANCE + options.duration + drain + 120.0
 
 
-async def run_rooms(ctx: RunContext, options: RoomsOptions, result: RunResult) -> None:
+async def settle_rooms(ctx: RunContext, rooms: int) -> None:
+    """Skip a target that cannot hold ``rooms`` live documents; then the idle server's memory mark."""
     info = ctx.server.target.info
-    if info.process_per_session and options.rooms > LIMITS.max_session_processes:
+    if info.process_per_session and rooms > LIMITS.max_session_processes:
         raise SkipRun(
-            f"{info.title} runs a process per live document: {options.rooms} rooms is over "
+            f"{info.title} runs a process per live document: {rooms} rooms is over "
             f"{LIMITS.max_session_processes} (--rooms)"
         )
     await asyncio.sleep(SETTLE)
     await ctx.memory.mark("baseline")
+
+
+async def run_rooms(ctx: RunContext, options: RoomsOptions, result: RunResult) -> None:
+    await settle_rooms(ctx, options.rooms)
     await run_room_load(
         ctx,
         result,

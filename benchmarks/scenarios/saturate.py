@@ -9,13 +9,15 @@ stops there and the result is a lower bound for that server ("client-bound").
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ..config import SaturateOptions, saturate_rates
 from ..loadgen.plan import StepPlan
+from ..loadgen.pool import WorkerPool
 from ..report.model import RunResult, StepResult
 from .common import RunContext, editor_plans, measure_step, running_pool, step_start, worker_plans
 
-__all__ = ["CLIENT_BOUND", "judge_step", "run_saturate", "saturate_budget"]
+__all__ = ["CLIENT_BOUND", "MAX_STEP_DRAIN", "judge_step", "run_saturate", "run_steps", "saturate_budget"]
 
 CLIENT_BOUND = "client-bound"
 # A step counts as offered when the load generator sent at least this share of its edits.
@@ -56,40 +58,62 @@ async def run_saturate(ctx: RunContext, options: SaturateOptions, result: RunRes
     documents = await ctx.server.create_documents(rooms)
     clients = editor_plans(ctx, documents, options.room_size, options.clients)
     lifetime = saturate_budget(options, ctx.run.drain_timeout, ctx.run.connect_timeout) + 30.0
-    drain = min(ctx.run.drain_timeout, MAX_STEP_DRAIN)
-    sustained = 0.0
-    reason = f"reached the last step ({len(saturate_rates(options))} steps)"
     async with running_pool(ctx, worker_plans(ctx, clients, lifetime=lifetime)) as (pool, ready):
         result.sync = ready.sync
         await ctx.memory.mark("loaded")
-        for index, offered in enumerate(saturate_rates(options)):
-            per_client = offered / options.clients
-            step = StepPlan(
-                step=index,
-                start_ns=step_start(),
-                duration=options.step_duration,
-                client_rate=per_client,
-                max_updates=math.ceil(offered * options.step_duration * 1.05) + options.clients,
-            )
-            measured = await measure_step(
-                ctx, pool, step, senders=options.clients, offered_rate=offered, drain=drain
-            )
-            result.steps.append(measured)
-            verdict = judge_step(measured, options.p99_bound_ms)
-            if verdict is not None:
-                reason = f"step {index} ({offered:.0f}/s): {verdict}"
-                break
-            sustained = offered
-    result.extra.update(
-        max_sustained_rate=sustained,
-        stop_reason=reason,
-        client_bound=CLIENT_BOUND in reason,
-        p99_bound_ms=options.p99_bound_ms,
-    )
+        await run_steps(
+            ctx,
+            pool,
+            result,
+            rates=saturate_rates(options),
+            senders=options.clients,
+            step_duration=options.step_duration,
+            p99_bound_ms=options.p99_bound_ms,
+        )
     result.params.update(
         clients=options.clients,
         room_size=options.room_size,
         start_rate=options.start_rate,
         growth=options.growth,
         step_duration=options.step_duration,
+    )
+
+
+async def run_steps(
+    ctx: RunContext,
+    pool: WorkerPool,
+    result: RunResult,
+    *,
+    rates: Sequence[float],
+    senders: int,
+    step_duration: float,
+    p99_bound_ms: float,
+) -> None:
+    """Offer each of ``rates`` (edits/s, all senders) in turn until a step is not sustained.
+
+    Appends every step to ``result`` and records the highest sustained rate and why it stopped.
+    """
+    drain = min(ctx.run.drain_timeout, MAX_STEP_DRAIN)
+    sustained = 0.0
+    reason = f"reached the last step ({len(rates)} steps)"
+    for index, offered in enumerate(rates):
+        step = StepPlan(
+            step=index,
+            start_ns=step_start(),
+            duration=step_duration,
+            client_rate=offered / senders,
+            max_updates=math.ceil(offered * step_duration * 1.05) + senders,
+        )
+        measured = await measure_step(ctx, pool, step, senders=senders, offered_rate=offered, drain=drain)
+        result.steps.append(measured)
+        verdict = judge_step(measured, p99_bound_ms)
+        if verdict is not None:
+            reason = f"step {index} ({offered:.0f}/s): {verdict}"
+            break
+        sustained = offered
+    result.extra.update(
+        max_sustained_rate=sustained,
+        stop_reason=reason,
+        client_bound=CLIENT_BOUND in reason,
+        p99_bound_ms=p99_bound_ms,
     )

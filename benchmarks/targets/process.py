@@ -26,7 +26,9 @@ __all__ = [
     "NoProcess",
     "ServerProcess",
     "StartError",
+    "by_label",
     "child_env",
+    "cpu_seconds_of",
     "free_port",
     "listening_pid",
     "process_label",
@@ -180,26 +182,23 @@ class ServerProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the live tree (descendants that exited are not counted)."""
-        total = 0.0
-        for process in self.tree():
-            try:
-                times = process.cpu_times()
-            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-                continue
-            total += times.user + times.system
-        return total
+        return cpu_seconds_of(self.tree())
 
-    def cpu_by_process(self) -> dict[str, float]:
-        """CPU seconds of the live tree per process label (several processes may share one)."""
-        totals: dict[str, float] = {}
+    def cpu_by_pid(self) -> dict[int, tuple[str, float]]:
+        """CPU seconds of each live process of the tree, with its label (``process_label``)."""
+        seconds: dict[int, tuple[str, float]] = {}
         for process in self.tree():
             try:
                 times = process.cpu_times()
                 label = process_label(process)
             except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
                 continue
-            totals[label] = totals.get(label, 0.0) + times.user + times.system
-        return totals
+            seconds[int(process.pid)] = (label, times.user + times.system)
+        return seconds
+
+    def cpu_by_process(self) -> dict[str, float]:
+        """CPU seconds of the live tree per process label (several processes may share one)."""
+        return by_label(self.cpu_by_pid())
 
     async def stop(self, grace: float) -> None:
         """SIGTERM the server, wait ``grace`` seconds, then SIGKILL whatever of its tree is left."""
@@ -242,6 +241,9 @@ class NoProcess:
     def sample_memory(self) -> MemorySample:
         return MemorySample(0.0, 0, 0, 0)
 
+    def cpu_by_pid(self) -> dict[int, tuple[str, float]]:
+        return {}
+
     def cpu_by_process(self) -> dict[str, float]:
         return {}
 
@@ -267,6 +269,26 @@ def _alive(process: psutil.Process) -> bool:
         return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
+
+
+def cpu_seconds_of(processes: Sequence[psutil.Process]) -> float:
+    """User + system CPU seconds of ``processes`` (those that are gone count nothing)."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            continue
+        total += times.user + times.system
+    return total
+
+
+def by_label(by_pid: Mapping[int, tuple[str, float]]) -> dict[str, float]:
+    """Per-process figures summed per label (pure)."""
+    totals: dict[str, float] = {}
+    for label, value in by_pid.values():
+        totals[label] = totals.get(label, 0.0) + value
+    return totals
 
 
 def process_label(process: psutil.Process) -> str:

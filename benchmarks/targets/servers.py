@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 import jwt
 import orjson
+import psutil
 
 from ..wire import WireProtocol
 from .npm import ensure_installed
@@ -213,6 +214,10 @@ class Target:
         """user index -> bearer token for a server this target started."""
         return None
 
+    async def host_stats(self, server: RunningServer) -> list[dict[str, Any]] | None:
+        """Sessions per session-host process (``{"pid", "name", "sessions"}``); None: no such hosts."""
+        return None
+
     async def start(self, run_dir: Path, timeout: float | None = None) -> RunningServer:  # noqa: ASYNC109 (a missed deadline is a StartError with the log tail)
         port = free_port()
         process = ServerProcess(
@@ -312,6 +317,15 @@ class AtelierTarget(Target):
     def ops_url(self, port: int, document: str) -> str:
         return f"http://127.0.0.1:{port}/api/sessions/{document}/ops"
 
+    async def host_stats(self, server: RunningServer) -> list[dict[str, Any]] | None:
+        from .host_probe import gcs_address, host_stats
+
+        address = gcs_address(_cmdlines(server.process.tree()))
+        if address is None:
+            raise ValueError("no Ray node process with --gcs-address in the server's tree")
+        namespace = self.extra_env.get("ATELIER_RAY_NAMESPACE", "atelier")
+        return await host_stats(address, namespace, server.process.log_path.parent / "host-probe.log")
+
     async def create_documents(
         self, base_url: str, count: int, *, with_element: bool, token: str = ""
     ) -> list[str]:
@@ -401,6 +415,16 @@ async def create_bridge_sessions(
 def _ray_temp_dir(run_dir: Path) -> Path:
     # Ray's socket paths must stay under 107 bytes: keep its temp dir short, under /tmp.
     return Path("/tmp") / f"atelier-bench-ray-{zlib.crc32(str(run_dir).encode()):08x}"
+
+
+def _cmdlines(processes: list[psutil.Process]) -> list[list[str]]:
+    lines = []
+    for process in processes:
+        try:
+            lines.append(list(process.cmdline()))
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            continue
+    return lines
 
 
 def _module_available(name: str) -> bool:

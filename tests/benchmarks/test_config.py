@@ -100,6 +100,7 @@ def test_compare_has_its_own_rooms_size_and_every_command_a_smoke_size() -> None
         "fanout",
         "rooms",
         "saturate",
+        "rooms-saturate",
         "sessions",
         "rest-ops",
         "stages",

@@ -179,7 +179,7 @@ def test_markdown_has_a_table_per_scenario_and_the_ratios() -> None:
     assert "## saturate" in text
     assert "## sessions" in text
     assert "## rooms" in text
-    assert "| atelier | 4.00 |" in text
+    assert "| atelier | 4.00 (4.00–4.00) |" in text  # two rounds: the figure, then min–max over rounds
     assert "| atelier | 50 | 0.500 |" in text
     assert "| atelier | 1,000 | 0.100 |" in text
     assert "| atelier (isolated) | 100 | 62.000 |" in text

@@ -1,4 +1,5 @@
-"""Smoke-size comparisons: fanout and rooms end to end against every server, sessions by size.
+"""Smoke-size comparisons: fanout, rooms and rooms-saturate end to end against every server,
+sessions by size, and fanout both without and with permessage-deflate offered.
 
 Real servers in their own processes (atelier with its own local Ray and SQLite, the npm
 Hocuspocus server, pycrdt-websocket, the aiohttp relay), real load workers, the real report.
@@ -8,6 +9,7 @@ room, no errors, every ack came back, and the report files exist.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -15,7 +17,13 @@ import psutil
 import pytest
 
 from benchmarks.cli import SMOKE, SMOKE_FANOUT, SMOKE_ROOMS
-from benchmarks.config import RoomsOptions, SessionsOptions, validate
+from benchmarks.config import (
+    RoomsOptions,
+    RoomsSaturateOptions,
+    SessionsOptions,
+    saturate_rates,
+    validate,
+)
 from benchmarks.report.model import RunResult, StepResult
 from benchmarks.report.writer import write_report
 from benchmarks.runner import Comparison, run_comparison
@@ -24,9 +32,12 @@ from benchmarks.scenarios.sessions import sizes_for
 from .smoke_options import smoke_run
 
 TARGETS = ("pycrdt", "relay", "hocuspocus", "atelier")
-SCENARIOS = ("fanout", "rooms")
+SCENARIOS = ("fanout", "rooms", "rooms-saturate")
 FANOUT = SMOKE_FANOUT  # 3 editors in one room, 5 edits/s each, 2 s
 ROOMS = SMOKE_ROOMS  # 4 rooms of 3 editors, 2 edits/s each, 2 s
+ROOMS_SATURATE = SMOKE["rooms-saturate"]  # 3 rooms of 2 editors, 2 → 4 → 8 edits/s each, 1 s steps
+assert isinstance(ROOMS_SATURATE, RoomsSaturateOptions)
+DEFLATE_TARGETS = ("relay", "hocuspocus")
 SESSIONS = SMOKE["sessions"]  # 2 then 4 live sessions; isolated stops at 3
 SESSION_TARGETS = ("relay", "atelier", "atelier-isolated")
 
@@ -42,9 +53,19 @@ _BY_TARGET = [
 async def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
     out = tmp_path_factory.mktemp("bench-smoke")
     run = smoke_run(TARGETS)
-    for options in (FANOUT, ROOMS):
-        validate(options, run)
-    comparison = await run_comparison([("fanout", FANOUT), ("rooms", ROOMS)], run, out)
+    scenarios = [("fanout", FANOUT), ("rooms", ROOMS), ("rooms-saturate", ROOMS_SATURATE)]
+    for name, options in scenarios:
+        validate(options, run, scenario=name)
+    comparison = await run_comparison(scenarios, run, out)
+    write_report(comparison, out)
+    return comparison, out
+
+
+@pytest.fixture(scope="module")
+async def deflate_smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Comparison, Path]:
+    out = tmp_path_factory.mktemp("bench-smoke-deflate")
+    run = replace(smoke_run(DEFLATE_TARGETS), compress_both=True)
+    comparison = await run_comparison([("fanout", FANOUT)], run, out)
     write_report(comparison, out)
     return comparison, out
 
@@ -111,6 +132,56 @@ def test_rooms_every_edit_reaches_the_rest_of_its_room_only(
     assert "pss_per_room_mib" in run.extra
 
 
+@pytest.mark.parametrize("target", _BY_TARGET)
+def test_rooms_saturate_steps_up_until_a_step_is_not_sustained(
+    smoke: tuple[Comparison, Path], target: str
+) -> None:
+    run = _only(smoke[0], "rooms-saturate", target)
+    options = ROOMS_SATURATE
+    offered = [rate * options.clients for rate in saturate_rates(options)]
+    assert 1 <= len(run.steps) <= len(offered)
+    assert [step.offered_rate for step in run.steps] == offered[: len(run.steps)]
+    for step in run.steps:
+        _clean(step)
+        assert step.open_clients == options.clients
+        assert step.latency.count == step.delivered
+    best = run.extra["max_sustained_rate"]
+    assert best in (0.0, *offered)
+    # every step before the last one was sustained; the last one too when the run went to the end
+    sustained = (
+        offered[: len(run.steps) - 1] if "reached the last step" not in run.extra["stop_reason"] else offered
+    )
+    assert best == (sustained[-1] if sustained else 0.0)
+    assert run.extra["max_sustained_per_editor"] == best / options.clients
+    if target == "atelier":
+        hosts = run.extra["host_balance"]
+        assert sum(host["sessions"] for host in hosts) == options.rooms  # every room is a live session
+        assert all(host["cores"] is not None for host in hosts) is (best > 0)
+    else:
+        assert "host_balance" not in run.extra
+
+
+def test_deflate_both_ways_and_who_agreed(deflate_smoke: tuple[Comparison, Path]) -> None:
+    comparison, out = deflate_smoke
+    labels = sorted({(r.scenario, r.target) for r in comparison.runs})
+    assert labels == sorted((s, t) for s in ("fanout", "fanout+deflate") for t in DEFLATE_TARGETS)
+    for run in comparison.runs:
+        assert run.status == "ok", run.error
+        note = run.extra["compression"]
+        assert note["offered"] is run.scenario.endswith("+deflate")
+        assert note["sockets"] == FANOUT.clients
+        (step,) = run.steps
+        assert step.delivered == step.expected
+    agreed = {
+        r.target: r.extra["compression"]["negotiated"] for r in comparison.runs if r.scenario != "fanout"
+    }
+    # aiohttp accepts the offer; Hocuspocus' ws server declines it by default
+    assert agreed == {"relay": "yes", "hocuspocus": "no"}
+    report = (out / "report.md").read_text()
+    assert "## fanout+deflate" in report
+    assert "| fanout | aiohttp relay | server CPU (cores) |" in report
+
+
 @pytest.mark.parametrize(
     "target",
     [
@@ -148,8 +219,12 @@ def test_alternating_runs_and_report_files(smoke: tuple[Comparison, Path]) -> No
         assert (out / name).stat().st_size > 0
     data = orjson.loads((out / "results.json").read_bytes())
     assert set(data["summary"]["fanout"]) == set(data["summary"]["rooms"]) == set(TARGETS)
+    assert set(data["summary"]["rooms-saturate"]) == set(TARGETS)
+    assert data["meta"]["machine_load"]["before"]["loadavg"]
     report = (out / "report.md").read_text()
     assert "## rooms" in report
+    assert "## rooms-saturate" in report
+    assert "Machine load: before the run" in report
     for title in ("atelier", "Hocuspocus", "pycrdt-websocket", "aiohttp relay"):
         assert f"| {title}" in report
     _all_stopped(comparison)
