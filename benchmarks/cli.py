@@ -13,6 +13,7 @@
     python -m benchmarks compare  [--scenarios fanout,rooms,...,mixed,scale] [--repeats 2]
                                   [--fanout-clients 50 ... any scenario option, prefixed]
     python -m benchmarks cad      [--parts 20 --workers 1,all --rounds 1 --smoke]
+    python -m benchmarks memory   [--settle 10 --samples 3 --atelier-env KEY=VALUE]
     python -m benchmarks report   RESULTS_DIR        (re-render report.md and plots)
 
 Common options: --targets atelier,hocuspocus,pycrdt,relay (also atelier-isolated) --repeats N
@@ -56,6 +57,7 @@ from .config import (
     scaled,
     validate,
 )
+from .memory import add_memory_parser, run_memory_command
 from .progress import RichProgress
 from .runner import Comparison, expand, run_comparison
 from .targets.servers import DEFAULT_TARGETS, TARGET_NAMES
@@ -210,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_options(compare, cls, prefix=f"{name}-", base=COMPARE.get(name))
     _add_common(compare, repeats=2)
     add_cad_parser(sub)
+    add_memory_parser(sub)
     report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
     report.add_argument("results", type=Path, help="folder holding results.json")
     return parser
@@ -352,6 +355,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "cad":
         return run_cad_command(args, RESULTS_DIR)
+    if args.command == "memory":
+        try:
+            memory_env = _atelier_env(args.atelier_env)
+        except BenchConfigError as exc:
+            print(f"python -m benchmarks memory: {exc}", file=sys.stderr)
+            return 2
+        return run_memory_command(args, memory_env["atelier"])
     if args.command == "report":
         if _rerender_cad(args.results):
             return 0
