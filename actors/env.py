@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import TypeVar
 
-__all__ = ["SettingError", "env_choice", "env_float", "env_int"]
+__all__ = ["SettingError", "env_choice", "env_flag", "env_float", "env_int"]
 
 E = TypeVar("E", bound=Enum)
 
@@ -39,6 +39,23 @@ def env_float(env: Mapping[str, str], key: str, default: float, *, minimum: floa
     if not value >= minimum:
         raise SettingError(f"{key}={raw!r}: must be at least {minimum}")
     return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def env_flag(env: Mapping[str, str], key: str, default: bool) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (empty: off); unset: ``default``."""
+    raw = env.get(key)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingError(f"{key} must be one of 1/true/yes or 0/false/no, got {raw!r}")
 
 
 def env_choice(env: Mapping[str, str], key: str, default: E) -> E:

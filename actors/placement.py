@@ -25,11 +25,13 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from storage import StorageSettings
 
+from .engine.cad.jobs import warm_up
 from .host.actor import SessionHost
 from .link import LinkAddress, LinkSettings
 from .settings import ActorSettings
 from .settings import Placement as PlacementMode
 from .singleflight import SingleFlight
+from .workspace.pool import RayRunPool
 
 __all__ = ["PLACEMENT_ACTOR_NAME", "HostInfo", "Placement"]
 
@@ -68,23 +70,55 @@ class Placement:
         self._host_cls = ray.remote(SessionHost)
         self._me: Any = None
         self._starting_on: list[str] = []  # Ray node ids of hosts being started
+        self._warming: SingleFlight[str, dict[str, Any]] = SingleFlight()
+        self._warmed: dict[str, Any] | None = None
 
     # -- hosts ------------------------------------------------------------------------
 
     def _target_hosts(self) -> int:
-        if self._settings.hosts > 0:
-            return self._settings.hosts
         resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
-        return max(1, int(resources.get("CPU", 1)))
+        return self._settings.target_hosts(resources.get("CPU", 1))
 
     async def ready(self) -> int:
         """Start the hosts (dense) or the pool (isolated); returns the number of hosts."""
         await self._starting.run("fill", self._fill)
         return len(self._hosts)
 
+    async def warm(self) -> dict[str, Any]:
+        """Start what a first request needs: the hosts, the run workers and (``cad_warm``)
+        one worker process with the CAD kernel loaded.
+
+        Once per directory: concurrent callers (gateways starting together) share one
+        warm-up, and later ones get its outcome with the hosts counted again.
+        """
+        if self._warmed is None:
+            self._warmed = await self._warming.run("warm", self._warm)
+        return {**self._warmed, "hosts": len(self._hosts)}
+
+    async def _warm(self) -> dict[str, Any]:
+        work = self._settings.workspace
+        pool = RayRunPool(work.agent, work.llm, size=work.workers, namespace=self._settings.namespace)
+        _, workers, cad = await asyncio.gather(
+            self._starting.run("fill", self._fill), pool.warm(), self._warm_cad()
+        )
+        return {"runWorkers": workers, "cadWorker": cad}
+
+    async def _warm_cad(self) -> bool | None:
+        """A task worker of this job (the job the hosts submit CAD tasks in) loads the CAD
+        kernel and stays in Ray's pool, idle, for the first CAD job; None: not asked."""
+        if not self._settings.cad_warm:
+            return None
+        try:
+            seconds: float = await warm_up.remote()
+        except RayError as exc:
+            log.warning("CAD worker warm-up failed: %s", exc)
+            return False
+        log.info("CAD worker warm: kernel loaded in %.1fs", seconds)
+        return True
+
     def _missing(self) -> int:
         if self._settings.placement == PlacementMode.ISOLATED:
-            return self._settings.isolated_pool - sum(1 for h in self._hosts.values() if h.pooled)
+            return self._target_hosts() - sum(1 for h in self._hosts.values() if h.pooled)
         return self._target_hosts() - len(self._hosts)
 
     async def _fill(self) -> None:

@@ -8,13 +8,22 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import psutil
 import ray
 
 from .link import LinkSettings
 
-__all__ = ["RAY_ENV", "init_ray", "node_link_settings", "shutdown_ray", "start_reaper", "stop_reaper"]
+__all__ = [
+    "RAY_ENV",
+    "cluster_cpus",
+    "init_ray",
+    "node_link_settings",
+    "shutdown_ray",
+    "start_reaper",
+    "stop_reaper",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +42,15 @@ def init_ray(
     num_cpus: int | None = None,
     temp_dir: Path | None = None,
     log_to_driver: bool = False,
+    minimal: bool = False,
 ) -> None:
+    """Join ``address``, or start a local Ray on loopback.
+
+    ``minimal`` (a local Ray only): end the helper processes a single server never uses —
+    the autoscaler's monitor (one fixed node), the dashboard's head process (with the
+    dashboard off it serves usage stats alone, which are off) and, unless logs go to this
+    process, the log monitor. ~150 MiB PSS together.
+    """
     for key, value in RAY_ENV.items():
         os.environ.setdefault(key, value)
     if ray.is_initialized():
@@ -53,6 +70,27 @@ def init_ray(
         log_to_driver=log_to_driver,
     )
     log.info("started local ray temp_dir=%s", temp_dir)
+    if minimal:
+        _end_unused_helpers(keep_log_monitor=log_to_driver)
+
+
+def _end_unused_helpers(*, keep_log_monitor: bool) -> None:
+    # Ray offers no switch for these on a node ray.init starts; its Node ends them by type
+    # and forgets them, so shutdown does not look for them again.
+    node: Any = ray._private.worker._global_node
+    if node is None:
+        return
+    node.kill_monitor(check_alive=False)
+    node.kill_dashboard(check_alive=False)
+    if not keep_log_monitor:
+        node.kill_log_monitor(check_alive=False)
+    log.info("local ray: monitor, dashboard head%s ended", "" if keep_log_monitor else ", log monitor")
+
+
+def cluster_cpus() -> float:
+    """CPUs of the Ray cluster this process is connected to."""
+    resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    return resources.get("CPU", 1.0)
 
 
 def shutdown_ray(*, temp_dir: Path | None, joined: bool) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .bridge.settings import VersionSettings, WebhookSettings
 from .engine.settings import EngineSettings
-from .env import SettingError, env_choice, env_float, env_int
+from .env import SettingError, env_choice, env_flag, env_float, env_int
 from .link import LinkSettings
 from .workspace.settings import WorkspaceSettings
 
@@ -42,11 +42,22 @@ class ActorSettings:
     # Streams one session serves at once, per kind (stage-event viewers, run viewers,
     # subscribed gateways' channels); one more is refused with 429.
     max_streams_per_session: int = 256
+    # Started while the gateway starts (Placement.warm): hosts, store owner, run workers and,
+    # when cad_warm, one worker process with the CAD kernel loaded (~400 MiB PSS, so off by
+    # default); all bounded by warm_timeout.
+    warm_timeout: float = 120.0
+    cad_warm: bool = False
     link: LinkSettings = field(default_factory=LinkSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     versions: VersionSettings = field(default_factory=VersionSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+
+    def target_hosts(self, cpus: float) -> int:
+        """Hosts the placement directory keeps started on a cluster of ``cpus`` CPUs."""
+        if self.placement is Placement.ISOLATED:
+            return self.isolated_pool
+        return self.hosts if self.hosts > 0 else max(1, int(cpus))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ActorSettings:
@@ -88,6 +99,8 @@ class ActorSettings:
             max_streams_per_session=env_int(
                 env, "ATELIER_MAX_STREAMS_PER_SESSION", d.max_streams_per_session, minimum=1
             ),
+            warm_timeout=env_float(env, "ATELIER_WARM_TIMEOUT", d.warm_timeout, minimum=0.1),
+            cad_warm=env_flag(env, "ATELIER_CAD_WARM", d.cad_warm),
             link=link,
             engine=EngineSettings.from_env(env),
             workspace=WorkspaceSettings.from_env(env),

@@ -16,6 +16,7 @@
                                   (3 rounds for the realtime scenarios, 2 for the others)
     python -m benchmarks history add RESULTS_DIR   (a row per commit in benchmarks/HISTORY.md)
     python -m benchmarks cad      [--parts 20 --workers 1,all --rounds 1 --smoke]
+    python -m benchmarks memory   [--settle 10 --samples 3 --atelier-env KEY=VALUE]
     python -m benchmarks report   RESULTS_DIR        (re-render report.md and plots)
 
 Common options: --targets atelier,hocuspocus,pycrdt,relay (also atelier-isolated) --repeats N
@@ -63,6 +64,7 @@ from .config import (
     scaled,
     validate,
 )
+from .memory import add_memory_parser, run_memory_command
 from .progress import RichProgress
 from .runner import Comparison, expand, run_comparison
 from .targets.servers import DEFAULT_TARGETS, TARGET_NAMES
@@ -238,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("action", choices=["add"], help="add: append a results folder's headline row")
     history.add_argument("results", type=Path, help="a compare results folder (holding results.json)")
     history.add_argument("--file", type=Path, default=HISTORY_MD, help="default %(default)s")
+    add_memory_parser(sub)
     report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
     report.add_argument("results", type=Path, help="folder holding results.json")
     return parser
@@ -395,6 +398,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"python -m benchmarks history: {exc}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "memory":
+        try:
+            memory_env = _atelier_env(args.atelier_env)
+        except BenchConfigError as exc:
+            print(f"python -m benchmarks memory: {exc}", file=sys.stderr)
+            return 2
+        return run_memory_command(args, memory_env["atelier"])
     if args.command == "report":
         if _rerender_cad(args.results):
             return 0

@@ -97,6 +97,7 @@ def build_app(settings: Settings, sessions: SessionClient | None = None) -> web.
         lambda: app[SESSIONS].stats(settings.metrics_timeout),
         lambda: {"sse": len(app[SSE_STREAMS]), "ws": len(app[SOCKETS])},
     )
+    metrics.bind_ready(lambda: app[SESSIONS].warmth())
     app.router.add_get("/metrics", metrics.handle)
     add_openapi_routes(app, bridge_auth=auth.bridge_auth)
     app.router.add_get("/ws", hocuspocus_endpoint)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from actors.client import Warmth
 from actors.engine.llm.settings import LlmSettings
 from actors.settings import Placement
 
@@ -23,6 +24,7 @@ __all__ = [
     "describe_llm",
     "describe_objects",
     "describe_store",
+    "ready_line",
     "shutdown_line",
     "startup_line",
 ]
@@ -84,7 +86,7 @@ def _placement(settings: Settings, hosts: int | None) -> str:
 
 
 def startup_line(settings: Settings, hosts: int | None) -> str:
-    """``hosts``: the session hosts running now (None: the directory did not say)."""
+    """``hosts``: the session hosts the directory keeps started (None: not known)."""
     llm = describe_llm(settings.actors.engine.llm)
     work_llm = describe_llm(settings.actors.workspace.llm)
     llm_part = f"llm={llm}" if work_llm == llm else f"llm={llm} workspace-llm={work_llm}"
@@ -95,6 +97,13 @@ def startup_line(settings: Settings, hosts: int | None) -> str:
         f"placement={_placement(settings, hosts)} {llm_part} objects={describe_objects(settings)} "
         f"ray={ray} namespace={settings.actors.namespace}"
     )
+
+
+def ready_line(warmth: Warmth, seconds: float) -> str:
+    """The second line: the session layer warm, ``seconds`` after ``atelier serve`` began."""
+    if warmth.ready:
+        return f"atelier ready in {seconds:.1f}s: {warmth.describe()}"
+    return f"atelier not ready after {seconds:.1f}s: {warmth.describe()} (requests start what they need)"
 
 
 @dataclass(frozen=True, slots=True)

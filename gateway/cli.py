@@ -63,16 +63,17 @@ def serve(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    report = ServeReport(settings)
     init_ray(
         address=settings.ray_address,
         namespace=settings.actors.namespace,
         num_cpus=settings.ray_num_cpus,
         temp_dir=settings.ray_temp_dir,
         log_to_driver=settings.log_level.upper() == "DEBUG",
+        minimal=settings.ray_minimal,
     )
     # A local Ray is this gateway's own: it must not outlive a SIGKILLed gateway by a minute.
     reaper = None if settings.ray_address else start_reaper(settings.ray_temp_dir)
-    report = ServeReport(settings)
     try:
         app = build_app(settings)
         report.attach(app)

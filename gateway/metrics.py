@@ -17,6 +17,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from actors.client import Warmth
+
 from .layer_metrics import LayerCollector
 
 __all__ = ["Metrics", "metrics_middleware"]
@@ -89,6 +91,20 @@ class Metrics:
         self.live_channels = Gauge(
             "atelier_live_session_channels", "Sessions with local subscribers", registry=self.registry
         )
+        self.ready = Gauge(
+            "atelier_ready",
+            "1 once the session layer's warm-up (hosts, store owner, run workers, CAD worker) ended well",
+            registry=self.registry,
+        )
+
+    def bind_ready(self, warmth: Callable[[], Warmth | None]) -> None:
+        """Read at each scrape: 0 while the warm-up runs or after it failed."""
+
+        def value() -> float:
+            state = warmth()
+            return 1.0 if state is not None and state.ready else 0.0
+
+        self.ready.set_function(value)
 
     async def handle(self, request: web.Request) -> web.Response:
         await self.layer.refresh()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from actors.env import env_flag
 from actors.settings import ActorSettings, env_float, env_int
 from storage.settings import StorageSettings
 
@@ -26,6 +27,8 @@ class Settings:
     ray_address: str | None = None
     ray_num_cpus: int | None = None
     ray_temp_dir: Path | None = None
+    # A local Ray without the helpers a single server never uses (actors.runtime.init_ray).
+    ray_minimal: bool = True
     call_timeout: float = 30.0
     ws_max_frame_bytes: int = 8 << 20
     ws_max_documents: int = 64
@@ -62,6 +65,7 @@ class Settings:
             ray_address=env.get("RAY_ADDRESS") or None,
             ray_num_cpus=cpus or None,
             ray_temp_dir=Path(temp) if temp else None,
+            ray_minimal=env_flag(env, "ATELIER_RAY_MINIMAL", d.ray_minimal),
             call_timeout=env_float(env, "ATELIER_CALL_TIMEOUT", d.call_timeout),
             ws_max_frame_bytes=env_int(env, "ATELIER_WS_MAX_FRAME_BYTES", d.ws_max_frame_bytes, minimum=1),
             ws_max_documents=env_int(env, "ATELIER_WS_MAX_DOCUMENTS", d.ws_max_documents, minimum=1),

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -26,7 +27,16 @@ from actors.runtime import RAY_ENV
 
 from .services import free_port
 
-__all__ = ["GatewayProcess", "RayHead", "RedisProcess", "base_env", "stop_pid", "tail"]
+__all__ = [
+    "GatewayProcess",
+    "RayHead",
+    "RedisProcess",
+    "base_env",
+    "lines_starting",
+    "local_serve",
+    "stop_pid",
+    "tail",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,6 +62,11 @@ def stop_pid(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
+
+
+def lines_starting(path: Path, prefix: str) -> list[str]:
+    """The lines of a log that start with ``prefix`` (``atelier serve``'s own lines)."""
+    return [line for line in path.read_text(errors="replace").splitlines() if line.startswith(prefix)]
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -203,6 +218,32 @@ class GatewayProcess:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+@contextlib.contextmanager
+def local_serve(name: str, work_dir: Path, **env: str) -> Iterator[GatewayProcess]:
+    """An `atelier serve` with a local Ray of its own (2 CPUs, 1 host, offline, data in
+    ``work_dir/data``), not yet started; stopped and its Ray temp dir removed afterwards."""
+    # Ray's socket paths must stay short: its temp dir lives directly under /tmp.
+    ray_temp = Path(tempfile.mkdtemp(prefix=f"atelier-{name}-", dir="/tmp"))
+    gateway = GatewayProcess(
+        name,
+        work_dir,
+        {
+            "ATELIER_DATA_DIR": str(work_dir / "data"),
+            "ATELIER_RAY_TEMP_DIR": str(ray_temp),
+            "ATELIER_RAY_NUM_CPUS": "2",
+            "ATELIER_HOSTS": "1",
+            "OPENAI_API_KEY": "",
+            "ATELIER_OBJECTS_URL": "",
+            **env,
+        },
+    )
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+        shutil.rmtree(ray_temp, ignore_errors=True)
 
 
 class RedisProcess:

@@ -13,3 +13,4 @@ from .local import LocalSessionClient as LocalSessionClient
 from .stats import HostStats as HostStats
 from .stats import LayerStats as LayerStats
 from .stats import StoreStats as StoreStats
+from .warmth import Warmth as Warmth

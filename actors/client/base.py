@@ -11,6 +11,7 @@ from ..core.sync import Inbound
 from ..core.theme import ThemeParams
 from ..workspace.front import WorkspaceFront
 from .stats import LayerStats
+from .warmth import Warmth
 
 __all__ = [
     "DesignAction",
@@ -103,7 +104,16 @@ class SessionClient(Protocol):
     """
 
     async def start(self) -> str:
-        """Start (or join) the session layer; returns the store kind."""
+        """Start (or join) the session layer; returns the store kind. Returns before the
+        layer is warm: requests made meanwhile wait for the same start."""
+        ...
+
+    async def warmed(self) -> Warmth:
+        """Once the layer's warm-up has ended (bounded by a setting): what it started."""
+        ...
+
+    def warmth(self) -> Warmth | None:
+        """The warm-up's outcome, or None while it runs."""
         ...
 
     async def stop(self) -> None: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from dataclasses import asdict
 from typing import Any, TypeVar
@@ -54,6 +55,7 @@ from .cluster_stats import cluster_stats
 from .links import HostLink, LinkStageStream, LinkStream
 from .stats import LayerStats
 from .stream import StageQueue, StreamQueue
+from .warmth import Warmth
 
 __all__ = ["ClusterSessionClient"]
 
@@ -117,10 +119,16 @@ class ClusterSessionClient:
         self._objects: ObjectStore | None = None
         self._front: WorkspaceFront | None = None
         self._link = settings.link
+        self._warming: asyncio.Task[Warmth] | None = None
 
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> str:
+        """Start (or join) the session layer without waiting for it: the store owner, the
+        directory and its hosts, the run workers and a warm CAD worker come up in the
+        background (``warmed``). A request arriving meanwhile waits on the same start —
+        Ray holds calls to an actor until it is up, and the directory places a session
+        only once its hosts are started — so nothing is ever started twice."""
         try:
             self._store_actor = (
                 ray.remote(StoreService)
@@ -135,7 +143,6 @@ class ClusterSessionClient:
                 )
                 .remote(self._storage, self._settings.link)
             )
-            kind: str = await self._store_actor.kind.remote()
             self._placement = (
                 ray.remote(Placement)
                 .options(
@@ -149,7 +156,6 @@ class ClusterSessionClient:
                 )
                 .remote(self._settings, self._storage, self._settings.link)
             )
-            hosts: int = await self._placement.ready.remote()
         except RayError as exc:
             raise SessionUnavailable(f"cannot start the session layer: {exc}") from exc
         # Dialled as a process of this Ray node: same-node hosts over Unix sockets, others TCP.
@@ -168,10 +174,41 @@ class ClusterSessionClient:
         self._front = WorkspaceFront(
             self._store.workspace, self._objects, self._settings.workspace, extract_on_ray
         )
-        log.info(
-            "session layer ready store=%s placement=%s hosts=%d", kind, self._settings.placement.value, hosts
-        )
+        self._warming = asyncio.get_running_loop().create_task(self._warm_up(), name="session-layer-warm-up")
+        kind = self._storage.store_kind
+        log.info("session layer starting store=%s placement=%s", kind, self._settings.placement.value)
         return kind
+
+    async def _warm_up(self) -> Warmth:
+        started = time.monotonic()
+        timeout = self._settings.warm_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await self._store_actor.kind.remote()
+                answer: dict[str, Any] = await self._placement.warm.remote()
+        except TimeoutError:
+            error = f"not warm within {timeout:g}s (ATELIER_WARM_TIMEOUT)"
+            log.warning("session layer %s", error)
+            return Warmth(time.monotonic() - started, error=error)
+        except RayError as exc:
+            first_line = "".join(str(exc).strip().splitlines()[:1])
+            log.warning("session layer warm-up failed: %s", first_line)
+            return Warmth(time.monotonic() - started, error=f"warm-up failed: {first_line}")
+        warmth = Warmth.from_placement(time.monotonic() - started, answer)
+        log.info("session layer ready in %.1fs: %s", warmth.seconds, warmth.describe())
+        return warmth
+
+    async def warmed(self) -> Warmth:
+        """The warm-up's outcome, once it has one (bounded by ``ATELIER_WARM_TIMEOUT``)."""
+        if self._warming is None:
+            raise SessionUnavailable("session client not started")
+        return await asyncio.shield(self._warming)
+
+    def warmth(self) -> Warmth | None:
+        """The warm-up's outcome, or None while it runs."""
+        if self._warming is None or not self._warming.done() or self._warming.cancelled():
+            return None
+        return self._warming.result()
 
     async def _store_address(self) -> LinkAddress:
         try:
@@ -181,6 +218,9 @@ class ClusterSessionClient:
         return address
 
     async def stop(self) -> None:
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+            await asyncio.gather(self._warming, return_exceptions=True)
         for host in list(self._links.values()):
             await host.link.close("gateway stopping")
             await asyncio.gather(host.reader, return_exceptions=True)

@@ -24,7 +24,7 @@ from ..engine.cad_runs import CadJobs
 from ..engine.live import WireEvent
 from ..engine.llm.factory import make_provider
 from ..engine.service import EngineService, summary_json
-from ..errors import NotFound, SessionNotFound
+from ..errors import NotFound, SessionNotFound, SessionUnavailable
 from ..host.core import HostCore
 from ..settings import ActorSettings
 from ..store.client import StoreCore
@@ -36,6 +36,7 @@ from ..workspace.service import WorkspaceService
 from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
 from .stats import LayerStats, StoreStats, host_stats_from_wire
 from .stream import StageQueue, StreamQueue
+from .warmth import Warmth
 
 __all__ = ["LocalSessionClient"]
 
@@ -146,12 +147,22 @@ class LocalSessionClient:
 
         self._front = WorkspaceFront(self._store.workspace, self._objects, work, extract_in_thread)
         self._stream_queue_limit = stream_queue_limit
+        self._warmth: Warmth | None = None
 
     async def start(self) -> str:
         await self._store.open()
         await self._objects.open()
         self._core.start()
+        self._warmth = Warmth(0.0, store_owner=True)
         return self._store.kind
+
+    async def warmed(self) -> Warmth:
+        if self._warmth is None:
+            raise SessionUnavailable("session client not started")
+        return self._warmth
+
+    def warmth(self) -> Warmth | None:
+        return self._warmth
 
     async def stop(self) -> None:
         await self._front.stop()

@@ -23,9 +23,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
 
-import pypdf
-from pypdf.errors import PyPdfError
-
 __all__ = [
     "ExtractLimits",
     "ExtractReason",
@@ -147,6 +144,11 @@ def _clean(text: str) -> str:
 
 
 def _pdf_text(data: bytes, limits: ExtractLimits) -> str:
+    # Imported per call, not with the module: only the extraction task reads PDFs, and every
+    # process that imports this module (gateway, hosts, run workers) would pay ~10 MiB.
+    import pypdf
+    from pypdf.errors import PyPdfError
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:

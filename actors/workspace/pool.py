@@ -85,6 +85,15 @@ class RayRunPool:
             max_concurrency=64,
         ).remote(self._settings, self._llm)
 
+    async def warm(self) -> int:
+        """Start every worker now rather than on its first run; the number started.
+
+        The same named actors a run would start (``get_if_exists``): a run arriving
+        meanwhile joins them, never starts a second set.
+        """
+        pids = await asyncio.gather(*(self._handle(i).ping.remote() for i in range(self._size)))
+        return len(pids)
+
     async def run(self, envelope: TaskEnvelope, on_output: OnOutput) -> dict[str, Any]:
         index = min(self._busy, key=lambda i: (self._busy[i], (i - next(self._next)) % self._size))
         self._busy[index] += 1

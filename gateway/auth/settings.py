@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from actors.env import env_flag
+
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
     "HS_ALGORITHM",
@@ -32,9 +34,6 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 # RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 MIN_SECRET_BYTES = 32
 SECRET_FILE_NAME = "auth-secret"
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +77,7 @@ class AuthSettings:
             issuer=env.get("ATELIER_AUTH_ISSUER") or None,
             leeway=_number(env, "ATELIER_AUTH_LEEWAY", d.leeway),
             token_ttl=_ttl(env, "ATELIER_AUTH_TOKEN_TTL", d.token_ttl),
-            bridge_auth=_flag(env, "ATELIER_BRIDGE_AUTH", d.bridge_auth),
+            bridge_auth=env_flag(env, "ATELIER_BRIDGE_AUTH", d.bridge_auth),
         )
 
 
@@ -173,15 +172,3 @@ def _ttl(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be greater than 0 seconds, got {raw!r}")
     return value
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"{name} must be one of 1/true/yes or 0/false/no, got {raw!r}")

@@ -200,6 +200,34 @@ _PRESENCE = obj(
 )
 
 
+_HEALTH = obj(
+    {
+        "ok": {"const": True},
+        "ready": {"type": "boolean"},
+        "warm": obj(
+            {
+                "ready": {"type": "boolean"},
+                "seconds": {"type": "number"},
+                "hosts": {"type": "integer"},
+                "storeOwner": {"type": "boolean"},
+                "runWorkers": {"type": "integer"},
+                "cadWorker": {"type": ["boolean", "null"]},
+                "error": {"type": ["string", "null"]},
+            },
+            "ready",
+            "seconds",
+            "hosts",
+            "storeOwner",
+            "runWorkers",
+            "cadWorker",
+            "error",
+        ),
+    },
+    "ok",
+    "ready",
+)
+
+
 def paths(*, auth: bool) -> dict[str, Schema]:
     """The Bridge's paths; ``auth`` is whether its routes need a bearer token here."""
     return {
@@ -208,7 +236,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                 "health",
                 TAG,
                 "Health check",
-                {"200": json_response("The server is up.", ref("Ok"))},
+                {"200": json_response("The server is up (ready: its session layer is warm).", _HEALTH)},
                 auth=False,
             ),
         },

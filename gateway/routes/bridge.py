@@ -62,7 +62,11 @@ def _ok(payload: dict[str, Any], status: int = 200) -> web.Response:
 
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
+    """Up as soon as it listens; ``ready`` once the session layer's warm-up has ended well."""
+    warmth = request.app[SESSIONS].warmth()
+    if warmth is None:
+        return web.json_response({"ok": True, "ready": False})
+    return web.json_response({"ok": True, "ready": warmth.ready, "warm": warmth.to_json()})
 
 
 @routes.post("/api/sessions")

@@ -6,9 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from actors.client import Warmth
 from actors.engine.llm.settings import LlmSettings
 from actors.settings import ActorSettings, Placement
-from gateway.banner import Stopped, shutdown_line, startup_line
+from gateway.banner import Stopped, ready_line, shutdown_line, startup_line
 from gateway.settings import Settings
 from storage.settings import StorageSettings
 
@@ -66,3 +67,42 @@ def test_shutdown_lines() -> None:
     line = shutdown_line(joined, 0.04, 7300)
     assert line.startswith("atelier stopped in 0.0s after 2h01m up:")
     assert line.endswith("left the cluster's session layer running (? live sessions)")
+
+
+def test_ready_lines() -> None:
+    warm = Warmth(3.0, hosts=2, store_owner=True, run_workers=2, cad_worker=True)
+    assert (
+        ready_line(warm, 3.24)
+        == "atelier ready in 3.2s: 2 hosts, store owner, 2 run workers, CAD worker warm"
+    )
+    cold_cad = replace(warm, cad_worker=None)
+    assert ready_line(cold_cad, 3.0) == "atelier ready in 3.0s: 2 hosts, store owner, 2 run workers"
+    failed_cad = replace(warm, cad_worker=False)
+    assert ready_line(failed_cad, 3.0).endswith("2 run workers, CAD worker failed to warm")
+    late = Warmth(120.0, error="not warm within 120s (ATELIER_WARM_TIMEOUT)")
+    assert not late.ready
+    assert ready_line(late, 121.0) == (
+        "atelier not ready after 121.0s: not warm within 120s (ATELIER_WARM_TIMEOUT) "
+        "(requests start what they need)"
+    )
+
+
+def test_warmth_from_the_directory_and_as_json() -> None:
+    warm = Warmth.from_placement(2.5, {"hosts": 1, "runWorkers": 2, "cadWorker": None})
+    assert warm.ready
+    assert warm.to_json() == {
+        "ready": True,
+        "seconds": 2.5,
+        "hosts": 1,
+        "storeOwner": True,
+        "runWorkers": 2,
+        "cadWorker": None,
+        "error": None,
+    }
+
+
+def test_target_hosts() -> None:
+    assert ActorSettings().target_hosts(4.0) == 4
+    assert ActorSettings(hosts=1).target_hosts(4.0) == 1
+    assert ActorSettings().target_hosts(0.0) == 1
+    assert ActorSettings(placement=Placement.ISOLATED, isolated_pool=3).target_hosts(8.0) == 3

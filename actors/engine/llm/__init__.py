@@ -6,6 +6,9 @@ Typical use::
     request = StageRequest(DraftingStage.REQUIREMENTS, load_prompt("requirements_drafting"), brief)
     async for event in provider.run(request):
         ...  # TextDelta | ToolCall | ToolResult | Clarification | Finished; LlmError on failure
+
+``OpenAIProvider`` is not re-exported: it lives in ``.openai_provider``, imported only when a
+key is set, so a process on the offline provider never loads the openai package (~24 MiB).
 """
 
 from .errors import LlmError as LlmError
@@ -19,7 +22,6 @@ from .events import ToolCall as ToolCall
 from .events import ToolResult as ToolResult
 from .factory import make_provider as make_provider
 from .offline import OfflineProvider as OfflineProvider
-from .openai_provider import OpenAIProvider as OpenAIProvider
 from .prompts import load_prompt as load_prompt
 from .provider import ClarificationAnswer as ClarificationAnswer
 from .provider import LlmProvider as LlmProvider
@@ -43,7 +45,6 @@ __all__ = [
     "LlmSettings",
     "LlmTimeout",
     "OfflineProvider",
-    "OpenAIProvider",
     "SearchFn",
     "StageRequest",
     "TextDelta",

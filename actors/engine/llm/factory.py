@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from .offline import OfflineProvider
-from .openai_provider import OpenAIProvider
 from .provider import LlmProvider
 from .settings import LlmSettings
 from .tools import SearchFn, ToolRegistry
@@ -22,6 +21,9 @@ def make_provider(settings: LlmSettings, search: SearchFn | None = None) -> LlmP
         logger.info(
             "LLM provider=openai model=%s base_url=%s", settings.model, settings.base_url or "default"
         )
+        # Imported here: the openai package costs every process that loads it ~24 MiB.
+        from .openai_provider import OpenAIProvider
+
         return OpenAIProvider(settings, tools)
     logger.info("LLM provider=offline (no OPENAI_API_KEY)")
     return OfflineProvider(tools, delay=settings.offline_delay)

@@ -21,20 +21,21 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import openai
 
 from ...engine.llm.errors import LlmError
 from ...engine.llm.settings import LlmSettings
 from ..extract import ExtractionError, extract_text
 from ..settings import AgentSettings
-from .chat import make_client, stream_chat
 from .envelope import TaskEnvelope
 from .fetch import FileFetchError, fetch_files
 from .prompt import FileText, bound_file_texts, build_messages, load_prompt, offline_answer
 from .result import FailureCode, FileRead, failure_payload, success_payload
+
+if TYPE_CHECKING:
+    import openai
 
 __all__ = ["OFFLINE_MODEL", "OutputFn", "WorkspaceAgent"]
 
@@ -117,6 +118,9 @@ class WorkspaceAgent:
 
     def _openai(self) -> openai.AsyncOpenAI:
         if self._client is None:
+            # Imported on first online use: an offline worker never loads openai (~24 MiB).
+            from .chat import make_client
+
             self._client = make_client(self._llm)
             self._own_client = True
         return self._client
@@ -198,6 +202,8 @@ class WorkspaceAgent:
                 truncated=truncated,
             )
         messages = build_messages(system_prompt, envelope, texts)
+        from .chat import stream_chat
+
         try:
             chat = await stream_chat(
                 self._openai(), self._llm, messages, emit, max_output_chars=self._settings.max_output_chars
