@@ -131,11 +131,11 @@ class HocusClient:
         )
         return statuses
 
-    async def wait_text(self, name: str, expected: str, timeout: float = 20) -> None:
+    async def wait_text(self, name: str, expected: str, timeout: float = 20, field_name: str = "t") -> None:
         await self._wait(
             name,
-            lambda: self.text(name) == expected,
-            lambda: f"text is {self.text(name)!r}, expected {expected!r}",
+            lambda: self.text(name, field_name) == expected,
+            lambda: f"text is {self.text(name, field_name)!r}, expected {expected!r}",
             timeout,
         )
 
