@@ -135,11 +135,13 @@ class HocusClient:
         )
         return statuses
 
-    async def wait_text(self, name: str, expected: str, timeout: float = 20) -> None:  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
+    async def wait_text(  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
+        self, name: str, expected: str, timeout: float = 20, field_name: str = "t"
+    ) -> None:
         await self._wait(
             name,
-            lambda: self.text(name) == expected,
-            lambda: f"text is {self.text(name)!r}, expected {expected!r}",
+            lambda: self.text(name, field_name) == expected,
+            lambda: f"text is {self.text(name, field_name)!r}, expected {expected!r}",
             timeout,
         )
 

@@ -28,7 +28,7 @@ from ..protocol.messages import (
 from .awareness import AwarenessError, AwarenessRegistry
 from .session import EMPTY_UPDATE, Change, Session
 
-__all__ = ["Control", "Inbound", "Outcome", "Scope", "process_frames", "readonly_step2_is_noop"]
+__all__ = ["NO_ORIGIN", "Control", "Inbound", "Outcome", "Scope", "process_frames", "readonly_step2_is_noop"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,11 @@ class Scope(IntEnum):
     TO_CONN = 0  # one connection (on the gateway that sent the frame)
     TO_OTHERS = 1  # every synced connection but the origin
     TO_ALL = 2  # every authorised connection, origin included (awareness echo)
+
+
+# The origin of a broadcast that no connection sent (REST ops, server edits), or that its
+# sender must receive too: no connection is skipped.
+NO_ORIGIN = -1
 
 
 # (conn, kind, payload, writable): kind is a MessageType or a Control value.
@@ -74,6 +79,18 @@ def readonly_step2_is_noop(session: Session, update: bytes) -> bool:
     scratch.observe(lambda event: changed.append(event.update))
     scratch.apply_update(update)
     return all(u == EMPTY_UPDATE for u in changed)
+
+
+def _origin_to_skip(conn: int, received: bytes, integrated: bytes) -> int:
+    """The connection a document broadcast may skip: its sender, only if it sent all of it.
+
+    An update whose dependencies arrive later waits in the document; the update that
+    completes it integrates both, and the broadcast then carries edits its sender never
+    saw (its handshake's SyncStep2 left them out while they waited). Skipping the sender
+    would leave it without them, and without every later edit that builds on them.
+    Sending a connection what it already has is harmless.
+    """
+    return conn if integrated == received else NO_ORIGIN
 
 
 def _awareness_payload(update: bytes) -> bytes:
@@ -129,7 +146,8 @@ def _process_one(
         if change is not None:
             out.changes.append(change)
             if change.update is not None:
-                out.broadcast.append((Scope.TO_OTHERS, MessageType.SYNC, sync_update(change.update), conn))
+                origin = _origin_to_skip(conn, body, change.update)
+                out.broadcast.append((Scope.TO_OTHERS, MessageType.SYNC, sync_update(change.update), origin))
         out.acks.append(conn)
     elif kind == MessageType.AWARENESS:
         update = Decoder(payload).read_var_bytes()

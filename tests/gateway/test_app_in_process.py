@@ -13,9 +13,18 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from pycrdt import Map
+from pycrdt import Doc, Map, Text
 
-from actors.protocol.messages import AuthType, MessageType, SyncType, encode_frame, sync_step1, token_frame
+from actors.protocol.messages import (
+    AuthType,
+    MessageType,
+    SyncType,
+    encode_frame,
+    sync_step1,
+    sync_step2,
+    sync_update,
+    token_frame,
+)
 from actors.settings import ActorSettings
 
 from ..harness import wait_until
@@ -89,6 +98,30 @@ async def test_editors_and_agents_share_one_document(client: TestClient[Any, Any
     # Ten browser edits and one agent change, each a committed revision.
     meta = await (await client.get(f"/api/sessions/{sid}")).json()
     assert meta["session"]["revision"] == 11
+
+
+async def test_an_edit_that_completes_a_waiting_one_reaches_its_sender(client: TestClient[Any, Any]) -> None:
+    # As after a host restart: A holds an edit of W's that the session lost; W's next edit
+    # reaches the session first and waits for it; A's SyncStep2 supplies it. A must then
+    # receive W's second edit, which its handshake could not carry.
+    writer: Doc[Any] = Doc()
+    edits: list[bytes] = []
+    writer.observe(lambda event: edits.append(event.update))
+    text = writer.get("w", type=Text)
+    text += "w0;"
+    text += "w1;"
+    first, second = edits
+    sid = await _create(client)
+    url = str(client.make_url("/ws"))
+    async with HocusClient(url) as a, HocusClient(url) as b:
+        await a.open(sid)
+        await b.open(sid)
+        a.docs[sid].doc.apply_update(first)
+        await b.send(encode_frame(sid, MessageType.SYNC, sync_update(second)))
+        await b.wait_statuses(sid, 2)  # acknowledged (logged) while it waits
+        await a.send(encode_frame(sid, MessageType.SYNC, sync_step2(first)))
+        for editor in (a, b):
+            await editor.wait_text(sid, "w0;w1;", field_name="w")
 
 
 async def test_deleting_refuses_open_documents_only(client: TestClient[Any, Any]) -> None:

@@ -8,7 +8,7 @@ from pycrdt import Doc, Text
 
 from actors.core.awareness import AwarenessRegistry
 from actors.core.session import Session
-from actors.core.sync import Control, Scope, process_frames
+from actors.core.sync import NO_ORIGIN, Control, Scope, process_frames
 from actors.core.theme import DEFAULT_THEME
 from actors.protocol.lib0 import write_var_bytes, write_var_string, write_var_uint
 from actors.protocol.messages import MessageType, SyncType, decode_sync, sync_step1, sync_step2, sync_update
@@ -67,6 +67,38 @@ def test_updates_change_broadcast_and_wait_for_acks() -> None:
     assert out.broadcast == [(Scope.TO_OTHERS, MessageType.SYNC, sync_update(edit), 4)]
     assert out.acks == [4, 5]  # the empty SyncStep2 is acknowledged too
     assert str(session.doc.get("t", type=Text)) == "hi"
+
+
+def test_an_update_that_completes_a_waiting_one_is_broadcast_to_its_sender_too() -> None:
+    # After a host restart the log lacks an edit of B's that the old host had already
+    # broadcast to A. B's next edit arrives first and waits for it; A's SyncStep2 then
+    # supplies it, and the document integrates both. A never had B's second edit (its
+    # handshake's SyncStep2 left the waiting one out): skipping A would leave it behind
+    # for good, since every later edit of B's builds on that one.
+    b: Doc[Any] = Doc()
+    edits: list[bytes] = []
+    b.observe(lambda e: edits.append(e.update))
+    b_text = b.get("b", type=Text)
+    b_text += "b0;"
+    b_text += "b1;"
+    first, second = edits
+    a: Doc[Any] = Doc()
+    a.apply_update(first)
+    session = _session()
+
+    out = _run(session, (2, MessageType.SYNC, sync_update(second), True))
+    assert out.broadcast == []  # waiting for its dependency: nothing integrated
+    [(_conn, kind, payload)] = _run(session, (1, MessageType.SYNC, sync_step1(a.get_state()), True)).direct
+    a.apply_update(decode_sync(payload)[1])  # A's handshake: the waiting edit is not in it
+    assert str(a.get("b", type=Text)) == "b0;"
+
+    reply = a.get_update(session.doc.get_state())
+    out = _run(session, (1, MessageType.SYNC, sync_step2(reply), True))
+    [(scope, kind, update, origin)] = out.broadcast
+    assert (scope, kind, origin) == (Scope.TO_OTHERS, MessageType.SYNC, NO_ORIGIN)
+    a.apply_update(decode_sync(update)[1])
+    assert str(a.get("b", type=Text)) == "b0;b1;" == str(session.doc.get("b", type=Text))
+    assert out.acks == [1]
 
 
 def test_readonly_edits_are_refused_and_noop_step2_accepted() -> None:
