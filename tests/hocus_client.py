@@ -135,8 +135,12 @@ class HocusClient:
         )
         return statuses
 
-    async def wait_text(  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
-        self, name: str, expected: str, timeout: float = 20, field_name: str = "t"
+    async def wait_text(
+        self,
+        name: str,
+        expected: str,
+        timeout: float = 20,  # noqa: ASYNC109 (a test wait: fails naming what it last saw)
+        field_name: str = "t",
     ) -> None:
         await self._wait(
             name,
