@@ -47,7 +47,10 @@ _CLIENT_TYPES = {
 
 
 async def _prepare(request: web.Request, settings: Settings) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse(max_msg_size=settings.ws_max_frame_bytes, autoping=True)
+    # permessage-deflate is declined, as Hocuspocus declines it: Yjs updates are small and
+    # already compact binary, and compressing them would cost CPU per frame per socket
+    # (a broadcast is framed once and its bytes written to every socket; see `frames`).
+    ws = web.WebSocketResponse(max_msg_size=settings.ws_max_frame_bytes, autoping=True, compress=False)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
     return ws
@@ -68,6 +71,7 @@ class _Session:
             plain=plain,
             close_timeout=self.settings.limits.ws_close_timeout,
             transport=request.transport,
+            protocol=request.protocol,
             on_slow=self.metrics.ws_slow_closes.inc,
             on_sent=self.metrics.ws_frames_out.inc,
             on_queued=self.metrics.ws_queued_bytes.inc,
