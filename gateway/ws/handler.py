@@ -32,7 +32,7 @@ from ..metrics import Metrics
 from ..settings import Settings
 from ..state import CHANNELS, METRICS, SETTINGS, SOCKETS, WS_AUTH
 from .auth import READ_ONLY, READ_WRITE, AuthDenied
-from .connection import Binding, BindingState, Connection
+from .connection import CLOSE_RESTART, Binding, BindingState, Connection
 
 __all__ = ["hocuspocus_endpoint", "y_websocket_endpoint"]
 
@@ -115,6 +115,10 @@ class _Session:
             elif scope is None:
                 raise AuthDenied("invalid-token")
             binding.writable = scope == READ_WRITE
+            if channel.closed:
+                # Its stream ended while we waited (its host died): attaching would leave the
+                # document without a sync answer, and never closed.
+                raise SessionUnavailable("the session's channel closed while attaching")
             channel.attach(binding)
         except AuthDenied as exc:
             self.refuse(exc.reason)
@@ -130,9 +134,13 @@ class _Session:
             binding.deny("too-many-streams")
             return
         except (TimeoutError, SessionUnavailable, ConnectionError) as exc:
-            log.warning("attach failed session=%s: %s", binding.session_id, exc)
+            # Not a refusal: the session is between hosts or the store is away. A provider
+            # never authenticates a denied document again, so close the socket as a host
+            # restart does; the client reconnects (with its backoff) and syncs afresh.
+            log.warning("attach failed session=%s, closing its socket to retry: %s", binding.session_id, exc)
             self.refuse("unavailable")
-            binding.deny("session-unavailable")
+            binding.close()
+            self.conn.close_soon(CLOSE_RESTART, "session unavailable, reconnect")
             return
         if binding.state is BindingState.CLOSED or self.conn.closing:
             # The socket or document went away while we were attaching.
