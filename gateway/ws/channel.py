@@ -94,13 +94,20 @@ class SessionChannel:
             binding = self.bindings.get(event.conn)
             if binding is not None:
                 binding.deliver(event.kind, event.payload)
-        elif event.scope == Scope.TO_OTHERS:
-            for binding in list(self.bindings.values()):
-                if binding.synced and binding.key != event.conn:
-                    binding.deliver(event.kind, event.payload)
-        else:
-            for binding in list(self.bindings.values()):
-                binding.deliver(event.kind, event.payload)
+            return
+        # A broadcast is framed once per distinct address (in practice once), and the same
+        # bytes go to every socket.
+        others = event.scope == Scope.TO_OTHERS
+        frames: dict[tuple[bool, str], bytes | None] = {}
+        for binding in list(self.bindings.values()):
+            if others and (not binding.synced or binding.key == event.conn):
+                continue
+            key = binding.frame_key
+            if key in frames:
+                framed = frames[key]
+            else:
+                framed = frames[key] = binding.framed(event.kind, event.payload)
+            binding.deliver(event.kind, event.payload, framed)
 
     def _ended(self, reason: StreamEnd) -> None:
         if self.closed:

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from aiohttp import WSCloseCode, web
+from aiohttp.base_protocol import BaseProtocol
 
 from actors.protocol.lib0 import write_var_string, write_var_uint
 from actors.protocol.messages import (
@@ -20,6 +21,8 @@ from actors.protocol.messages import (
     YMessageType,
     permission_denied,
 )
+
+from .frames import binary_frame
 
 if TYPE_CHECKING:
     from .channel import SessionChannel
@@ -118,21 +121,38 @@ class Binding:
         else:
             self.connection.send(permission_denied(self.address, reason))
 
-    def deliver(self, kind: int, payload: bytes) -> None:
-        frame = self.encode(kind, payload)
-        if frame is not None:
-            self.connection.send(frame)
+    @property
+    def frame_key(self) -> tuple[bool, str]:
+        """Bindings with equal keys encode a message to the same bytes."""
+        return self.connection.plain, self.address
+
+    def framed(self, kind: int, payload: bytes) -> bytes | None:
+        """The message as a complete WebSocket frame for this binding (None: not sent here)."""
+        message = self.encode(kind, payload)
+        return binary_frame(message) if message is not None else None
+
+    def deliver(self, kind: int, payload: bytes, framed: bytes | None = None) -> None:
+        """Send one message; ``framed`` is its frame when the caller already built it."""
+        if framed is None:
+            framed = self.framed(kind, payload)
+        if framed is not None:
+            self.connection.send_framed(framed)
         if kind == MessageType.SYNC and payload[:1] == _STEP2:
             # Only now may document broadcasts reach this connection.
             self.synced = True
 
 
 class Connection:
-    """The socket's one bounded outbound queue and its writer; closes are bounded in time.
+    """The socket's one bounded, ordered outbound buffer; closes are bounded in time.
 
-    A close the peer does not complete within ``close_timeout`` (it stopped reading, so the
-    close frame sits behind megabytes of unread data) aborts the transport: descriptor,
-    kernel buffers and queued frames are released whatever the peer does.
+    Messages arrive as complete WebSocket frames (a broadcast is framed once for all its
+    sockets) and wait in a list; once per event-loop turn the list is written to the
+    transport in one write. While the transport is paused (the peer reads slower than we
+    write), frames stay in the list and count against the socket's limits: past them the
+    socket is closed with 1013. A close the peer does not complete within ``close_timeout``
+    (it stopped reading, so the close frame sits behind megabytes of unread data) aborts
+    the transport: descriptor, kernel buffers and queued frames are released whatever the
+    peer does.
     """
 
     def __init__(
@@ -144,6 +164,7 @@ class Connection:
         plain: bool,
         close_timeout: float = 2.0,
         transport: asyncio.Transport | None = None,
+        protocol: BaseProtocol | None = None,
         on_slow: Callable[[], None] | None = None,
         on_sent: Callable[[int], None] | None = None,
         on_queued: Callable[[int], None] | None = None,
@@ -152,12 +173,15 @@ class Connection:
         self.ws = ws
         self.plain = plain
         self.bindings: dict[str, Binding] = {}
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=queue_limit)
+        self._frames: list[bytes] = []
+        self._queue_limit = queue_limit
         self._queue_bytes_limit = queue_bytes
         self._queued_bytes = 0
-        self._writer: asyncio.Task[None] | None = None
+        self._flush_scheduled = False
+        self._drainer: asyncio.Task[None] | None = None
         self._close_timeout = close_timeout
         self._transport = transport
+        self._protocol = protocol
         self._on_slow = on_slow
         self._on_sent = on_sent
         self._on_queued = on_queued
@@ -172,30 +196,77 @@ class Connection:
 
     @property
     def queued_frames(self) -> int:
-        return self._queue.qsize()
+        return len(self._frames)
 
     def start(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write(), name="ws-writer")
+        """Kept for the lifecycle's symmetry: writes need no task of their own."""
 
-    def send(self, frame: bytes) -> None:
+    def send(self, message: bytes) -> None:
+        """Send one protocol message (framed here)."""
+        self.send_framed(binary_frame(message))
+
+    def send_framed(self, frame: bytes) -> None:
+        """Queue one complete frame; it is written with the others of this loop turn."""
         if self.closing:
             return
-        try:
-            if self._queued_bytes + len(frame) > self._queue_bytes_limit:
-                raise asyncio.QueueFull
-            self._queue.put_nowait(frame)
-            self._account(len(frame))
-        except asyncio.QueueFull:
-            log.warning(
-                "slow consumer: outbound queue full, closing frames=%d bytes=%d",
-                self._queue.qsize(),
-                self._queued_bytes,
-            )
-            if self._on_slow is not None:
-                self._on_slow()
-            # Nothing queued will be sent now: free it at once, not when the peer reads.
+        if (
+            len(self._frames) >= self._queue_limit
+            or self._queued_bytes + len(frame) > self._queue_bytes_limit
+        ):
+            self._slow_consumer()
+            return
+        self._frames.append(frame)
+        self._account(len(frame))
+        if not self._flush_scheduled and self._drainer is None:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _slow_consumer(self) -> None:
+        log.warning(
+            "slow consumer: outbound queue full, closing frames=%d bytes=%d",
+            len(self._frames),
+            self._queued_bytes,
+        )
+        if self._on_slow is not None:
+            self._on_slow()
+        # Nothing queued will be sent now: free it at once, not when the peer reads.
+        self._drop_queue()
+        self.close_soon(CLOSE_SLOW_CONSUMER, "slow consumer: outbound queue overflow")
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self.closing or not self._frames:
+            return
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            log.info("ws transport gone, closing")
+            self.closing = True
             self._drop_queue()
-            self.close_soon(CLOSE_SLOW_CONSUMER, "slow consumer: outbound queue overflow")
+            return
+        if self._protocol is not None and self._protocol.writing_paused:
+            # The peer is behind: keep the frames (they count against the limits) until the
+            # transport drains.
+            self._drainer = asyncio.get_running_loop().create_task(self._drain(), name="ws-drain")
+            return
+        frames, self._frames = self._frames, []
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        self._account(-len(data))
+        transport.write(data)
+        if self._on_sent is not None:
+            self._on_sent(len(frames))
+
+    async def _drain(self) -> None:
+        assert self._protocol is not None
+        try:
+            await self._protocol._drain_helper()  # aiohttp's own writer waits on it the same way
+        except ConnectionError as exc:
+            log.info("ws drain failed, closing: %s", exc)
+            self.closing = True
+            self._drop_queue()
+            return
+        finally:
+            self._drainer = None
+        self._flush()
 
     def _account(self, delta: int) -> None:
         self._queued_bytes += delta
@@ -203,15 +274,17 @@ class Connection:
             self._on_queued(delta)
 
     def _drop_queue(self) -> None:
-        # The writer is left alone: blocked in a drain, it shares aiohttp's drain waiter with
+        # A drainer is left alone: blocked in a drain, it shares aiohttp's drain waiter with
         # the close, and cancelling it would cancel the close too. The abort frees it.
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        self._frames.clear()
         self._account(-self._queued_bytes)
 
     def close_soon(self, code: int, reason: str) -> None:
+        """Close after what is already queued (a denial, then its close)."""
         if self.closing:
             return
+        if self._drainer is None:
+            self._flush()
         self.closing = True
         self._closer = asyncio.get_running_loop().create_task(self._close(code, reason), name="ws-close")
 
@@ -280,29 +353,11 @@ class Connection:
         if self._transport is not None:
             self._transport.abort()
 
-    async def _write(self) -> None:
-        sent = 0
-        while True:
-            frame = await self._queue.get()
-            if frame is None:
-                return
-            self._account(-len(frame))
-            try:
-                await self.ws.send_bytes(frame)
-            except (ConnectionError, RuntimeError) as exc:
-                log.info("ws write failed, closing: %s", exc)
-                self.closing = True
-                return
-            sent += 1
-            if self._on_sent is not None and self._queue.empty():
-                self._on_sent(sent)
-                sent = 0
-
     async def stop(self) -> None:
         self.closing = True
         if self._closer is not None:
             await asyncio.gather(self._closer, return_exceptions=True)  # bounded by the close timeout
-        if self._writer is not None:
-            self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
+        if self._drainer is not None:
+            self._drainer.cancel()
+            await asyncio.gather(self._drainer, return_exceptions=True)
         self._drop_queue()

@@ -32,7 +32,7 @@ from ..metrics import Metrics
 from ..settings import Settings
 from ..state import CHANNELS, METRICS, SETTINGS, SOCKETS, WS_AUTH
 from .auth import READ_ONLY, READ_WRITE, AuthDenied
-from .connection import Binding, BindingState, Connection
+from .connection import CLOSE_RESTART, Binding, BindingState, Connection
 
 __all__ = ["hocuspocus_endpoint", "y_websocket_endpoint"]
 
@@ -47,7 +47,10 @@ _CLIENT_TYPES = {
 
 
 async def _prepare(request: web.Request, settings: Settings) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse(max_msg_size=settings.ws_max_frame_bytes, autoping=True)
+    # permessage-deflate is declined, as Hocuspocus declines it: Yjs updates are small and
+    # already compact binary, and compressing them would cost CPU per frame per socket
+    # (a broadcast is framed once and its bytes written to every socket; see `frames`).
+    ws = web.WebSocketResponse(max_msg_size=settings.ws_max_frame_bytes, autoping=True, compress=False)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
     return ws
@@ -68,6 +71,7 @@ class _Session:
             plain=plain,
             close_timeout=self.settings.limits.ws_close_timeout,
             transport=request.transport,
+            protocol=request.protocol,
             on_slow=self.metrics.ws_slow_closes.inc,
             on_sent=self.metrics.ws_frames_out.inc,
             on_queued=self.metrics.ws_queued_bytes.inc,
@@ -111,6 +115,10 @@ class _Session:
             elif scope is None:
                 raise AuthDenied("invalid-token")
             binding.writable = scope == READ_WRITE
+            if channel.closed:
+                # Its stream ended while we waited (its host died): attaching would leave the
+                # document without a sync answer, and never closed.
+                raise SessionUnavailable("the session's channel closed while attaching")
             channel.attach(binding)
         except AuthDenied as exc:
             self.refuse(exc.reason)
@@ -126,9 +134,13 @@ class _Session:
             binding.deny("too-many-streams")
             return
         except (TimeoutError, SessionUnavailable, ConnectionError) as exc:
-            log.warning("attach failed session=%s: %s", binding.session_id, exc)
+            # Not a refusal: the session is between hosts or the store is away. A provider
+            # never authenticates a denied document again, so close the socket as a host
+            # restart does; the client reconnects (with its backoff) and syncs afresh.
+            log.warning("attach failed session=%s, closing its socket to retry: %s", binding.session_id, exc)
             self.refuse("unavailable")
-            binding.deny("session-unavailable")
+            binding.close()
+            self.conn.close_soon(CLOSE_RESTART, "session unavailable, reconnect")
             return
         if binding.state is BindingState.CLOSED or self.conn.closing:
             # The socket or document went away while we were attaching.

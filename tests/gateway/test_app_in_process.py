@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pycrdt import Doc, Map, Text
 
+from actors.errors import SessionUnavailable
 from actors.protocol.messages import (
     AuthType,
     MessageType,
@@ -26,6 +27,8 @@ from actors.protocol.messages import (
     token_frame,
 )
 from actors.settings import ActorSettings
+from gateway.state import CHANNELS
+from gateway.ws.channel import SessionChannel
 
 from ..harness import wait_until
 from ..hocus_client import DocState, HocusClient
@@ -163,3 +166,37 @@ async def test_a_repeated_auth_is_ignored(
     assert editor.text(sid) == "once more"
     troubles = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert troubles == []
+
+
+@pytest.mark.parametrize("fault", ["stream-unavailable", "channel-closed-meanwhile"])
+async def test_a_session_unavailable_at_attach_closes_the_socket_to_reconnect(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """A provider never re-authenticates a denied document: an unavailable session (between
+    hosts, store away) closes the socket as a host restart does, and the retry then works."""
+    sid = await _create(client)
+    registry = client.app[CHANNELS]
+    opened = registry.channel
+    faults = [fault]
+
+    async def flaky_channel(session_id: str) -> SessionChannel:
+        channel = await opened(session_id)
+        if faults:
+            faults.pop()
+            if fault == "stream-unavailable":
+                raise SessionUnavailable("the session is between hosts")
+            channel.close()  # its stream ended after the channel was handed out
+        return channel
+
+    monkeypatch.setattr(registry, "channel", flaky_channel)
+    url = str(client.make_url("/ws"))
+    async with HocusClient(url) as editor:
+        state = editor.docs.setdefault(sid, DocState(sid))
+        await editor.send(token_frame(sid, "token"))
+        await asyncio.wait_for(editor.closed.wait(), 20)
+        assert editor.close_code == 1012
+        assert not state.denied
+    async with HocusClient(url) as editor:  # the provider's reconnect
+        await editor.open(sid)
+        await editor.insert(sid, "after")
+        assert (await editor.wait_statuses(sid, 2))[-1] == 1

@@ -333,8 +333,12 @@ async def test_slow_consumer_is_disconnected(ray_cluster: None, tmp_path: Any) -
 
     from ..harness import gateway_settings
 
+    base = gateway_settings(database_url=None, data_dir=tmp_path)
+    # The slow reader reads again only once the writer's 60 edits are acknowledged, which on a
+    # loaded machine can take longer than the default close timeout, after which the socket
+    # is aborted (1006, tested in test_ws_abort_in_process): give the close frame time.
     settings = replace(
-        gateway_settings(database_url=None, data_dir=tmp_path), ws_outbound_queue_bytes=1 << 20
+        base, ws_outbound_queue_bytes=1 << 20, limits=replace(base.limits, ws_close_timeout=60.0)
     )
     gw = await Gateway(settings).start()
     try:
