@@ -90,14 +90,14 @@ def _sample(server: ServerProcess) -> list[tuple[str, int, int]]:
 
 
 async def _wait_ready(base_url: str, timeout: float) -> dict[str, Any]:  # noqa: ASYNC109 (a bounded wait naming what it last saw)
-    """``/health`` until it reports the warm-up done (or a server without the field)."""
+    """``/ready`` until it reports the warm-up done (or a server without the field)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last: dict[str, Any] = {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
         while loop.time() < deadline:
             try:
-                async with http.get(f"{base_url}/health") as response:
+                async with http.get(f"{base_url}/ready") as response:
                     last = await response.json()
             except (TimeoutError, aiohttp.ClientError) as exc:
                 last = {"error": repr(exc)}

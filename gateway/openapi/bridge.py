@@ -200,9 +200,10 @@ _PRESENCE = obj(
 )
 
 
-_HEALTH = obj(
+_HEALTH = obj({"ok": {"const": True}}, "ok")
+_READY = obj(
     {
-        "ok": {"const": True},
+        "ok": {"type": "boolean"},
         "ready": {"type": "boolean"},
         "warm": obj(
             {
@@ -236,7 +237,19 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                 "health",
                 TAG,
                 "Health check",
-                {"200": json_response("The server is up (ready: its session layer is warm).", _HEALTH)},
+                {"200": json_response("The server is up (it answers as soon as it listens).", _HEALTH)},
+                auth=False,
+            ),
+        },
+        "/ready": {
+            "get": operation(
+                "ready",
+                TAG,
+                "Readiness: the session layer is warm",
+                {
+                    "200": json_response("Hosts, store owner and run workers are started.", _READY),
+                    "503": json_response("Still warming up, or the warm-up failed (`warm.error`).", _READY),
+                },
                 auth=False,
             ),
         },

@@ -62,11 +62,20 @@ def _ok(payload: dict[str, Any], status: int = 200) -> web.Response:
 
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
-    """Up as soon as it listens; ``ready`` once the session layer's warm-up has ended well."""
+    """Up as soon as it listens (the spec's answer, exactly); readiness is `/ready`'s."""
+    return web.json_response({"ok": True})
+
+
+@routes.get("/ready")
+async def ready(request: web.Request) -> web.Response:
+    """200 once the session layer's warm-up has ended well; 503 (``Retry-After``) until then."""
     warmth = request.app[SESSIONS].warmth()
-    if warmth is None:
-        return web.json_response({"ok": True, "ready": False})
-    return web.json_response({"ok": True, "ready": warmth.ready, "warm": warmth.to_json()})
+    if warmth is not None and warmth.ready:
+        return web.json_response({"ok": True, "ready": True, "warm": warmth.to_json()})
+    body: dict[str, Any] = {"ok": False, "ready": False}
+    if warmth is not None:
+        body["warm"] = warmth.to_json()
+    return web.json_response(body, status=503, headers={"Retry-After": "1"})
 
 
 @routes.post("/api/sessions")

@@ -57,7 +57,7 @@ async def test_warm_up_is_announced_and_the_first_run_finds_the_workers_started(
         await gateway.wait_ready(timeout=240)
         async with aiohttp.ClientSession(gateway.url) as http:
             status, health = await wait_until(
-                lambda: _get(http, "/health"), lambda got: got[1].get("ready") is True, timeout=240
+                lambda: _get(http, "/ready"), lambda got: got[1].get("ready") is True, timeout=240
             )
             assert status == 200, health
             assert health["warm"]["hosts"] == 1, health
@@ -101,12 +101,12 @@ async def test_requests_made_while_warming_are_served(tmp_path: Path) -> None:
     with local_serve("early", tmp_path, ATELIER_RAY_NAMESPACE="warm-early") as gateway:
         gateway.start()
         async with aiohttp.ClientSession(gateway.url) as http:
-            # The first answer /health gives; whether the layer is warm yet is up to the machine.
+            # The first answer /ready gives; whether the layer is warm yet is up to the machine.
             await wait_until(lambda: _health_or_none(http), lambda got: got is not None, timeout=240)
             async with http.post("/api/sessions", json={"name": "early"}) as response:
                 assert response.status == 201, await response.text()
             _, health = await wait_until(
-                lambda: _get(http, "/health"), lambda got: got[1].get("ready") is True, timeout=240
+                lambda: _get(http, "/ready"), lambda got: got[1].get("ready") is True, timeout=240
             )
             assert health["warm"]["hosts"] == 1, health
             assert health["warm"]["cadWorker"] is None, health  # not asked for by default
@@ -120,7 +120,7 @@ async def test_requests_made_while_warming_are_served(tmp_path: Path) -> None:
 
 async def _health_or_none(http: aiohttp.ClientSession) -> dict[str, Any] | None:
     try:
-        _, body = await _get(http, "/health")
+        _, body = await _get(http, "/ready")
     except aiohttp.ClientError:
         return None  # not listening yet
     return dict(body)
