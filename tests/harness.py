@@ -34,6 +34,8 @@ AUTH_SECRET = "test-secret-" + "x" * 32
 
 # Listening sockets bound when a gateway's settings are made, served when it starts.
 _RESERVED: dict[int, socket.socket] = {}
+# Seconds a test gateway may take to warm its session layer (hosts, store owner, run workers).
+WARM_TIMEOUT = 240.0
 
 
 def _reserve_port() -> int:
@@ -141,6 +143,11 @@ class Gateway:
         else:  # the same settings started again (a restart test): the port is free again
             await web.TCPSite(self._runner, "127.0.0.1", self.settings.port).start()
         self.http = aiohttp.ClientSession(self.url)
+        # A served gateway warms its session layer in the background; tests start from a warm
+        # one, as the gateway did before it listened early (a test of the warm-up itself
+        # starts `atelier serve`).
+        warmth = await asyncio.wait_for(self.sessions.warmed(), WARM_TIMEOUT)
+        assert warmth.ready, warmth
         return self
 
     async def stop(self) -> None:

@@ -154,3 +154,20 @@ async def test_a_large_body_with_an_idempotency_key_is_served(client: TestClient
     assert again.status == 400
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert (await again.json()) == (await first.json())
+
+
+async def test_a_part_with_a_malformed_content_disposition_is_skipped_not_a_500(
+    client: TestClient[Any, Any],
+) -> None:
+    """aiohttp warns about such a part and gives it no name (found by schemathesis)."""
+    project = await _project(client)
+    bad = b'--x\r\nContent-Disposition: form-data; name=";L;\xc2\xbbu\xf4\x8e\x87\xb1"\r\n\r\nnull\r\n'
+    file = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n'
+    headers = {**bearer("ada"), "Content-Type": "multipart/form-data; boundary=x"}
+    url = f"/api/v1/projects/{project}/files"
+    alone = await client.post(url, data=bad + b"--x--\r\n", headers=headers)
+    assert alone.status == 400, await alone.text()
+    assert (await alone.json())["field"] == "file"
+    beside = await client.post(url, data=bad + file + b"--x--\r\n", headers=headers)
+    assert beside.status == 201, await beside.text()
+    assert (await beside.json())["file"]["name"] == "a.txt"

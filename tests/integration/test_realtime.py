@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -334,9 +335,9 @@ async def test_slow_consumer_is_disconnected(ray_cluster: None, tmp_path: Any) -
     from ..harness import gateway_settings
 
     base = gateway_settings(database_url=None, data_dir=tmp_path)
-    # The slow reader reads again only once the writer's 60 edits are acknowledged, which on a
-    # loaded machine can take longer than the default close timeout, after which the socket
-    # is aborted (1006, tested in test_ws_abort_in_process): give the close frame time.
+    # A peer that does not complete the close within the close timeout is aborted (1006, as
+    # test_ws_abort_in_process checks); this one reads as soon as the gateway has closed it,
+    # and the timeout leaves room for a loaded machine.
     settings = replace(
         base, ws_outbound_queue_bytes=1 << 20, limits=replace(base.limits, ws_close_timeout=60.0)
     )
@@ -355,12 +356,20 @@ async def test_slow_consumer_is_disconnected(ray_cluster: None, tmp_path: Any) -
                 payload = "x" * 200_000
                 for _ in range(60):
                     await writer.insert(sid, payload)
-                await writer.wait_statuses(sid, 61, timeout=60)
+
+                async def slow_closes() -> float:
+                    async with http.get(f"{gw.url}/metrics") as response:
+                        text = await response.text()
+                    found = re.search(r"^atelier_ws_slow_consumer_closes_total (\S+)$", text, re.M)
+                    return float(found.group(1)) if found else 0.0
+
+                await wait_until(slow_closes, lambda closes: closes == 1, timeout=120)
                 # Reading now drains what was sent before the close, then the close itself.
                 async for msg in slow:
                     if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
                         break
                 assert slow.close_code == 1013
+                await writer.wait_statuses(sid, 61, timeout=60)
                 # The writer kept its session.
                 await writer.insert(sid, "!")
                 await writer.wait_statuses(sid, 62)
