@@ -247,6 +247,11 @@ class AtelierTarget(Target):
     stop_grace = 30.0
     start_timeout = 90.0
 
+    def health_path(self) -> str:
+        # Measured from a warm server: /health answers as soon as the gateway listens, /ready
+        # once its hosts, store owner and run workers are started.
+        return "/ready"
+
     # Environment that would point atelier at shared services; benchmarks use the embedded
     # defaults unless the caller passes these explicitly (``--atelier-env``).
     _ISOLATE = (

@@ -142,8 +142,11 @@ class Editor:
             try:
                 await self._edit(client, stop)
             finally:
+                # Closed before we leave: the server closed it. (Our own close when the load
+                # stops is not a close code the server sent.)
+                closed_by_server = client.closed.is_set()
                 await client.__aexit__(None, None, None)
-            if client.closed.is_set() and client.close_code is not None:
+            if closed_by_server and client.close_code is not None:
                 self.counts.close_codes.append(client.close_code)
                 self._closed_at = time.monotonic()
                 self.connected.clear()
