@@ -4,8 +4,8 @@ Three processes of a local ``atelier serve`` are profiled: the gateway (the serv
 process), a session host actor and the store owner actor (Ray workers titled after their
 actor class). Each is recorded twice at once, non-blocking (the process is never paused) and
 CPU time only (idle threads are left out): a flame graph SVG, and raw collapsed stacks with
-full file names and one line per function (``--function``: the function's first line), which
-``stacks`` turns into the tables. Only the py-spy processes started here are ever signalled.
+full file names, which ``stacks`` turns into the tables. Only the py-spy processes started
+here are ever signalled.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ async def record_process(
         "--nonblocking",
     ]
     svg = [*base, "--format", "flamegraph", "--output", str(recording.svg)]
-    raw = [*base, "--format", "raw", "--full-filenames", "--function", "--output", str(recording.raw)]
+    raw = [*base, "--format", "raw", "--full-filenames", "--output", str(recording.raw)]
     timeout = duration + EXIT_GRACE_S
     outcomes = await asyncio.gather(
         _run(svg, logs / f"{role}-flamegraph.log", timeout), _run(raw, logs / f"{role}-raw.log", timeout)

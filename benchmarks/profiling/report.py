@@ -161,9 +161,8 @@ def profile_markdown(info: RunInfo, result: RunResult, processes: Sequence[Proce
         lines.append(f"- **server CPU by process** (cores over the step): {by_process}")
     lines += [f"- **machine**: {machine}", ""]
     lines += [
-        "*self*: samples with the frame running; *total*: samples with the frame anywhere on the "
-        "stack. Frames are functions (the line is the function's first); the flame graphs keep "
-        "the line being run.",
+        "*self*: samples with that line running (or calling into C), per line; *total*: samples "
+        "with the function anywhere on the stack, per function (all its lines and calls).",
         "",
         "A sample counts every thread the OS shows running or runnable. On a busy machine (high "
         "*other CPU*) threads that were woken and wait for a core count too — under "

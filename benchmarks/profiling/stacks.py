@@ -1,10 +1,12 @@
 """py-spy's raw (collapsed) stacks → the hottest frames of one process (pure).
 
 A raw file holds one line per distinct stack: ``frame;frame;…;leaf count``, the root first,
-each frame ``function (file:line)``. A frame's *self* time is the samples where it is the
-leaf (the code running); its *total* (inclusive) time the samples where it is anywhere on
-the stack (counted once per sample, so recursion does not count twice). Both are shown as a
-share of the process's samples. Paths are shortened to what a reader knows them by: relative
+each frame ``function (file:line)`` with the line being run. *Self* time is counted per
+line: the samples where that line of that function is the leaf (the code running, or a call
+into C made from it: a wait and a SQLite statement in one function are told apart). *Total*
+(inclusive) time is counted per function: the samples where it is anywhere on the stack, at
+any line (once per sample, so recursion does not count twice). Both are shown as a share of
+the process's samples. Paths are shortened to what a reader knows them by: relative
 to site-packages (a library), to the repository (our code) or to the standard library.
 """
 
@@ -121,7 +123,7 @@ def _ranked(counts: Counter[Frame], samples: int, top: int) -> list[FrameTime]:
 def top_frames(
     stacks: Iterable[tuple[Sequence[Frame], int]], top: int = TOP
 ) -> tuple[int, list[FrameTime], list[FrameTime]]:
-    """(samples, top ``top`` by self time, top ``top`` by total time) of ``stacks``."""
+    """(samples, top ``top`` by self time per line, top ``top`` by total time per function)."""
     own: Counter[Frame] = Counter()
     total: Counter[Frame] = Counter()
     samples = 0
@@ -130,8 +132,8 @@ def top_frames(
             continue
         samples += count
         own[frames[-1]] += count
-        for frame in set(frames):
-            total[frame] += count
+        for function in {Frame(f.function, f.file) for f in frames}:
+            total[function] += count
     if samples == 0:
         return 0, [], []
     return samples, _ranked(own, samples, top), _ranked(total, samples, top)

@@ -93,7 +93,7 @@ def test_a_malformed_line_is_named() -> None:
         parse_raw("justonetoken\n")
 
 
-def test_self_time_is_the_leaf_and_total_time_counts_each_frame_once_per_sample() -> None:
+def test_self_time_is_the_leaf_line_and_total_time_counts_each_function_once_per_sample() -> None:
     samples, by_self, by_total = top_frames(parse_raw(RAW, REPO))
     assert samples == 10
     assert [(str(r.frame), r.samples, r.percent) for r in by_self] == [
@@ -103,10 +103,29 @@ def test_self_time_is_the_leaf_and_total_time_counts_each_frame_once_per_sample(
         ("walk (actors/core/spec_ops.py:10)", 1, 10.0),
     ]
     total = {str(r.frame): r.samples for r in by_total}
-    assert total["<module> (gateway/cli.py:1)"] == 9
-    assert total["_run (asyncio/events.py:78)"] == 7
-    assert total["walk (actors/core/spec_ops.py:10)"] == 1  # recursive: once per sample
+    assert total["<module> (gateway/cli.py)"] == 9
+    assert total["_run (asyncio/events.py)"] == 7
+    assert total["walk (actors/core/spec_ops.py)"] == 1  # recursive: once per sample
     assert [r.samples for r in by_total] == sorted((r.samples for r in by_total), reverse=True)
+
+
+def test_self_time_tells_lines_apart_and_total_time_merges_them() -> None:
+    # aiosqlite's worker waiting for work (line 59) and running a statement in C (line 63)
+    raw = "\n".join(
+        [
+            f"run ({STDLIB}/threading.py:975);worker ({SITE}/aiosqlite/core.py:59) 3",
+            f"run ({STDLIB}/threading.py:975);worker ({SITE}/aiosqlite/core.py:63) 5",
+        ]
+    )
+    profile = profile_of(raw, REPO)
+    assert [(str(r.frame), r.samples) for r in profile.by_self] == [
+        ("worker (aiosqlite/core.py:63)", 5),
+        ("worker (aiosqlite/core.py:59)", 3),
+    ]
+    assert [(str(r.frame), r.percent) for r in profile.by_total] == [
+        ("run (threading.py)", 100.0),
+        ("worker (aiosqlite/core.py)", 100.0),
+    ]
 
 
 def test_top_keeps_the_hottest_and_an_empty_file_has_no_rows() -> None:
@@ -239,7 +258,7 @@ def test_profile_md_has_the_header_and_a_table_per_process() -> None:
     gateway = text.split("## gateway (atelier serve), pid 10")[1].split("## ")[0]
     assert "10 CPU samples (≈0.01 of a core busy); 0.41 cores measured over the step" in gateway
     assert "| self | 1 | 40.0 | 4 | `send_frame (aiohttp/_websocket/writer.py:74)` |" in gateway
-    assert "| total | 1 | 90.0 | 9 | `<module> (gateway/cli.py:1)` |" in gateway
+    assert "| total | 1 | 90.0 | 9 | `<module> (gateway/cli.py)` |" in gateway
     assert "[gateway.svg](gateway.svg)" in gateway
     host = text.split("## session host (ray::SessionHost), pid 22")[1].split("## ")[0]
     assert "- py-spy: py-spy exited with 1: no samples" in host
