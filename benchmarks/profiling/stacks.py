@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "NO_FRAME",
     "TOP",
     "Frame",
     "FrameTime",
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 TOP = 15  # frames per table
+# py-spy writes a sample of a thread that had no Python frame (native code only) as an empty stack.
+NO_FRAME = "(no Python frame)"
 
 _PACKAGES = re.compile(r"/(?:site|dist)-packages/(.+)$")
 _STDLIB = re.compile(r"/lib/python\d+(?:\.\d+)?/(.+)$")
@@ -100,17 +103,17 @@ def parse_frame(text: str, repo_root: str = "") -> Frame:
 
 
 def parse_raw(text: str, repo_root: str = "") -> list[tuple[tuple[Frame, ...], int]]:
-    """Every ``stack count`` line as (frames root first, samples); blank lines are skipped."""
+    """Every ``stack count`` line as (frames root first, samples); blank lines are skipped, an
+    empty stack (`` 3``) is one NO_FRAME frame."""
     stacks: list[tuple[tuple[Frame, ...], int]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         stack, sep, count = line.rstrip().rpartition(" ")
-        if not sep or not count.isdigit() or not stack:
+        if not sep or not count.isdigit():
             raise StackFormatError(number, line)
         frames = tuple(parse_frame(part, repo_root) for part in stack.split(";") if part)
-        if frames:
-            stacks.append((frames, int(count)))
+        stacks.append((frames or (Frame(NO_FRAME),), int(count)))
     return stacks
 
 

@@ -17,6 +17,7 @@ from benchmarks.profiling.options import (
 from benchmarks.profiling.pyspy import GATEWAY, ROLE_LABELS, SESSION_HOST, STORE_OWNER, pick_processes
 from benchmarks.profiling.report import ProcessReport, RunInfo, profile_markdown, result_line
 from benchmarks.profiling.stacks import (
+    NO_FRAME,
     Frame,
     StackFormatError,
     parse_frame,
@@ -50,6 +51,7 @@ RAW = "\n".join(
         f"{WALK};{WALK} 1",
     ]
 )
+NATIVE = " 2"  # a thread sampled with no Python frame
 
 
 def test_paths_are_shortened_to_site_packages_the_repo_or_the_standard_library() -> None:
@@ -91,6 +93,12 @@ def test_a_malformed_line_is_named() -> None:
     assert caught.value.line_number == 2
     with pytest.raises(StackFormatError):
         parse_raw("justonetoken\n")
+
+
+def test_a_sample_without_python_frames_counts_under_its_own_name() -> None:
+    profile = profile_of(RAW + "\n" + NATIVE, REPO)
+    assert profile.samples == 12
+    assert (str(profile.by_self[2].frame), profile.by_self[2].samples) == (NO_FRAME, 2)
 
 
 def test_self_time_is_the_leaf_line_and_total_time_counts_each_function_once_per_sample() -> None:
