@@ -17,6 +17,11 @@
     python -m benchmarks history add RESULTS_DIR   (a row per commit in benchmarks/HISTORY.md)
     python -m benchmarks cad      [--parts 20 --workers 1,all --rounds 1 --smoke]
     python -m benchmarks memory   [--settle 10 --samples 3 --atelier-env KEY=VALUE]
+    python -m benchmarks profile  [--scenario fanout|saturate|rooms|rooms-saturate --duration 10]
+                                  [--sample-rate 100 --top 15 --out DIR --smoke]
+                                  [--fanout-clients 50 ... the scenario's options, prefixed]
+                                  (py-spy flame graphs and hot frames of the gateway, a session
+                                  host and the store owner of a local atelier serve under load)
     python -m benchmarks report   RESULTS_DIR        (re-render report.md and plots)
 
 Common options: --targets atelier,hocuspocus,pycrdt,relay (also atelier-isolated) --repeats N
@@ -27,7 +32,9 @@ without and with it, side by side)
 [--server-kind atelier|hocuspocus|y-websocket] [--token T | --token-command 'atelier token --user bench'];
 load workers as Ray actors on a cluster: --ray-address HOST:PORT [--ray-cpus-per-worker 1].
 cad starts no servers and has its own: --parts --workers 1,all --rounds --job-timeout --out
---quiet --smoke.
+--quiet --smoke. profile starts one local atelier serve and needs the py-spy executable
+(pip install py-spy); its --duration is the recording's, and the load is sized to outlast it
+(saturate and rooms-saturate: one step at their start rate).
 """
 
 from __future__ import annotations
@@ -65,6 +72,18 @@ from .config import (
     validate,
 )
 from .memory import add_memory_parser, run_memory_command
+from .profiling.options import (
+    DEFAULT_DURATION,
+    DEFAULT_SAMPLE_RATE,
+    MAX_SAMPLE_RATE,
+    PROFILE_SMOKE,
+    PROFILED,
+    SMOKE_DURATION,
+    ProfileOptions,
+    load_for_profile,
+    validate_profile,
+)
+from .profiling.stacks import TOP
 from .progress import RichProgress
 from .runner import Comparison, expand, run_comparison
 from .targets.servers import DEFAULT_TARGETS, TARGET_NAMES
@@ -125,10 +144,16 @@ def _flag(name: str) -> str:
 
 
 def _add_options(
-    parser: argparse.ArgumentParser, cls: type[Any], prefix: str = "", base: ScenarioOptions | None = None
+    parser: argparse.ArgumentParser,
+    cls: type[Any],
+    prefix: str = "",
+    base: ScenarioOptions | None = None,
+    skip: Sequence[str] = (),
 ) -> None:
     group = parser.add_argument_group(f"{prefix.rstrip('-') or 'scenario'} sizes")
     for name, default, text in option_fields(cls):
+        if name in skip:
+            continue
         if base is not None:
             default = getattr(base, name)
         group.add_argument(
@@ -209,6 +234,73 @@ def _add_common(parser: argparse.ArgumentParser, repeats: int | None) -> None:
     )
 
 
+# What profile sets itself: the load outlasts the recording (and a stepped scenario runs one step).
+_PROFILE_SET = ("duration", "step_duration", "max_steps", "growth", "max_rate")
+
+
+def _add_profile_parser(sub: Any) -> None:
+    text = (
+        "py-spy flame graphs and hot frames of a local atelier serve's gateway, a session host and "
+        "the store owner while a scenario loads it"
+    )
+    profile = sub.add_parser("profile", help=text, description=text)
+    profile.add_argument(
+        "--scenario", choices=PROFILED, default="fanout", help="the load (default %(default)s)"
+    )
+    profile.add_argument(
+        "--duration",
+        type=int,
+        help=f"seconds py-spy records each process (default {DEFAULT_DURATION}; "
+        f"{SMOKE_DURATION} with --smoke)",
+    )
+    profile.add_argument(
+        "--sample-rate",
+        type=int,
+        default=DEFAULT_SAMPLE_RATE,
+        metavar="HZ",
+        help=f"py-spy samples per second, 1..{MAX_SAMPLE_RATE} (default %(default)s)",
+    )
+    profile.add_argument("--top", type=int, default=TOP, help="frames per table (default %(default)s)")
+    profile.add_argument("--smoke", action="store_true", help="small load, 3 s (a quick end-to-end check)")
+    profile.add_argument(
+        "--out", type=Path, help="results folder (default benchmarks/results/profile-<time>)"
+    )
+    profile.add_argument("--quiet", action="store_true", help="no progress bars")
+    profile.add_argument(
+        "--atelier-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for atelier serve (repeatable), e.g. DATABASE_URL=…",
+    )
+    profile.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    for name in PROFILED:
+        _add_options(profile, SCENARIOS[name], prefix=f"{name}-", skip=_PROFILE_SET)
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from .profiling.command import run_profile_command
+
+    duration = (
+        args.duration if args.duration is not None else SMOKE_DURATION if args.smoke else DEFAULT_DURATION
+    )
+    profile = ProfileOptions(
+        scenario=args.scenario, duration=duration, sample_rate=args.sample_rate, top=args.top
+    )
+    try:
+        validate_profile(profile)
+        cls = SCENARIOS[args.scenario]
+        base = PROFILE_SMOKE[args.scenario] if args.smoke else cls()
+        chosen = _options_from(args, cls, base, prefix=f"{args.scenario}-")
+        load = load_for_profile(chosen, profile.duration)
+        validate(load, RunOptions(targets=("atelier",)), scenario=args.scenario)
+        env = _atelier_env(args.atelier_env)["atelier"]
+    except BenchConfigError as exc:
+        print(f"python -m benchmarks profile: {exc}", file=sys.stderr)
+        return 2
+    return run_profile_command(args.scenario, load, profile, _out_dir(args), env, quiet=args.quiet)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -241,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("results", type=Path, help="a compare results folder (holding results.json)")
     history.add_argument("--file", type=Path, default=HISTORY_MD, help="default %(default)s")
     add_memory_parser(sub)
+    _add_profile_parser(sub)
     report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
     report.add_argument("results", type=Path, help="folder holding results.json")
     return parser
@@ -405,6 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"python -m benchmarks memory: {exc}", file=sys.stderr)
             return 2
         return run_memory_command(args, memory_env["atelier"])
+    if args.command == "profile":
+        return _profile(args)
     if args.command == "report":
         if _rerender_cad(args.results):
             return 0

@@ -50,6 +50,7 @@ SLOW_PARTS: dict[str, tuple[str, ...]] = {
         "benchmarks/test_remote.py::test_url_run_measures_what_a_managed_run_measures",
         "benchmarks/test_remote.py::test_url_against_a_y_websocket_server_through_the_cli",
         "benchmarks/test_cad.py::test_smoke_on_the_suites_ray",
+        "benchmarks/test_profile_smoke.py",
     ),
     # measured at 10-50 s each here: a gateway served from a subprocess, CAD on Ray workers
     # (also every test that starts gateways of its own: see OWN_GATEWAYS)
