@@ -15,12 +15,15 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 from pycrdt import Doc, Text
 
 from ..harness import Gateway
@@ -30,6 +33,7 @@ __all__ = [
     "Agent",
     "Editor",
     "LoadStop",
+    "StallWatch",
     "agent_totals",
     "editor_totals",
     "max_gap",
@@ -60,6 +64,66 @@ class LoadStop:
             return
 
 
+class StallWatch:
+    """The first edit left unacknowledged for ``after`` seconds dumps what the layer was doing
+    then: its stats, ``/metrics`` and a py-spy stack dump of every session host, the store owner
+    and this process (the gateway under test). A stall too rare to reproduce reports its cause
+    in the run that hits it."""
+
+    def __init__(self, gw: Gateway, directory: Path, after: float = 15.0) -> None:
+        self.gw = gw
+        self.path = directory / "stall.txt"
+        self.after = after
+        self.stalled: str | None = None  # the first editor that waited past ``after``
+        self._task: asyncio.Task[None] | None = None
+
+    def waited(self, editor: Editor, seconds: float) -> None:
+        if seconds >= self.after and self.stalled is None:
+            self.stalled = editor.name
+            self._task = asyncio.get_running_loop().create_task(self._dump(editor, seconds))
+
+    async def done(self) -> None:
+        if self._task is not None:
+            await self._task
+
+    async def _dump(self, editor: Editor, seconds: float) -> None:
+        parts = [f"editor {editor.name} on session {editor.session_id}: no SyncStatus for {seconds:.0f}s"]
+        try:
+            parts.append(repr(await self.gw.sessions.stats(timeout=5.0)))
+            assert self.gw.http is not None
+            async with self.gw.http.get(f"{self.gw.url}/metrics") as response:
+                parts.append(await response.text())
+        except (TimeoutError, aiohttp.ClientError, AssertionError) as exc:
+            parts.append(f"layer stats unavailable: {exc!r}")
+        spy = shutil.which("py-spy")
+        for pid, title in _layer_processes():
+            if spy is None:
+                parts.append(f"{title} pid {pid}: py-spy not installed, no stacks")
+                continue
+            proc = await asyncio.create_subprocess_exec(
+                spy,
+                "dump",
+                "--pid",
+                str(pid),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            out, _ = await asyncio.wait_for(proc.communicate(), 30.0)
+            parts.append(f"--- {title} pid {pid}\n{out.decode(errors='replace')}")
+        self.path.write_text("\n\n".join(parts))
+        print(f"\nstall: what the layer was doing is in {self.path}")
+
+
+def _layer_processes() -> list[tuple[int, str]]:
+    """This process and the Ray actors that carry a Bridge edit (session hosts, store owner)."""
+    found = [(os.getpid(), "gateway and clients (this process)")]
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        title = " ".join(proc.info["cmdline"] or []).strip()
+        if title.startswith(("ray::SessionHost", "ray::StoreService")):
+            found.append((proc.info["pid"], title))
+    return found
+
+
 @dataclass
 class EditorCounts:
     sent: int = 0
@@ -74,8 +138,11 @@ class EditorCounts:
 class Editor:
     """Appends ``<name>.<n>;`` tokens to its own Y.Text, one edit in flight at a time."""
 
-    def __init__(self, url: str, session_id: str, name: str, interval: float) -> None:
+    def __init__(
+        self, url: str, session_id: str, name: str, interval: float, watch: StallWatch | None = None
+    ) -> None:
         self.url = url
+        self.watch = watch
         self.session_id = session_id
         self.name = name
         self.interval = interval
@@ -196,8 +263,11 @@ class Editor:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AssertionError(f"editor {self.name}: no SyncStatus within {ACK_BOUND}s")
+            if self.watch is not None:
+                self.watch.waited(self, ACK_BOUND - remaining)
             try:
-                await asyncio.wait_for(state.changed.wait(), remaining)
+                # Woken every few seconds so that a stall watch sees a long wait.
+                await asyncio.wait_for(state.changed.wait(), min(remaining, 5.0))
             except TimeoutError:
                 continue
         return True

@@ -29,6 +29,7 @@ from .faults_load import (
     Agent,
     Editor,
     LoadStop,
+    StallWatch,
     agent_totals,
     editor_totals,
     report,
@@ -93,7 +94,8 @@ async def test_host_sigkill_under_50_editors_loses_no_acknowledged_edit(
     pids = [await gw.host_pid(sid) for sid in sessions]
     assert pids[0] != pids[1], "two sessions on two hosts: the kill must spare one of them"
     url = f"{gw.ws_url}/ws"
-    editors = [Editor(url, sessions[i % 2], f"e{i}", EDIT_INTERVAL) for i in range(EDITORS)]
+    watch = StallWatch(gw, tmp_path)
+    editors = [Editor(url, sessions[i % 2], f"e{i}", EDIT_INTERVAL, watch) for i in range(EDITORS)]
     agents = [Agent(gw, sid, f"a{s}x", AGENT_INTERVAL) for s, sid in enumerate(sessions)]
     victims = [e for e in editors if e.session_id == sessions[0]]
     spared = [e for e in editors if e.session_id == sessions[1]]
@@ -116,7 +118,10 @@ async def test_host_sigkill_under_50_editors_loses_no_acknowledged_edit(
             await stop.pause(2.0)  # load goes on against the re-placed session
         finally:
             stop.event.set()
-            await asyncio.wait_for(asyncio.gather(*tasks), 120)
+            try:
+                await asyncio.wait_for(asyncio.gather(*tasks), 120)
+            finally:
+                await watch.done()
         await asyncio.wait_for(asyncio.gather(*(e.drain() for e in editors)), 120)
         # Checked after the figures are written, so a failure still reports them.
         unsettled = await providers.unsettled()
@@ -167,6 +172,7 @@ async def test_host_sigkill_under_50_editors_loses_no_acknowledged_edit(
         "acked_lost": lost,
         "clients_diverged": mismatched,
         "provider_gaps": provider_gaps,
+        "stalled": watch.stalled,
     }
     report("faults_host_kill", figures, tmp_path)
     assert replaced, figures
