@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter as Tally
+from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -16,14 +17,47 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from actors.client import Warmth
 
 from .layer_metrics import LayerCollector
 
-__all__ = ["Metrics", "metrics_middleware"]
+__all__ = ["Metrics", "SocketCounts", "metrics_middleware"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class SocketCounts(Collector):
+    """Per-frame WebSocket counts kept as plain numbers and read at each scrape.
+
+    They change several times per delivered edit; a prometheus-client metric takes a lock
+    and a label lookup each time, these are an addition.
+    """
+
+    def __init__(self) -> None:
+        self.frames_in: Tally[str] = Tally()  # by message type name
+        self.frames_out = 0
+        self.queued_bytes = 0
+
+    def sent(self, frames: int) -> None:
+        self.frames_out += frames
+
+    def queued(self, delta: int) -> None:
+        self.queued_bytes += delta
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        frames_in = CounterMetricFamily("atelier_ws_frames_in", "Frames received by type", labels=["type"])
+        for kind, count in sorted(self.frames_in.items()):
+            frames_in.add_metric([kind], count)
+        yield frames_in
+        yield CounterMetricFamily("atelier_ws_frames_out", "Frames sent", value=self.frames_out)
+        yield GaugeMetricFamily(
+            "atelier_ws_outbound_queue_bytes",
+            "Bytes waiting in the WebSockets' outbound queues",
+            value=self.queued_bytes,
+        )
 
 
 class Metrics:
@@ -52,10 +86,8 @@ class Metrics:
         self.ws_connections = Gauge(
             "atelier_ws_connections", "Open WebSocket connections", registry=self.registry
         )
-        self.ws_frames_in = Counter(
-            "atelier_ws_frames_in_total", "Frames received by type", ["type"], registry=self.registry
-        )
-        self.ws_frames_out = Counter("atelier_ws_frames_out_total", "Frames sent", registry=self.registry)
+        self.sockets = SocketCounts()
+        self.registry.register(self.sockets)
         self.ws_refusals = Counter(
             "atelier_ws_refusals_total",
             "Refused frames/documents by reason",
@@ -65,11 +97,6 @@ class Metrics:
         self.ws_slow_closes = Counter(
             "atelier_ws_slow_consumer_closes_total",
             "Sockets closed because their outbound queue overflowed",
-            registry=self.registry,
-        )
-        self.ws_queued_bytes = Gauge(
-            "atelier_ws_outbound_queue_bytes",
-            "Bytes waiting in the WebSockets' outbound queues",
             registry=self.registry,
         )
         self.ws_aborts = Counter(

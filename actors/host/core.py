@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 from storage.records import SessionRecord, utc_now_iso
@@ -460,12 +461,13 @@ class HostCore:
             self._bridge.changes(live, outcome.changes)
         if self._bridge.webhooks_enabled and any(b[1] == MessageType.AWARENESS for b in outcome.broadcast):
             self._bridge.presence(live, self._presence_json(live, now))
-        if outcome.acks:
-            pending = [live.record(change) for change in outcome.changes]
-            if pending:
-                self._spawn(self._ack_after_commit(live, peer, pending[-1], outcome.acks))
-            else:
-                self._ack(live, peer, outcome.acks)
+        if outcome.changes:
+            # The log is ordered: the batch's last row committed means all did.
+            committed = live.record_all(outcome.changes)
+            if outcome.acks:
+                committed.add_done_callback(partial(self._ack_committed, live, peer, outcome.acks))
+        elif outcome.acks:
+            self._ack(live, peer, outcome.acks)
 
     @staticmethod
     def _ack(live: LiveSession, peer: Peer, conns: list[int]) -> None:
@@ -473,15 +475,18 @@ class HostCore:
             peer, [Delivery(Scope.TO_CONN, MessageType.SYNC_STATUS, _ACK_APPLIED, c) for c in conns]
         )
 
-    async def _ack_after_commit(
-        self, live: LiveSession, peer: Peer, last: asyncio.Future[None], conns: list[int]
+    @classmethod
+    def _ack_committed(
+        cls, live: LiveSession, peer: Peer, conns: list[int], last: asyncio.Future[None]
     ) -> None:
-        try:
-            await last  # the log is ordered: the last row committed means all did
-        except RuntimeError as exc:  # deleted meanwhile: nothing to acknowledge
+        """Acknowledge once the batch's last row is committed (a callback, not a task per batch)."""
+        if last.cancelled():
+            return
+        exc = last.exception()
+        if exc is not None:  # deleted meanwhile: nothing to acknowledge
             log.info("acks dropped session=%s: %s", live.id, exc)
             return
-        self._ack(live, peer, conns)
+        cls._ack(live, peer, conns)
 
     async def ping(self, session_id: str) -> int:
         """Activate the session (of either kind) here; returns this process's id."""

@@ -98,14 +98,19 @@ class LiveSession:
 
     def record(self, change: Change) -> asyncio.Future[None]:
         """Queue a change for the log; the future resolves once it is committed."""
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        return self.record_all([change])
+
+    def record_all(self, changes: list[Change]) -> asyncio.Future[None]:
+        """Queue changes for the log, in order; one future resolves once all are committed."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
         if self._deleted:
             fut.set_exception(RuntimeError("session deleted"))
             return fut
-        self._pending.append(change.append)
-        self._waiters.append((change.append.seq, fut))
+        self._pending.extend(change.append for change in changes)
+        self._waiters.append((changes[-1].append.seq, fut))
         if self._flusher is None:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush(), name=f"flush:{self.id}")
+            self._flusher = loop.create_task(self._flush(), name=f"flush:{self.id}")
         return fut
 
     async def commit(self, change: Change) -> None:

@@ -73,8 +73,8 @@ class _Session:
             transport=request.transport,
             protocol=request.protocol,
             on_slow=self.metrics.ws_slow_closes.inc,
-            on_sent=self.metrics.ws_frames_out.inc,
-            on_queued=self.metrics.ws_queued_bytes.inc,
+            on_sent=self.metrics.sockets.sent,
+            on_queued=self.metrics.sockets.queued,
             on_abort=self.metrics.ws_aborts.inc,
         )
         self.tasks: set[asyncio.Task[None]] = set()
@@ -200,7 +200,7 @@ class _Session:
 
     def hocuspocus_frame(self, data: bytes) -> None:
         frame = decode_frame(data)
-        self.metrics.ws_frames_in.labels(frame.type.name).inc()
+        self.metrics.sockets.frames_in[frame.type.name] += 1
         if frame.type == MessageType.PING:
             self.conn.send(PONG)
             return
@@ -244,7 +244,7 @@ class _Session:
             raise ProtocolError(str(exc)) from exc
         if kind not in (YMessageType.SYNC, YMessageType.AWARENESS, YMessageType.QUERY_AWARENESS):
             raise ProtocolError(f"unknown y-websocket message type {kind}")
-        self.metrics.ws_frames_in.labels(YMessageType(kind).name).inc()
+        self.metrics.sockets.frames_in[YMessageType(kind).name] += 1
         payload = decoder.read_rest()
         if binding.awaiting_auth:
             self.queue(binding, kind, payload)
