@@ -51,9 +51,11 @@ class Idempotency:
     async def open(self) -> None:
         await self.store.open()
 
-    async def close(self, grace: float = 5.0) -> None:
-        """Let running requests finish for ``grace`` seconds, cancel the rest, close the store."""
+    async def close(self) -> None:
+        """Let running requests finish (``ATELIER_IDEMPOTENCY_SHUTDOWN_GRACE``), cancel the rest,
+        close the store."""
         if self._running:
+            grace = self.settings.idempotency_shutdown_grace
             _, pending = await asyncio.wait(set(self._running), timeout=grace)
             for task in pending:
                 task.cancel()

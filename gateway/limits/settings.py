@@ -43,6 +43,8 @@ class LimitSettings:
     idempotency_key_max_chars: int = 255
     # A claimed key whose request never finished (its gateway died) frees after this.
     idempotency_pending_ttl: float = 300.0
+    # At shutdown, requests holding a key get this long to finish before they are cancelled.
+    idempotency_shutdown_grace: float = 5.0
     # A WebSocket close that the peer does not complete within this is aborted.
     ws_close_timeout: float = 2.0
 
@@ -93,6 +95,9 @@ class LimitSettings:
             ),
             idempotency_pending_ttl=env_float(
                 env, "ATELIER_IDEMPOTENCY_PENDING_TTL", d.idempotency_pending_ttl, minimum=1.0
+            ),
+            idempotency_shutdown_grace=env_float(
+                env, "ATELIER_IDEMPOTENCY_SHUTDOWN_GRACE", d.idempotency_shutdown_grace, minimum=0.0
             ),
             ws_close_timeout=env_float(env, "ATELIER_WS_CLOSE_TIMEOUT", d.ws_close_timeout, minimum=0.01),
         )
