@@ -1,7 +1,8 @@
-"""The layer rules and strict typing hold for the whole code base."""
+"""The layer rules and strict typing hold for the whole code base, and every setting is documented."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,58 @@ def test_ruff() -> None:
 def test_ruff_format() -> None:
     result = _run(sys.executable, "-m", "ruff", "format", "--check", *LINTED)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Settings are read by name from string literals ("ATELIER_…", also the start of an error
+# message naming one). README's settings tables are those whose first column is `variable`;
+# a row documents the names in that column, in full or as a `_SUFFIX` shorthand after a full
+# one: `ATELIER_IDEMPOTENCY_TTL` / `_PENDING_TTL` reads as the earlier name with its last
+# words replaced, here ATELIER_IDEMPOTENCY_PENDING_TTL.
+SETTINGS_READERS = ("actors", "gateway", "storage")
+_SETTING_READ = re.compile(r"""(?<=["'])ATELIER_[A-Z0-9_]+""")
+_SETTING_CELL = re.compile(r"`(ATELIER_[A-Z0-9_]+|_[A-Z0-9_]+)`")
+
+
+def _settings_read() -> set[str]:
+    names: set[str] = set()
+    for package in SETTINGS_READERS:
+        for path in (ROOT / package).rglob("*.py"):
+            names.update(_SETTING_READ.findall(path.read_text(encoding="utf-8")))
+    return names
+
+
+def _settings_documented() -> list[tuple[str, set[str]]]:
+    """Each name in a settings table's first column: as written, and the names it may stand for."""
+    rows: list[tuple[str, set[str]]] = []
+    header = ""
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            header = ""
+            continue
+        first = line.split("|")[1].strip()
+        if not header:
+            header = first
+            continue
+        if header != "variable":
+            continue
+        previous = ""
+        for written in _SETTING_CELL.findall(first):
+            if written.startswith("ATELIER_"):
+                previous = written
+                rows.append((written, {written}))
+                continue
+            stems = [previous[:i] for i, char in enumerate(previous) if char == "_" and i > len("ATELIER")]
+            rows.append((written, {stem + written for stem in stems}))
+    return rows
+
+
+def test_every_setting_is_documented() -> None:
+    documented = set().union(*(names for _, names in _settings_documented()))
+    missing = sorted(_settings_read() - documented)
+    assert not missing, "read from the environment but in no README settings table: " + ", ".join(missing)
+
+
+def test_every_documented_setting_is_read() -> None:
+    read = _settings_read()
+    unclear = sorted(written for written, names in _settings_documented() if len(names & read) != 1)
+    assert not unclear, "in a README settings table but read nowhere (or ambiguous): " + ", ".join(unclear)
