@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -214,8 +214,8 @@ class S3Settings:
     endpoint_url: str | None = None
     region: str | None = None
     access_key_id: str | None = None
-    secret_access_key: str | None = None
-    session_token: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
     # "path" for most self-hosted services; "auto"/"virtual" for AWS.
     addressing_style: str = "auto"
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES
@@ -384,13 +384,14 @@ def make_object_store(
 ) -> LocalObjectStore | S3ObjectStore:
     """``s3://bucket/prefix`` -> `S3ObjectStore`; ``file:///path`` -> a local store there;
     None or empty -> a `LocalObjectStore` under ``data_dir/objects``."""
+    max_bytes = (s3 or S3Settings()).max_object_bytes
     if not url:
-        return LocalObjectStore(Path(data_dir) / "objects")
+        return LocalObjectStore(Path(data_dir) / "objects", max_object_bytes=max_bytes)
     parts = urlsplit(url)
     if parts.scheme == "s3":
         return S3ObjectStore(url, s3)
     if parts.scheme == "file":
         if not parts.path:
             raise ValueError(f"file URL without a path: {url!r}")
-        return LocalObjectStore(Path(parts.path))
+        return LocalObjectStore(Path(parts.path), max_object_bytes=max_bytes)
     raise ValueError(f"unsupported object store URL {url!r} (use s3://bucket/prefix or file:///path)")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .objects import S3Settings
 
 __all__ = ["StorageSettings"]
 
@@ -23,6 +25,8 @@ class StorageSettings:
     engine_pg_max_connections: int = 4
     engine_pg_schema: str = "atelier"
     objects_url: str | None = None  # s3://bucket/prefix or file:///path; None: <data_dir>/objects
+    # The object store's size bound (local and S3) and the S3 client's connection settings.
+    objects: S3Settings = field(default_factory=S3Settings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StorageSettings:
@@ -44,6 +48,7 @@ class StorageSettings:
             ),
             engine_pg_schema=env.get("ATELIER_ENGINE_PG_SCHEMA", default.engine_pg_schema),
             objects_url=env.get("ATELIER_OBJECTS_URL") or None,
+            objects=S3Settings.from_env(env),
         )
 
     @property

@@ -161,7 +161,9 @@ class ClusterSessionClient:
         # Dialled as a process of this Ray node: same-node hosts over Unix sockets, others TCP.
         self._link = node_link_settings(self._settings.link)
         self._store = LinkStoreClient(self._store_address, self._link, "gateway")
-        self._objects = make_object_store(self._storage.objects_url, self._storage.data_dir)
+        self._objects = make_object_store(
+            self._storage.objects_url, self._storage.data_dir, s3=self._storage.objects
+        )
         await self._objects.open()
         extract = ray.remote(num_cpus=1, max_retries=0)(run_extraction)
 

@@ -121,7 +121,7 @@ class LocalSessionClient:
         self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000
     ) -> None:
         self._store = StoreCore(storage)
-        self._objects = make_object_store(storage.objects_url, storage.data_dir)
+        self._objects = make_object_store(storage.objects_url, storage.data_dir, s3=storage.objects)
         engine = EngineService(
             self._store.engine,
             settings.engine,

@@ -88,7 +88,9 @@ class SessionHost:
         self._store = LinkStoreClient(
             self._store_address, node_link_settings(self._link_settings), self._name
         )
-        self._objects = make_object_store(self._storage.objects_url, self._storage.data_dir)
+        self._objects = make_object_store(
+            self._storage.objects_url, self._storage.data_dir, s3=self._storage.objects
+        )
         await self._objects.open()
         engine = EngineService(
             self._store.engine,

@@ -18,6 +18,7 @@ from storage.objects import (
     make_object_store,
     validate_key,
 )
+from storage.settings import StorageSettings
 
 
 @pytest.fixture
@@ -197,6 +198,32 @@ def test_s3_settings_from_env() -> None:
         {"AWS_ENDPOINT_URL_S3": "http://s3", "AWS_ENDPOINT_URL": "http://x"}
     ).endpoint_url == ("http://s3")
     assert S3Settings.from_env({}) == S3Settings()
+
+
+async def test_object_settings_reach_the_store(tmp_path: Path) -> None:
+    """ATELIER_OBJECT_MAX_BYTES and the S3 client settings travel from the environment, through
+    the storage settings every process is given, to the store it makes (local and S3)."""
+    env = {
+        "ATELIER_DATA_DIR": str(tmp_path),
+        "ATELIER_OBJECT_MAX_BYTES": "8",
+        "ATELIER_S3_MAX_CONNECTIONS": "3",
+        "ATELIER_S3_ADDRESSING_STYLE": "path",
+        "AWS_SECRET_ACCESS_KEY": "hush",
+    }
+    settings = StorageSettings.from_env(env)
+    assert "hush" not in repr(settings)
+    local = make_object_store(settings.objects_url, settings.data_dir, s3=settings.objects)
+    assert isinstance(local, LocalObjectStore)
+    await local.put("small.step", b"12345678")
+    with pytest.raises(ObjectStoreError):
+        await local.put("large.step", b"123456789")
+    s3 = make_object_store("s3://bucket/p", settings.data_dir, s3=settings.objects)
+    assert isinstance(s3, S3ObjectStore)
+    assert (s3.max_object_bytes, s3.settings.max_pool_connections, s3.settings.addressing_style) == (
+        8,
+        3,
+        "path",
+    )
 
 
 async def test_s3_store_must_be_opened() -> None:
