@@ -90,7 +90,9 @@ class ActorSettings:
             snapshot_every_bytes=env_int(
                 env, "ATELIER_SNAPSHOT_EVERY_BYTES", d.snapshot_every_bytes, minimum=1
             ),
-            commit_retry_max_delay=env_float(env, "ATELIER_COMMIT_RETRY_MAX_DELAY", d.commit_retry_max_delay),
+            commit_retry_max_delay=env_float(
+                env, "ATELIER_COMMIT_RETRY_MAX_DELAY", d.commit_retry_max_delay, minimum=0.01
+            ),
             flush_max_rows=env_int(env, "ATELIER_FLUSH_MAX_ROWS", d.flush_max_rows, minimum=1),
             max_unflushed_rows=env_int(env, "ATELIER_MAX_UNFLUSHED_ROWS", d.max_unflushed_rows, minimum=1),
             presence_timeout=env_float(env, "ATELIER_PRESENCE_TIMEOUT", d.presence_timeout),

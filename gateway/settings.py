@@ -66,7 +66,7 @@ class Settings:
             ray_num_cpus=cpus or None,
             ray_temp_dir=Path(temp) if temp else None,
             ray_minimal=env_flag(env, "ATELIER_RAY_MINIMAL", d.ray_minimal),
-            call_timeout=env_float(env, "ATELIER_CALL_TIMEOUT", d.call_timeout),
+            call_timeout=env_float(env, "ATELIER_CALL_TIMEOUT", d.call_timeout, minimum=0.01),
             ws_max_frame_bytes=env_int(env, "ATELIER_WS_MAX_FRAME_BYTES", d.ws_max_frame_bytes, minimum=1),
             ws_max_documents=env_int(env, "ATELIER_WS_MAX_DOCUMENTS", d.ws_max_documents, minimum=1),
             ws_max_pending_frames=env_int(env, "ATELIER_WS_MAX_PENDING_FRAMES", d.ws_max_pending_frames),
