@@ -10,6 +10,7 @@ streams open through proxies; the stream stops with the gateway (``on_shutdown``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import orjson
@@ -42,17 +43,20 @@ async def stream_stage_events(
     heartbeat: float,
     streams: set[EventSourceResponse],
     event: str = _EVENT,
+    slot_held: bool = False,
 ) -> EventSourceResponse:
     """Send the replay, then live events until ``follow_run`` (or the live run) ends.
 
     With no run to follow the replay is all there is: ``done`` follows it at once.
+    ``slot_held``: the caller already holds one of the user's stream slots for it.
     """
     follow = follow_run or stream.live_run
     headers = {"X-Session-Id": session_id}
+    # 429 past ATELIER_SSE_MAX_PER_USER streams open at once for this user.
+    slot = contextlib.nullcontext() if slot_held else request.config_dict[LIMITER].stream_slot(request)
     try:
-        # 429 past ATELIER_SSE_MAX_PER_USER streams open at once for this user.
         async with (
-            request.config_dict[LIMITER].stream_slot(request),
+            slot,
             sse_response(request, headers=headers, ping_interval=heartbeat, allow_all_methods=True) as resp,
         ):
             streams.add(resp)

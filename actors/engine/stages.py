@@ -93,6 +93,7 @@ __all__ = [
     "Status",
     "furthest_stage",
     "legal_actions",
+    "may_stream",
     "missing_prerequisite",
     "parse_action",
     "plan",
@@ -244,6 +245,19 @@ TRANSITIONS: Mapping[Action, tuple[Rule, ...]] = {
     Action.CONFIRM_CAD: (_confirm(Stage.CAD_REVIEW, Stage.ASSEMBLY_COMPOSITION, "cad"),),
     Action.CONFIRM_ASSEMBLY: (_confirm(Stage.ASSEMBLY_REVIEW, Stage.COMPLETE, "assembly"),),
 }
+
+
+def may_stream(action: object) -> bool:
+    """Whether ``action`` (a request's raw ``action`` field) can be answered with a stream in
+    some stage; unknown names cannot (the session refuses them)."""
+    if not isinstance(action, str):
+        return False
+    try:
+        rules = TRANSITIONS[Action(action)]
+    except ValueError:
+        return False
+    return any(rule.kind is DecisionKind.STREAM for rule in rules)
+
 
 CANCEL_REASON = "cancelled by user"
 

@@ -127,6 +127,14 @@ class Limiter:
     @asynccontextmanager
     async def stream_slot(self, request: web.Request) -> AsyncIterator[None]:
         """One of the caller's concurrent SSE streams, held while the stream is open."""
+        release = self.take_stream_slot(request)
+        try:
+            yield
+        finally:
+            release()
+
+    def take_stream_slot(self, request: web.Request) -> Callable[[], None]:
+        """One of the caller's concurrent SSE streams, or 429; returns its release."""
         user = request[PRINCIPAL].user_id if PRINCIPAL in request else "ip:" + client_ip(request)
         if not self.sse.acquire(user):
             limit = self.settings.sse_per_user
@@ -137,10 +145,7 @@ class Limiter:
                 limit,
                 1.0,
             )
-        try:
-            yield
-        finally:
-            self.sse.release(user)
+        return lambda: self.sse.release(user)
 
     async def check_design_sessions(self, sessions: Any, user: str) -> None:
         """409 when ``user`` already owns ``ATELIER_MAX_DESIGN_SESSIONS_PER_USER`` design sessions."""

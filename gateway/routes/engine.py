@@ -16,6 +16,7 @@ from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
 from actors.core.layout import MAX_SAFE_INTEGER
 from actors.engine.events import parse_last_event_id
+from actors.engine.stages import may_stream
 from actors.errors import SessionNotFound
 
 from ..auth import require_user
@@ -98,18 +99,28 @@ async def act(request: web.Request) -> web.StreamResponse:
     session_id = _session_id(request)
     body = await read_json(request, request.app[SETTINGS].max_body_bytes)
     sessions = request.app[SESSIONS]
-    action = await sessions.design_action(user, session_id, body)
-    if action.body is not None:
-        return _data(action.body)
-    stream = await sessions.design_events(user, session_id, action.after)
-    return await stream_stage_events(
-        request,
-        session_id,
-        stream,
-        follow_run=action.run_id,
-        heartbeat=request.app[SETTINGS].sse_heartbeat,
-        streams=request.app[SSE_STREAMS],
-    )
+    release = None
+    if may_stream(body.get("action") if isinstance(body, dict) else None):
+        # An answer that may be a stream takes one of the user's stream slots first: past
+        # ATELIER_SSE_MAX_PER_USER the action is refused (429) before it starts, not after.
+        release = request.config_dict[LIMITER].take_stream_slot(request)
+    try:
+        action = await sessions.design_action(user, session_id, body)
+        if action.body is not None:
+            return _data(action.body)
+        stream = await sessions.design_events(user, session_id, action.after)
+        return await stream_stage_events(
+            request,
+            session_id,
+            stream,
+            follow_run=action.run_id,
+            heartbeat=request.app[SETTINGS].sse_heartbeat,
+            streams=request.app[SSE_STREAMS],
+            slot_held=release is not None,
+        )
+    finally:
+        if release is not None:
+            release()
 
 
 @routes.get(_BASE + "/{id}/stream")

@@ -147,6 +147,38 @@ async def test_sse_streams_per_user(aiohttp_client: ClientFactory, tmp_path: Pat
     assert await wait_until(rejoined, lambda status: status == 200, timeout=10) == 200
 
 
+async def test_a_refused_stream_starts_no_run(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
+    """Past ATELIER_SSE_MAX_PER_USER an action that would stream is refused before it starts:
+    the 429 leaves the session as it was (a run started behind a refusal would go unwatched)."""
+    client = await _client(aiohttp_client, tmp_path, offline_delay=0.05, sse_per_user=1)
+    response = await client.post("/api/programs", json={"name": "Karts"}, headers=bearer("ada"))
+    program = (await response.json())["data"]["program"]["id"]
+    sids = []
+    for description in ("A standing desk with a motor", "A bench vice"):
+        created = await client.post(
+            "/api/design-engine/sessions",
+            headers=bearer("ada"),
+            json={"description": description, "programId": program},
+        )
+        sids.append((await created.json())["data"]["session"]["id"])
+    first_url, second_url = (f"/api/design-engine/sessions/{sid}/stream" for sid in sids)
+    async with client.post(first_url, json={"action": "start_requirements"}, headers=bearer("ada")) as first:
+        await anext(read_events(first))  # ada's one slot is held
+        refused = await client.post(second_url, json={"action": "start_requirements"}, headers=bearer("ada"))
+        await _refused(refused, 429, "ATELIER_SSE_MAX_PER_USER")
+        second = await (
+            await client.get(f"/api/design-engine/sessions/{sids[1]}", headers=bearer("ada"))
+        ).json()
+        assert second["data"]["session"]["stage"] == "idle", second
+        # A JSON answer needs no slot: cancelling the first run is not refused.
+        assert (await client.post(first_url, json={"action": "cancel"}, headers=bearer("ada"))).status == 200
+        assert [event async for event in read_events(first)][-1].event == "done"
+    # The slot was given back: the refused action now starts.
+    async with client.post(second_url, json={"action": "start_requirements"}, headers=bearer("ada")) as again:
+        assert again.status == 200
+        await anext(read_events(again))
+
+
 async def test_design_and_workspace_sessions_per_user(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
     client = await _client(
         aiohttp_client, tmp_path, design_sessions_per_user=2, workspace_sessions_per_user=3

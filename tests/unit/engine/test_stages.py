@@ -23,6 +23,7 @@ from actors.engine.stages import (
     Status,
     furthest_stage,
     legal_actions,
+    may_stream,
     missing_prerequisite,
     parse_action,
     plan,
@@ -323,3 +324,20 @@ def test_stage_patch_refused_while_a_run_is_live() -> None:
 def test_missing_prerequisite_names_the_first_gap() -> None:
     assert missing_prerequisite(S.IDLE, {}) is None
     assert missing_prerequisite(S.CAD_REVIEW, _with()) == "the session has no requirements"
+
+
+@pytest.mark.parametrize(
+    ("action", "streams"),
+    [
+        ("start_requirements", True),
+        ("send_message", True),  # streams in a drafting stage, answers JSON in the others
+        ("retry", True),
+        ("cancel", False),
+        ("confirm_bom", False),
+        ("no_such_action", False),
+        (None, False),
+        (["start_bom"], False),
+    ],
+)
+def test_may_stream(action: object, streams: bool) -> None:
+    assert may_stream(action) is streams
