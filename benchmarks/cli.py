@@ -166,6 +166,19 @@ def _add_options(
         )
 
 
+def _add_run_output(group: Any) -> None:
+    """--quiet, --atelier-env and -v: what every command that starts atelier takes."""
+    group.add_argument("--quiet", action="store_true", help="no progress bars")
+    group.add_argument(
+        "--atelier-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for atelier serve (repeatable), e.g. DATABASE_URL=…",
+    )
+    group.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+
+
 def _add_common(parser: argparse.ArgumentParser, repeats: int | None) -> None:
     group = parser.add_argument_group("run")
     group.add_argument(
@@ -200,15 +213,7 @@ def _add_common(parser: argparse.ArgumentParser, repeats: int | None) -> None:
         help="offer permessage-deflate as Chrome does (on); both: each realtime scenario without and "
         "with it, side by side (default off)",
     )
-    group.add_argument("--quiet", action="store_true", help="no progress bars")
-    group.add_argument(
-        "--atelier-env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for atelier serve (repeatable), e.g. DATABASE_URL=…",
-    )
-    group.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    _add_run_output(group)
     remote = parser.add_argument_group("a running server (instead of starting the targets)")
     remote.add_argument(
         "--url", default="", help="http(s)://host:port of an atelier, Hocuspocus or y-websocket server"
@@ -265,15 +270,7 @@ def _add_profile_parser(sub: Any) -> None:
     profile.add_argument(
         "--out", type=Path, help="results folder (default benchmarks/results/profile-<time>)"
     )
-    profile.add_argument("--quiet", action="store_true", help="no progress bars")
-    profile.add_argument(
-        "--atelier-env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for atelier serve (repeatable), e.g. DATABASE_URL=…",
-    )
-    profile.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    _add_run_output(profile)
     for name in PROFILED:
         _add_options(profile, SCENARIOS[name], prefix=f"{name}-", skip=_PROFILE_SET)
 
