@@ -22,6 +22,7 @@ __all__ = [
     "BUSY_LOADAVG",
     "BUSY_OTHER_CPU",
     "BUSY_OTHER_CPU_DURING",
+    "SATURATED_LOAD_WORKER",
     "busy_reasons",
     "during",
     "machine_busy_seconds",
@@ -34,6 +35,9 @@ __all__ = [
 BUSY_OTHER_CPU = 0.1
 BUSY_LOADAVG = 1.5
 BUSY_OTHER_CPU_DURING = 0.25
+# A load worker is one process: past this share of a core, its own event loop queues what it
+# receives, and the latencies it records include that queue (the server's and a peer's alike).
+SATURATED_LOAD_WORKER = 0.8
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..machine import busy_reasons
+from ..machine import SATURATED_LOAD_WORKER, busy_reasons
 from .summary import DEFLATE, RATIO_BASE, Metric, deflate_rows, metrics_for
 
-__all__ = ["busy_banner", "format_value", "render_markdown"]
+__all__ = ["busy_banner", "format_value", "load_worker_notes", "render_markdown"]
 
 TITLES = {
     "atelier": "atelier",
@@ -284,6 +284,7 @@ def render_markdown(
         if base == "rooms-saturate":
             lines += _host_notes(by_target, order)
         lines += _compression_notes(by_target, order)
+        lines += load_worker_notes(by_target, order, int(run.get("workers", 1) or 1))
         measured = sorted({str(e.get("server_measured", "local")) for e in by_target.values()})
         if any(m != "local" and not m.startswith("local:") for m in measured) or "remote" in by_target:
             lines += ["", *(f"- server figures: {m}" for m in measured)]
@@ -328,6 +329,30 @@ def _host_notes(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]
             )
             lines.append(f"- {_title(target)} hosts (round {index + 1}): {hosts}")
     return lines
+
+
+def load_worker_notes(
+    by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str], workers: int
+) -> list[str]:
+    """A warning per target whose load workers were near a full core each (pure).
+
+    A saturated load worker delays reading what it receives, so every latency it records
+    grows by its own queue: such a row measures the load generator as much as the server.
+    """
+    notes: list[str] = []
+    for target in order:
+        entry = by_target.get(target, {})
+        cpu = entry.get("client_cpu", entry.get("client_cpu_at_max"))
+        if not isinstance(cpu, (int, float)) or workers < 1:
+            continue
+        each = cpu / workers
+        if each >= SATURATED_LOAD_WORKER:
+            notes.append(
+                f"- ⚠ {_title(target)}: the load workers were busy {each:.2f} of a core each "
+                f"(≥ {SATURATED_LOAD_WORKER:g}), so these latencies include the load generator's own "
+                "queue; on a machine with cores to spare, rerun with more `--workers`."
+            )
+    return ["", *notes] if notes else []
 
 
 def _compression_notes(by_target: Mapping[str, Mapping[str, Any]], order: Sequence[str]) -> list[str]:

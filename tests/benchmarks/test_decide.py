@@ -24,7 +24,7 @@ from benchmarks.loadgen.client import EditorClient
 from benchmarks.loadgen.plan import ClientPlan
 from benchmarks.loadgen.recorder import Recorder
 from benchmarks.machine import busy_reasons, during
-from benchmarks.report.markdown import busy_banner, render_markdown
+from benchmarks.report.markdown import busy_banner, load_worker_notes, render_markdown
 from benchmarks.report.model import RunResult, StepResult
 from benchmarks.report.summary import deflate_rows, ratios, spread, summarize
 from benchmarks.runner import compress_variants
@@ -277,6 +277,19 @@ def test_busy_reasons() -> None:
     (banner,) = busy_banner({"machine_load": noisy})
     assert banner.startswith("> **⚠ The machine was busy")
     assert during([], []) == {"other_cpu_median": None, "other_cpu_max": None, "loadavg_max": None}
+
+
+def test_load_worker_notes_flag_a_load_generator_near_a_full_core() -> None:
+    by_target = {"atelier": {"client_cpu": 0.92}, "hocuspocus": {"client_cpu": 0.5}}
+    (blank, note) = load_worker_notes(by_target, ["atelier", "hocuspocus"], workers=1)
+    assert blank == ""
+    assert note.startswith("- ⚠ atelier")
+    assert "0.92 of a core each" in note
+    # Two workers share the load: 0.46 each is not saturated.
+    assert load_worker_notes(by_target, ["atelier", "hocuspocus"], workers=2) == []
+    # Saturation scenarios report the client CPU at the highest sustained step.
+    assert load_worker_notes({"atelier": {"client_cpu_at_max": 0.85}}, ["atelier"], workers=1)
+    assert load_worker_notes({"atelier": {"status": "failed"}}, ["atelier"], workers=1) == []
 
 
 # --- history --------------------------------------------------------------------------------
