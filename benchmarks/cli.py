@@ -333,6 +333,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_profile_parser(sub)
     report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
     report.add_argument("results", type=Path, help="folder holding results.json")
+    codec = sub.add_parser(
+        "link-codec", help="encode + decode µs per link message: today's codec and typed candidates"
+    )
+    codec.add_argument(
+        "--iterations", type=int, default=20_000, help="round trips per timing (default %(default)s)"
+    )
+    codec.add_argument(
+        "--repeats", type=int, default=5, help="timings per figure, median kept (default %(default)s)"
+    )
     return parser
 
 
@@ -497,6 +506,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_memory_command(args, memory_env["atelier"])
     if args.command == "profile":
         return _profile(args)
+    if args.command == "link-codec":
+        from .linkcodec import measure, render
+
+        if args.iterations < 1 or args.repeats < 1:
+            print("python -m benchmarks link-codec: --iterations and --repeats must be ≥ 1", file=sys.stderr)
+            return 2
+        print(render(measure(args.iterations, args.repeats)))
+        return 0
     if args.command == "report":
         if _rerender_cad(args.results):
             return 0
