@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from actors.client import Warmth
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 from actors.settings import Placement
 
 from .settings import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Store
+from .bridge.base import Store
 from .bus import Bus, InProcessBus
 from .settings import StorageSettings
 
@@ -11,7 +11,7 @@ __all__ = ["make_bus", "make_store"]
 
 def make_store(settings: StorageSettings) -> Store:
     if settings.database_url:
-        from .postgres import PostgresStore
+        from .bridge.postgres import PostgresStore
 
         return PostgresStore(
             settings.database_url,
@@ -20,7 +20,7 @@ def make_store(settings: StorageSettings) -> Store:
             application_name=settings.pg_application_name,
             schema=settings.pg_schema,
         )
-    from .sqlite import SqliteStore
+    from .bridge.sqlite import SqliteStore
 
     return SqliteStore(settings.data_dir / "atelier.sqlite3", synchronous=settings.sqlite_synchronous)
 

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from .base import StoreError
+from .errors import StoreError
 
 __all__ = ["RetryEpisode", "quiet_pool_floor_warnings"]
 

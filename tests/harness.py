@@ -16,8 +16,8 @@ import ray
 from aiohttp import web
 
 from actors.client import SessionClient
-from actors.engine.llm.settings import LlmSettings
 from actors.engine.settings import EngineSettings
+from actors.llm.settings import LlmSettings
 from actors.placement import PLACEMENT_ACTOR_NAME
 from actors.settings import ActorSettings, Placement
 from gateway.app import build_app

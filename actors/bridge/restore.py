@@ -13,10 +13,11 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map
 
-from ..core import layout
 from ..core.errors import ValidationError
-from ..core.theme import DEFAULT_THEME, parse_theme, theme_css
-from ..core.touched import ALL_ELEMENTS
+from ..core.values import normalize_json
+from . import layout
+from .theme import DEFAULT_THEME, parse_theme, theme_css
+from .touched import ALL_ELEMENTS
 
 __all__ = ["extract_parts", "make_equal", "read_parts", "theme_derived"]
 
@@ -123,7 +124,7 @@ def _write_state(spec: Map[Any], state: object, edits: _Edits) -> None:
             edits.count += 1
         return
     assert isinstance(state, Mapping)
-    current = layout.normalize_json(spec["state"]) if "state" in spec else None
+    current = normalize_json(spec["state"]) if "state" in spec else None
     if current != dict(state):
         spec["state"] = Map(dict(state))
         edits.count += 1
@@ -153,7 +154,7 @@ def _write_element(elements: Map[Any], key: str, want: Mapping[str, Any] | None,
             del props[name]
             edits.count += 1
         for name, value in want_props.items():
-            if name not in props or layout.normalize_json(props[name]) != value:
+            if name not in props or normalize_json(props[name]) != value:
                 props[name] = value
                 edits.count += 1
     if "children" in want:
@@ -185,7 +186,7 @@ def _write_theme(
             if name in theme:
                 del theme[name]
                 edits.count += 1
-        elif name not in theme or layout.normalize_json(theme[name]) != target_theme[name]:
+        elif name not in theme or normalize_json(theme[name]) != target_theme[name]:
             theme[name] = target_theme[name]
             edits.count += 1
     if every:

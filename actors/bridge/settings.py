@@ -1,14 +1,16 @@
-"""Settings of the Bridge agent features: versions, undo and webhooks (built once, from env)."""
+"""Settings of the Bridge: versions, undo and webhooks (built once, from env), and what it
+reads of its host's settings."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from ..env import SettingError, env_float, env_int
 
-__all__ = ["VersionSettings", "WebhookSettings"]
+__all__ = ["BridgeHostSettings", "VersionSettings", "WebhookSettings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +74,38 @@ class WebhookSettings:
             retry_base=env_float(env, "ATELIER_WEBHOOK_RETRY_BASE", d.retry_base, minimum=0.001),
             retry_max=env_float(env, "ATELIER_WEBHOOK_RETRY_MAX", d.retry_max, minimum=0.001),
         )
+
+
+class BridgeHostSettings(Protocol):
+    """The host settings a Bridge session reads (``actors.settings.ActorSettings`` has them);
+    named here so the Bridge does not import the settings of the other APIs."""
+
+    @property
+    def presence_timeout(self) -> float: ...
+
+    @property
+    def snapshot_every_updates(self) -> int: ...
+
+    @property
+    def snapshot_every_bytes(self) -> int: ...
+
+    @property
+    def commit_retry_max_delay(self) -> float: ...
+
+    @property
+    def flush_max_rows(self) -> int: ...
+
+    @property
+    def max_unflushed_rows(self) -> int: ...
+
+    @property
+    def max_ops_per_request(self) -> int: ...
+
+    @property
+    def max_theme_css_bytes(self) -> int: ...
+
+    @property
+    def versions(self) -> VersionSettings: ...
+
+    @property
+    def webhooks(self) -> WebhookSettings: ...

@@ -16,8 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.touched import overlap
 from .restore import theme_derived
+from .touched import overlap
 
 __all__ = ["UndoEntry", "UndoJournal", "conflicting_keys"]
 

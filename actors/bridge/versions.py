@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.records import VersionRecord
+from storage.bridge.records import VersionRecord
 
 from ..core.errors import ValidationError
 from .settings import VersionSettings

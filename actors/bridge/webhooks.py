@@ -32,7 +32,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from storage.records import utc_now_iso
+from storage.clock import utc_now_iso
 
 from .settings import WebhookSettings
 

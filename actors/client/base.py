@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
+from ..bridge.theme import ThemeParams
 from ..core.events import Delivery, StreamEnd
 from ..core.sync import Inbound
-from ..core.theme import ThemeParams
 from ..workspace.front import WorkspaceFront
 from .stats import LayerStats
 from .warmth import Warmth

@@ -22,9 +22,9 @@ from ray.exceptions import RayError
 from storage import SessionRecord, StorageSettings, StoreError, utc_now_iso
 from storage.objects import ObjectStore, make_object_store
 
+from ..bridge.theme import ThemeParams
 from ..core.errors import ValidationError
 from ..core.ids import new_session_id
-from ..core.theme import ThemeParams
 from ..engine import plm
 from ..engine.service import summary_json
 from ..errors import (

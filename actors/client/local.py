@@ -14,11 +14,11 @@ from typing import Any
 from storage import SessionRecord, StorageSettings, utc_now_iso
 from storage.objects import make_object_store
 
+from ..bridge.theme import ThemeParams
 from ..bridge.webhooks import WebhookDeliverer
 from ..core.events import Delivery, StreamEnd
 from ..core.ids import new_session_id
 from ..core.sync import Inbound
-from ..core.theme import ThemeParams
 from ..engine import plm
 from ..engine.cad_runs import CadJobs
 from ..engine.live import WireEvent

@@ -1,15 +1,4 @@
-"""Pure cores of a session: document layout, spec ops, theme tokens (no I/O)."""
+"""The session machinery every API shares (pure): realtime sync, awareness, fan-out, JSON values."""
 
 from .errors import OpError as OpError
 from .errors import ValidationError as ValidationError
-from .layout import empty_spec as empty_spec
-from .layout import init_session as init_session
-from .layout import read_state as read_state
-from .spec_ops import OpsResult as OpsResult
-from .spec_ops import apply_ops as apply_ops
-from .spec_ops import validate_ops_request as validate_ops_request
-from .spec_ops import validate_spec as validate_spec
-from .theme import DEFAULT_THEME as DEFAULT_THEME
-from .theme import ThemeParams as ThemeParams
-from .theme import parse_theme as parse_theme
-from .theme import theme_css as theme_css

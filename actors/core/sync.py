@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from pycrdt import Doc
 
@@ -26,9 +26,19 @@ from ..protocol.messages import (
     sync_update,
 )
 from .awareness import AwarenessError, AwarenessRegistry
-from .session import EMPTY_UPDATE, Change, Session
 
-__all__ = ["NO_ORIGIN", "Control", "Inbound", "Outcome", "Scope", "process_frames", "readonly_step2_is_noop"]
+__all__ = [
+    "EMPTY_UPDATE",
+    "NO_ORIGIN",
+    "Control",
+    "DocChange",
+    "Inbound",
+    "Outcome",
+    "Scope",
+    "SyncDoc",
+    "process_frames",
+    "readonly_step2_is_noop",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +64,42 @@ NO_ORIGIN = -1
 # (conn, kind, payload, writable): kind is a MessageType or a Control value.
 Inbound = tuple[int, int, bytes, bool]
 
+# A Yjs update that changes nothing (no structs, empty delete set).
+EMPTY_UPDATE = b"\x00\x00"
+
+
+class DocChange(Protocol):
+    """A change an editor's update made: the update its peers must see (None if none)."""
+
+    @property
+    def update(self) -> bytes | None: ...
+
+
+C = TypeVar("C", bound=DocChange)
+C_co = TypeVar("C_co", bound=DocChange, covariant=True)
+
+
+class SyncDoc(Protocol[C_co]):
+    """A session's document as the frame processor sees it (any API's)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def doc(self) -> Doc[Any]: ...
+
+    def full_update(self) -> bytes: ...
+
+    def apply_update(self, update: bytes, *, now_iso: str, author: str) -> C_co | None:
+        """Apply an editor's update; the change to log, None when it changed nothing."""
+        ...
+
 
 @dataclass(slots=True)
-class Outcome:
+class Outcome(Generic[C]):
     direct: list[tuple[int, int, bytes]] = field(default_factory=list)
     broadcast: list[tuple[Scope, int, bytes, int]] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    changes: list[C] = field(default_factory=list)
     acks: list[int] = field(default_factory=list)
     refused: int = 0
 
@@ -69,7 +109,7 @@ _STATUS_OK = write_var_uint(1)
 _STATUS_REFUSED = write_var_uint(0)
 
 
-def readonly_step2_is_noop(session: Session, update: bytes) -> bool:
+def readonly_step2_is_noop(session: SyncDoc[DocChange], update: bytes) -> bool:
     """Would this update change the document? Tried on a scratch copy, never on the real one."""
     if update == EMPTY_UPDATE:
         return True
@@ -98,14 +138,14 @@ def _awareness_payload(update: bytes) -> bytes:
 
 
 def process_frames(
-    session: Session,
+    session: SyncDoc[C],
     awareness: AwarenessRegistry,
     items: list[Inbound],
     *,
     now: float,
     now_iso: str,
-) -> Outcome:
-    out = Outcome()
+) -> Outcome[C]:
+    out: Outcome[C] = Outcome()
     for conn, kind, payload, writable in items:
         try:
             _process_one(session, awareness, out, conn, kind, payload, writable, now, now_iso)
@@ -123,9 +163,9 @@ def process_frames(
 
 
 def _process_one(
-    session: Session,
+    session: SyncDoc[C],
     awareness: AwarenessRegistry,
-    out: Outcome,
+    out: Outcome[C],
     conn: int,
     kind: int,
     payload: bytes,

@@ -22,7 +22,7 @@ edit one requirement field or one BOM node without rewriting its siblings.
 their common prefix and suffix and edit only the middle, and objects are updated key by
 key, so a new ``artifact_update`` costs browsers only what changed (and an identical one
 costs nothing). ``read_artifacts`` returns the JSON written (numbers normalized as in
-``actors.core.layout``: Yjs stores every number as a float).
+``actors.core.values``: Yjs stores every number as a float).
 
 All writers open ``doc.transaction()``, which joins a transaction the caller holds.
 """
@@ -34,7 +34,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from actors.core.layout import normalize_json
+from actors.core.values import normalize_json
 
 from .stages import Stage, Status
 

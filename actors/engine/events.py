@@ -27,7 +27,7 @@ from itertools import islice
 from typing import Any, ClassVar
 
 from actors.core.errors import ValidationError
-from actors.core.layout import MAX_SAFE_INTEGER
+from actors.core.values import MAX_SAFE_INTEGER
 
 from .stages import Stage
 

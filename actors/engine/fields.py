@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from actors.core.errors import ValidationError
-from actors.core.spec_check import check_json_value, check_str
+from actors.core.values import check_json_value, check_str
 
 if TYPE_CHECKING:
     from .artifacts import ArtifactLimits

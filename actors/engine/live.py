@@ -20,16 +20,15 @@ from typing import Any, Protocol
 import orjson
 from pycrdt import Doc, TransactionEvent
 
-from storage import utc_now_iso
+from storage.clock import utc_now_iso
 from storage.engine import DesignSessionRecord, StoredEvent
 from storage.retries import RetryEpisode
 
 from ..core.awareness import AwarenessRegistry
 from ..core.events import Delivery
-from ..core.session import EMPTY_UPDATE
-from ..core.sync import Scope
+from ..core.fanout import Fanout, Peer
+from ..core.sync import EMPTY_UPDATE, Inbound, Scope, process_frames
 from ..errors import TooManyStreams
-from ..host.fanout import Fanout
 from ..protocol.lib0 import write_var_bytes
 from ..protocol.messages import MessageType, sync_update
 from ..store.client import EngineStoreClient
@@ -60,6 +59,12 @@ def wire_event(logged: LoggedEvent) -> WireEvent:
     return (logged.id, logged.run_id, data, logged.event.type in TERMINAL_TYPES)
 
 
+class _NoChange:
+    """Editors never change the design document (``_DocCore.apply_update`` refuses)."""
+
+    update: bytes | None = None
+
+
 class _DocCore:
     """The session document as the realtime frame processor sees it (read-only to editors)."""
 
@@ -70,11 +75,15 @@ class _DocCore:
     def full_update(self) -> bytes:
         return self.doc.get_update()
 
-    def apply_update(self, update: bytes, *, now_iso: str) -> None:
+    def apply_update(self, update: bytes, *, now_iso: str, author: str) -> _NoChange | None:
         raise PermissionError("the design engine's document is written by the engine only")
 
 
 class EngineLive:
+    """A design session in its host; implements the host's ``LiveSession`` interface."""
+
+    kind = "design"
+
     def __init__(
         self,
         record: DesignSessionRecord,
@@ -139,6 +148,10 @@ class EngineLive:
     def running(self) -> bool:
         """A run is live until its terminal event is committed (and sent)."""
         return self.run_id is not None and self.run_task is not None and not self.run_task.done()
+
+    @property
+    def unflushed(self) -> int:
+        return len(self._pending)
 
     def touch(self) -> None:
         self.last_activity = self._clock()
@@ -315,8 +328,43 @@ class EngineLive:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
+    async def checkpoint(self, *, force: bool) -> None:
+        if force:
+            await self.stop_run()  # an idle session has no run: only a forced unload stops one
+        await self.commit()
+
     def close(self) -> None:
         self.doc.unobserve(self._subscription)
+
+    # -- realtime: editors watch the document the engine writes ---------------------------
+
+    def subscribe(self, peer: Peer, max_streams: int) -> str | None:
+        if peer not in self.fanout:
+            TooManyStreams.check(self.id, len(self.fanout), max_streams)
+        self.fanout.add(peer)
+        return self.record.user_id  # only its owner's connections may open the document
+
+    def frames(self, peer: Peer, items: Sequence[Inbound], now: float) -> bool:
+        if peer not in self.fanout:
+            return False
+        self.touch()
+        # The engine writes its document; editors watch it (their edits are refused).
+        batch = [(conn, kind, payload, False) for conn, kind, payload, _ in items]
+        outcome = process_frames(self.core, self.awareness, batch, now=now, now_iso=utc_now_iso())
+        self.fanout.to_peer(peer, [Delivery(Scope.TO_CONN, k, p, c) for c, k, p in outcome.direct])
+        self.fanout.to_all([Delivery(s, k, p, c) for s, k, p, c in outcome.broadcast], origin=peer)
+        return True
+
+    def peer_closed(self, peer_id: int) -> None:
+        self.fanout.drop(peer_id)
+        self.unlisten(peer_id)
+        self.touch()
+
+    def tick(self, now: float) -> None:
+        removed = self.awareness.expire(now=now)
+        if removed is not None:
+            self.broadcast_awareness(removed)
+        self.awareness.forget_removed(now=now)
 
     def mark_deleted(self) -> None:
         self.deleted = True

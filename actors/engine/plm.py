@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from storage import utc_now_iso
+from storage.clock import utc_now_iso
 from storage.engine import ITEM_TYPES, BomLine, Design, Eco, Item, LifecycleState, Program
 
 from ..core.errors import ValidationError

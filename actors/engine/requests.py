@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors.core.errors import ValidationError
-from actors.core.spec_check import check_str
+from actors.core.values import check_str
 
 from .artifacts import find_bom_node
 from .stages import Action, parse_action

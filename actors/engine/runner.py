@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from storage import utc_now_iso
+from storage.clock import utc_now_iso
 from storage.objects import ObjectStore
 
 from ..core.errors import ValidationError

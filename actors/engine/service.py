@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from storage import utc_now_iso
+from storage.clock import utc_now_iso
 from storage.engine import Design, DesignSessionRecord, LifecycleState, StaleRevision
 from storage.objects import ObjectStore, content_type_for
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..env import env_float, env_int
+from ..llm.settings import LlmSettings
 from .cad.params import CadLimits
-from .llm.settings import LlmSettings
 
 __all__ = ["EngineSettings"]
 

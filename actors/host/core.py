@@ -1,9 +1,11 @@
 """HostCore: many live sessions in one process, whatever carries their traffic.
 
-It loads sessions on first use (concurrent first uses share one load), validates,
-delegates to the pure core and each session's ``LiveSession``, and returns plain data.
-Idle sessions checkpoint and unload. The same object serves a Ray host actor (frames over
-links) and the in-process session client (gateway tests without a cluster).
+It loads sessions on first use (concurrent first uses share one load) and hands each
+call to its API's service (``BridgeService``, ``EngineService``, ``WorkspaceService``).
+Lifecycle (activation, claims, idle, unload, ticks, frames) goes through one
+``LiveSession`` interface (``actors/core/live.py``), whatever the session's API. The same
+object serves a Ray host actor (frames over links) and the in-process session client
+(gateway tests without a cluster).
 """
 
 from __future__ import annotations
@@ -12,41 +14,41 @@ import asyncio
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
-from storage.records import SessionRecord, utc_now_iso
+from storage.bridge.records import SessionRecord
 
+from ..bridge.live import BridgeLive
+from ..bridge.service import BridgeService
+from ..bridge.theme import ThemeParams
 from ..bridge.webhooks import WebhookDeliverer
-from ..core.awareness import agent_client_id
-from ..core.errors import ValidationError
-from ..core.events import Delivery, StreamEnd
-from ..core.session import Session
-from ..core.sync import Inbound, Scope, process_frames
-from ..core.theme import ThemeParams
+from ..core.events import StreamEnd
+from ..core.fanout import Peer
+from ..core.live import LiveSession, Room
+from ..core.sync import Inbound
 from ..engine.live import EngineListener, EngineLive, WireEvent
 from ..engine.service import EngineService, session_json
-from ..errors import SessionMoved, SessionNotFound, SessionUnavailable, TooManyStreams
-from ..protocol.lib0 import write_var_uint
-from ..protocol.messages import MessageType
+from ..errors import SessionMoved, SessionNotFound
 from ..settings import ActorSettings
 from ..singleflight import SingleFlight
 from ..store.client import StoreClient
 from ..workspace.service import RunListener, WorkspaceLive, WorkspaceService
 from ..workspace.service import session_json as workspace_json
-from .bridge import BridgeAgents
-from .fanout import Peer
-from .live import LiveSession
 
-__all__ = ["HostCore", "Live"]
-
-# A live session of either API: a Bridge document or a design-engine session.
-Live = LiveSession | EngineLive | WorkspaceLive
+__all__ = ["HostCore"]
 
 log = logging.getLogger(__name__)
 
-_ACK_APPLIED = write_var_uint(1)
+L = TypeVar("L", bound=LiveSession)
+
+
+def _of_kind(session_id: str, live: LiveSession, kind: type[L]) -> L:
+    """``live`` as one API's session type; an id of another API's session is not found."""
+    if not isinstance(live, kind):
+        raise SessionNotFound(session_id)
+    return live
 
 
 class HostCore:
@@ -63,17 +65,18 @@ class HostCore:
     ) -> None:
         self._settings = settings
         self._webhooks = webhooks
-        self._bridge = BridgeAgents(settings, store, webhooks)
-        self._store = store
+        self._bridge = BridgeService(settings, store, webhooks)
         self._engine = engine
         self._workspace = workspace
+        # Where a session id is looked up on activation, in this order.
+        self._rooms: tuple[Room, ...] = (self._bridge, engine, workspace)
         # The cluster's directory: a session is live in one host only. Activation
         # claims it; unloading releases it (awaited, so the two never cross).
         self._claim = claim
         self._release = release
         self._unloading: dict[str, asyncio.Future[None]] = {}
-        self._sessions: dict[str, Live] = {}
-        self._loading: SingleFlight[str, Live] = SingleFlight()
+        self._sessions: dict[str, LiveSession] = {}
+        self._loading: SingleFlight[str, LiveSession] = SingleFlight()
         self._subscriptions: dict[int, set[str]] = {}  # peer (one stream) id -> its session ids
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -111,74 +114,56 @@ class HostCore:
     def session_ids(self) -> list[str]:
         return list(self._sessions)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _live(self, session_id: str) -> Live:
+    async def _live(self, session_id: str) -> LiveSession:
         live = self._sessions.get(session_id)
         if live is not None:
             live.touch()
             return live
         return await self._loading.run(session_id, lambda: self._activate(session_id))
 
-    async def _session(self, session_id: str) -> LiveSession:
-        """A Bridge session (a design session's id is not one)."""
-        live = await self._live(session_id)
-        if not isinstance(live, LiveSession):
-            raise SessionNotFound(session_id)
-        return live
+    async def _get(self, session_id: str, kind: type[L]) -> L:
+        """The live session of one API, activated if need be (404 for another API's id)."""
+        return _of_kind(session_id, await self._live(session_id), kind)
 
     async def _design(self, session_id: str, user: str) -> EngineLive:
         """A design session the caller owns (404 for any other id, 403 for another's)."""
-        live = await self._live(session_id)
-        if not isinstance(live, EngineLive):
-            raise SessionNotFound(session_id)
+        live = await self._get(session_id, EngineLive)
         self._engine.check_owner(live, user)
         return live
 
     async def _work(self, session_id: str, user: str) -> WorkspaceLive:
         """A workspace session the caller owns (404 for any other id, 403 for another's)."""
-        live = await self._live(session_id)
-        if not isinstance(live, WorkspaceLive):
-            raise SessionNotFound(session_id)
+        live = await self._get(session_id, WorkspaceLive)
         self._workspace.check_owner(live, user)
         return live
 
-    async def _activate(self, session_id: str) -> Live:
+    async def _activate(self, session_id: str) -> LiveSession:
         unloading = self._unloading.get(session_id)
         if unloading is not None:
             await asyncio.shield(unloading)
         if self._claim is not None and not await self._claim(session_id):
             raise SessionMoved(session_id)
+        found: LiveSession | None = None
         try:
-            loaded = await self._store.load(session_id)
-            design = None if loaded is not None else await self._engine.load(session_id)
-            work = (
-                None if loaded is not None or design is not None else await self._workspace.load(session_id)
-            )
+            for room in self._rooms:
+                found = await room.load(session_id)
+                if found is not None:
+                    break
         except BaseException:
             await self._released(session_id)
             raise
-        live: Live
-        if loaded is not None:
-            live = LiveSession(Session.restore(loaded), self._store, self._settings)
-            log.info(
-                "session activated session=%s log_rows=%d snapshot=%s",
-                session_id,
-                len(loaded.updates),
-                loaded.snapshot is not None,
-            )
-        elif design is not None:
-            live = design
-            log.info("design session activated session=%s stage=%s", session_id, design.stage.value)
-        elif work is not None:
-            live = work
-            log.info("workspace session activated session=%s", session_id)
-        else:
+        if found is None:
             await self._released(session_id)
             raise SessionNotFound(session_id)
+        log.info("session live session=%s kind=%s", session_id, found.kind)
+        self._sessions[session_id] = found
+        return found
+
+    async def _adopt(self, session_id: str, make: Callable[[], Awaitable[L]]) -> L:
+        """A session created here: claimed first, then held live."""
+        if self._claim is not None and not await self._claim(session_id):
+            raise SessionMoved(session_id)
+        live = await make()
         self._sessions[session_id] = live
         return live
 
@@ -186,36 +171,21 @@ class HostCore:
         while True:
             await asyncio.sleep(self._settings.idle_check_interval)
             for session_id, live in list(self._sessions.items()):
-                if self._idle(live):
+                if live.is_idle(self._settings.idle_timeout):
                     await self._unload(session_id, live)
 
-    def _idle(self, live: Live) -> bool:
-        if isinstance(live, WorkspaceLive):
-            return live.is_idle(self._settings.idle_timeout)
-        if isinstance(live, EngineLive):
-            return live.is_idle(self._settings.idle_timeout)
-        return live.is_idle()
-
-    async def _unload(self, session_id: str, live: Live, *, force: bool = False) -> None:
+    async def _unload(self, session_id: str, live: LiveSession, *, force: bool = False) -> None:
         try:
-            if isinstance(live, WorkspaceLive):
-                if live.run_task is not None and not live.run_task.done():
-                    live.run_task.cancel()  # only when forced: an idle session has no run
-            elif isinstance(live, EngineLive):
-                await live.stop_run()  # only when forced: an idle session has no run
-                await live.commit()
-            else:
-                await live.checkpoint()
+            await live.checkpoint(force=force)
         except Exception:  # the log is complete without the snapshot; unload anyway
             log.exception("checkpoint before unload failed session=%s", session_id)
-        if not force and not self._idle(live):
+        if not force and not live.is_idle(self._settings.idle_timeout):
             return  # a call came in while we checkpointed
         if self._sessions.get(session_id) is not live:
             return
         del self._sessions[session_id]
-        if not isinstance(live, WorkspaceLive):
-            live.close()
-        log.info("session unloaded session=%s", session_id)
+        live.close()
+        log.info("session unloaded session=%s kind=%s", session_id, live.kind)
         await self._released(session_id)
 
     async def _released(self, session_id: str) -> None:
@@ -238,33 +208,17 @@ class HostCore:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for live in list(self._sessions.values()):
-                if isinstance(live, WorkspaceLive):
-                    continue
-                if isinstance(live, LiveSession):
-                    live.presence.expire(now)
-                    self._bridge.tick(live)
-                removed = live.awareness.expire(now=now)
-                if removed is not None:
-                    live.broadcast_awareness(removed)
-                live.awareness.forget_removed(now=now)
-                if isinstance(live, LiveSession) and self._bridge.webhooks_enabled:
-                    self._bridge.presence(live, self._presence_json(live, now))
+                live.tick(now)
 
-    # -- REST -------------------------------------------------------------------------
+    # -- Bridge -----------------------------------------------------------------------
 
     async def create(self, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams) -> dict[str, Any]:
         """Create a session from a validated spec and theme (the gateway validated them)."""
-        if self._claim is not None and not await self._claim(record.id):
-            raise SessionMoved(record.id)
-        core, initial = Session.create(record, spec, theme)
-        await self._store.create_session(record, initial)
-        self._sessions[record.id] = LiveSession(core, self._store, self._settings)
-        self._bridge.created(dict(record.to_json()))
+        await self._adopt(record.id, lambda: self._bridge.create(record, spec, theme))
         return dict(record.to_json())
 
     async def state(self, session_id: str) -> dict[str, Any]:
-        live = await self._session(session_id)
-        return live.core.state()
+        return self._bridge.state(await self._get(session_id, BridgeLive))
 
     async def apply_ops(
         self,
@@ -274,87 +228,30 @@ class HostCore:
         expected_revision: int | None = None,
         version_before: str | None = None,
     ) -> dict[str, Any]:
-        """Apply an agent's ops as one change, named by ``changeId`` (undoable).
-
-        ``expected_revision``: refused (Conflict, nothing applied) when the session moved on.
-        ``version_before``: an automatic version of the state before, with this label.
-        """
-        live = await self._session(session_id)
-        if live.backlogged:
-            raise SessionUnavailable("the store is behind on this session's changes; retry")
-        if len(ops) > self._settings.max_ops_per_request:
-            raise ValidationError("ops", f"at most {self._settings.max_ops_per_request} ops per request")
-        # From the revision check to the change, nothing awaits: no other change can slip in.
-        self._bridge.check_revision(live, expected_revision)
-        author = f"agent:{agent_id}" if agent_id else "api"
-        before, version = self._bridge.capture_before_ops(live, version_before, author)
-        result, change = live.core.apply_ops(
-            ops, now_iso=utc_now_iso(), max_css_bytes=self._settings.max_theme_css_bytes, author=author
-        )
-        change_id: str | None = None
-        if change is not None:
-            change_id = self._bridge.ops_applied(live, change, before)
-            # Connected editors see the agent's change at once; the caller after commit.
-            if change.update is not None:
-                live.broadcast_update(change.update)
-            saving = [self._bridge.save(live, *version)] if version is not None else []
-            await asyncio.gather(live.commit(change), *saving)
-            revision = change.append.revision
-        else:
-            if version is not None:
-                await self._bridge.save(live, *version)
-            revision = live.core.revision
-        answer = {
-            "revision": revision,
-            "applied": result.applied,
-            "errors": result.errors,
-            "changeId": change_id,
-        }
-        if version is not None:
-            answer["versionId"] = version[0].id
-        return answer
-
-    # -- versions, restore, undo ----------------------------------------------------------
+        live = await self._get(session_id, BridgeLive)
+        return await self._bridge.apply_ops(live, ops, agent_id, expected_revision, version_before)
 
     async def list_versions(self, session_id: str) -> list[dict[str, Any]]:
-        return await self._bridge.list_versions(await self._session(session_id))
+        return await self._bridge.list_versions(await self._get(session_id, BridgeLive))
 
     async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
-        return await self._bridge.create_version(await self._session(session_id), label, agent_id)
+        return await self._bridge.create_version(await self._get(session_id, BridgeLive), label, agent_id)
 
     async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
-        return await self._bridge.version_state(await self._session(session_id), version_id)
+        return await self._bridge.version_state(await self._get(session_id, BridgeLive), version_id)
 
     async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
-        return await self._bridge.diff(await self._session(session_id), a, b)
+        return await self._bridge.diff_versions(await self._get(session_id, BridgeLive), a, b)
 
     async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]:
-        live = await self._session(session_id)
-        if live.backlogged:
-            raise SessionUnavailable("the store is behind on this session's changes; retry")
-        return await self._bridge.restore(live, version_id, agent_id)
+        live = await self._get(session_id, BridgeLive)
+        return await self._bridge.restore_version(live, version_id, agent_id)
 
     async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
-        live = await self._session(session_id)
-        if live.backlogged:
-            raise SessionUnavailable("the store is behind on this session's changes; retry")
-        return await self._bridge.undo(live, change_id, agent_id)
+        return await self._bridge.undo_change(await self._get(session_id, BridgeLive), change_id, agent_id)
 
     def webhook_stats(self) -> dict[str, int]:
         return self._webhooks.stats() if self._webhooks is not None else {}
-
-    def _presence_json(self, live: LiveSession, now: float) -> dict[str, Any]:
-        """REST agents plus every awareness state (keyed by agentId, else by client id)."""
-        merged: dict[str, Any] = {}
-        agent_ids = {agent_client_id(e.agent_id) for e in live.presence.entries(now)}
-        for client_id, state in live.awareness.states().items():
-            if client_id in agent_ids:
-                continue
-            agent = state.get("agentId")
-            key = agent if isinstance(agent, str) and agent else f"client:{client_id}"
-            merged[key] = {**state, "clientId": client_id}
-        merged.update(live.presence.to_json(now))
-        return merged
 
     async def set_presence(
         self,
@@ -364,31 +261,18 @@ class HostCore:
         cursor: dict[str, str] | None,
         status: str | None,
     ) -> dict[str, Any]:
-        live = await self._session(session_id)
-        now = time.monotonic()
-        entry = live.presence.upsert(agent_id, name, cursor, status, now_iso=utc_now_iso(), now=now)
-        # Browsers see REST agents through awareness, under a stable synthetic client id.
-        live.broadcast_awareness(
-            live.awareness.set_state(agent_client_id(agent_id), entry.to_json(), now=now)
-        )
-        presence = self._presence_json(live, now)
-        self._bridge.presence(live, presence)
-        return presence
+        live = await self._get(session_id, BridgeLive)
+        return self._bridge.set_presence(live, agent_id, name, cursor, status)
 
     async def get_presence(self, session_id: str) -> dict[str, Any]:
-        live = await self._session(session_id)
-        return self._presence_json(live, time.monotonic())
+        return self._bridge.get_presence(await self._get(session_id, BridgeLive))
 
     async def delete(self, session_id: str) -> bool:
-        if isinstance(self._sessions.get(session_id), (EngineLive, WorkspaceLive)):
-            raise SessionNotFound(session_id)  # only Bridge sessions are deleted here
-        live = self._sessions.pop(session_id, None)
-        if live is not None and isinstance(live, LiveSession):
-            live.mark_deleted()
-            live.close()
-        deleted = await self._store.delete_session(session_id)
-        if deleted:
-            self._bridge.deleted(session_id, live if isinstance(live, LiveSession) else None)
+        held = self._sessions.get(session_id)
+        # Only Bridge sessions are deleted here (404 for another API's id).
+        live = None if held is None else _of_kind(session_id, held, BridgeLive)
+        self._sessions.pop(session_id, None)
+        deleted = await self._bridge.delete(session_id, live)
         if live is not None:
             await self._released(session_id)
         return deleted
@@ -402,13 +286,9 @@ class HostCore:
         the gateway checks each connection), None for a Bridge session.
         """
         live = await self._live(session_id)
-        if isinstance(live, WorkspaceLive):
-            raise SessionNotFound(session_id)  # a workspace session has no document
-        if peer not in live.fanout:
-            TooManyStreams.check(session_id, len(live.fanout), self._settings.max_streams_per_session)
-        live.fanout.add(peer)
+        owner = live.subscribe(peer, self._settings.max_streams_per_session)
         self._opened(peer.peer_id, session_id)
-        return live.record.user_id if isinstance(live, EngineLive) else None
+        return owner
 
     def _opened(self, peer_id: int, session_id: str) -> None:
         self._subscriptions.setdefault(peer_id, set()).add(session_id)
@@ -417,79 +297,18 @@ class HostCore:
         """The stream ``peer_id`` is gone: its session stops sending to it (and may idle out)."""
         for session_id in self._subscriptions.pop(peer_id, set()):
             live = self._sessions.get(session_id)
-            if live is None:
-                continue
-            if not isinstance(live, WorkspaceLive):
-                live.fanout.drop(peer_id)
-            if isinstance(live, (EngineLive, WorkspaceLive)):
-                live.unlisten(peer_id)
-            live.touch()
+            if live is not None:
+                live.peer_closed(peer_id)
 
     def frames(self, session_id: str, peer: Peer, items: Sequence[Inbound]) -> None:
-        """Apply a gateway's batch of frames; replies and acks go back to ``peer``.
-
-        Returns at once after applying: acknowledgements follow when the batch's changes
-        are committed, so the next batch need not wait for the store.
-        """
+        """Apply a gateway's batch of frames; replies and acks go back to ``peer``."""
         live = self._sessions.get(session_id)
-        if live is None or isinstance(live, WorkspaceLive) or peer not in live.fanout:
+        if live is None or not live.frames(peer, items, time.monotonic()):
             # Unloaded, deleted or never subscribed: the gateway must resubscribe.
             peer.end(session_id, StreamEnd.RESTART)
-            return
-        now = time.monotonic()
-        live.touch()
-        batch = list(items)
-        if isinstance(live, EngineLive):
-            # The engine writes its document; editors watch it (their edits are refused).
-            batch = [(conn, kind, payload, False) for conn, kind, payload, _ in batch]
-            outcome = process_frames(live.core, live.awareness, batch, now=now, now_iso=utc_now_iso())  # type: ignore[arg-type]
-            live.fanout.to_peer(peer, [Delivery(Scope.TO_CONN, k, p, c) for c, k, p in outcome.direct])
-            live.fanout.to_all([Delivery(s, k, p, c) for s, k, p, c in outcome.broadcast], origin=peer)
-            return
-        if live.backlogged:
-            # Refused edits stay unsynced in their clients, which resend them later.
-            batch = [(conn, kind, payload, False) for conn, kind, payload, _ in batch]
-        outcome = process_frames(live.core, live.awareness, batch, now=now, now_iso=utc_now_iso())
-        live.fanout.to_peer(
-            peer, [Delivery(Scope.TO_CONN, kind, payload, conn) for conn, kind, payload in outcome.direct]
-        )
-        live.fanout.to_all(
-            [Delivery(scope, kind, payload, conn) for scope, kind, payload, conn in outcome.broadcast],
-            origin=peer,
-        )
-        if outcome.changes:
-            self._bridge.changes(live, outcome.changes)
-        if self._bridge.webhooks_enabled and any(b[1] == MessageType.AWARENESS for b in outcome.broadcast):
-            self._bridge.presence(live, self._presence_json(live, now))
-        if outcome.changes:
-            # The log is ordered: the batch's last row committed means all did.
-            committed = live.record_all(outcome.changes)
-            if outcome.acks:
-                committed.add_done_callback(partial(self._ack_committed, live, peer, outcome.acks))
-        elif outcome.acks:
-            self._ack(live, peer, outcome.acks)
-
-    @staticmethod
-    def _ack(live: LiveSession, peer: Peer, conns: list[int]) -> None:
-        live.fanout.to_peer(
-            peer, [Delivery(Scope.TO_CONN, MessageType.SYNC_STATUS, _ACK_APPLIED, c) for c in conns]
-        )
-
-    @classmethod
-    def _ack_committed(
-        cls, live: LiveSession, peer: Peer, conns: list[int], last: asyncio.Future[None]
-    ) -> None:
-        """Acknowledge once the batch's last row is committed (a callback, not a task per batch)."""
-        if last.cancelled():
-            return
-        exc = last.exception()
-        if exc is not None:  # deleted meanwhile: nothing to acknowledge
-            log.info("acks dropped session=%s: %s", live.id, exc)
-            return
-        cls._ack(live, peer, conns)
 
     async def ping(self, session_id: str) -> int:
-        """Activate the session (of either kind) here; returns this process's id."""
+        """Activate the session (of any API) here; returns this process's id."""
         await self._live(session_id)
         return os.getpid()
 
@@ -497,10 +316,7 @@ class HostCore:
 
     async def create_design(self, session_id: str, user: str, body: object) -> dict[str, Any]:
         record = await self._engine.prepare(session_id, user, body)
-        if self._claim is not None and not await self._claim(record.id):
-            raise SessionMoved(record.id)
-        live = await self._engine.create(record)
-        self._sessions[record.id] = live
+        live = await self._adopt(record.id, lambda: self._engine.create(record))
         view = session_json(live.record)
         return {
             k: view[k] for k in ("id", "title", "stage", "status", "workspaceUrl", "createdAt", "updatedAt")
@@ -538,10 +354,9 @@ class HostCore:
     # -- workspace ----------------------------------------------------------------------
 
     async def create_work(self, session_id: str, user: str, project_id: str, body: object) -> dict[str, Any]:
-        if self._claim is not None and not await self._claim(session_id):
-            raise SessionMoved(session_id)
-        live = await self._workspace.create(session_id, user, project_id, body)
-        self._sessions[session_id] = live
+        live = await self._adopt(
+            session_id, lambda: self._workspace.create(session_id, user, project_id, body)
+        )
         return workspace_json(live.record)
 
     async def get_work(self, user: str, session_id: str) -> dict[str, Any]:
@@ -584,17 +399,14 @@ class HostCore:
 
     def stats(self) -> dict[str, Any]:
         """Counts for operators: live sessions and runs in flight by API (see ``/metrics``)."""
-        bridge = [live for live in self._sessions.values() if isinstance(live, LiveSession)]
-        design = [live for live in self._sessions.values() if isinstance(live, EngineLive)]
-        work = [live for live in self._sessions.values() if isinstance(live, WorkspaceLive)]
+        live = list(self._sessions.values())
+        kinds = Counter(s.kind for s in live)
+        runs = Counter(s.kind for s in live if s.running)
         return {
             "sessions": len(self._sessions),
-            "unflushed": sum(live.unflushed for live in bridge),
+            "unflushed": sum(s.unflushed for s in live),
             "streams": len(self._subscriptions),
             "webhooks": self.webhook_stats(),
-            "live": {"bridge": len(bridge), "design": len(design), "workspace": len(work)},
-            "runs": {
-                "design": sum(1 for d in design if d.run_task is not None and not d.run_task.done()),
-                "workspace": sum(1 for w in work if w.run_task is not None and not w.run_task.done()),
-            },
+            "live": {kind: kinds[kind] for kind in ("bridge", "design", "workspace")},
+            "runs": {kind: runs[kind] for kind in ("design", "workspace")},
         }

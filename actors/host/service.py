@@ -21,9 +21,9 @@ import orjson
 
 from storage import StoreError
 
+from ..bridge.theme import ThemeParams
 from ..core.errors import ValidationError
 from ..core.events import Delivery, StreamEnd
-from ..core.theme import ThemeParams
 from ..engine.live import WireEvent
 from ..errors import (
     AccessDenied,

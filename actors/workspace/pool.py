@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import ray
 from ray.exceptions import RayError
 
-from ..engine.llm.settings import LlmSettings
+from ..llm.settings import LlmSettings
 from .agent.envelope import TaskEnvelope
 from .agent.result import FailureCode, failure_payload
 from .agent.worker import WorkspaceAgent

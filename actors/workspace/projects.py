@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from storage import StoreError, utc_now_iso
+from storage.clock import utc_now_iso
+from storage.errors import StoreError
 from storage.objects import ObjectStore
 from storage.workspace import FileRecord, FileStatus, Project, WorkspaceStore
 

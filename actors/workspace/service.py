@@ -15,13 +15,13 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
 
-from storage import utc_now_iso
+from storage.clock import utc_now_iso
 from storage.workspace import (
     Message,
     MessageRole,
@@ -32,7 +32,17 @@ from storage.workspace import (
     WorkspaceStore,
 )
 
-from ..errors import AccessDenied, Conflict, NotFound, QuotaExhausted, SessionUnavailable, TooManyStreams
+from ..core.fanout import Peer
+from ..core.sync import Inbound
+from ..errors import (
+    AccessDenied,
+    Conflict,
+    NotFound,
+    QuotaExhausted,
+    SessionNotFound,
+    SessionUnavailable,
+    TooManyStreams,
+)
 from .agent.envelope import AttachedFile, GithubAccess, TaskEnvelope
 from .agent.result import FailureCode, failure_payload
 from .clamps import parse_history_limit
@@ -103,7 +113,14 @@ def _parse(iso: str) -> datetime:
 
 
 class WorkspaceLive:
-    """One live workspace session: its record, recent history and the run in progress."""
+    """One live workspace session: its record, recent history and the run in progress.
+
+    Implements the host's ``LiveSession`` interface; it has no document, so no realtime
+    subscribers: its runs stream to listeners instead.
+    """
+
+    kind = "workspace"
+    unflushed = 0  # history is written as it happens
 
     def __init__(self, record: WorkspaceSession, recent: list[Message], keep: int) -> None:
         self.record = record
@@ -122,9 +139,34 @@ class WorkspaceLive:
     def touch(self) -> None:
         self.last_activity = time.monotonic()
 
+    @property
+    def running(self) -> bool:
+        return self.run_task is not None and not self.run_task.done()
+
     def is_idle(self, idle_timeout: float) -> bool:
-        busy = self.run_task is not None and not self.run_task.done()
-        return not busy and not self.listeners and time.monotonic() - self.last_activity >= idle_timeout
+        return (
+            not self.running and not self.listeners and time.monotonic() - self.last_activity >= idle_timeout
+        )
+
+    async def checkpoint(self, *, force: bool) -> None:
+        if force and self.run_task is not None and not self.run_task.done():
+            self.run_task.cancel()  # an idle session has no run: only a forced unload stops one
+
+    def close(self) -> None:
+        """Nothing to end: run listeners are ended by their run."""
+
+    def tick(self, now: float) -> None:
+        """No presence or awareness to expire."""
+
+    def subscribe(self, peer: Peer, max_streams: int) -> str | None:
+        raise SessionNotFound(self.id)  # a workspace session has no document
+
+    def frames(self, peer: Peer, items: Sequence[Inbound], now: float) -> bool:
+        return False  # never subscribed: the gateway resubscribes, and is refused
+
+    def peer_closed(self, peer_id: int) -> None:
+        self.unlisten(peer_id)
+        self.touch()
 
     def emit(self, run_id: str, payload: dict[str, Any], *, terminal: bool = False) -> None:
         self._next_event += 1

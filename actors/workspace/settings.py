@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..engine.llm.settings import LlmSettings
 from ..env import SettingError, env_float, env_int
+from ..llm.settings import LlmSettings
 from .clamps import HISTORY_LIMIT, RUN_HISTORY_LIMIT, Bound
 from .extract import ExtractLimits
 from .quota import QuotaPolicy, parse_period

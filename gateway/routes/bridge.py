@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from actors.bridge.presence import parse_presence
+from actors.bridge.spec_ops import validate_ops_request, validate_spec
+from actors.bridge.theme import DEFAULT_THEME, parse_theme
 from actors.bridge.versions import VERSION_BEFORE_HEADER, check_label
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
-from actors.core.layout import MAX_SAFE_INTEGER
-from actors.core.presence import parse_presence
-from actors.core.spec_ops import validate_ops_request, validate_spec
-from actors.core.theme import DEFAULT_THEME, parse_theme
+from actors.core.values import MAX_SAFE_INTEGER
 from actors.errors import SessionNotFound
 
 from ..json_body import read_json

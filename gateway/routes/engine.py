@@ -14,7 +14,7 @@ from aiohttp import web
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
-from actors.core.layout import MAX_SAFE_INTEGER
+from actors.core.values import MAX_SAFE_INTEGER
 from actors.engine.events import parse_last_event_id
 from actors.engine.stages import may_stream
 from actors.errors import SessionNotFound

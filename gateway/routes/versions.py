@@ -6,9 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
+from actors.bridge.spec_ops import MAX_AGENT_ID_CHARS
 from actors.bridge.versions import check_label, valid_ref
 from actors.core.errors import ValidationError
-from actors.core.spec_ops import MAX_AGENT_ID_CHARS
 from actors.errors import NotFound
 
 from ..json_body import read_json

@@ -16,7 +16,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
-from actors.core.layout import MAX_SAFE_INTEGER
+from actors.core.values import MAX_SAFE_INTEGER
 from actors.errors import NotFound, SessionNotFound
 from actors.workspace.signing import SignatureError, verify
 

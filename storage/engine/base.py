@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from storage.base import StoreError
+from storage.errors import StoreError
 from storage.sql.base import Lifecycle
 
 from .plan import MaterializationOutcome, MaterializationPlan

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from storage.records import utc_now_iso
+from storage.clock import utc_now_iso
 from storage.sql.base import StoreErrors
 from storage.sql.postgres import PostgresDatabase, as_is
 

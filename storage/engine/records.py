@@ -1,6 +1,6 @@
 """Plain records of the design engine's durable state (picklable: they cross the Ray boundary).
 
-Timestamps are ISO 8601 strings in UTC with milliseconds (``storage.records.utc_now_iso``),
+Timestamps are ISO 8601 strings in UTC with milliseconds (``storage.clock.utc_now_iso``),
 stored as given on both backends, so a record reads back exactly as it was written.
 """
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.records import utc_now_iso
+from storage.clock import utc_now_iso
 from storage.sql.base import StoreErrors
 from storage.sql.sqlite import SYNCHRONOUS_MODES, SqliteDatabase
 

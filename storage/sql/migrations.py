@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
-from storage.records import utc_now_iso
+from storage.clock import utc_now_iso
 
 if TYPE_CHECKING:
     import aiosqlite

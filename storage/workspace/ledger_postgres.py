@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.records import utc_now_iso
+from storage.clock import utc_now_iso
 
 from .base import NotFound
 from .records import QuotaExceeded, QuotaReservation, ReservationState

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.records import utc_now_iso
+from storage.clock import utc_now_iso
 
 from .base import NotFound
 from .records import QuotaExceeded, QuotaReservation, ReservationState

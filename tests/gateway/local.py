@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from actors.client import LocalSessionClient
-from actors.engine.llm.settings import LlmSettings
 from actors.engine.settings import EngineSettings
+from actors.llm.settings import LlmSettings
 from actors.settings import ActorSettings
 from gateway.app import build_app
 from gateway.auth import AuthSettings

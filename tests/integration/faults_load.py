@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import os
@@ -95,6 +96,7 @@ class StallWatch:
                 parts.append(await response.text())
         except (TimeoutError, aiohttp.ClientError, AssertionError) as exc:
             parts.append(f"layer stats unavailable: {exc!r}")
+        parts.append(_task_stacks())
         spy = shutil.which("py-spy")
         for pid, title in _layer_processes():
             if spy is None:
@@ -112,6 +114,19 @@ class StallWatch:
             parts.append(f"--- {title} pid {pid}\n{out.decode(errors='replace')}")
         self.path.write_text("\n\n".join(parts))
         print(f"\nstall: what the layer was doing is in {self.path}")
+
+
+def _task_stacks() -> str:
+    """Every asyncio task of this process (the gateway under test and its clients) with
+    where it waits: what a thread dump cannot show of a stalled coroutine."""
+    out = io.StringIO()
+    tasks = asyncio.all_tasks()
+    out.write(f"--- asyncio tasks of this process: {len(tasks)}\n")
+    for task in sorted(tasks, key=lambda t: t.get_name()):
+        if "faults_load" in repr(task.get_coro()):
+            continue  # the load's own editors and agents: thousands of lines, no cause
+        task.print_stack(limit=12, file=out)
+    return out.getvalue()
 
 
 def _layer_processes() -> list[tuple[int, str]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from actors.core.layout import read_spec
+from actors.bridge.layout import read_spec
 
 from ..harness import Gateway, wait_until
 from ..hocus_client import HocusClient

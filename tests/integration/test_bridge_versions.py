@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actors.core.session import Session
+from actors.bridge.session import Session
 
 from ..harness import Gateway, wait_until
 from ..interop.npm import ensure_node_modules

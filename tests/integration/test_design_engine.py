@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 
 from ..engine_api import create_session, get_session, run_action, types
 from ..fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from pycrdt import Map
 
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 
 from ..engine_api import create_session, get_session, types
 from ..fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn

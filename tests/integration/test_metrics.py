@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 
 from ..engine_api import create_session
 from ..harness import Gateway, MakeGateway, bearer, wait_until

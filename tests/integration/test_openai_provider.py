@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from actors.engine.llm.errors import LlmError, LlmTimeout
 from actors.engine.llm.events import Clarification, Finished, LlmEvent, TextDelta, ToolCall, ToolResult
 from actors.engine.llm.openai_provider import OpenAIProvider
 from actors.engine.llm.prompts import load_prompt
 from actors.engine.llm.provider import StageRequest
 from actors.engine.llm.schema import DraftingStage
-from actors.engine.llm.settings import LlmSettings
 from actors.engine.llm.tools import SearchFn, ToolRegistry
+from actors.llm.errors import LlmError, LlmTimeout
+from actors.llm.settings import LlmSettings
 from tests.fakes.openai_server import FakeOpenAI, Fault, ScriptedToolCall, Turn
 from tests.unit.engine.samples import requirement
 

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from actors.client import StageEventStream, StreamEnd
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 from actors.workspace.settings import AgentSettings, WorkspaceSettings
 
 from ..harness import Gateway, bearer, wait_until

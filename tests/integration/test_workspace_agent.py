@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 from actors.workspace.agent import (
     AttachedFile,
     FailureCode,

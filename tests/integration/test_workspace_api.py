@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 import ray
 
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 from actors.workspace.quota import QuotaPolicy
 from actors.workspace.settings import AgentSettings, WorkspaceSettings
 

@@ -8,8 +8,8 @@ import asyncpg
 import pytest
 
 from storage import SessionRecord, Store, VersionRecord
-from storage.migrations import MIGRATIONS_TABLE
-from storage.postgres import PostgresStore
+from storage.bridge.migrations import MIGRATIONS_TABLE
+from storage.bridge.postgres import PostgresStore
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pycrdt import Doc, TransactionEvent
 
-from actors.core.session import EMPTY_UPDATE
+from actors.core.sync import EMPTY_UPDATE
 
 __all__ = ["replica_of", "updates_of"]
 

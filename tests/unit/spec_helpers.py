@@ -7,9 +7,9 @@ from typing import Any
 
 from pycrdt import Doc
 
-from actors.core.layout import init_session, read_spec, read_state
-from actors.core.spec_ops import OpsResult, apply_ops, validate_spec
-from actors.core.theme import DEFAULT_THEME
+from actors.bridge.layout import init_session, read_spec, read_state
+from actors.bridge.spec_ops import OpsResult, apply_ops, validate_spec
+from actors.bridge.theme import DEFAULT_THEME
 
 from .doc_helpers import updates_of as updates_of
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from actors.client import Warmth
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 from actors.settings import ActorSettings, Placement
 from gateway.banner import Stopped, ready_line, shutdown_line, startup_line
 from gateway.settings import Settings

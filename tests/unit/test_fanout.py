@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from actors.core.events import Delivery, StreamEnd
+from actors.core.fanout import Fanout
 from actors.core.sync import Scope
-from actors.host.fanout import Fanout
 from actors.singleflight import SingleFlight
 
 

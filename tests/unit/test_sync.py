@@ -6,13 +6,13 @@ from typing import Any
 
 from pycrdt import Doc, Text
 
+from actors.bridge.session import Session
+from actors.bridge.theme import DEFAULT_THEME
 from actors.core.awareness import AwarenessRegistry
-from actors.core.session import Session
 from actors.core.sync import NO_ORIGIN, Control, Scope, process_frames
-from actors.core.theme import DEFAULT_THEME
 from actors.protocol.lib0 import write_var_bytes, write_var_string, write_var_uint
 from actors.protocol.messages import MessageType, SyncType, decode_sync, sync_step1, sync_step2, sync_update
-from storage.records import SessionRecord
+from storage.bridge.records import SessionRecord
 
 
 def _session() -> Session:

@@ -11,9 +11,10 @@ Typical use::
 key is set, so a process on the offline provider never loads the openai package (~24 MiB).
 """
 
-from .errors import LlmError as LlmError
-from .errors import LlmTimeout as LlmTimeout
-from .errors import ToolArgumentError as ToolArgumentError
+from ...llm.errors import LlmError as LlmError
+from ...llm.errors import LlmTimeout as LlmTimeout
+from ...llm.errors import ToolArgumentError as ToolArgumentError
+from ...llm.settings import LlmSettings as LlmSettings
 from .events import Clarification as Clarification
 from .events import Finished as Finished
 from .events import LlmEvent as LlmEvent
@@ -29,7 +30,6 @@ from .provider import StageRequest as StageRequest
 from .schema import DraftingStage as DraftingStage
 from .schema import ToolLimits as ToolLimits
 from .schema import tool_definitions as tool_definitions
-from .settings import LlmSettings as LlmSettings
 from .tools import SearchFn as SearchFn
 from .tools import ToolRegistry as ToolRegistry
 from .tools import validate_tool_args as validate_tool_args

@@ -11,8 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ...llm.openai_stream import AssembledCall
 from .events import Clarification, ToolResult
-from .openai_stream import AssembledCall
 from .provider import StageRequest
 from .schema import PROPOSE_BOM, PROPOSE_TOOL, DraftingStage
 from .tools import describe_result

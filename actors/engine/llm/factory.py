@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from ...llm.settings import LlmSettings
 from .offline import OfflineProvider
 from .provider import LlmProvider
-from .settings import LlmSettings
 from .tools import SearchFn, ToolRegistry
 
 __all__ = ["make_provider"]

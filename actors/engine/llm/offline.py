@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from .errors import LlmError
+from ...llm.errors import LlmError
 from .events import Clarification, Finished, LlmEvent, TextDelta, ToolCall
 from .offline_drafts import (
     STANDARD_PART_QUERY,

@@ -17,13 +17,13 @@ from typing import Any, cast
 
 import openai
 
+from ...llm.errors import LlmError, LlmTimeout, ToolArgumentError
+from ...llm.openai_stream import AssembledCall, ChunkParts, StreamProtocolError, ToolCallAssembler, read_chunk
+from ...llm.settings import LlmSettings
 from .conversation import assistant_message, initial_messages, tool_message
-from .errors import LlmError, LlmTimeout, ToolArgumentError
 from .events import Clarification, Finished, LlmEvent, TextDelta, ToolCall, ToolResult
-from .openai_stream import AssembledCall, ChunkParts, StreamProtocolError, ToolCallAssembler, read_chunk
 from .provider import StageRequest
 from .schema import PROPOSE_TOOL
-from .settings import LlmSettings
 from .tools import ToolRegistry, describe_result
 from .validation import parse_tool_arguments
 

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .errors import LlmError as LlmError
-from .errors import LlmTimeout as LlmTimeout
+from ...llm.errors import LlmError as LlmError
+from ...llm.errors import LlmTimeout as LlmTimeout
 from .events import Clarification as Clarification
 from .events import Finished as Finished
 from .events import LlmEvent as LlmEvent

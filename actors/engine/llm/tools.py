@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
-from .errors import ToolArgumentError as ToolArgumentError
+from ...llm.errors import ToolArgumentError as ToolArgumentError
 from .events import Clarification, ToolCall, ToolResult
 from .schema import (
     ASK_CLARIFICATION,

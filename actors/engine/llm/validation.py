@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from .errors import ToolArgumentError
+from ...llm.errors import ToolArgumentError
 from .schema import (
     ASK_CLARIFICATION,
     DEFAULT_LIMITS,

@@ -15,9 +15,9 @@ from typing import Any, cast
 
 import openai
 
-from ...engine.llm.errors import LlmError, LlmTimeout
-from ...engine.llm.openai_stream import StreamProtocolError, read_chunk
-from ...engine.llm.settings import LlmSettings
+from ...llm.errors import LlmError, LlmTimeout
+from ...llm.openai_stream import StreamProtocolError, read_chunk
+from ...llm.settings import LlmSettings
 
 __all__ = ["DEFAULT_BASE_URL", "ChatAnswer", "make_client", "stream_chat", "translate"]
 

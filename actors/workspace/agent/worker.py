@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ...engine.llm.errors import LlmError
-from ...engine.llm.settings import LlmSettings
+from ...llm.errors import LlmError
+from ...llm.settings import LlmSettings
 from ..extract import ExtractionError, extract_text
 from ..settings import AgentSettings
 from .envelope import TaskEnvelope

@@ -6,9 +6,9 @@ import json
 
 from actors.engine.llm.conversation import assistant_message, initial_messages, tool_message
 from actors.engine.llm.events import Clarification, ToolResult
-from actors.engine.llm.openai_stream import AssembledCall
 from actors.engine.llm.provider import ClarificationAnswer, StageRequest
 from actors.engine.llm.schema import DraftingStage
+from actors.llm.openai_stream import AssembledCall
 
 from . import samples
 

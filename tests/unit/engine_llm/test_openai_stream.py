@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from openai.types.chat import ChatCompletionChunk
 
-from actors.engine.llm.openai_stream import (
+from actors.llm.openai_stream import (
     AssembledCall,
     ChunkParts,
     StreamProtocolError,

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from actors.engine.llm.errors import ToolArgumentError
 from actors.engine.llm.offline_drafts import draft_bom, draft_requirements
 from actors.engine.llm.schema import TOOL_NAMES, tool_definition
 from actors.engine.llm.validation import validate_tool_args
+from actors.llm.errors import ToolArgumentError
 
 from . import samples
 

@@ -9,7 +9,7 @@ import pytest
 from actors.engine.llm.factory import make_provider
 from actors.engine.llm.offline import OfflineProvider
 from actors.engine.llm.openai_provider import OpenAIProvider
-from actors.engine.llm.settings import LlmSettings
+from actors.llm.settings import LlmSettings
 
 
 def test_defaults() -> None:

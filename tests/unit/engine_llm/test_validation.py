@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from actors.engine.llm.errors import ToolArgumentError
 from actors.engine.llm.schema import (
     PART_TYPES,
     PRIORITIES,
@@ -22,6 +21,7 @@ from actors.engine.llm.schema import (
     tool_definitions,
 )
 from actors.engine.llm.validation import parse_tool_arguments, validate_tool_args
+from actors.llm.errors import ToolArgumentError
 
 from . import samples
 

@@ -1,4 +1,4 @@
-"""Spec validation by value (actors.core.spec_check)."""
+"""Spec validation by value (actors.bridge.spec_check)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import math
 
 import pytest
 
+from actors.bridge.spec_check import validate_spec
 from actors.core.errors import ValidationError
-from actors.core.spec_check import validate_spec
 
-from .spec_helpers import SPEC
+from ..spec_helpers import SPEC
 
 
 def test_validate_spec_keeps_optional_fields_as_written() -> None:

@@ -7,11 +7,7 @@ from typing import Protocol
 
 from .records import Append, LoadedDoc, SessionRecord, VersionRecord
 
-__all__ = ["Store", "StoreError"]
-
-
-class StoreError(RuntimeError):
-    """The store could not complete an operation; nothing of it was committed."""
+__all__ = ["Store"]
 
 
 class Store(Protocol):

@@ -6,9 +6,10 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from actors.core.session import EMPTY_UPDATE, Session
-from actors.core.theme import DEFAULT_THEME
-from storage.records import LoadedDoc, SessionRecord
+from actors.bridge.session import Session
+from actors.bridge.theme import DEFAULT_THEME
+from actors.core.sync import EMPTY_UPDATE
+from storage.bridge.records import LoadedDoc, SessionRecord
 
 SPEC: dict[str, Any] = {"root": "r", "elements": {"r": {"type": "Card", "props": {}, "children": []}}}
 

@@ -7,10 +7,10 @@ import logging
 import time
 from collections.abc import Sequence
 
+from ..latency import LatencyHistogram
+from ..retries import RetryEpisode
 from .base import Store
-from .latency import LatencyHistogram
 from .records import Append
-from .retries import RetryEpisode
 
 __all__ = ["GroupCommitter"]
 

@@ -1,8 +1,6 @@
-"""Validation of specs and JSON values, shared by spec ops and session creation (pure).
+"""Validation of specs, shared by spec ops and session creation (pure).
 
-JSON values must be storable: integers within +-(2**53-1), finite floats, valid Unicode
-strings, nesting at most ``MAX_JSON_DEPTH`` deep. pycrdt panics on the first two
-violations, and browsers could not read big integers exactly anyway.
+Values inside a spec are checked by ``actors.core.values`` (what pycrdt can store).
 """
 
 from __future__ import annotations
@@ -10,24 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ValidationError
-from .layout import MAX_SAFE_INTEGER
+from ..core.errors import ValidationError
+from ..core.values import check_json_object, check_key, check_str
 
-__all__ = [
-    "MAX_JSON_DEPTH",
-    "check_element",
-    "check_json_object",
-    "check_json_value",
-    "check_key",
-    "check_str",
-    "find_cycle",
-    "show_keys",
-    "validate_spec",
-]
-
-# Deeper values are refused rather than risking RecursionError in the checks, in pycrdt's
-# conversion, or in a browser's renderer.
-MAX_JSON_DEPTH = 64
+__all__ = ["check_element", "find_cycle", "validate_spec"]
 
 
 def validate_spec(obj: object, *, field: str = "spec") -> dict[str, Any]:
@@ -105,60 +89,6 @@ def check_element(value: object, field: str) -> dict[str, Any]:
     return element
 
 
-def check_json_object(value: object, field: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValidationError(field, "required object")
-    check_json_value(value, field)
-    return dict(value)
-
-
-def check_json_value(value: object, field: str, depth: int = 0) -> None:
-    """Raise unless ``value`` is JSON that pycrdt can store and a browser reads back
-    unchanged."""
-    if depth > MAX_JSON_DEPTH:
-        raise ValidationError(field, f"nested deeper than {MAX_JSON_DEPTH} levels")
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise ValidationError(field, "integer out of range (must be within +-(2**53-1))")
-        return
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValidationError(field, "must be a finite number")
-        return
-    if isinstance(value, str):
-        check_str(value, field)
-        return
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            check_json_value(item, f"{field}[{i}]", depth + 1)
-        return
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValidationError(field, "object keys must be strings")
-            check_str(key, field)
-            check_json_value(item, f"{field}.{key}", depth + 1)
-        return
-    raise ValidationError(field, f"not a JSON value ({type(value).__name__})")
-
-
-def check_str(value: str, field: str) -> str:
-    # pycrdt panics (a BaseException, not an error) on strings it cannot encode as UTF-8.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(field, "must be valid Unicode (no lone surrogates)") from None
-    return value
-
-
-def check_key(value: object, field: str, *, what: str = "required non-empty string") -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(field, what)
-    return check_str(value, field)
-
-
 def find_cycle(children: Mapping[str, list[str]]) -> list[str] | None:
     """A cycle as ``[a, b, ..., a]`` if the child graph has one, else None."""
     done: set[str] = set()
@@ -185,10 +115,3 @@ def find_cycle(children: Mapping[str, list[str]]) -> list[str] | None:
             on_path.add(kid)
             frames.append(iter(children[kid]))
     return None
-
-
-def show_keys(keys: list[str], limit: int = 20) -> str:
-    """``['a', 'b', ...]`` capped at ``limit`` keys so error messages stay bounded."""
-    shown = ", ".join(f"'{k}'" for k in keys[:limit])
-    more = f", ... ({len(keys) - limit} more)" if len(keys) > limit else ""
-    return f"[{shown}{more}]"

@@ -6,16 +6,16 @@ from typing import Any
 import pytest
 from pycrdt import Array
 
-from actors.core.layout import (
-    MAX_SAFE_INTEGER,
+from actors.bridge.layout import (
     read_spec,
     spec_map,
 )
-from actors.core.spec_ops import (
+from actors.bridge.spec_ops import (
     MAX_JSON_DEPTH,
 )
+from actors.core.values import MAX_SAFE_INTEGER
 
-from .spec_helpers import add_op, apply_ok, children_of, elements_of, make_doc, one_error, updates_of
+from ..spec_helpers import add_op, apply_ok, children_of, elements_of, make_doc, one_error, updates_of
 
 # --- add_element -----------------------------------------------------------------------
 

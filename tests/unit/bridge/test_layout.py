@@ -5,12 +5,10 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from actors.core.layout import (
-    MAX_SAFE_INTEGER,
+from actors.bridge.layout import (
     element_map,
     empty_spec,
     init_session,
-    normalize_json,
     read_meta,
     read_spec,
     read_state,
@@ -24,9 +22,10 @@ from actors.core.layout import (
     write_theme,
     write_theme_css,
 )
-from actors.core.theme import DEFAULT_THEME, ThemeParams, theme_css
+from actors.bridge.theme import DEFAULT_THEME, ThemeParams, theme_css
+from actors.core.values import MAX_SAFE_INTEGER, normalize_json
 
-from .doc_helpers import replica_of, updates_of
+from ..doc_helpers import replica_of, updates_of
 
 LOGIN_SPEC: dict[str, Any] = {
     "root": "container",

@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from actors.core.errors import ValidationError
-from actors.core.theme import (
+from actors.bridge.theme import (
     CONTRAST_PAIRS,
     DEFAULT_THEME,
     ThemeParams,
@@ -14,6 +13,7 @@ from actors.core.theme import (
     parse_theme,
     theme_css,
 )
+from actors.core.errors import ValidationError
 
 DEFAULT_CSS = """\
 :root {

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
-__all__ = ["Append", "LoadedDoc", "SessionRecord", "VersionRecord", "utc_now_iso"]
-
-
-def utc_now_iso() -> str:
-    """ISO 8601 in UTC with milliseconds, as the Bridge API prints timestamps."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+__all__ = ["Append", "LoadedDoc", "SessionRecord", "VersionRecord"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from .errors import ValidationError
+from ..core.errors import ValidationError
 
 __all__ = [
     "CONTRAST_PAIRS",

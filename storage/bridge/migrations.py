@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from .sql.migrations import Migration, MigrationRunner
+from ..sql.migrations import Migration, MigrationRunner
 
 __all__ = ["LEGACY_TABLES", "MIGRATIONS", "MIGRATIONS_TABLE", "migrate_bridge_postgres"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from ..core.events import Delivery, StreamEnd
-from ..core.sync import Scope
+from .events import Delivery, StreamEnd
+from .sync import Scope
 
 __all__ = ["Fanout", "Peer"]
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValidationError
+from ..core.errors import ValidationError
 
 __all__ = ["Presence", "PresenceEntry", "parse_presence"]
 

@@ -32,18 +32,10 @@ from typing import Any
 
 from pycrdt import Doc
 
+from ..core.errors import OpError, ValidationError
+from ..core.values import MAX_JSON_DEPTH, check_json_object, check_json_value, check_key, check_str, show_keys
 from . import layout
-from .errors import OpError, ValidationError
-from .spec_check import (
-    MAX_JSON_DEPTH,
-    check_element,
-    check_json_object,
-    check_json_value,
-    check_key,
-    check_str,
-    show_keys,
-    validate_spec,
-)
+from .spec_check import check_element, validate_spec
 from .theme import DEFAULT_THEME, parse_theme, theme_css
 
 __all__ = [

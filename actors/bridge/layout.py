@@ -41,10 +41,10 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
+from ..core.values import normalize_json
 from .theme import ThemeParams, theme_css
 
 __all__ = [
-    "MAX_SAFE_INTEGER",
     "META",
     "SPEC",
     "THEME",
@@ -55,7 +55,6 @@ __all__ = [
     "elements_map",
     "empty_spec",
     "init_session",
-    "normalize_json",
     "read_element",
     "read_meta",
     "read_spec",
@@ -83,7 +82,6 @@ def empty_spec() -> dict[str, Any]:
 
 
 # 2**53 - 1: the largest integer a JavaScript number (and so a Yjs peer) holds exactly.
-MAX_SAFE_INTEGER = 9007199254740991
 
 _THEME_KEYS = ("hue", "chroma", "grayChroma", "radius", "font")
 
@@ -287,29 +285,6 @@ def init_session(
         write_theme(doc, theme)
         write_theme_css(doc, theme_css(theme))
         write_meta(doc, meta)
-
-
-def normalize_json(value: object) -> Any:
-    """A stored value as plain JSON: Y types converted, integral floats made ints.
-
-    Anything else a peer could store (XML types, binary) becomes its string form so the
-    result always encodes as JSON.
-    """
-    if isinstance(value, (Map, Array, Text)):
-        value = value.to_py()
-    if isinstance(value, float):
-        # is_integer() is False for NaN/inf; the bound keeps huge floats from becoming
-        # ints no JSON encoder (orjson: 64-bit) or browser would treat the same way.
-        if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
-            return int(value)
-        return value
-    if isinstance(value, dict):
-        return {str(k): normalize_json(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [normalize_json(v) for v in value]
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)
 
 
 def _items(container: object) -> Iterable[tuple[str, Any]]:

@@ -7,13 +7,13 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
+from actors.bridge.layout import read_state
 from actors.bridge.restore import extract_parts, make_equal, read_parts
+from actors.bridge.session import Change, Session
+from actors.bridge.theme import DEFAULT_THEME
+from actors.bridge.touched import overlap, touched_by_spec_event
 from actors.bridge.undo import UndoEntry, UndoJournal, conflicting_keys
-from actors.core.layout import read_state
-from actors.core.session import Change, Session
-from actors.core.theme import DEFAULT_THEME
-from actors.core.touched import overlap, touched_by_spec_event
-from storage.records import SessionRecord
+from storage.bridge.records import SessionRecord
 
 SPEC: dict[str, Any] = {
     "root": "r",

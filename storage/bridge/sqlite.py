@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from .base import StoreError
+from ..errors import StoreError
 from .records import Append, LoadedDoc, SessionRecord, VersionRecord
 
 __all__ = ["SqliteStore"]

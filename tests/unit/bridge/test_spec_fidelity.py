@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pycrdt import Array, Doc, Map
 
-from actors.core.layout import init_session, read_spec, read_state, read_theme, spec_map
-from actors.core.spec_ops import apply_ops, validate_spec
-from actors.core.theme import DEFAULT_THEME, ThemeParams
+from actors.bridge.layout import init_session, read_spec, read_state, read_theme, spec_map
+from actors.bridge.spec_ops import apply_ops, validate_spec
+from actors.bridge.theme import DEFAULT_THEME, ThemeParams
 
 # Two elements written without children, one with an empty list, one with children.
 WRITTEN: dict[str, Any] = {

@@ -6,8 +6,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from actors.core.errors import OpError, ValidationError
-from actors.core.layout import (
+from actors.bridge.layout import (
     read_spec,
     read_state,
     read_theme,
@@ -15,7 +14,7 @@ from actors.core.layout import (
     spec_map,
     write_theme_css,
 )
-from actors.core.spec_ops import (
+from actors.bridge.spec_ops import (
     DEFAULT_MAX_CSS_BYTES,
     DEFAULT_MAX_OPS,
     OpKind,
@@ -23,9 +22,10 @@ from actors.core.spec_ops import (
     apply_ops,
     validate_ops_request,
 )
-from actors.core.theme import DEFAULT_THEME, ThemeParams, theme_css
+from actors.bridge.theme import DEFAULT_THEME, ThemeParams, theme_css
+from actors.core.errors import OpError, ValidationError
 
-from .spec_helpers import add_op, apply_ok, children_of, elements_of, make_doc, one_error, updates_of
+from ..spec_helpers import add_op, apply_ok, children_of, elements_of, make_doc, one_error, updates_of
 
 # --- replace_spec / validate_spec -----------------------------------------------------
 

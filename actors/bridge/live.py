@@ -1,8 +1,9 @@
-"""A live session inside its host actor: the pure core plus durability and subscribers.
+"""A Bridge session inside its host: the pure core plus durability, subscribers and frames.
 
 Changes are applied to the in-memory document at once (in the order they arrive on the
 actor's loop), queued for the write-ahead log, and their callers are released only when
 the store has committed them. One flush loop per session keeps the log in sequence order.
+It implements the host's ``LiveSession`` interface (``actors/core/live.py``).
 """
 
 from __future__ import annotations
@@ -11,39 +12,52 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from storage.records import Append
+from storage.bridge.records import Append
+from storage.clock import utc_now_iso
 from storage.retries import RetryEpisode
 
-from ..bridge.undo import UndoJournal
-from ..bridge.versions import VersionClock
-from ..core.awareness import AwarenessRegistry
+from ..core.awareness import AwarenessRegistry, agent_client_id
 from ..core.events import Delivery, StreamEnd
-from ..core.presence import Presence
-from ..core.session import Change, Session
-from ..core.sync import Scope
-from ..protocol.lib0 import write_var_bytes
+from ..core.fanout import Fanout, Peer
+from ..core.sync import Inbound, Scope, process_frames
+from ..errors import TooManyStreams
+from ..protocol.lib0 import write_var_bytes, write_var_uint
 from ..protocol.messages import MessageType, sync_update
-from ..settings import ActorSettings
 from ..store.client import StoreClient
-from .fanout import Fanout
+from .presence import Presence
+from .session import Change, Session
+from .settings import BridgeHostSettings
+from .undo import UndoJournal
+from .versions import VersionClock
 
-__all__ = ["LiveSession"]
+if TYPE_CHECKING:
+    from .agents import BridgeAgents
+
+__all__ = ["BridgeLive"]
 
 log = logging.getLogger(__name__)
 
+_ACK_APPLIED = write_var_uint(1)
 
-class LiveSession:
+
+class BridgeLive:
+    kind = "bridge"
+
     def __init__(
         self,
         core: Session,
         store: StoreClient,
-        settings: ActorSettings,
+        settings: BridgeHostSettings,
+        agents: BridgeAgents,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.core = core
+        self._agents = agents
         self._store = store
         self._settings = settings
         self._clock = clock
@@ -59,7 +73,7 @@ class LiveSession:
         self.fanout = Fanout(core.id)
         self.awareness = AwarenessRegistry(settings.presence_timeout)
         self.presence = Presence(settings.presence_timeout)
-        # Agent features (actors/host/bridge.py): undo, automatic versions, webhooks.
+        # Agent features (actors/bridge/agents.py): undo, automatic versions, webhooks.
         self.journal = UndoJournal(settings.versions.undo_changes, settings.versions.max_conflicts)
         self.version_clock = VersionClock.from_settings(settings.versions)
         self.last_author = "api"
@@ -85,13 +99,17 @@ class LiveSession:
         """The store is too far behind: refuse new changes rather than hold them unbounded."""
         return len(self._pending) >= self._settings.max_unflushed_rows
 
-    def is_idle(self) -> bool:
+    @property
+    def running(self) -> bool:
+        return False  # the Bridge has no AI runs
+
+    def is_idle(self, idle_timeout: float) -> bool:
         return (
             len(self.fanout) == 0
             and not self._pending
             and self._flusher is None
             and self._snapshotting is None
-            and self._clock() - self.last_activity >= self._settings.idle_timeout
+            and self._clock() - self.last_activity >= idle_timeout
         )
 
     # -- durability -------------------------------------------------------------------
@@ -188,7 +206,7 @@ class LiveSession:
         finally:
             self._snapshotting = None
 
-    async def checkpoint(self) -> None:
+    async def checkpoint(self, *, force: bool = False) -> None:
         """Flush, then snapshot if the log has grown since the last snapshot."""
         while self._flusher is not None:
             await asyncio.shield(self._flusher)
@@ -220,3 +238,90 @@ class LiveSession:
     def close(self) -> None:
         self.fanout.end_all(StreamEnd.RESTART)
         self.core.close()
+
+    # -- realtime ---------------------------------------------------------------------
+
+    def subscribe(self, peer: Peer, max_streams: int) -> str | None:
+        if peer not in self.fanout:
+            TooManyStreams.check(self.id, len(self.fanout), max_streams)
+        self.fanout.add(peer)
+        return None  # any caller the gateway let in may open a Bridge document
+
+    def peer_closed(self, peer_id: int) -> None:
+        self.fanout.drop(peer_id)
+        self.touch()
+
+    def frames(self, peer: Peer, items: Sequence[Inbound], now: float) -> bool:
+        """Apply a gateway's batch of frames; replies and acks go back to ``peer``.
+
+        Returns at once after applying: acknowledgements follow when the batch's changes
+        are committed, so the next batch need not wait for the store.
+        """
+        if peer not in self.fanout:
+            return False
+        self.touch()
+        batch = list(items)
+        if self.backlogged:
+            # Refused edits stay unsynced in their clients, which resend them later.
+            batch = [(conn, kind, payload, False) for conn, kind, payload, _ in batch]
+        outcome = process_frames(self.core, self.awareness, batch, now=now, now_iso=utc_now_iso())
+        self.fanout.to_peer(
+            peer, [Delivery(Scope.TO_CONN, kind, payload, conn) for conn, kind, payload in outcome.direct]
+        )
+        self.fanout.to_all(
+            [Delivery(scope, kind, payload, conn) for scope, kind, payload, conn in outcome.broadcast],
+            origin=peer,
+        )
+        agents = self._agents
+        if outcome.changes:
+            agents.changes(self, outcome.changes)
+        if agents.webhooks_enabled and any(b[1] == MessageType.AWARENESS for b in outcome.broadcast):
+            agents.presence(self, self.presence_json(now))
+        if outcome.changes:
+            # The log is ordered: the batch's last row committed means all did.
+            committed = self.record_all(outcome.changes)
+            if outcome.acks:
+                committed.add_done_callback(partial(self._ack_committed, peer, outcome.acks))
+        elif outcome.acks:
+            self._ack(peer, outcome.acks)
+        return True
+
+    def _ack(self, peer: Peer, conns: list[int]) -> None:
+        self.fanout.to_peer(
+            peer, [Delivery(Scope.TO_CONN, MessageType.SYNC_STATUS, _ACK_APPLIED, c) for c in conns]
+        )
+
+    def _ack_committed(self, peer: Peer, conns: list[int], last: asyncio.Future[None]) -> None:
+        """Acknowledge once the batch's last row is committed (a callback, not a task per batch)."""
+        if last.cancelled():
+            return
+        exc = last.exception()
+        if exc is not None:  # deleted meanwhile: nothing to acknowledge
+            log.info("acks dropped session=%s: %s", self.id, exc)
+            return
+        self._ack(peer, conns)
+
+    # -- presence ---------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        self.presence.expire(now)
+        self._agents.tick(self)
+        removed = self.awareness.expire(now=now)
+        if removed is not None:
+            self.broadcast_awareness(removed)
+        self.awareness.forget_removed(now=now)
+        if self._agents.webhooks_enabled:
+            self._agents.presence(self, self.presence_json(now))
+
+    def presence_json(self, now: float) -> dict[str, Any]:
+        """REST agents plus every awareness state (keyed by agentId, else by client id)."""
+        merged: dict[str, Any] = {}
+        agent_ids = {agent_client_id(e.agent_id) for e in self.presence.entries(now)}
+        for client_id, state in self.awareness.states().items():
+            if client_id in agent_ids:
+                continue
+            agent = state.get("agentId")
+            key = agent if isinstance(agent, str) and agent else f"client:{client_id}"
+            merged[key] = {**state, "clientId": client_id}
+        merged.update(self.presence.to_json(now))
+        return merged

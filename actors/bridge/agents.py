@@ -17,19 +17,20 @@ from typing import Any
 
 from pycrdt import Doc
 
-from storage.records import VersionRecord, utc_now_iso
+from storage.bridge.records import VersionRecord
+from storage.clock import utc_now_iso
 
-from ..bridge.diff import diff_states
-from ..bridge.restore import make_equal, read_parts
-from ..bridge.undo import UndoEntry
-from ..bridge.versions import VersionKind, new_version_id, select_pruned
-from ..bridge.webhooks import WebhookDeliverer, make_event
-from ..core.layout import read_state
-from ..core.session import Change
 from ..errors import Conflict, NotFound
-from ..settings import ActorSettings
 from ..store.client import StoreClient
-from .live import LiveSession
+from .diff import diff_states
+from .layout import read_state
+from .live import BridgeLive
+from .restore import make_equal, read_parts
+from .session import Change
+from .settings import BridgeHostSettings
+from .undo import UndoEntry
+from .versions import VersionKind, new_version_id, select_pruned
+from .webhooks import WebhookDeliverer, make_event
 
 __all__ = ["CURRENT", "BridgeAgents"]
 
@@ -56,7 +57,7 @@ def _parts_before(before: bytes, touched: frozenset[str]) -> dict[str, Any]:
 
 class BridgeAgents:
     def __init__(
-        self, settings: ActorSettings, store: StoreClient, webhooks: WebhookDeliverer | None
+        self, settings: BridgeHostSettings, store: StoreClient, webhooks: WebhookDeliverer | None
     ) -> None:
         self._settings = settings
         self._versions = settings.versions
@@ -82,7 +83,7 @@ class BridgeAgents:
     # -- every change -------------------------------------------------------------------
 
     def changed(
-        self, live: LiveSession, change: Change, change_id: str | None, before: dict[str, Any] | None
+        self, live: BridgeLive, change: Change, change_id: str | None, before: dict[str, Any] | None
     ) -> None:
         """Book a change applied to ``live`` (called in the step that applied it)."""
         revision = change.append.revision
@@ -104,14 +105,14 @@ class BridgeAgents:
                 loop = asyncio.get_running_loop()
                 live.hook_timer = loop.call_later(self._settings.webhooks.debounce, self._flush_changed, live)
 
-    def changes(self, live: LiveSession, changes: list[Change]) -> None:
+    def changes(self, live: BridgeLive, changes: list[Change]) -> None:
         for change in changes:
             self.changed(live, change, None, None)
 
-    def tick(self, live: LiveSession) -> None:
+    def tick(self, live: BridgeLive) -> None:
         self._maybe_auto_version(live)
 
-    def _maybe_auto_version(self, live: LiveSession) -> None:
+    def _maybe_auto_version(self, live: BridgeLive) -> None:
         if live.deleted or not live.version_clock.due(time.monotonic()):
             return
         live.version_clock.taken()
@@ -124,7 +125,7 @@ class BridgeAgents:
         if self._webhooks is not None:
             self._webhooks.emit(make_event(kind, session_id, data))
 
-    def _flush_changed(self, live: LiveSession) -> None:
+    def _flush_changed(self, live: BridgeLive) -> None:
         live.hook_timer = None
         authors, live.hook_authors = live.hook_authors, set()
         changes, live.hook_changes = live.hook_changes, 0
@@ -139,13 +140,13 @@ class BridgeAgents:
     def created(self, record: dict[str, Any]) -> None:
         self._emit("session.created", str(record["id"]), {"session": record})
 
-    def deleted(self, session_id: str, live: LiveSession | None) -> None:
+    def deleted(self, session_id: str, live: BridgeLive | None) -> None:
         if live is not None and live.hook_timer is not None:
             live.hook_timer.cancel()
             live.hook_timer = None
         self._emit("session.deleted", session_id, {})
 
-    def presence(self, live: LiveSession, current: dict[str, Any]) -> None:
+    def presence(self, live: BridgeLive, current: dict[str, Any]) -> None:
         """Announce who joined or left since the last look (REST agents and editors)."""
         if not self.webhooks_enabled:
             return
@@ -158,7 +159,7 @@ class BridgeAgents:
 
     # -- REST ops -------------------------------------------------------------------------
 
-    def check_revision(self, live: LiveSession, expected: int | None) -> None:
+    def check_revision(self, live: BridgeLive, expected: int | None) -> None:
         if expected is not None and expected != live.core.revision:
             raise Conflict(
                 "the session has moved on since the expected revision; nothing was applied",
@@ -166,7 +167,7 @@ class BridgeAgents:
             )
 
     def capture_before_ops(
-        self, live: LiveSession, label: str | None, author: str
+        self, live: BridgeLive, label: str | None, author: str
     ) -> tuple[bytes, tuple[VersionRecord, bytes] | None]:
         """What an ops request keeps of the state before it: the document (for undo values),
         and an automatic version when the request asked for one."""
@@ -177,7 +178,7 @@ class BridgeAgents:
             return version[1], version
         return live.core.full_update(), None
 
-    def ops_applied(self, live: LiveSession, change: Change, before: bytes) -> str:
+    def ops_applied(self, live: BridgeLive, change: Change, before: bytes) -> str:
         change_id = uuid.uuid4().hex
         self.changed(live, change, change_id, _parts_before(before, change.touched))
         return change_id
@@ -185,7 +186,7 @@ class BridgeAgents:
     # -- versions -------------------------------------------------------------------------
 
     def _capture(
-        self, live: LiveSession, kind: VersionKind, label: str, author: str
+        self, live: BridgeLive, kind: VersionKind, label: str, author: str
     ) -> tuple[VersionRecord, bytes]:
         core = live.core
         version = VersionRecord(
@@ -200,7 +201,7 @@ class BridgeAgents:
         )
         return version, core.full_update()
 
-    async def save(self, live: LiveSession, version: VersionRecord, data: bytes) -> None:
+    async def save(self, live: BridgeLive, version: VersionRecord, data: bytes) -> None:
         """Store a captured version once what it shows is durable; then apply retention."""
         await live.wait_committed(version.seq)
         if not await self._store.save_version(version, data):
@@ -210,21 +211,21 @@ class BridgeAgents:
         if doomed:
             await self._store.delete_versions(live.id, doomed)
 
-    async def _save_logged(self, live: LiveSession, version: VersionRecord, data: bytes) -> None:
+    async def _save_logged(self, live: BridgeLive, version: VersionRecord, data: bytes) -> None:
         try:
             await self.save(live, version, data)
         except Exception as exc:  # an automatic version is best effort: the log has everything
             log.warning("automatic version failed session=%s: %s", live.id, exc)
 
-    async def create_version(self, live: LiveSession, label: str, agent_id: str | None) -> dict[str, Any]:
+    async def create_version(self, live: BridgeLive, label: str, agent_id: str | None) -> dict[str, Any]:
         version, data = self._capture(live, VersionKind.MANUAL, label, _author(agent_id))
         await self.save(live, version, data)
         return version.to_json()
 
-    async def list_versions(self, live: LiveSession) -> list[dict[str, Any]]:
+    async def list_versions(self, live: BridgeLive) -> list[dict[str, Any]]:
         return [v.to_json() for v in await self._store.list_versions(live.id)]
 
-    async def _version(self, live: LiveSession, version_id: str) -> tuple[VersionRecord, dict[str, Any]]:
+    async def _version(self, live: BridgeLive, version_id: str) -> tuple[VersionRecord, dict[str, Any]]:
         found = await self._store.load_version(live.id, version_id)
         if found is None:
             raise NotFound("version", "versionId")
@@ -236,16 +237,16 @@ class BridgeAgents:
         state["meta"] = {**live.core.record.to_json(), **state.get("meta", {}), "revision": version.revision}
         return version, state
 
-    async def version_state(self, live: LiveSession, version_id: str) -> dict[str, Any]:
+    async def version_state(self, live: BridgeLive, version_id: str) -> dict[str, Any]:
         version, state = await self._version(live, version_id)
         return {**state, "version": version.to_json()}
 
-    async def _state_of(self, live: LiveSession, ref: str) -> dict[str, Any]:
+    async def _state_of(self, live: BridgeLive, ref: str) -> dict[str, Any]:
         if ref == CURRENT:
             return live.core.state()
         return (await self._version(live, ref))[1]
 
-    async def diff(self, live: LiveSession, a: str, b: str) -> dict[str, Any]:
+    async def diff(self, live: BridgeLive, a: str, b: str) -> dict[str, Any]:
         state_a = await self._state_of(live, a)
         state_b = await self._state_of(live, b)
         return {"from": a, "to": b, "diff": diff_states(state_a, state_b)}
@@ -253,7 +254,7 @@ class BridgeAgents:
     # -- restore and undo ---------------------------------------------------------------
 
     async def _commit_named(
-        self, live: LiveSession, change: Change | None, before: bytes, change_id: str
+        self, live: BridgeLive, change: Change | None, before: bytes, change_id: str
     ) -> dict[str, Any]:
         if change is None:
             return {"revision": live.core.revision, "changeId": None}
@@ -263,7 +264,7 @@ class BridgeAgents:
         await live.commit(change)
         return {"revision": change.append.revision, "changeId": change_id}
 
-    async def restore(self, live: LiveSession, version_id: str, agent_id: str | None) -> dict[str, Any]:
+    async def restore(self, live: BridgeLive, version_id: str, agent_id: str | None) -> dict[str, Any]:
         _, target = await self._version(live, version_id)
         # What the restore replaces is kept as an automatic version: a restore is restorable.
         kept, before = self._capture(
@@ -287,7 +288,7 @@ class BridgeAgents:
         )
         return {**result, "restoredFrom": version_id, "versionId": kept.id}
 
-    async def undo(self, live: LiveSession, change_id: str, agent_id: str | None) -> dict[str, Any]:
+    async def undo(self, live: BridgeLive, change_id: str, agent_id: str | None) -> dict[str, Any]:
         entry = live.journal.get(change_id)
         if entry is None:
             raise NotFound("change", "changeId")

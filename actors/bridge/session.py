@@ -12,18 +12,15 @@ from typing import Any
 
 from pycrdt import Doc, TransactionEvent
 
-from storage.records import Append, LoadedDoc, SessionRecord
+from storage.bridge.records import Append, LoadedDoc, SessionRecord
 
+from ..core.sync import EMPTY_UPDATE
 from .layout import init_session, read_state, write_meta
 from .spec_ops import OpsResult, apply_ops
 from .theme import ThemeParams
 from .touched import TouchTracker
 
-__all__ = ["EMPTY_UPDATE", "Change", "Session"]
-
-
-# A Yjs v1 update with no structs and an empty delete set.
-EMPTY_UPDATE = b"\x00\x00"
+__all__ = ["Change", "Session"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from actors.bridge.presence import Presence, parse_presence
 from actors.core.errors import ValidationError
-from actors.core.presence import Presence, parse_presence
 
 
 def test_parse_presence() -> None:

@@ -10,12 +10,12 @@ from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
 
-from .base import StoreError
-from .engine.migrations import check_schema_name
+from ..errors import StoreError
+from ..pg_pool import acquired
+from ..retries import quiet_pool_floor_warnings
+from ..sql.migrations import check_schema_name
 from .migrations import migrate_bridge_postgres
-from .pg_pool import acquired
 from .records import Append, LoadedDoc, SessionRecord, VersionRecord
-from .retries import quiet_pool_floor_warnings
 
 __all__ = ["PostgresStore"]
 

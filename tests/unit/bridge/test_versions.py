@@ -9,7 +9,7 @@ import pytest
 from actors.bridge.diff import diff_states, is_empty
 from actors.bridge.versions import VersionClock, check_label, select_pruned, valid_ref
 from actors.core.errors import ValidationError
-from storage.records import VersionRecord
+from storage.bridge.records import VersionRecord
 
 
 def _state(

@@ -1,0 +1,1 @@
+"""The Bridge's store: session records, the update log, snapshots and versions (SQLite, Postgres)."""
