@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-import orjson
 import ray
 from ray.exceptions import RayError
 
@@ -23,20 +22,11 @@ from storage import SessionRecord, StorageSettings, StoreError, utc_now_iso
 from storage.objects import ObjectStore, make_object_store
 
 from ..bridge.theme import ThemeParams
-from ..core.errors import ValidationError
+from ..core.errors import error_from_wire
 from ..core.ids import new_session_id
 from ..engine import plm
 from ..engine.service import summary_json
-from ..errors import (
-    AccessDenied,
-    Conflict,
-    NotFound,
-    QuotaExhausted,
-    SessionNotFound,
-    SessionUnavailable,
-    TooManyStreams,
-    Unprocessable,
-)
+from ..errors import NotFound, SessionNotFound, SessionUnavailable
 from ..host.service import HostMethod
 from ..link import LinkAddress, LinkClosed, RemoteFailure, dial
 from ..placement import PLACEMENT_ACTOR_NAME, HostInfo, Placement
@@ -49,7 +39,6 @@ from ..store.wire import record_to_wire
 from ..workspace.extract import ExtractLimits
 from ..workspace.front import WorkspaceFront
 from ..workspace.projects import run_extraction
-from ..workspace.validation import FileSelectionError
 from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream
 from .cluster_stats import cluster_stats
 from .links import HostLink, LinkStageStream, LinkStream
@@ -65,34 +54,15 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 6
+# Failures that mean "not here": locate the session again and resend.
+_RELOCATE = frozenset({"SessionMoved", "HostExiting"})
 
 
 def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
-    if failure.kind == "SessionNotFound":
-        raise SessionNotFound(session_id) from None
-    if failure.kind == "ValidationError":
-        raise ValidationError(failure.field or "body", failure.message) from None
-    if failure.kind == "AccessDenied":
-        raise AccessDenied(failure.message, failure.field) from None
-    if failure.kind == "NotFound":
-        raise NotFound(failure.message, failure.field) from None
-    if failure.kind == "Unprocessable":
-        raise Unprocessable(failure.message, failure.field) from None
-    if failure.kind == "QuotaExhausted":
-        detail = orjson.loads(failure.field or "{}")
-        raise QuotaExhausted(
-            detail["limit"], detail["used"], detail["resetsAt"], detail["retryAfter"]
-        ) from None
-    if failure.kind == "FileSelectionError":
-        detail = orjson.loads(failure.field or "{}")
-        raise FileSelectionError(
-            detail["field"], detail["fileId"], detail["reason"], failure.message
-        ) from None
-    if failure.kind == "Conflict":
-        raise Conflict(failure.message, orjson.loads(failure.field or "{}")) from None
-    if failure.kind == "TooManyStreams":
-        raise TooManyStreams(session_id, int(failure.field or 0)) from None
-    raise SessionUnavailable(failure.message) from None
+    """The error the host answered with, rebuilt from its wire form; anything it could not
+    name (a bug, the store) is ``SessionUnavailable``."""
+    error = error_from_wire(failure.kind, failure.message, failure.detail, session_id)
+    raise (error if error is not None else SessionUnavailable(failure.message)) from None
 
 
 class ClusterSessionClient:
@@ -281,28 +251,37 @@ class ClusterSessionClient:
     def forget(self, session_id: str) -> None:
         self._located.pop(session_id, None)
 
-    async def _request(
-        self, session_id: str, method: HostMethod, args: list[Any], *, retry_unknown: bool
-    ) -> Any:
-        """A request to the session's host, re-located when the host moved or died.
+    async def _on_host(
+        self,
+        session_id: str,
+        send: Callable[[HostLink], Awaitable[T]],
+        *,
+        retry_unknown: bool,
+        failing: str,
+    ) -> T:
+        """``send`` to the session's host: the one locate-and-retry policy of this client.
 
-        A request whose link broke after it was sent has an unknown outcome: reads are
-        retried, mutations answer ``SessionUnavailable`` (``retry_unknown=False``).
+        The host is located (and its link dialed) afresh when it moved, is exiting or its
+        link broke before the call was sent. A call whose link broke after it was sent has
+        an unknown outcome: reads are sent again, mutations answer ``SessionUnavailable``
+        (``retry_unknown=False``). Any other failure is the host's answer, raised as itself.
         """
         suspect: str | None = None
         last = "no attempt"
         for attempt in range(_MAX_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(min(0.01 * 2 ** (attempt - 1), 0.2))
             info = await self._locate(session_id, suspect)
             suspect = None
             try:
                 host = await self._host(info)
-            except LinkClosed as exc:
+            except LinkClosed as exc:  # nothing was sent
                 last, suspect = str(exc), info.name
                 continue
             try:
-                return await host.link.request(method, [session_id, *args])
+                return await send(host)
             except RemoteFailure as failure:
-                if failure.kind not in ("SessionMoved", "HostExiting"):
+                if failure.kind not in _RELOCATE:
                     _raise_remote(session_id, failure)
                 last = failure.message
                 self.forget(session_id)
@@ -310,8 +289,18 @@ class ClusterSessionClient:
                 if not retry_unknown:
                     raise SessionUnavailable("the session's host failed during the call; retry") from exc
                 last, suspect = str(exc), info.name
-            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-        raise SessionUnavailable(f"session host unavailable: {last}")
+        raise SessionUnavailable(f"{failing}: {last}")
+
+    async def _request(
+        self, session_id: str, method: HostMethod, args: list[Any], *, retry_unknown: bool
+    ) -> Any:
+        """A request to the session's host (``_on_host``): ``[session id, *args]``."""
+        return await self._on_host(
+            session_id,
+            lambda host: host.link.request(method, [session_id, *args]),
+            retry_unknown=retry_unknown,
+            failing="session host unavailable",
+        )
 
     # -- sessions ---------------------------------------------------------------------
 
@@ -328,20 +317,13 @@ class ClusterSessionClient:
         self, session_id: str, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams
     ) -> Any:
         # CREATE carries the record instead of a session id as its first argument.
-        wire = record_to_wire(record)
-        for attempt in range(_MAX_ATTEMPTS):
-            info = await self._locate(session_id, None)
-            try:
-                host = await self._host(info)
-                return await host.link.request(HostMethod.CREATE, [wire, spec, asdict(theme)])
-            except RemoteFailure as failure:
-                if failure.kind != "SessionMoved":
-                    _raise_remote(session_id, failure)
-                self.forget(session_id)
-            except LinkClosed as exc:
-                raise SessionUnavailable("could not create the session; retry") from exc
-            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-        raise SessionUnavailable("could not place the new session")
+        wire = [record_to_wire(record), spec, asdict(theme)]
+        return await self._on_host(
+            session_id,
+            lambda host: host.link.request(HostMethod.CREATE, wire),
+            retry_unknown=False,
+            failing="could not place the new session",
+        )
 
     async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]:
         try:
@@ -446,37 +428,24 @@ class ClusterSessionClient:
         the stream did not open; a stream is never keyed by its session, so opening one
         leaves every other stream of the session alone.
         """
-        suspect: str | None = None
-        last = "no attempt"
-        for attempt in range(_MAX_ATTEMPTS):
-            info = await self._locate(session_id, suspect)
-            suspect = None
-            try:
-                host = await self._host(info)
-            except LinkClosed as exc:
-                last, suspect = str(exc), info.name
-                await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-                continue
+
+        async def send(host: HostLink) -> tuple[HostLink, int, Any]:
             stream_id = host.open_stream(queue)
             try:
                 answer = await host.link.request(method, [session_id, *args, stream_id])
-            except RemoteFailure as failure:
+            except (RemoteFailure, LinkClosed):
                 host.not_opened(stream_id)
-                if failure.kind not in ("SessionMoved", "HostExiting"):
-                    _raise_remote(session_id, failure)
-                last = failure.message
-                self.forget(session_id)
-            except LinkClosed as exc:
-                host.not_opened(stream_id)
-                last, suspect = str(exc), info.name
+                raise
             except BaseException:
                 # Cancelled (a caller's timeout): the host may open it yet; it is closed there too.
                 host.close_stream(stream_id, session_id)
                 raise
-            else:
-                return host, stream_id, answer
-            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-        raise SessionUnavailable(f"cannot open a stream of the session: {last}")
+            return host, stream_id, answer
+
+        # Nothing is opened when the link broke: the stream's request is sent again.
+        return await self._on_host(
+            session_id, send, retry_unknown=True, failing="cannot open a stream of the session"
+        )
 
     # -- programs and designs ---------------------------------------------------------
 

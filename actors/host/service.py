@@ -17,29 +17,18 @@ from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from typing import Any
 
-import orjson
-
 from storage import StoreError
 
 from ..bridge.theme import ThemeParams
-from ..core.errors import ValidationError
+from ..core.errors import ValidationError, error_to_wire
 from ..core.events import Delivery, StreamEnd
 from ..engine.live import WireEvent
-from ..errors import (
-    AccessDenied,
-    Conflict,
-    NotFound,
-    QuotaExhausted,
-    SessionError,
-    TooManyStreams,
-    Unprocessable,
-)
+from ..errors import SessionError
 from ..link import Kind, Link, LinkClosed
 from ..store.wire import record_from_wire
-from ..workspace.validation import FileSelectionError
 from .core import HostCore
 
-__all__ = ["HostLinkHandler", "HostMethod", "HostTopic", "LinkPeer", "error_to_wire"]
+__all__ = ["HostLinkHandler", "HostMethod", "HostTopic", "LinkPeer"]
 
 log = logging.getLogger(__name__)
 
@@ -90,31 +79,6 @@ class HostTopic(IntEnum):
     END = 4  # host -> gateway: [stream, StreamEnd]
     STAGE_EVENTS = 5  # host -> gateway: [stream, [[id, run id, json, terminal], ...]]
     UNLISTEN = 6  # gateway -> host: [session, stream]
-
-
-def error_to_wire(exc: Exception) -> tuple[str, str, str | None]:
-    if isinstance(exc, FileSelectionError):  # before ValidationError: it is one, answered 422
-        return "FileSelectionError", exc.message, orjson.dumps(exc.to_json()).decode()
-    if isinstance(exc, ValidationError):
-        return "ValidationError", exc.message, exc.field
-    if isinstance(exc, (AccessDenied, NotFound)):
-        return type(exc).__name__, exc.what, exc.field
-    if isinstance(exc, Unprocessable):
-        return "Unprocessable", str(exc), exc.field
-    if isinstance(exc, QuotaExhausted):
-        detail = {
-            "limit": exc.limit,
-            "used": exc.used,
-            "resetsAt": exc.resets_at,
-            "retryAfter": exc.retry_after,
-        }
-        return "QuotaExhausted", str(exc), orjson.dumps(detail).decode()
-
-    if isinstance(exc, Conflict):
-        return "Conflict", str(exc), orjson.dumps(exc.detail).decode()
-    if isinstance(exc, TooManyStreams):
-        return "TooManyStreams", str(exc), str(exc.limit)
-    return type(exc).__name__, str(exc), None
 
 
 # Peer ids are this process's own: a link's streams and in-process streams never share one.
