@@ -117,7 +117,7 @@ class Link:
     def notify(self, topic: int, args: list[Any]) -> None:
         self._put([Kind.NOTIFY, topic, args])
 
-    async def request(self, method: int, args: list[Any]) -> Any:
+    async def request(self, method: int | str, args: list[Any]) -> Any:
         request_id = next(self._next_request)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._requests[request_id] = fut
