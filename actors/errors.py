@@ -1,8 +1,13 @@
-"""Errors that cross the actor boundary; the gateway maps each to one HTTP answer."""
+"""Errors that cross the actor boundary; the gateway maps each to one HTTP answer.
+
+Each is a ``WireError`` (``actors/core/errors.py``): registered once, with its wire form.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
+
+from .core.errors import WireError
 
 __all__ = [
     "AccessDenied",
@@ -19,7 +24,7 @@ __all__ = [
 ]
 
 
-class SessionError(Exception):
+class SessionError(WireError):
     """Base of the session-layer errors."""
 
 
@@ -27,6 +32,13 @@ class SessionNotFound(SessionError):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"session {session_id!r} not found")
         self.session_id = session_id
+
+    def wire_detail(self) -> Any:
+        return self.session_id
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(str(detail) if detail is not None else context)
 
 
 class SessionUnavailable(SessionError):
@@ -44,6 +56,13 @@ class SessionMoved(SessionError):
         super().__init__(f"session {session_id!r} is placed on another host")
         self.session_id = session_id
 
+    def wire_detail(self) -> Any:
+        return self.session_id
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(str(detail) if detail is not None else context)
+
 
 class NotFound(SessionError):
     """A record the request names does not exist (404); ``field`` names where it was named."""
@@ -52,6 +71,17 @@ class NotFound(SessionError):
         super().__init__(f"{what} not found")
         self.what = what
         self.field = field
+
+    @property
+    def wire_message(self) -> str:
+        return self.what
+
+    def wire_detail(self) -> Any:
+        return self.field
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(message, detail)
 
 
 class AccessDenied(SessionError):
@@ -62,6 +92,17 @@ class AccessDenied(SessionError):
         self.what = what
         self.field = field
 
+    @property
+    def wire_message(self) -> str:
+        return self.what
+
+    def wire_detail(self) -> Any:
+        return self.field
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(message, detail)
+
 
 class Conflict(SessionError):
     """The request does not fit the record's current state (409); ``detail`` says how."""
@@ -70,6 +111,13 @@ class Conflict(SessionError):
         super().__init__(message)
         self.detail = detail or {}
 
+    def wire_detail(self) -> Any:
+        return self.detail
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(message, dict(detail or {}))
+
 
 class Unprocessable(SessionError):
     """The request is well formed but the record cannot do it now (422); ``field`` says why."""
@@ -77,6 +125,13 @@ class Unprocessable(SessionError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+    def wire_detail(self) -> Any:
+        return self.field
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(message, detail)
 
 
 class QuotaExhausted(SessionError):
@@ -89,6 +144,18 @@ class QuotaExhausted(SessionError):
         self.resets_at = resets_at
         self.retry_after = retry_after
 
+    def wire_detail(self) -> Any:
+        return {
+            "limit": self.limit,
+            "used": self.used,
+            "resetsAt": self.resets_at,
+            "retryAfter": self.retry_after,
+        }
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(detail["limit"], detail["used"], detail["resetsAt"], detail["retryAfter"])
+
 
 class TooManyStreams(SessionError):
     """The session already has ``limit`` open streams of this kind (429): one must close first."""
@@ -99,6 +166,13 @@ class TooManyStreams(SessionError):
         super().__init__(f"session {session_id!r} already has {limit} open streams (at most {limit})")
         self.session_id = session_id
         self.limit = limit
+
+    def wire_detail(self) -> Any:
+        return {"sessionId": self.session_id, "limit": self.limit}
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(detail["sessionId"], int(detail["limit"]))
 
     @classmethod
     def check(cls, session_id: str, open_streams: int, limit: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ..bridge.theme import ThemeParams
 from ..core.events import Delivery, StreamEnd
+from ..core.ops import Op
 from ..core.sync import Inbound
 from ..workspace.front import WorkspaceFront
 from .stats import LayerStats
@@ -102,6 +103,11 @@ class SessionClient(Protocol):
     Raises ``SessionNotFound``, ``ValidationError`` (bad input the session found), and
     ``SessionUnavailable`` for every failure to reach or hear back from a session.
     """
+
+    async def call(self, op: Op) -> Any:
+        """Any operation on a session host (``actors/*/ops.py``), answered by that host; the
+        named methods below are one line each over it."""
+        ...
 
     async def start(self) -> str:
         """Start (or join) the session layer; returns the store kind. Returns before the

@@ -11,33 +11,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
-from dataclasses import asdict
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import orjson
+import msgspec
 import ray
 from ray.exceptions import RayError
 
-from storage import SessionRecord, StorageSettings, StoreError, utc_now_iso
+from storage import StorageSettings, StoreError
 from storage.objects import ObjectStore, make_object_store
 
-from ..bridge.theme import ThemeParams
-from ..core.errors import ValidationError
-from ..core.ids import new_session_id
+from ..bridge.ops import DeleteSession
+from ..core.errors import error_from_wire
+from ..core.ops import Op, Subscribe, encode
 from ..engine import plm
+from ..engine.ops import ListenDesign
 from ..engine.service import summary_json
-from ..errors import (
-    AccessDenied,
-    Conflict,
-    NotFound,
-    QuotaExhausted,
-    SessionNotFound,
-    SessionUnavailable,
-    TooManyStreams,
-    Unprocessable,
-)
-from ..host.service import HostMethod
+from ..errors import SessionNotFound, SessionUnavailable
 from ..link import LinkAddress, LinkClosed, RemoteFailure, dial
 from ..placement import PLACEMENT_ACTOR_NAME, HostInfo, Placement
 from ..runtime import node_link_settings
@@ -45,12 +35,12 @@ from ..settings import ActorSettings
 from ..singleflight import SingleFlight
 from ..store.client import LinkStoreClient
 from ..store.service import STORE_ACTOR_NAME, StoreService
-from ..store.wire import record_to_wire
 from ..workspace.extract import ExtractLimits
 from ..workspace.front import WorkspaceFront
+from ..workspace.ops import ListenRun
 from ..workspace.projects import run_extraction
-from ..workspace.validation import FileSelectionError
-from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream
+from .base import RealtimeStream, StageEventItem, StageEventStream
+from .calls import HostCalls
 from .cluster_stats import cluster_stats
 from .links import HostLink, LinkStageStream, LinkStream
 from .stats import LayerStats
@@ -65,37 +55,18 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 6
+# Failures that mean "not here": locate the session again and resend.
+_RELOCATE = frozenset({"SessionMoved", "HostExiting"})
 
 
 def _raise_remote(session_id: str, failure: RemoteFailure) -> None:
-    if failure.kind == "SessionNotFound":
-        raise SessionNotFound(session_id) from None
-    if failure.kind == "ValidationError":
-        raise ValidationError(failure.field or "body", failure.message) from None
-    if failure.kind == "AccessDenied":
-        raise AccessDenied(failure.message, failure.field) from None
-    if failure.kind == "NotFound":
-        raise NotFound(failure.message, failure.field) from None
-    if failure.kind == "Unprocessable":
-        raise Unprocessable(failure.message, failure.field) from None
-    if failure.kind == "QuotaExhausted":
-        detail = orjson.loads(failure.field or "{}")
-        raise QuotaExhausted(
-            detail["limit"], detail["used"], detail["resetsAt"], detail["retryAfter"]
-        ) from None
-    if failure.kind == "FileSelectionError":
-        detail = orjson.loads(failure.field or "{}")
-        raise FileSelectionError(
-            detail["field"], detail["fileId"], detail["reason"], failure.message
-        ) from None
-    if failure.kind == "Conflict":
-        raise Conflict(failure.message, orjson.loads(failure.field or "{}")) from None
-    if failure.kind == "TooManyStreams":
-        raise TooManyStreams(session_id, int(failure.field or 0)) from None
-    raise SessionUnavailable(failure.message) from None
+    """The error the host answered with, rebuilt from its wire form; anything it could not
+    name (a bug, the store) is ``SessionUnavailable``."""
+    error = error_from_wire(failure.kind, failure.message, failure.detail, session_id)
+    raise (error if error is not None else SessionUnavailable(failure.message)) from None
 
 
-class ClusterSessionClient:
+class ClusterSessionClient(HostCalls):
     def __init__(
         self,
         settings: ActorSettings,
@@ -281,28 +252,37 @@ class ClusterSessionClient:
     def forget(self, session_id: str) -> None:
         self._located.pop(session_id, None)
 
-    async def _request(
-        self, session_id: str, method: HostMethod, args: list[Any], *, retry_unknown: bool
-    ) -> Any:
-        """A request to the session's host, re-located when the host moved or died.
+    async def _on_host(
+        self,
+        session_id: str,
+        send: Callable[[HostLink], Awaitable[T]],
+        *,
+        retry_unknown: bool,
+        failing: str,
+    ) -> T:
+        """``send`` to the session's host: the one locate-and-retry policy of this client.
 
-        A request whose link broke after it was sent has an unknown outcome: reads are
-        retried, mutations answer ``SessionUnavailable`` (``retry_unknown=False``).
+        The host is located (and its link dialed) afresh when it moved, is exiting or its
+        link broke before the call was sent. A call whose link broke after it was sent has
+        an unknown outcome: reads are sent again, mutations answer ``SessionUnavailable``
+        (``retry_unknown=False``). Any other failure is the host's answer, raised as itself.
         """
         suspect: str | None = None
         last = "no attempt"
         for attempt in range(_MAX_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(min(0.01 * 2 ** (attempt - 1), 0.2))
             info = await self._locate(session_id, suspect)
             suspect = None
             try:
                 host = await self._host(info)
-            except LinkClosed as exc:
+            except LinkClosed as exc:  # nothing was sent
                 last, suspect = str(exc), info.name
                 continue
             try:
-                return await host.link.request(method, [session_id, *args])
+                return await send(host)
             except RemoteFailure as failure:
-                if failure.kind not in ("SessionMoved", "HostExiting"):
+                if failure.kind not in _RELOCATE:
                     _raise_remote(session_id, failure)
                 last = failure.message
                 self.forget(session_id)
@@ -310,38 +290,20 @@ class ClusterSessionClient:
                 if not retry_unknown:
                     raise SessionUnavailable("the session's host failed during the call; retry") from exc
                 last, suspect = str(exc), info.name
-            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-        raise SessionUnavailable(f"session host unavailable: {last}")
+        raise SessionUnavailable(f"{failing}: {last}")
+
+    async def call(self, op: Op) -> Any:
+        """The op's answer from the session's host (``_on_host``): a read is sent again when
+        its link broke, a mutation (``retry = False``) answers ``SessionUnavailable``."""
+        tag, fields = encode(op)
+        return await self._on_host(
+            op.session_id,
+            lambda host: host.link.request(tag, fields),
+            retry_unknown=type(op).retry,
+            failing="session host unavailable",
+        )
 
     # -- sessions ---------------------------------------------------------------------
-
-    async def create_session(
-        self, name: str, description: str, spec: dict[str, Any], theme: ThemeParams
-    ) -> dict[str, Any]:
-        session_id = new_session_id()
-        now = utc_now_iso()
-        record = SessionRecord(session_id, name, description, 0, now, now)
-        result: dict[str, Any] = await self._create(session_id, record, spec, theme)
-        return result
-
-    async def _create(
-        self, session_id: str, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams
-    ) -> Any:
-        # CREATE carries the record instead of a session id as its first argument.
-        wire = record_to_wire(record)
-        for attempt in range(_MAX_ATTEMPTS):
-            info = await self._locate(session_id, None)
-            try:
-                host = await self._host(info)
-                return await host.link.request(HostMethod.CREATE, [wire, spec, asdict(theme)])
-            except RemoteFailure as failure:
-                if failure.kind != "SessionMoved":
-                    _raise_remote(session_id, failure)
-                self.forget(session_id)
-            except LinkClosed as exc:
-                raise SessionUnavailable("could not create the session; retry") from exc
-            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-        raise SessionUnavailable("could not place the new session")
 
     async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]:
         try:
@@ -359,86 +321,17 @@ class ClusterSessionClient:
             raise SessionNotFound(session_id)
         return dict(record.to_json())
 
-    async def state(self, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(session_id, HostMethod.STATE, [], retry_unknown=True)
-        return result
-
-    async def apply_ops(
-        self,
-        session_id: str,
-        ops: list[object],
-        *,
-        agent_id: str | None = None,
-        expected_revision: int | None = None,
-        version_before: str | None = None,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            session_id,
-            HostMethod.APPLY_OPS,
-            [ops, agent_id, expected_revision, version_before],
-            retry_unknown=False,
-        )
-        return result
-
-    async def list_versions(self, session_id: str) -> list[dict[str, Any]]:
-        return list(await self._request(session_id, HostMethod.VERSIONS_LIST, [], retry_unknown=True))
-
-    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
-        return dict(
-            await self._request(session_id, HostMethod.VERSION_CREATE, [label, agent_id], retry_unknown=False)
-        )
-
-    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
-        return dict(
-            await self._request(session_id, HostMethod.VERSION_STATE, [version_id], retry_unknown=True)
-        )
-
-    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
-        return dict(await self._request(session_id, HostMethod.VERSION_DIFF, [a, b], retry_unknown=True))
-
-    async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]:
-        args = [version_id, agent_id]
-        return dict(await self._request(session_id, HostMethod.VERSION_RESTORE, args, retry_unknown=False))
-
-    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
-        return dict(
-            await self._request(
-                session_id, HostMethod.CHANGE_UNDO, [change_id, agent_id], retry_unknown=False
-            )
-        )
-
-    async def set_presence(
-        self,
-        session_id: str,
-        agent_id: str,
-        name: str | None,
-        cursor: dict[str, str] | None,
-        status: str | None,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            session_id, HostMethod.SET_PRESENCE, [agent_id, name, cursor, status], retry_unknown=True
-        )
-        return result
-
-    async def get_presence(self, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            session_id, HostMethod.GET_PRESENCE, [], retry_unknown=True
-        )
-        return result
-
     async def delete_session(self, session_id: str) -> None:
         await self.get_session(session_id)  # an unknown id is a 404 without placing it
-        await self._request(session_id, HostMethod.DELETE, [], retry_unknown=True)
+        await self.call(DeleteSession(session_id))
         self.forget(session_id)
 
     async def open_stream(self, session_id: str) -> RealtimeStream:
         queue = StreamQueue(session_id, self._stream_queue_limit)
-        host, stream_id, owner = await self._open_stream(session_id, HostMethod.SUBSCRIBE, [], queue)
+        host, stream_id, owner = await self._open_stream(Subscribe(session_id), queue)
         return LinkStream(host, stream_id, queue, owner)
 
-    async def _open_stream(
-        self, session_id: str, method: HostMethod, args: list[Any], queue: StreamQueue | StageQueue
-    ) -> tuple[HostLink, int, Any]:
+    async def _open_stream(self, op: Op, queue: StreamQueue | StageQueue) -> tuple[HostLink, int, Any]:
         """Open a stream of the session under an id of its own on its host's link.
 
         Returns the link, the stream's id and the host's answer. The queue is registered
@@ -446,37 +339,27 @@ class ClusterSessionClient:
         the stream did not open; a stream is never keyed by its session, so opening one
         leaves every other stream of the session alone.
         """
-        suspect: str | None = None
-        last = "no attempt"
-        for attempt in range(_MAX_ATTEMPTS):
-            info = await self._locate(session_id, suspect)
-            suspect = None
-            try:
-                host = await self._host(info)
-            except LinkClosed as exc:
-                last, suspect = str(exc), info.name
-                await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-                continue
+
+        session_id = op.session_id
+
+        async def send(host: HostLink) -> tuple[HostLink, int, Any]:
             stream_id = host.open_stream(queue)
+            tag, fields = encode(msgspec.structs.replace(op, stream=stream_id))
             try:
-                answer = await host.link.request(method, [session_id, *args, stream_id])
-            except RemoteFailure as failure:
+                answer = await host.link.request(tag, fields)
+            except (RemoteFailure, LinkClosed):
                 host.not_opened(stream_id)
-                if failure.kind not in ("SessionMoved", "HostExiting"):
-                    _raise_remote(session_id, failure)
-                last = failure.message
-                self.forget(session_id)
-            except LinkClosed as exc:
-                host.not_opened(stream_id)
-                last, suspect = str(exc), info.name
+                raise
             except BaseException:
                 # Cancelled (a caller's timeout): the host may open it yet; it is closed there too.
                 host.close_stream(stream_id, session_id)
                 raise
-            else:
-                return host, stream_id, answer
-            await asyncio.sleep(min(0.01 * 2**attempt, 0.2))
-        raise SessionUnavailable(f"cannot open a stream of the session: {last}")
+            return host, stream_id, answer
+
+        # Nothing is opened when the link broke: the stream's request is sent again.
+        return await self._on_host(
+            session_id, send, retry_unknown=True, failing="cannot open a stream of the session"
+        )
 
     # -- programs and designs ---------------------------------------------------------
 
@@ -509,60 +392,16 @@ class ClusterSessionClient:
 
     # -- design sessions ----------------------------------------------------------------
 
-    async def create_design_session(self, user: str, body: object) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            new_session_id(), HostMethod.CREATE_DESIGN, [user, body], retry_unknown=False
-        )
-        return result
-
     async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
         records = await self._plm(self.store.engine.list_sessions(user, limit, offset))
         return [summary_json(record) for record in records]
 
-    async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            session_id, HostMethod.GET_DESIGN, [user], retry_unknown=True
-        )
-        return result
-
-    async def patch_design_session(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            session_id, HostMethod.PATCH_DESIGN, [user, body], retry_unknown=False
-        )
-        return result
-
-    async def design_action(self, user: str, session_id: str, body: object) -> DesignAction:
-        result: dict[str, Any] = await self._request(
-            session_id, HostMethod.ACT_DESIGN, [user, body], retry_unknown=False
-        )
-        return DesignAction.from_result(result)
-
     async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream:
         queue = StageQueue(session_id, self._stream_queue_limit)
-        host, stream_id, (replay, run) = await self._open_stream(
-            session_id, HostMethod.LISTEN_DESIGN, [user, after], queue
-        )
+        host, stream_id, (replay, run) = await self._open_stream(ListenDesign(session_id, user, after), queue)
         queue.live_run = run
         queue.replay = [StageEventItem(*item) for item in replay]
         return LinkStageStream(host, stream_id, queue)
-
-    async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            session_id, HostMethod.PREVIEW_MATERIALIZATION, [user], retry_unknown=True
-        )
-        return result
-
-    async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            session_id, HostMethod.MATERIALIZE, [user], retry_unknown=False
-        )
-        return result
-
-    async def design_file(self, user: str, session_id: str, name: str) -> tuple[bytes, str]:
-        found = await self._request(session_id, HostMethod.DESIGN_FILE, [user, name], retry_unknown=True)
-        if found is None:
-            raise NotFound("file", "name")
-        return bytes(found[0]), str(found[1])
 
     async def design_bom(self, user: str, design_id: str) -> list[dict[str, Any]]:
         return await self._plm(plm.design_bom(self.store.engine, user, design_id))
@@ -584,66 +423,12 @@ class ClusterSessionClient:
             raise SessionUnavailable("session client not started")
         return self._front
 
-    async def create_workspace_session(self, user: str, project_id: str, body: object) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request(
-            new_session_id(), HostMethod.WORK_CREATE, [user, project_id, body], retry_unknown=False
-        )
-        return result
-
-    async def _work(self, method: HostMethod, session_id: str, *args: Any, retry: bool = True) -> Any:
-        return await self._request(session_id, method, list(args), retry_unknown=retry)
-
-    async def get_workspace_session(self, user: str, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._work(HostMethod.WORK_GET, session_id, user)
-        return result
-
-    async def set_workspace_session_status(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        result: dict[str, Any] = await self._work(HostMethod.WORK_STATUS, session_id, user, body, retry=False)
-        return result
-
-    async def set_workspace_session_title(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        result: dict[str, Any] = await self._work(HostMethod.WORK_TITLE, session_id, user, body, retry=False)
-        return result
-
-    async def delete_workspace_session(self, user: str, session_id: str) -> None:
-        await self._work(HostMethod.WORK_DELETE, session_id, user, retry=False)
-        self.forget(session_id)
-
-    async def workspace_history(self, user: str, session_id: str, limit: str | None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self._work(HostMethod.WORK_HISTORY, session_id, user, limit)
-        return result
-
-    async def start_run(self, user: str, session_id: str, body: object) -> str:
-        return str(await self._work(HostMethod.WORK_START_RUN, session_id, user, body, retry=False))
-
-    async def wait_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._work(
-            HostMethod.WORK_WAIT_RUN, session_id, user, run_id, retry=False
-        )
-        return result
-
     async def run_events(self, user: str, session_id: str, run_id: str) -> StageEventStream:
         queue = StageQueue(session_id, self._stream_queue_limit)
-        host, stream_id, replay = await self._open_stream(
-            session_id, HostMethod.WORK_LISTEN_RUN, [user, run_id], queue
-        )
+        host, stream_id, replay = await self._open_stream(ListenRun(session_id, user, run_id), queue)
         queue.live_run = run_id
         queue.replay = [StageEventItem(*item) for item in replay]
         return LinkStageStream(host, stream_id, queue)
-
-    async def get_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._work(HostMethod.WORK_GET_RUN, session_id, user, run_id)
-        return result
-
-    async def cancel_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._work(
-            HostMethod.WORK_CANCEL_RUN, session_id, user, run_id, retry=False
-        )
-        return result
-
-    async def host_pid(self, session_id: str) -> int:
-        pid: int = await self._request(session_id, HostMethod.PING, [], retry_unknown=True)
-        return pid
 
     async def stats(self, timeout: float) -> LayerStats:  # noqa: ASYNC109 (a bound per part: late parts are reported missing)
         queued = self._store.queued if self._store is not None else 0

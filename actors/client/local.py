@@ -11,29 +11,33 @@ import itertools
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from storage import SessionRecord, StorageSettings, utc_now_iso
+from storage import StorageSettings
 from storage.objects import make_object_store
 
-from ..bridge.theme import ThemeParams
+from ..bridge.ops import DeleteSession
 from ..bridge.webhooks import WebhookDeliverer
 from ..core.events import Delivery, StreamEnd
-from ..core.ids import new_session_id
+from ..core.ops import Op, Subscribe, encode
 from ..core.sync import Inbound
 from ..engine import plm
 from ..engine.cad_runs import CadJobs
 from ..engine.live import WireEvent
 from ..engine.llm.factory import make_provider
+from ..engine.ops import ListenDesign
 from ..engine.service import EngineService, summary_json
-from ..errors import NotFound, SessionNotFound, SessionUnavailable
+from ..errors import SessionNotFound, SessionUnavailable
 from ..host.core import HostCore
+from ..host.ops import HOST_OPS
 from ..settings import ActorSettings
 from ..store.client import StoreCore
 from ..workspace.extract import ExtractLimits
 from ..workspace.front import WorkspaceFront
+from ..workspace.ops import ListenRun
 from ..workspace.pool import LocalRunPool
 from ..workspace.projects import run_extraction
 from ..workspace.service import WorkspaceService
-from .base import DesignAction, RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
+from .base import RealtimeStream, StageEventItem, StageEventStream, StageStreamItem, StreamItem
+from .calls import HostCalls
 from .stats import LayerStats, StoreStats, host_stats_from_wire
 from .stream import StageQueue, StreamQueue
 from .warmth import Warmth
@@ -108,7 +112,8 @@ class _LocalStageStream:
         self._queue.replay = [StageEventItem(*event) for event in replay]
 
     async def start(self, user: str, after: int | None) -> None:
-        replay, run = await self._core.listen_design(user, self._queue.session_id, self, after)
+        op = ListenDesign(self._queue.session_id, user, after)
+        replay, run = await HOST_OPS.run(self._core, op, self)
         self._queue.live_run = run
         self._queue.replay = [StageEventItem(*event) for event in replay]
 
@@ -116,7 +121,7 @@ class _LocalStageStream:
         self._core.peer_closed(self._peer_id)
 
 
-class LocalSessionClient:
+class LocalSessionClient(HostCalls):
     def __init__(
         self, settings: ActorSettings, storage: StorageSettings, *, stream_queue_limit: int = 10_000
     ) -> None:
@@ -170,12 +175,10 @@ class LocalSessionClient:
         await self._store.close()
         await self._objects.close()
 
-    async def create_session(
-        self, name: str, description: str, spec: dict[str, Any], theme: ThemeParams
-    ) -> dict[str, Any]:
-        now = utc_now_iso()
-        record = SessionRecord(new_session_id(), name, description, 0, now, now)
-        return await self._core.create(record, spec, theme)
+    async def call(self, op: Op) -> Any:
+        # Through the link's encoding and the host's registry, as over a link: a gateway
+        # test meets what a host would refuse (a value the link cannot carry, a wrong type).
+        return await HOST_OPS.run(self._core, HOST_OPS.decode(*encode(op)))
 
     async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]:
         return [dict(r.to_json()) for r in await self._store.list_sessions(limit, offset)]
@@ -186,58 +189,13 @@ class LocalSessionClient:
             raise SessionNotFound(session_id)
         return dict(record.to_json())
 
-    async def state(self, session_id: str) -> dict[str, Any]:
-        return await self._core.state(session_id)
-
-    async def apply_ops(
-        self,
-        session_id: str,
-        ops: list[object],
-        *,
-        agent_id: str | None = None,
-        expected_revision: int | None = None,
-        version_before: str | None = None,
-    ) -> dict[str, Any]:
-        return await self._core.apply_ops(session_id, ops, agent_id, expected_revision, version_before)
-
-    async def list_versions(self, session_id: str) -> list[dict[str, Any]]:
-        return await self._core.list_versions(session_id)
-
-    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
-        return await self._core.create_version(session_id, label, agent_id)
-
-    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
-        return await self._core.version_state(session_id, version_id)
-
-    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
-        return await self._core.diff_versions(session_id, a, b)
-
-    async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]:
-        return await self._core.restore_version(session_id, version_id, agent_id)
-
-    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
-        return await self._core.undo_change(session_id, change_id, agent_id)
-
-    async def set_presence(
-        self,
-        session_id: str,
-        agent_id: str,
-        name: str | None,
-        cursor: dict[str, str] | None,
-        status: str | None,
-    ) -> dict[str, Any]:
-        return await self._core.set_presence(session_id, agent_id, name, cursor, status)
-
-    async def get_presence(self, session_id: str) -> dict[str, Any]:
-        return await self._core.get_presence(session_id)
-
     async def delete_session(self, session_id: str) -> None:
         await self.get_session(session_id)
-        await self._core.delete(session_id)
+        await self.call(DeleteSession(session_id))
 
     async def open_stream(self, session_id: str) -> RealtimeStream:
         stream = _LocalStream(self._core, session_id, self._stream_queue_limit)
-        stream.owner = await self._core.subscribe(session_id, stream)
+        stream.owner = await HOST_OPS.run(self._core, Subscribe(session_id), stream)
         return stream
 
     async def create_program(self, user: str, body: object) -> dict[str, Any]:
@@ -261,37 +219,13 @@ class LocalSessionClient:
     async def get_design(self, user: str, design_id: str) -> dict[str, Any]:
         return await plm.get_design(self._store.engine, user, design_id)
 
-    async def create_design_session(self, user: str, body: object) -> dict[str, Any]:
-        return await self._core.create_design(new_session_id(), user, body)
-
     async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
         return [summary_json(r) for r in await self._store.engine.list_sessions(user, limit, offset)]
-
-    async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]:
-        return await self._core.get_design(user, session_id)
-
-    async def patch_design_session(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        return await self._core.patch_design(user, session_id, body)
-
-    async def design_action(self, user: str, session_id: str, body: object) -> DesignAction:
-        return DesignAction.from_result(await self._core.act_design(user, session_id, body))
 
     async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream:
         stream = _LocalStageStream(self._core, session_id, self._stream_queue_limit)
         await stream.start(user, after)
         return stream
-
-    async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
-        return await self._core.preview_materialization(user, session_id)
-
-    async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
-        return await self._core.materialize(user, session_id)
-
-    async def design_file(self, user: str, session_id: str, name: str) -> tuple[bytes, str]:
-        found = await self._core.design_file(user, session_id, name)
-        if found is None:
-            raise NotFound("file", "name")
-        return bytes(found[0]), str(found[1])
 
     async def design_bom(self, user: str, design_id: str) -> list[dict[str, Any]]:
         return await plm.design_bom(self._store.engine, user, design_id)
@@ -309,47 +243,11 @@ class LocalSessionClient:
     def workspace(self) -> WorkspaceFront:
         return self._front
 
-    async def create_workspace_session(self, user: str, project_id: str, body: object) -> dict[str, Any]:
-        return await self._core.create_work(new_session_id(), user, project_id, body)
-
-    async def get_workspace_session(self, user: str, session_id: str) -> dict[str, Any]:
-        return await self._core.get_work(user, session_id)
-
-    async def set_workspace_session_status(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        return await self._core.work_status(user, session_id, body)
-
-    async def set_workspace_session_title(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        return await self._core.work_title(user, session_id, body)
-
-    async def delete_workspace_session(self, user: str, session_id: str) -> None:
-        await self._core.delete_work(user, session_id)
-
-    async def workspace_history(self, user: str, session_id: str, limit: str | None) -> list[dict[str, Any]]:
-        return await self._core.work_history(user, session_id, limit)
-
-    async def start_run(self, user: str, session_id: str, body: object) -> str:
-        return await self._core.start_work_run(user, session_id, body)
-
-    async def wait_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        return await self._core.wait_work_run(user, session_id, run_id)
-
     async def run_events(self, user: str, session_id: str, run_id: str) -> StageEventStream:
         stream = _LocalStageStream(self._core, session_id, self._stream_queue_limit)
-        replay = await self._core.listen_work_run(user, session_id, stream, run_id)
+        replay = await HOST_OPS.run(self._core, ListenRun(session_id, user, run_id), stream)
         stream.follow(run_id, replay)
         return stream
-
-    async def get_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        return await self._core.get_work_run(user, session_id, run_id)
-
-    async def cancel_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        return await self._core.cancel_work_run(user, session_id, run_id)
-
-    def forget(self, session_id: str) -> None:
-        """Nothing to forget: every session lives in this process."""
-
-    async def host_pid(self, session_id: str) -> int:
-        return await self._core.ping(session_id)
 
     async def stats(self, timeout: float) -> LayerStats:  # noqa: ASYNC109 (a bound per part: late parts are reported missing)
         """All in this process, so nothing to wait for; no links, so no link queues."""

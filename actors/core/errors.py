@@ -1,15 +1,71 @@
-"""Domain errors raised by the pure cores.
+"""Domain errors raised by the pure cores, and how an error crosses a link.
 
-Both carry text meant for the API caller: the gateway turns a ``ValidationError`` into a
-400 body via ``to_json()``, and ``apply_ops`` turns either into a per-op error entry.
+Both domain errors carry text meant for the API caller: the gateway turns a
+``ValidationError`` into a 400 body via ``to_json()``, and ``apply_ops`` turns either into
+a per-op error entry.
+
+An error a host answers a gateway with is a ``WireError``: each class is registered (by
+its name, when it is defined) with its wire form — a message and a ``detail`` value the
+link carries as it is (``wire_detail``) — and is rebuilt from them on the other side
+(``from_wire``). Nothing else mirrors an error type by hand.
 """
 
 from __future__ import annotations
 
-__all__ = ["OpError", "ValidationError"]
+from typing import Any, ClassVar, Self
+
+__all__ = ["OpError", "ValidationError", "WireError", "error_from_wire", "error_to_wire"]
 
 
-class ValidationError(Exception):
+class WireError(Exception):
+    """An error that crosses a link as ``(class name, message, detail)``.
+
+    A subclass whose constructor does not take ``(message)`` overrides ``wire_detail`` and
+    ``from_wire``; ``context`` is what the receiving side knows of the call (the session id).
+    """
+
+    registry: ClassVar[dict[str, type[WireError]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        known = WireError.registry.get(cls.__name__)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise TypeError(f"two wire errors named {cls.__name__}: {known.__module__} and {cls.__module__}")
+        WireError.registry[cls.__name__] = cls
+
+    @property
+    def wire_message(self) -> str:
+        return str(self)
+
+    def wire_detail(self) -> Any:
+        """What ``from_wire`` needs besides the message (msgpack-able), None by default."""
+        return None
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(message)
+
+
+def error_to_wire(exc: Exception) -> tuple[str, str, Any]:
+    """A failed request's answer: a wire error's own form, any other error's type and text
+    (the other side answers those ``SessionUnavailable``)."""
+    if isinstance(exc, WireError):
+        return type(exc).__name__, exc.wire_message, exc.wire_detail()
+    return type(exc).__name__, str(exc), None
+
+
+def error_from_wire(kind: str, message: str, detail: Any, context: str) -> WireError | None:
+    """The error a link's failure names, rebuilt; None when no registered class has that name."""
+    cls = WireError.registry.get(kind)
+    if cls is None:
+        return None
+    try:
+        return cls.from_wire(message, detail, context)
+    except (TypeError, KeyError, ValueError):  # a detail of the wrong shape: a bug on the other side
+        return None
+
+
+class ValidationError(WireError):
     """A request value has the wrong shape, type or range.
 
     ``field`` is a dotted path into the request (``"theme.hue"``,
@@ -24,6 +80,17 @@ class ValidationError(Exception):
 
     def to_json(self) -> dict[str, str]:
         return {"error": self.message, "field": self.field}
+
+    @property
+    def wire_message(self) -> str:
+        return self.message
+
+    def wire_detail(self) -> Any:
+        return self.field
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(str(detail or "body"), message)
 
 
 class OpError(Exception):

@@ -18,22 +18,23 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from storage.bridge.records import SessionRecord
-
+from ..bridge import ops as bridge_ops
 from ..bridge.live import BridgeLive
 from ..bridge.service import BridgeService
-from ..bridge.theme import ThemeParams
 from ..bridge.webhooks import WebhookDeliverer
 from ..core.events import StreamEnd
 from ..core.fanout import Peer
 from ..core.live import LiveSession, Room
+from ..core.ops import Ping, Subscribe
 from ..core.sync import Inbound
+from ..engine import ops as engine_ops
 from ..engine.live import EngineListener, EngineLive, WireEvent
 from ..engine.service import EngineService, session_json
 from ..errors import SessionMoved, SessionNotFound
 from ..settings import ActorSettings
 from ..singleflight import SingleFlight
 from ..store.client import StoreClient
+from ..workspace import ops as work_ops
 from ..workspace.service import RunListener, WorkspaceLive, WorkspaceService
 from ..workspace.service import session_json as workspace_json
 
@@ -212,62 +213,54 @@ class HostCore:
 
     # -- Bridge -----------------------------------------------------------------------
 
-    async def create(self, record: SessionRecord, spec: dict[str, Any], theme: ThemeParams) -> dict[str, Any]:
+    async def create(self, op: bridge_ops.CreateSession) -> dict[str, Any]:
         """Create a session from a validated spec and theme (the gateway validated them)."""
-        await self._adopt(record.id, lambda: self._bridge.create(record, spec, theme))
+        record = op.record
+        await self._adopt(record.id, lambda: self._bridge.create(record, op.spec, op.theme))
         return dict(record.to_json())
 
-    async def state(self, session_id: str) -> dict[str, Any]:
-        return self._bridge.state(await self._get(session_id, BridgeLive))
+    async def state(self, op: bridge_ops.GetState) -> dict[str, Any]:
+        return self._bridge.state(await self._get(op.session_id, BridgeLive))
 
-    async def apply_ops(
-        self,
-        session_id: str,
-        ops: list[object],
-        agent_id: str | None = None,
-        expected_revision: int | None = None,
-        version_before: str | None = None,
-    ) -> dict[str, Any]:
-        live = await self._get(session_id, BridgeLive)
-        return await self._bridge.apply_ops(live, ops, agent_id, expected_revision, version_before)
+    async def apply_ops(self, op: bridge_ops.ApplyOps) -> dict[str, Any]:
+        live = await self._get(op.session_id, BridgeLive)
+        return await self._bridge.apply_ops(
+            live, op.ops, op.agent_id, op.expected_revision, op.version_before
+        )
 
-    async def list_versions(self, session_id: str) -> list[dict[str, Any]]:
-        return await self._bridge.list_versions(await self._get(session_id, BridgeLive))
+    async def list_versions(self, op: bridge_ops.ListVersions) -> list[dict[str, Any]]:
+        return await self._bridge.list_versions(await self._get(op.session_id, BridgeLive))
 
-    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
-        return await self._bridge.create_version(await self._get(session_id, BridgeLive), label, agent_id)
+    async def create_version(self, op: bridge_ops.CreateVersion) -> dict[str, Any]:
+        live = await self._get(op.session_id, BridgeLive)
+        return await self._bridge.create_version(live, op.label, op.agent_id)
 
-    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
-        return await self._bridge.version_state(await self._get(session_id, BridgeLive), version_id)
+    async def version_state(self, op: bridge_ops.VersionState) -> dict[str, Any]:
+        return await self._bridge.version_state(await self._get(op.session_id, BridgeLive), op.version_id)
 
-    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
-        return await self._bridge.diff_versions(await self._get(session_id, BridgeLive), a, b)
+    async def diff_versions(self, op: bridge_ops.DiffVersions) -> dict[str, Any]:
+        return await self._bridge.diff_versions(await self._get(op.session_id, BridgeLive), op.a, op.b)
 
-    async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]:
-        live = await self._get(session_id, BridgeLive)
-        return await self._bridge.restore_version(live, version_id, agent_id)
+    async def restore_version(self, op: bridge_ops.RestoreVersion) -> dict[str, Any]:
+        live = await self._get(op.session_id, BridgeLive)
+        return await self._bridge.restore_version(live, op.version_id, op.agent_id)
 
-    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
-        return await self._bridge.undo_change(await self._get(session_id, BridgeLive), change_id, agent_id)
+    async def undo_change(self, op: bridge_ops.UndoChange) -> dict[str, Any]:
+        live = await self._get(op.session_id, BridgeLive)
+        return await self._bridge.undo_change(live, op.change_id, op.agent_id)
 
     def webhook_stats(self) -> dict[str, int]:
         return self._webhooks.stats() if self._webhooks is not None else {}
 
-    async def set_presence(
-        self,
-        session_id: str,
-        agent_id: str,
-        name: str | None,
-        cursor: dict[str, str] | None,
-        status: str | None,
-    ) -> dict[str, Any]:
-        live = await self._get(session_id, BridgeLive)
-        return self._bridge.set_presence(live, agent_id, name, cursor, status)
+    async def set_presence(self, op: bridge_ops.SetPresence) -> dict[str, Any]:
+        live = await self._get(op.session_id, BridgeLive)
+        return self._bridge.set_presence(live, op.agent_id, op.name, op.cursor, op.status)
 
-    async def get_presence(self, session_id: str) -> dict[str, Any]:
-        return self._bridge.get_presence(await self._get(session_id, BridgeLive))
+    async def get_presence(self, op: bridge_ops.GetPresence) -> dict[str, Any]:
+        return self._bridge.get_presence(await self._get(op.session_id, BridgeLive))
 
-    async def delete(self, session_id: str) -> bool:
+    async def delete(self, op: bridge_ops.DeleteSession) -> bool:
+        session_id = op.session_id
         held = self._sessions.get(session_id)
         # Only Bridge sessions are deleted here (404 for another API's id).
         live = None if held is None else _of_kind(session_id, held, BridgeLive)
@@ -279,15 +272,15 @@ class HostCore:
 
     # -- realtime ---------------------------------------------------------------------
 
-    async def subscribe(self, session_id: str, peer: Peer) -> str | None:
+    async def subscribe(self, op: Subscribe, peer: Peer) -> str | None:
         """Activate the session if needed and register ``peer`` for its events.
 
         Returns the owner of a design session (whose document only its owner may open;
         the gateway checks each connection), None for a Bridge session.
         """
-        live = await self._live(session_id)
+        live = await self._live(op.session_id)
         owner = live.subscribe(peer, self._settings.max_streams_per_session)
-        self._opened(peer.peer_id, session_id)
+        self._opened(peer.peer_id, op.session_id)
         return owner
 
     def _opened(self, peer_id: int, session_id: str) -> None:
@@ -307,95 +300,93 @@ class HostCore:
             # Unloaded, deleted or never subscribed: the gateway must resubscribe.
             peer.end(session_id, StreamEnd.RESTART)
 
-    async def ping(self, session_id: str) -> int:
+    async def ping(self, op: Ping) -> int:
         """Activate the session (of any API) here; returns this process's id."""
-        await self._live(session_id)
+        await self._live(op.session_id)
         return os.getpid()
 
     # -- design engine ----------------------------------------------------------------
 
-    async def create_design(self, session_id: str, user: str, body: object) -> dict[str, Any]:
-        record = await self._engine.prepare(session_id, user, body)
+    async def create_design(self, op: engine_ops.CreateDesign) -> dict[str, Any]:
+        record = await self._engine.prepare(op.session_id, op.user, op.body)
         live = await self._adopt(record.id, lambda: self._engine.create(record))
         view = session_json(live.record)
         return {
             k: view[k] for k in ("id", "title", "stage", "status", "workspaceUrl", "createdAt", "updatedAt")
         }
 
-    async def get_design(self, user: str, session_id: str) -> dict[str, Any]:
-        return session_json((await self._design(session_id, user)).record)
+    async def get_design(self, op: engine_ops.GetDesign) -> dict[str, Any]:
+        return session_json((await self._design(op.session_id, op.user)).record)
 
-    async def patch_design(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        return await self._engine.patch(await self._design(session_id, user), body)
+    async def patch_design(self, op: engine_ops.PatchDesign) -> dict[str, Any]:
+        return await self._engine.patch(await self._design(op.session_id, op.user), op.body)
 
-    async def act_design(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        return await self._engine.act(await self._design(session_id, user), body)
+    async def act_design(self, op: engine_ops.ActDesign) -> dict[str, Any]:
+        return await self._engine.act(await self._design(op.session_id, op.user), op.body)
 
     async def listen_design(
-        self, user: str, session_id: str, listener: EngineListener, after_id: int | None
+        self, op: engine_ops.ListenDesign, listener: EngineListener
     ) -> tuple[list[WireEvent], str | None]:
-        live = await self._design(session_id, user)
+        live = await self._design(op.session_id, op.user)
         replay, run = await self._engine.listen(
-            live, listener, after_id, max_listeners=self._settings.max_streams_per_session
+            live, listener, op.after, max_listeners=self._settings.max_streams_per_session
         )
-        self._opened(listener.peer_id, session_id)
+        self._opened(listener.peer_id, op.session_id)
         return replay, run
 
-    async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
-        return await self._engine.preview(await self._design(session_id, user))
+    async def preview_materialization(self, op: engine_ops.PreviewMaterialization) -> dict[str, Any]:
+        return await self._engine.preview(await self._design(op.session_id, op.user))
 
-    async def design_file(self, user: str, session_id: str, name: str) -> list[Any] | None:
-        found = await self._engine.read_file(await self._design(session_id, user), name)
+    async def design_file(self, op: engine_ops.DesignFile) -> list[Any] | None:
+        found = await self._engine.read_file(await self._design(op.session_id, op.user), op.name)
         return None if found is None else [found[0], found[1]]
 
-    async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
-        return await self._engine.materialize(await self._design(session_id, user))
+    async def materialize(self, op: engine_ops.Materialize) -> dict[str, Any]:
+        return await self._engine.materialize(await self._design(op.session_id, op.user))
 
     # -- workspace ----------------------------------------------------------------------
 
-    async def create_work(self, session_id: str, user: str, project_id: str, body: object) -> dict[str, Any]:
+    async def create_work(self, op: work_ops.CreateWork) -> dict[str, Any]:
         live = await self._adopt(
-            session_id, lambda: self._workspace.create(session_id, user, project_id, body)
+            op.session_id, lambda: self._workspace.create(op.session_id, op.user, op.project_id, op.body)
         )
         return workspace_json(live.record)
 
-    async def get_work(self, user: str, session_id: str) -> dict[str, Any]:
-        return workspace_json((await self._work(session_id, user)).record)
+    async def get_work(self, op: work_ops.GetWork) -> dict[str, Any]:
+        return workspace_json((await self._work(op.session_id, op.user)).record)
 
-    async def work_status(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        return await self._workspace.set_status(await self._work(session_id, user), body)
+    async def work_status(self, op: work_ops.SetWorkStatus) -> dict[str, Any]:
+        return await self._workspace.set_status(await self._work(op.session_id, op.user), op.body)
 
-    async def work_title(self, user: str, session_id: str, body: object) -> dict[str, Any]:
-        return await self._workspace.set_title(await self._work(session_id, user), body)
+    async def work_title(self, op: work_ops.SetWorkTitle) -> dict[str, Any]:
+        return await self._workspace.set_title(await self._work(op.session_id, op.user), op.body)
 
-    async def delete_work(self, user: str, session_id: str) -> None:
-        live = await self._work(session_id, user)
+    async def delete_work(self, op: work_ops.DeleteWork) -> None:
+        live = await self._work(op.session_id, op.user)
         await self._workspace.delete(live)
-        if self._sessions.pop(session_id, None) is not None:
-            await self._released(session_id)
+        if self._sessions.pop(op.session_id, None) is not None:
+            await self._released(op.session_id)
 
-    async def work_history(self, user: str, session_id: str, raw_limit: str | None) -> list[dict[str, Any]]:
-        return await self._workspace.history(await self._work(session_id, user), raw_limit)
+    async def work_history(self, op: work_ops.WorkHistory) -> list[dict[str, Any]]:
+        return await self._workspace.history(await self._work(op.session_id, op.user), op.limit)
 
-    async def start_work_run(self, user: str, session_id: str, body: object) -> str:
-        return await self._workspace.start_run(await self._work(session_id, user), user, body)
+    async def start_work_run(self, op: work_ops.StartRun) -> str:
+        return await self._workspace.start_run(await self._work(op.session_id, op.user), op.user, op.body)
 
-    async def wait_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        return await self._workspace.wait(await self._work(session_id, user), run_id)
+    async def wait_work_run(self, op: work_ops.WaitRun) -> dict[str, Any]:
+        return await self._workspace.wait(await self._work(op.session_id, op.user), op.run_id)
 
-    async def listen_work_run(
-        self, user: str, session_id: str, listener: RunListener, run_id: str
-    ) -> list[Any]:
-        live = await self._work(session_id, user)
-        replay = live.listen(listener, run_id, max_listeners=self._settings.max_streams_per_session)
-        self._opened(listener.peer_id, session_id)
+    async def listen_work_run(self, op: work_ops.ListenRun, listener: RunListener) -> list[Any]:
+        live = await self._work(op.session_id, op.user)
+        replay = live.listen(listener, op.run_id, max_listeners=self._settings.max_streams_per_session)
+        self._opened(listener.peer_id, op.session_id)
         return replay
 
-    async def get_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        return await self._workspace.get_run(await self._work(session_id, user), run_id)
+    async def get_work_run(self, op: work_ops.GetRun) -> dict[str, Any]:
+        return await self._workspace.get_run(await self._work(op.session_id, op.user), op.run_id)
 
-    async def cancel_work_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:
-        return await self._workspace.cancel(await self._work(session_id, user), run_id)
+    async def cancel_work_run(self, op: work_ops.CancelRun) -> dict[str, Any]:
+        return await self._workspace.cancel(await self._work(op.session_id, op.user), op.run_id)
 
     def stats(self) -> dict[str, Any]:
         """Counts for operators: live sessions and runs in flight by API (see ``/metrics``)."""

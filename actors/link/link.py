@@ -31,13 +31,14 @@ class LinkClosed(ConnectionError):
 
 
 class RemoteFailure(Exception):
-    """The other side answered a request with an error: ``(type name, message, field)``."""
+    """The other side answered a request with an error: ``(type name, message, detail)``;
+    ``detail`` is whatever the error's wire form carries (``actors/core/errors.py``)."""
 
-    def __init__(self, kind: str, message: str, field: str | None) -> None:
+    def __init__(self, kind: str, message: str, detail: Any) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.message = message
-        self.field = field
+        self.detail = detail
 
 
 class Socket(Protocol):
@@ -116,7 +117,7 @@ class Link:
     def notify(self, topic: int, args: list[Any]) -> None:
         self._put([Kind.NOTIFY, topic, args])
 
-    async def request(self, method: int, args: list[Any]) -> Any:
+    async def request(self, method: int | str, args: list[Any]) -> Any:
         request_id = next(self._next_request)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._requests[request_id] = fut
@@ -130,9 +131,9 @@ class Link:
         if not self.closed:
             self._put([Kind.REPLY, request_id, value])
 
-    def fail(self, request_id: int, kind: str, message: str, field: str | None = None) -> None:
+    def fail(self, request_id: int, kind: str, message: str, detail: Any = None) -> None:
         if not self.closed:
-            self._put([Kind.FAILURE, request_id, [kind, message, field]])
+            self._put([Kind.FAILURE, request_id, [kind, message, detail]])
 
     async def _write(self) -> None:
         try:

@@ -263,9 +263,9 @@ class LinkStoreClient:
         except RemoteFailure as exc:
             error = _ENGINE_ERRORS.get(exc.kind)
             if error is StaleRevision:
-                raise StaleRevision(str(exc.field), -1, -1) from None
+                raise StaleRevision(str(exc.detail), -1, -1) from None
             if exc.kind == "RunInProgress":
-                raise RunInProgress("", str(exc.field)) from None
+                raise RunInProgress("", str(exc.detail)) from None
             if exc.kind in _WORKSPACE_ERRORS:
                 raise _WORKSPACE_ERRORS[exc.kind](exc.message) from None
             raise (error or StoreError)(exc.message) from None

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
@@ -141,6 +141,13 @@ class FileSelectionError(ValidationError):
 
     def __reduce__(self) -> tuple[type[FileSelectionError], tuple[str, str, str, str]]:
         return (FileSelectionError, (self.field, self.file_id, self.reason, self.message))
+
+    def wire_detail(self) -> Any:
+        return {"field": self.field, "fileId": self.file_id, "reason": self.reason}
+
+    @classmethod
+    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
+        return cls(detail["field"], detail["fileId"], detail["reason"], message)
 
 
 # --- field readers ------------------------------------------------------------------------

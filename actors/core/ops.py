@@ -1,0 +1,126 @@
+"""Operations a gateway asks of a session's host: one typed, immutable message each.
+
+Each operation is a ``msgspec.Struct`` defined in its API's own module
+(``actors/bridge/ops.py``, ``actors/engine/ops.py``, ``actors/workspace/ops.py``; the two
+every API shares are here). It names its session first, says whether it is safe to send
+again when the outcome of a call is unknown (``retry``: reads and idempotent writes) and
+whether it opens a stream (``opens_stream``: its ``stream`` field carries the id its
+gateway gave that stream). On the link it travels as its tag and its fields
+(``encode``); the host rebuilds and checks it (``OpRegistry.decode``) and runs the handler
+registered for its type. ``python -m benchmarks link-codec`` measured the library choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Generic, TypeVar, Union
+
+import msgspec
+
+from .errors import ValidationError
+
+__all__ = ["Op", "OpRegistry", "Ping", "Subscribe", "encode"]
+
+
+class Op(msgspec.Struct, frozen=True, array_like=True, tag=True):
+    """One operation on one session (``session_id``)."""
+
+    session_id: str
+
+    #: Safe to send again when the link broke after sending: its outcome is unknown.
+    retry: ClassVar[bool] = True
+    #: Opens a stream of the session under the id in its ``stream`` field.
+    opens_stream: ClassVar[bool] = False
+
+
+class Subscribe(Op, tag="subscribe", frozen=True):
+    """Send the session's realtime events (document, awareness) to a new stream.
+
+    Answers the owner whose connections alone may open the document (a design
+    session's), None when any caller the gateway let in may.
+    """
+
+    stream: int = 0
+    opens_stream: ClassVar[bool] = True
+
+
+class Ping(Op, tag="ping", frozen=True):
+    """Activate the session where it is placed; answers that host's process id."""
+
+
+def encode(op: Op) -> tuple[str, list[Any]]:
+    """The op as the link carries it: its tag, then its fields in order."""
+    raw = msgspec.to_builtins(op, builtin_types=(bytes, bytearray))
+    return raw[0], raw[1:]
+
+
+OpT = TypeVar("OpT", bound=Op)
+H = TypeVar("H")
+
+# A handler takes the host's state and the op; one of an ``opens_stream`` op takes the
+# stream too (the host's own peer object, so typed by each handler, not here).
+Handler = Callable[..., Awaitable[Any]]
+
+
+class OpRegistry(Generic[H]):
+    """Every operation a host answers, each with its handler."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Op], Handler] = {}
+        self._by_tag: dict[str, type[Op]] = {}
+        self._union: Any = None
+
+    def register(self, kind: type[OpT], handler: Callable[[H, OpT], Awaitable[Any]]) -> None:
+        if kind.opens_stream:
+            raise ValueError(f"op {kind.__name__} opens a stream: register_stream it")
+        self._add(kind, handler)
+
+    def register_stream(self, kind: type[OpT], handler: Callable[[H, OpT, Any], Awaitable[Any]]) -> None:
+        if not kind.opens_stream:
+            raise ValueError(f"op {kind.__name__} opens no stream: register it")
+        self._add(kind, handler)
+
+    def _add(self, kind: type[Op], handler: Handler) -> None:
+        tag = kind.__struct_config__.tag
+        if not isinstance(tag, str) or tag in self._by_tag:
+            raise ValueError(f"op {kind.__name__}: its tag {tag!r} is missing or taken")
+        self._handlers[kind] = handler
+        self._by_tag[tag] = kind
+        self._union = Union[tuple(self._handlers)]  # noqa: UP007 (built at run time)
+
+    def __contains__(self, kind: type[Op]) -> bool:
+        return kind in self._handlers
+
+    def decode(self, tag: object, fields: object) -> Op:
+        """The op a link request carries, checked field by field (``ValidationError``)."""
+        kind = self._by_tag.get(tag) if isinstance(tag, str) else None
+        if kind is None:
+            raise ValidationError("op", f"unknown operation {tag!r}")
+        if not isinstance(fields, list):
+            raise ValidationError("op", "fields must be an array")
+        try:
+            op: Op = msgspec.convert([tag, *fields], self._union)
+        except msgspec.ValidationError as exc:
+            raise ValidationError(_field_of(kind, str(exc)), str(exc)) from None
+        return op
+
+    async def run(self, host: H, op: Op, stream: Any = None) -> Any:
+        """The op's answer; ``stream`` is the peer an ``opens_stream`` op opens."""
+        handler = self._handlers.get(type(op))
+        if handler is None:
+            raise ValidationError("op", f"unknown operation {type(op).__name__}")
+        if type(op).opens_stream:
+            if stream is None:
+                raise ValueError(f"op {type(op).__name__} needs the stream it opens")
+            return await handler(host, op, stream)
+        return await handler(host, op)
+
+
+def _field_of(kind: type[Op], message: str) -> str:
+    """The field a msgspec error points at (``... - at `$[2]` ``: the tag is ``$[0]``)."""
+    at = message.rsplit("`$[", 1)
+    if len(at) == 2:
+        index = at[1].split("]", 1)[0]
+        if index.isdigit() and 0 < int(index) <= len(kind.__struct_fields__):
+            return kind.__struct_fields__[int(index) - 1]
+    return "op"
