@@ -334,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="re-render report.md and plots from a results folder")
     report.add_argument("results", type=Path, help="folder holding results.json")
     codec = sub.add_parser(
-        "link-codec", help="encode + decode µs per link message: today's codec and typed candidates"
+        "link-codec",
+        help="encode + decode µs per link message: positional lists, typed candidates, as shipped",
     )
     codec.add_argument(
         "--iterations", type=int, default=20_000, help="round trips per timing (default %(default)s)"

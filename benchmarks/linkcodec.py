@@ -1,10 +1,10 @@
 """What a typed message costs on the link: encode + decode µs per message, per library.
 
-The link carries msgpack arrays today (``actors/link/codec.py``): positional, untyped,
+The link carried positional msgpack arrays (``actors/link/codec.py``): untyped and
 unchecked. A typed message per operation needs a library that encodes, decodes and
 validates; this measures the candidates on messages shaped like the link's busiest ones:
 
-- ``msgpack lists`` — today's codec, no types and no validation (the floor);
+- ``msgpack lists`` — the codec before typed operations: no types, no validation (the floor);
 - ``msgspec`` — ``msgspec.Struct`` (frozen, tagged, array-like) with its msgpack encoder
   and a decoder for the tagged union, which validates while it decodes;
 - ``pydantic`` — v2 models (frozen) in a discriminated union, dumped to a dict and packed
@@ -25,6 +25,9 @@ from typing import Annotated, Any, Literal
 import msgpack
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from actors.bridge.ops import ApplyOps as ShippedApplyOps
+from actors.core.ops import Op, OpRegistry, encode
 
 __all__ = ["CANDIDATES", "SAMPLES", "Candidate", "measure", "render"]
 
@@ -95,12 +98,14 @@ _PMessage = Annotated[PFrames | PApplyOps | POpsAnswer, Field(discriminator="kin
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One message in the three shapes: today's list, a msgspec struct, a pydantic model."""
+    """One message in each shape: a positional list, a msgspec struct, a pydantic model and,
+    for an operation, the op the link carries now."""
 
     name: str
     listed: list[Any]
     struct: _Message
     model: BaseModel
+    shipped: Op | None = None  # the operation as the link carries it now (None: positional)
 
 
 _SESSION = "s-0123456789"
@@ -132,6 +137,7 @@ SAMPLES: tuple[Sample, ...] = (
             expected_revision=12,
             version_before=None,
         ),
+        ShippedApplyOps(_SESSION, _OPS, "agent-1", 12, None),
     ),
     Sample(
         "ops answer",
@@ -156,6 +162,24 @@ def _msgspec(sample: Sample) -> Any:
     return _decoder.decode(_encoder.encode(sample.struct))
 
 
+_shipped_ops: OpRegistry[None] = OpRegistry()
+
+
+async def _never(host: None, op: ShippedApplyOps) -> None:  # decoding is what is measured
+    return None
+
+
+_shipped_ops.register(ShippedApplyOps, _never)
+
+
+def _shipped(sample: Sample) -> Any:
+    if sample.shipped is None:
+        return _lists(sample)
+    tag, fields = encode(sample.shipped)
+    message = msgpack.unpackb(msgpack.packb([0, 17, tag, fields], use_bin_type=True), raw=False)
+    return _shipped_ops.decode(message[2], message[3])
+
+
 def _pydantic(sample: Sample) -> Any:
     packed = msgpack.packb(sample.model.model_dump(), use_bin_type=True)
     return _adapter.validate_python(msgpack.unpackb(packed, raw=False))
@@ -166,13 +190,19 @@ class Candidate:
     name: str
     round_trip: Callable[[Sample], Any]  # encode then decode one message
     expected: Callable[[Sample], Any]  # what the round trip must give back
-    typed: bool  # decoding checks every field's type
+    typed: str  # which messages decoding checks field by field
 
 
 CANDIDATES: tuple[Candidate, ...] = (
-    Candidate("msgpack lists (today)", _lists, lambda s: s.listed, False),
-    Candidate("msgspec Struct", _msgspec, lambda s: s.struct, True),
-    Candidate("pydantic v2", _pydantic, lambda s: s.model, True),
+    Candidate("msgpack lists (before)", _lists, lambda s: s.listed, "none"),
+    Candidate("msgspec Struct", _msgspec, lambda s: s.struct, "all"),
+    Candidate("pydantic v2", _pydantic, lambda s: s.model, "all"),
+    Candidate(
+        "as shipped",
+        _shipped,
+        lambda s: s.shipped if s.shipped is not None else s.listed,
+        "operations",
+    ),
 )
 
 
@@ -198,7 +228,7 @@ def measure(iterations: int = 20_000, repeats: int = 5) -> dict[str, dict[str, f
 
 
 def render(results: dict[str, dict[str, float]]) -> str:
-    """A Markdown table: µs per message and the ratio to today's codec."""
+    """A Markdown table: µs per message and the ratio to the positional lists."""
     names = [s.name for s in SAMPLES]
     base = results[CANDIDATES[0].name]
     lines = [
@@ -208,7 +238,5 @@ def render(results: dict[str, dict[str, float]]) -> str:
     for candidate in CANDIDATES:
         row = results[candidate.name]
         cells = [f"{row[n]:.2f} ({row[n] / base[n]:.1f}×)" for n in names]
-        lines.append(
-            f"| {candidate.name} | {'yes' if candidate.typed else 'no'} | " + " | ".join(cells) + " |"
-        )
+        lines.append(f"| {candidate.name} | {candidate.typed} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
