@@ -334,6 +334,11 @@ class HostCore:
         self._opened(listener.peer_id, op.session_id)
         return replay, run
 
+    async def list_events(self, op: engine_ops.ListEvents) -> list[Any]:
+        live = await self._design(op.session_id, op.user)
+        events, more, run = await self._engine.events(live, op.after, op.limit)
+        return [events, more, run]
+
     async def preview_materialization(self, op: engine_ops.PreviewMaterialization) -> dict[str, Any]:
         return await self._engine.preview(await self._design(op.session_id, op.user))
 
