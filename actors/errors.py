@@ -28,9 +28,11 @@ class SessionError(WireError):
     """Base of the session-layer errors."""
 
 
-class SessionNotFound(SessionError):
-    def __init__(self, session_id: str) -> None:
-        super().__init__(f"session {session_id!r} not found")
+class _AboutSession(SessionError):
+    """About one session: it crosses a link as the session's id."""
+
+    def __init__(self, message: str, session_id: str) -> None:
+        super().__init__(message)
         self.session_id = session_id
 
     def wire_detail(self) -> Any:
@@ -38,7 +40,12 @@ class SessionNotFound(SessionError):
 
     @classmethod
     def from_wire(cls, message: str, detail: Any, context: str) -> Self:
-        return cls(str(detail) if detail is not None else context)
+        return cls(str(detail) if detail is not None else context)  # type: ignore[call-arg]  # (session_id)
+
+
+class SessionNotFound(_AboutSession):
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id!r} not found", session_id)
 
 
 class SessionUnavailable(SessionError):
@@ -49,59 +56,45 @@ class HostExiting(SessionError):
     """The host actor is shutting down and did not run the call: safe to retry elsewhere."""
 
 
-class SessionMoved(SessionError):
+class SessionMoved(_AboutSession):
     """This host does not own the session (the directory placed it elsewhere): locate again."""
 
     def __init__(self, session_id: str) -> None:
-        super().__init__(f"session {session_id!r} is placed on another host")
-        self.session_id = session_id
+        super().__init__(f"session {session_id!r} is placed on another host", session_id)
+
+
+class _AboutRecord(SessionError):
+    """About a record a request names: ``what`` it is, and the ``field`` that named it."""
+
+    def __init__(self, message: str, what: str, field: str | None) -> None:
+        super().__init__(message)
+        self.what = what
+        self.field = field
+
+    @property
+    def wire_message(self) -> str:
+        return self.what
 
     def wire_detail(self) -> Any:
-        return self.session_id
+        return self.field
 
     @classmethod
     def from_wire(cls, message: str, detail: Any, context: str) -> Self:
-        return cls(str(detail) if detail is not None else context)
+        return cls(message, detail)  # type: ignore[call-arg]  # the subclasses take (what, field)
 
 
-class NotFound(SessionError):
+class NotFound(_AboutRecord):
     """A record the request names does not exist (404); ``field`` names where it was named."""
 
     def __init__(self, what: str, field: str | None = None) -> None:
-        super().__init__(f"{what} not found")
-        self.what = what
-        self.field = field
-
-    @property
-    def wire_message(self) -> str:
-        return self.what
-
-    def wire_detail(self) -> Any:
-        return self.field
-
-    @classmethod
-    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
-        return cls(message, detail)
+        super().__init__(f"{what} not found", what, field)
 
 
-class AccessDenied(SessionError):
+class AccessDenied(_AboutRecord):
     """The caller may not see or change this record (403)."""
 
     def __init__(self, what: str, field: str | None = None) -> None:
-        super().__init__(f"not allowed to access this {what}")
-        self.what = what
-        self.field = field
-
-    @property
-    def wire_message(self) -> str:
-        return self.what
-
-    def wire_detail(self) -> Any:
-        return self.field
-
-    @classmethod
-    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
-        return cls(message, detail)
+        super().__init__(f"not allowed to access this {what}", what, field)
 
 
 class Conflict(SessionError):

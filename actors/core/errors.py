@@ -28,6 +28,8 @@ class WireError(Exception):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__name__.startswith("_"):
+            return  # a shared wire form, never raised itself
         known = WireError.registry.get(cls.__name__)
         if known is not None and known.__qualname__ != cls.__qualname__:
             raise TypeError(f"two wire errors named {cls.__name__}: {known.__module__} and {cls.__module__}")

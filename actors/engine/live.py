@@ -310,6 +310,22 @@ class EngineLive:
         self.touch()
         return replay, self.run_id if self.running else None
 
+    async def events_after(self, after_id: int | None, limit: int) -> tuple[list[WireEvent], bool]:
+        """Up to ``limit`` committed events after ``after_id`` (for clients without SSE), and
+        whether more follow. The store is read only for what memory no longer holds."""
+        start = after_id or 0
+        page: list[WireEvent] = []
+        oldest = self._held[0][0] if self._held else self._committed_last_id() + 1
+        if start + 1 < oldest:
+            stored = await self._store.read_events(self.id, start, min(limit + 1, oldest - start - 1))
+            page = [(e.event_id, e.run_id, e.data, _terminal(e.data)) for e in stored]
+            if page:
+                start = page[-1][0]
+        if len(page) <= limit:
+            page.extend(e for e in self._held if e[0] > start)
+        self.touch()
+        return page[:limit], len(page) > limit
+
     def _committed_last_id(self) -> int:
         return self.log.last_id - len(self._pending)
 

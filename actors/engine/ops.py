@@ -12,6 +12,7 @@ __all__ = [
     "CreateDesign",
     "DesignFile",
     "GetDesign",
+    "ListEvents",
     "ListenDesign",
     "Materialize",
     "PatchDesign",
@@ -53,6 +54,15 @@ class ListenDesign(Op, tag="engine.listen", frozen=True):
     after: int | None = None
     stream: int = 0
     opens_stream: ClassVar[bool] = True
+
+
+class ListEvents(Op, tag="engine.events", frozen=True):
+    """A page of stage events after ``after`` as JSON, for clients that cannot read SSE:
+    answers ``[events, more, live run id]``."""
+
+    user: str
+    after: int | None = None
+    limit: int = 100
 
 
 class PreviewMaterialization(Op, tag="engine.preview", frozen=True):

@@ -288,6 +288,18 @@ class EngineService:
             raise ValidationError("Last-Event-ID", f"event {after_id} is after the session's last event")
         return await live.listen(listener, after_id, max_listeners=max_listeners)
 
+    async def events(
+        self, live: EngineLive, after_id: int | None, limit: int
+    ) -> tuple[list[WireEvent], bool, str | None]:
+        """A page of the session's stage events after ``after_id``, whether more follow,
+        and the live run's id: the JSON view of what ``GET .../stream`` streams."""
+        if after_id is not None and after_id > live.log.last_id:
+            raise ValidationError("after", f"event {after_id} is after the session's last event")
+        if not 1 <= limit <= self._settings.replay_page:
+            raise ValidationError("limit", f"must be between 1 and {self._settings.replay_page}")
+        events, more = await live.events_after(after_id, limit)
+        return events, more, live.run_id if live.running else None
+
     def _search_for(self, user: str) -> SearchFn:
         async def search(query: str) -> list[dict[str, Any]]:
             items = await self._store.search_items(user, query, 10)

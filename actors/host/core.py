@@ -79,7 +79,6 @@ class HostCore:
         self._sessions: dict[str, LiveSession] = {}
         self._loading: SingleFlight[str, LiveSession] = SingleFlight()
         self._subscriptions: dict[int, set[str]] = {}  # peer (one stream) id -> its session ids
-        self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
     # -- lifecycle --------------------------------------------------------------------
@@ -102,7 +101,6 @@ class HostCore:
         self._loops = []
         for session_id, live in list(self._sessions.items()):
             await self._unload(session_id, live, force=True)
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._bridge.stop()
         if self._webhooks is not None:
             await self._webhooks.stop()
@@ -333,6 +331,11 @@ class HostCore:
         )
         self._opened(listener.peer_id, op.session_id)
         return replay, run
+
+    async def list_events(self, op: engine_ops.ListEvents) -> list[Any]:
+        live = await self._design(op.session_id, op.user)
+        events, more, run = await self._engine.events(live, op.after, op.limit)
+        return [events, more, run]
 
     async def preview_materialization(self, op: engine_ops.PreviewMaterialization) -> dict[str, Any]:
         return await self._engine.preview(await self._design(op.session_id, op.user))

@@ -362,6 +362,68 @@ def paths() -> dict[str, Schema]:
                 errors=(400, 403, 404),
             ),
         },
+        _BASE + "/{id}/events": {
+            "parameters": [_ID],
+            "get": operation(
+                "listDesignEvents",
+                TAG,
+                "Read the session's stage events as JSON, a page at a time",
+                {
+                    "200": json_response(
+                        "The committed events after `after`, oldest first.",
+                        _data(
+                            obj(
+                                {
+                                    "events": {
+                                        "type": "array",
+                                        "items": obj(
+                                            {
+                                                "id": {"type": "integer", "minimum": 1},
+                                                "runId": {"type": "string"},
+                                                "event": ref("StageEvent"),
+                                            },
+                                            "id",
+                                            "runId",
+                                            "event",
+                                        ),
+                                    },
+                                    "lastEventId": {
+                                        "type": ["integer", "null"],
+                                        "description": "Pass as `after` for the next page.",
+                                    },
+                                    "more": {"type": "boolean", "description": "More events follow now."},
+                                    "liveRun": {
+                                        "type": ["string", "null"],
+                                        "description": "The run still under way, if any.",
+                                    },
+                                },
+                                "events",
+                                "lastEventId",
+                                "more",
+                                "liveRun",
+                            )
+                        ),
+                    )
+                },
+                description=(
+                    "For clients that cannot read SSE: the events `GET .../stream` streams, with "
+                    "the same ids. Poll with `after` set to the last id read."
+                ),
+                parameters=[
+                    query_param(
+                        "after",
+                        "Only events after this id (none: from the first).",
+                        {"type": "string", "pattern": "^[0-9]{0,16}$"},
+                    ),
+                    query_param(
+                        "limit",
+                        "Page size (1 to the server's limit; default 50).",
+                        {"type": "integer", "minimum": 1},
+                    ),
+                ],
+                errors=(400, 403, 404),
+            ),
+        },
         _BASE + "/{id}/materialize": {
             "parameters": [_ID],
             "get": operation(

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
 from actors.core.values import MAX_SAFE_INTEGER
 from actors.engine.events import parse_last_event_id
+from actors.engine.ops import ListEvents
 from actors.engine.stages import may_stream
 from actors.errors import SessionNotFound
 
@@ -43,21 +45,26 @@ def _session_id(request: web.Request) -> str:
     return session_id
 
 
-def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
-    def number(key: str, default: int) -> int:
-        raw = request.query.get(key)
-        if raw is None:
-            return default
-        # ASCII digits only ("²" is a digit to str.isdigit, not to int), and at most 2**53-1:
-        # a bigger number cannot cross the store link.
-        if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INTEGER:
-            raise ValidationError(key, f"must be a non-negative integer (at most {MAX_SAFE_INTEGER})")
-        return int(raw)
+def _number(request: web.Request, key: str, default: int) -> int:
+    raw = request.query.get(key)
+    if raw is None:
+        return default
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int), and at most 2**53-1:
+    # a bigger number cannot cross the store link.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INTEGER:
+        raise ValidationError(key, f"must be a non-negative integer (at most {MAX_SAFE_INTEGER})")
+    return int(raw)
 
-    limit = number("limit", min(50, limit_max))
+
+def _limit(request: web.Request, limit_max: int) -> int:
+    limit = _number(request, "limit", min(50, limit_max))
     if limit > limit_max or limit < 1:
         raise ValidationError("limit", f"must be between 1 and {limit_max}")
-    return limit, number("offset", 0)
+    return limit
+
+
+def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
+    return _limit(request, limit_max), _number(request, "offset", 0)
 
 
 @routes.post(_BASE)
@@ -139,6 +146,22 @@ async def rejoin(request: web.Request) -> web.StreamResponse:
         heartbeat=request.app[SETTINGS].sse_heartbeat,
         streams=request.app[SSE_STREAMS],
     )
+
+
+@routes.get(_BASE + "/{id}/events")
+async def events(request: web.Request) -> web.Response:
+    """The stage events after ``after``, a page at a time, as JSON: for clients that cannot
+    read SSE (``GET .../stream`` streams the same events, ids included)."""
+    user = (await require_user(request)).user_id
+    session_id = _session_id(request)
+    after = parse_last_event_id(request.query.get("after"), "after")
+    limit = _limit(request, request.app[SETTINGS].actors.engine.replay_page)
+    wire, more, run = await request.app[SESSIONS].call(ListEvents(session_id, user, after, limit))
+    page = [
+        {"id": event_id, "runId": run_id, "event": orjson.loads(data)} for event_id, run_id, data, _ in wire
+    ]
+    last = page[-1]["id"] if page else after
+    return _data({"events": page, "lastEventId": last, "more": bool(more), "liveRun": run})
 
 
 @routes.get(_BASE + "/{id}/materialize")

@@ -106,6 +106,49 @@ async def test_rejoining_with_last_event_id_replays_what_was_missed(client: Test
     assert rest[-1].event == "done"
 
 
+async def test_events_as_json_page_through_what_the_stream_sent(client: TestClient[Any, Any]) -> None:
+    sid = await _session(client, "ada", "A desk lamp with a weighted base")
+    streamed = [
+        e
+        for e in await _run(client, "ada", sid, {"action": "start_requirements"})
+        if e.event == "stage_event"
+    ]
+    assert len(streamed) > 8
+    url = f"/api/design-engine/sessions/{sid}/events"
+    pages: list[list[dict[str, Any]]] = []
+    after: int | None = None
+    for _ in range(len(streamed)):  # bounded: one page per event at the very most
+        params = {"limit": "4", **({"after": str(after)} if after is not None else {})}
+        async with client.get(url, params=params, headers=bearer("ada")) as response:
+            assert response.status == 200, await response.text()
+            data = (await response.json())["data"]
+        pages.append(data["events"])
+        after = data["lastEventId"]
+        if not data["more"]:
+            break
+    read = [event for page in pages for event in page]
+    assert all(len(page) <= 4 for page in pages)
+    assert [e["id"] for e in read] == [int(str(e.id)) for e in streamed]
+    assert [e["event"] for e in read] == [e.json() for e in streamed]
+    assert data["liveRun"] is None
+    # Caught up: an empty page that keeps the cursor.
+    async with client.get(url, params={"after": str(after)}, headers=bearer("ada")) as response:
+        caught_up = (await response.json())["data"]
+    assert caught_up == {"events": [], "lastEventId": after, "more": False, "liveRun": None}
+    # Bad cursors and page sizes are 400s naming the parameter; another user's session is 403.
+    for params, field in [
+        ({"after": str(int(str(streamed[-1].id)) + 1)}, "after"),
+        ({"after": "-1"}, "after"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "x"}, "limit"),
+    ]:
+        async with client.get(url, params=params, headers=bearer("ada")) as response:
+            assert response.status == 400, params
+            assert (await response.json())["field"] == field
+    async with client.get(url, headers=bearer("bob")) as response:
+        assert response.status == 403
+
+
 async def test_owner_scoping_and_auth_errors(client: TestClient[Any, Any]) -> None:
     sid = await _session(client, "ada", "A bicycle rack")
     base = f"/api/design-engine/sessions/{sid}"

@@ -68,6 +68,15 @@ async def test_a_dropped_client_resumes_with_last_event_id(gateway: Gateway) -> 
     assert [e.id for e in got] == [e.id for e in everything]  # none lost, none twice
     assert [e.data for e in got] == [e.data for e in everything]
     assert rest[-1].event == "done"
+    # A client that cannot read SSE reads the same events as JSON, through the host's link.
+    async with gateway.http.get(
+        f"/api/design-engine/sessions/{sid}/events", params={"after": str(last)}, headers=bearer("ada")
+    ) as response:
+        assert response.status == 200, await response.text()
+        page = (await response.json())["data"]
+    after_last = [e for e in everything if int(str(e.id)) > int(str(last))]
+    assert [e["id"] for e in page["events"]] == [int(str(e.id)) for e in after_last]
+    assert [e["event"] for e in page["events"]] == [e.json() for e in after_last]
 
 
 async def test_owner_scoping_and_401s(gateway: Gateway) -> None:
