@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from storage.bridge.records import Append
 from storage.clock import utc_now_iso
@@ -34,14 +34,24 @@ from .settings import BridgeHostSettings
 from .undo import UndoJournal
 from .versions import VersionClock
 
-if TYPE_CHECKING:
-    from .agents import BridgeAgents
-
-__all__ = ["BridgeLive"]
+__all__ = ["AgentHooks", "BridgeLive"]
 
 log = logging.getLogger(__name__)
 
 _ACK_APPLIED = write_var_uint(1)
+
+
+class AgentHooks(Protocol):
+    """What a live Bridge session tells its agent features (``agents.BridgeAgents``)."""
+
+    @property
+    def webhooks_enabled(self) -> bool: ...
+
+    def changes(self, live: BridgeLive, changes: list[Change]) -> None: ...
+
+    def tick(self, live: BridgeLive) -> None: ...
+
+    def presence(self, live: BridgeLive, current: dict[str, Any]) -> None: ...
 
 
 class BridgeLive:
@@ -52,7 +62,7 @@ class BridgeLive:
         core: Session,
         store: StoreClient,
         settings: BridgeHostSettings,
-        agents: BridgeAgents,
+        agents: AgentHooks,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
