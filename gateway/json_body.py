@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+import msgspec
 import orjson
 from aiohttp import web
 
-__all__ = ["BodyError", "nul_path", "read_json"]
+from actors.core.bodies import convert_body, convert_query
+
+__all__ = ["BodyError", "nul_path", "read_body", "read_json", "read_query"]
+
+B = TypeVar("B", bound=msgspec.Struct)
 
 
 class BodyError(Exception):
@@ -39,6 +46,16 @@ async def read_json(request: web.Request, limit: int, *, required: bool = True) 
             field = path or "body"
             raise BodyError(400, f"{field}: must not contain NUL characters", field)
     return body
+
+
+async def read_body(request: web.Request, kind: type[B], limit: int, *, required: bool = True) -> B:
+    """The body as ``kind`` (its type says what is accepted: ``actors/<api>/bodies.py``)."""
+    return convert_body(await read_json(request, limit, required=required), kind)
+
+
+def read_query(request: web.Request, kind: type[B]) -> B:
+    """The query parameters as ``kind``."""
+    return convert_query(request.query, kind)
 
 
 def nul_path(value: object, path: str) -> str | None:

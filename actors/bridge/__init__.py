@@ -11,7 +11,6 @@ from .layout import init_session as init_session
 from .layout import read_state as read_state
 from .spec_ops import OpsResult as OpsResult
 from .spec_ops import apply_ops as apply_ops
-from .spec_ops import validate_ops_request as validate_ops_request
 from .spec_ops import validate_spec as validate_spec
 from .theme import DEFAULT_THEME as DEFAULT_THEME
 from .theme import ThemeParams as ThemeParams

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.errors import ValidationError
-
-__all__ = ["Presence", "PresenceEntry", "parse_presence"]
-
-_MAX_TEXT = 200
+__all__ = ["Presence", "PresenceEntry"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,34 +27,6 @@ class PresenceEntry:
             out["status"] = self.status
         out["updatedAt"] = self.updated_at
         return out
-
-
-def _text(body: Mapping[str, Any], key: str, required: bool) -> str | None:
-    value = body.get(key)
-    if value is None:
-        if required:
-            raise ValidationError(key, "required string")
-        return None
-    if not isinstance(value, str) or (required and not value):
-        raise ValidationError(key, "must be a non-empty string" if required else "must be a string")
-    if len(value) > _MAX_TEXT:
-        raise ValidationError(key, f"must be at most {_MAX_TEXT} characters")
-    return value
-
-
-def parse_presence(body: object) -> tuple[str, str | None, dict[str, str] | None, str | None]:
-    """Validate a presence body: ``(agentId, name, cursor, status)``."""
-    if not isinstance(body, dict):
-        raise ValidationError("body", "must be a JSON object")
-    agent_id = _text(body, "agentId", required=True)
-    assert agent_id is not None
-    cursor_raw = body.get("cursor")
-    cursor: dict[str, str] | None = None
-    if cursor_raw is not None:
-        if not isinstance(cursor_raw, dict) or not isinstance(cursor_raw.get("elementKey"), str):
-            raise ValidationError("cursor", "must be an object with a string elementKey")
-        cursor = {"elementKey": cursor_raw["elementKey"][:_MAX_TEXT]}
-    return agent_id, _text(body, "name", False), cursor, _text(body, "status", False)
 
 
 class Presence:

@@ -25,7 +25,7 @@ Rules beyond the spec's types, chosen here:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -41,18 +41,16 @@ from .theme import DEFAULT_THEME, parse_theme, theme_css
 __all__ = [
     "DEFAULT_MAX_CSS_BYTES",
     "DEFAULT_MAX_OPS",
-    "MAX_AGENT_ID_CHARS",
     "MAX_JSON_DEPTH",
     "OpKind",
     "OpsResult",
     "apply_ops",
-    "validate_ops_request",
+    "check_op_count",
     "validate_spec",
 ]
 
 DEFAULT_MAX_OPS = 1000
 DEFAULT_MAX_CSS_BYTES = 65536
-MAX_AGENT_ID_CHARS = 200
 
 
 class OpKind(StrEnum):
@@ -109,28 +107,6 @@ class OpsResult:
     changed: bool
 
 
-def validate_ops_request(body: object, *, max_ops: int = DEFAULT_MAX_OPS) -> tuple[list[object], str | None]:
-    """Check the ``POST .../ops`` body shape; returns ``(ops, agentId)``.
-
-    Individual ops are checked later by ``apply_ops`` so that one bad op does not reject
-    the others.
-    """
-    if not isinstance(body, Mapping):
-        raise ValidationError("body", "must be a JSON object")
-    ops = body.get("ops")
-    if not isinstance(ops, list):
-        raise ValidationError("ops", "required array")
-    _check_op_count(ops, max_ops)
-    agent_id = body.get("agentId")
-    if agent_id is not None:
-        if not isinstance(agent_id, str):
-            raise ValidationError("agentId", "must be a string")
-        check_str(agent_id, "agentId")
-        if len(agent_id) > MAX_AGENT_ID_CHARS:
-            raise ValidationError("agentId", f"must be at most {MAX_AGENT_ID_CHARS} characters")
-    return list(ops), agent_id
-
-
 def apply_ops(
     doc: Doc[Any],
     ops: list[object],
@@ -144,7 +120,7 @@ def apply_ops(
     Raises ``ValidationError("ops", ...)`` only when there are more than ``max_ops``;
     everything else is reported per op.
     """
-    _check_op_count(ops, max_ops)
+    check_op_count(ops, max_ops)
     applied = 0
     changed = False
     errors: list[dict[str, Any]] = []
@@ -161,7 +137,8 @@ def apply_ops(
     return OpsResult(applied=applied, errors=errors, changed=changed)
 
 
-def _check_op_count(ops: list[object], max_ops: int) -> None:
+def check_op_count(ops: Sequence[object], max_ops: int) -> None:
+    """A setting bounds the ops of one request (``ATELIER_MAX_OPS_PER_REQUEST``)."""
     if len(ops) > max_ops:
         raise ValidationError("ops", f"at most {max_ops} operations per request, got {len(ops)}")
 

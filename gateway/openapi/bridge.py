@@ -6,21 +6,25 @@ document the gateway serves says which (``paths(auth=...)``).
 
 from __future__ import annotations
 
-from .common import Schema, body, idempotent, json_response, obj, operation, path_param, query_param, ref
+from actors.bridge.bodies import (
+    AgentBody,
+    CreateSessionBody,
+    CreateVersionBody,
+    OpsBody,
+    PageQuery,
+    PresenceBody,
+    SpecOp,
+    UIElement,
+)
+from actors.core.bodies import schema_components
+
+from .common import Schema, body, idempotent, json_response, obj, operation, path_param, query_params, ref
 
 __all__ = ["SCHEMAS", "TAG", "paths"]
 
 TAG = "Bridge"
 
 _ID = path_param("id", "The session id.", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"})
-_ANY: Schema = {"description": "Any JSON value."}
-_KEY: Schema = {"type": "string", "minLength": 1}
-
-
-def _op(kind: str, properties: dict[str, Schema], *required: str) -> Schema:
-    return obj({"op": {"const": kind}, **properties}, "op", *required)
-
-
 _THEME_NUMBERS = {
     "hue": {"type": "number", "minimum": 0, "maximum": 360},
     "chroma": {"type": "number", "minimum": 0, "maximum": 0.4},
@@ -29,38 +33,9 @@ _THEME_NUMBERS = {
 }
 
 SCHEMAS: dict[str, Schema] = {
-    "UIElement": obj(
-        {
-            "type": {"type": "string"},
-            "props": {"type": "object", "additionalProperties": True},
-            "children": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Keys of child elements.",
-            },
-        },
-        "type",
-        "props",
-    ),
-    "Spec": obj(
-        {
-            "root": {"type": "string", "description": 'The root element\'s key (`""`: none).'},
-            "elements": {"type": "object", "additionalProperties": ref("UIElement")},
-            "state": {"type": "object", "additionalProperties": True},
-        },
-        "root",
-        "elements",
-    ),
-    "ThemeParams": obj(
-        {**_THEME_NUMBERS, "font": {"type": "string"}},
-        "hue",
-        "chroma",
-        "grayChroma",
-        "radius",
-    ),
-    "ThemePatch": obj(
-        {**_THEME_NUMBERS, "font": {"type": ["string", "null"], "description": "`null` removes the font."}},
-        description="A partial theme merged over the current one.",
+    **schema_components(
+        [CreateSessionBody, OpsBody, PresenceBody, CreateVersionBody, AgentBody, UIElement],
+        named={"SpecOp": SpecOp},
     ),
     "SessionMeta": obj(
         {
@@ -78,50 +53,6 @@ SCHEMAS: dict[str, Schema] = {
         "createdAt",
         "updatedAt",
         extra=True,
-    ),
-    "SpecOp": {
-        "oneOf": [
-            _op(
-                "add_element",
-                {
-                    "key": _KEY,
-                    "element": ref("UIElement"),
-                    "parentKey": _KEY,
-                    "index": {"type": "integer", "minimum": 0},
-                },
-                "key",
-                "element",
-                "parentKey",
-            ),
-            _op("remove_element", {"key": _KEY}, "key"),
-            _op("update_props", {"key": _KEY, "props": {"type": "object"}}, "key", "props"),
-            _op("set_prop", {"key": _KEY, "prop": {"type": "string"}, "value": _ANY}, "key", "prop", "value"),
-            _op("remove_prop", {"key": _KEY, "prop": {"type": "string"}}, "key", "prop"),
-            _op(
-                "reorder_children",
-                {"key": _KEY, "children": {"type": "array", "items": {"type": "string"}}},
-                "key",
-                "children",
-            ),
-            _op("set_root", {"root": _KEY}, "root"),
-            _op("replace_spec", {"spec": ref("Spec")}, "spec"),
-            _op("set_theme", {"theme": ref("ThemePatch")}, "theme"),
-            _op("set_theme_css", {"css": {"type": "string"}}, "css"),
-        ],
-        "description": "One spec operation. An invalid one is reported in `errors` and skipped; the "
-        "others still apply, all in one update.",
-    },
-    "OpsRequest": obj(
-        {
-            "ops": {"type": "array", "items": ref("SpecOp")},
-            "agentId": {"type": "string", "maxLength": 200, "description": "For the audit log."},
-            "expectedRevision": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "Apply only if the session is still at this revision (409 otherwise).",
-            },
-        },
-        "ops",
     ),
     "OpsResult": obj(
         {
@@ -260,18 +191,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                     TAG,
                     "Create a session",
                     {"201": json_response("The new session's metadata.", _SESSION)},
-                    request=body(
-                        obj(
-                            {
-                                "name": {"type": ["string", "null"], "maxLength": 200, "default": "Untitled"},
-                                "description": {"type": ["string", "null"], "maxLength": 5000},
-                                "spec": {"oneOf": [ref("Spec"), {"type": "null"}]},
-                                "theme": {"oneOf": [ref("ThemePatch"), {"type": "null"}]},
-                            },
-                            extra=True,
-                        ),
-                        required=False,
-                    ),
+                    request=body(ref("CreateSessionBody"), required=False),
                     auth=auth,
                 )
             ),
@@ -292,16 +212,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                         ),
                     )
                 },
-                parameters=[
-                    query_param(
-                        "limit",
-                        "At most this many (at most the server's list limit).",
-                        {"type": "integer", "minimum": 0},
-                    ),
-                    query_param(
-                        "offset", "Skip this many.", {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
-                    ),
-                ],
+                parameters=query_params(PageQuery),
                 errors=(400,),
                 auth=auth,
             ),
@@ -362,7 +273,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                             "schema": {"type": "string"},
                         }
                     ],
-                    request=body(ref("OpsRequest")),
+                    request=body(ref("OpsBody")),
                     errors=(404, 409),
                     auth=auth,
                 )
@@ -376,18 +287,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                     TAG,
                     "Update an agent's presence",
                     {"200": json_response(_PRESENCE_ANSWER, _PRESENCE)},
-                    request=body(
-                        obj(
-                            {
-                                "agentId": {"type": "string", "minLength": 1, "maxLength": 200},
-                                "name": {"type": "string", "maxLength": 200},
-                                "cursor": obj({"elementKey": {"type": "string"}}, "elementKey"),
-                                "status": {"type": "string", "maxLength": 200},
-                            },
-                            "agentId",
-                            extra=True,
-                        )
-                    ),
+                    request=body(ref("PresenceBody")),
                     errors=(404,),
                     auth=auth,
                 )

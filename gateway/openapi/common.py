@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 __all__ = [
     "BEARER",
     "HEADERS",
@@ -27,6 +29,7 @@ __all__ = [
     "param_ref",
     "path_param",
     "query_param",
+    "query_params",
     "ref",
 ]
 
@@ -81,6 +84,34 @@ def path_param(name: str, description: str, schema: Schema | None = None) -> Sch
 
 def query_param(name: str, description: str, schema: Schema) -> Schema:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def query_params(kind: type[msgspec.Struct]) -> list[Schema]:
+    """The query parameters of ``kind`` (a ``Query``), one per field, each schema its field's."""
+    schema = msgspec.json.schema(kind)
+    fields = schema["$defs"][kind.__name__]
+    required = set(fields.get("required", ()))
+    params = []
+    for name, field in fields["properties"].items():
+        field = dict(field)
+        description = field.pop("description", "")
+        field.pop("default", None)
+        if "anyOf" in field:  # optional (null): absent from the query string instead
+            choices = [c for c in field.pop("anyOf") if c.get("type") != "null"]
+            field.update(choices[0] if len(choices) == 1 else {"anyOf": choices})
+            description = description or choices[0].get("description", "")
+            field.pop("description", None)
+        required_here = name in required
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": required_here,
+                "description": description,
+                "schema": field,
+            }
+        )
+    return params
 
 
 # -- shared errors ---------------------------------------------------------------------------

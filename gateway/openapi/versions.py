@@ -12,9 +12,6 @@ __all__ = ["SCHEMAS", "paths"]
 
 _ID = path_param("id", "The session id.", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"})
 _NULLABLE: Schema = {"type": ["string", "null"]}
-_AGENT = {
-    "agentId": {"type": "string", "minLength": 1, "maxLength": 200, "description": "For the audit log."}
-}
 
 SCHEMAS: dict[str, Schema] = {
     "Version": obj(
@@ -90,7 +87,8 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                         )
                     },
                     request=body(
-                        obj({"label": {"type": ["string", "null"]}, **_AGENT}, extra=True), required=False
+                        ref("CreateVersionBody"),
+                        required=False,
                     ),
                     errors=(404,),
                     auth=auth,
@@ -167,7 +165,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                     TAG,
                     "Restore a version (as a new change, which can be undone)",
                     {"200": json_response("The change that restored it.", ref("ChangeOutcome"))},
-                    request=body(obj(_AGENT, extra=True), required=False),
+                    request=body(ref("AgentBody"), required=False),
                     errors=(404,),
                     auth=auth,
                 )
@@ -183,7 +181,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                     {"200": json_response("The change that undid it.", ref("ChangeOutcome"))},
                     description="409 when the change was already undone, or later changes touched the same "
                     "elements (`conflicts` lists them).",
-                    request=body(obj(_AGENT, extra=True), required=False),
+                    request=body(ref("AgentBody"), required=False),
                     errors=(404, 409),
                     auth=auth,
                 )

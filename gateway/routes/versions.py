@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
+import msgspec
 from aiohttp import web
 
-from actors.bridge.spec_ops import MAX_AGENT_ID_CHARS
+from actors.bridge.bodies import AgentBody, CreateVersionBody
 from actors.bridge.versions import check_label, valid_ref
-from actors.core.errors import ValidationError
 from actors.errors import NotFound
 
-from ..json_body import read_json
+from ..json_body import read_body
 from ..state import SESSIONS, SETTINGS
 from .bridge import _bounded, _ok, session_id_of
 
 __all__ = ["routes"]
 
 routes = web.RouteTableDef()
+B = TypeVar("B", bound=msgspec.Struct)
 
 _CURRENT = "current"
 
@@ -31,22 +32,8 @@ def _ref(request: web.Request, key: str, what: str, field: str, *, current: bool
     return ref
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    body = await read_json(request, request.app[SETTINGS].max_body_bytes, required=False)
-    if not isinstance(body, dict):
-        raise ValidationError("body", "must be a JSON object")
-    return body
-
-
-def _agent(body: dict[str, Any]) -> str | None:
-    agent = body.get("agentId")
-    if agent is None:
-        return None
-    if not isinstance(agent, str) or not agent:
-        raise ValidationError("agentId", "must be a non-empty string")
-    if len(agent) > MAX_AGENT_ID_CHARS:
-        raise ValidationError("agentId", f"must be at most {MAX_AGENT_ID_CHARS} characters")
-    return agent
+async def _body(request: web.Request, kind: type[B]) -> B:
+    return await read_body(request, kind, request.app[SETTINGS].max_body_bytes, required=False)
 
 
 @routes.get("/api/sessions/{id}/versions")
@@ -58,9 +45,9 @@ async def list_versions(request: web.Request) -> web.Response:
 @routes.post("/api/sessions/{id}/versions")
 async def create_version(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
-    body = await _body(request)
-    label = check_label(body.get("label"), request.app[SETTINGS].actors.versions.max_label_chars)
-    version = await _bounded(request, request.app[SESSIONS].create_version(session_id, label, _agent(body)))
+    body = await _body(request, CreateVersionBody)
+    label = check_label(body.label, request.app[SETTINGS].actors.versions.max_label_chars)
+    version = await _bounded(request, request.app[SESSIONS].create_version(session_id, label, body.agent_id))
     return _ok({"version": version}, status=201)
 
 
@@ -83,7 +70,7 @@ async def diff_versions(request: web.Request) -> web.Response:
 async def restore_version(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     version_id = _ref(request, "vid", "version", "versionId")
-    agent = _agent(await _body(request))
+    agent = (await _body(request, AgentBody)).agent_id
     return _ok(await _bounded(request, request.app[SESSIONS].restore_version(session_id, version_id, agent)))
 
 
@@ -91,5 +78,5 @@ async def restore_version(request: web.Request) -> web.Response:
 async def undo_change(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     change_id = _ref(request, "cid", "change", "changeId")
-    agent = _agent(await _body(request))
+    agent = (await _body(request, AgentBody)).agent_id
     return _ok(await _bounded(request, request.app[SESSIONS].undo_change(session_id, change_id, agent)))

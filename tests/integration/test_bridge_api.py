@@ -243,8 +243,8 @@ async def test_ops_rejects_bad_bodies(gateway: Gateway) -> None:
 )
 async def test_unknown_session_is_404(gateway: Gateway, method: str, suffix: str) -> None:
     kwargs: dict[str, Any] = {}
-    if method == "POST":
-        kwargs["json"] = {"ops": [], "agentId": "a"}
+    if method == "POST":  # a valid body for the route: the session's absence is all that is wrong
+        kwargs["json"] = {"ops": [], "agentId": "a"} if suffix == "/ops" else {"agentId": "a"}
     for session_id in ("0b7e5c1e-0000-4000-8000-000000000000", "bad%20id"):
         status, body = await gateway.request(method, f"/api/sessions/{session_id}{suffix}", **kwargs)
         assert (status, body) == (404, {"error": "Session not found"})

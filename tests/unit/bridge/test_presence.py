@@ -2,38 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from actors.bridge.presence import Presence, parse_presence
-from actors.core.errors import ValidationError
-
-
-def test_parse_presence() -> None:
-    assert parse_presence({"agentId": "a", "status": "working"}) == ("a", None, None, "working")
-    assert parse_presence({"agentId": "a", "cursor": {"elementKey": "k"}, "name": "A"}) == (
-        "a",
-        "A",
-        {"elementKey": "k"},
-        None,
-    )
-
-
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({}, "agentId"),
-        ({"agentId": ""}, "agentId"),
-        ({"agentId": 1}, "agentId"),
-        ({"agentId": "a", "name": 3}, "name"),
-        ({"agentId": "a", "cursor": {}}, "cursor"),
-        ({"agentId": "a", "status": "x" * 201}, "status"),
-        ([], "body"),
-    ],
-)
-def test_parse_presence_names_the_field(body: object, field: str) -> None:
-    with pytest.raises(ValidationError) as info:
-        parse_presence(body)
-    assert info.value.field == field
+from actors.bridge.presence import Presence
 
 
 def test_entries_merge_and_expire() -> None:

@@ -20,7 +20,6 @@ from actors.bridge.spec_ops import (
     OpKind,
     OpsResult,
     apply_ops,
-    validate_ops_request,
 )
 from actors.bridge.theme import DEFAULT_THEME, ThemeParams, theme_css
 from actors.core.errors import OpError, ValidationError
@@ -349,33 +348,6 @@ def test_max_ops() -> None:
     }
     assert apply_ops(doc, ops, max_ops=3).applied == 3
     assert DEFAULT_MAX_OPS == 1000
-
-
-# --- request body ----------------------------------------------------------------------
-
-
-def test_validate_ops_request_ok() -> None:
-    ops = [{"op": "set_root", "root": "a"}]
-    assert validate_ops_request({"ops": ops, "agentId": "claude"}) == (ops, "claude")
-    assert validate_ops_request({"ops": []}) == ([], None)
-    assert validate_ops_request({"ops": [], "agentId": None}) == ([], None)
-
-
-@pytest.mark.parametrize(
-    ("body", "field", "message"),
-    [
-        ([], "body", "must be a JSON object"),
-        ({}, "ops", "required array"),
-        ({"ops": {"op": "set_root"}}, "ops", "required array"),
-        ({"ops": [], "agentId": 5}, "agentId", "must be a string"),
-        ({"ops": [], "agentId": "a" * 201}, "agentId", "must be at most 200 characters"),
-        ({"ops": [1, 2, 3]}, "ops", "at most 2 operations per request, got 3"),
-    ],
-)
-def test_validate_ops_request_errors(body: object, field: str, message: str) -> None:
-    with pytest.raises(ValidationError) as info:
-        validate_ops_request(body, max_ops=2)
-    assert (info.value.field, info.value.message) == (field, message)
 
 
 def test_op_error_carries_message() -> None:

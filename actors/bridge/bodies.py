@@ -1,0 +1,210 @@
+"""What the Bridge's REST routes accept: request bodies and query parameters, typed once (pure).
+
+The gateway checks each request against these types (``actors.core.bodies``) and the
+published OpenAPI document is generated from them. What a type cannot say is checked after
+decoding, where it is said once: a spec's cross references (``spec_check.validate_spec``),
+a theme merged over the current one (``theme.parse_theme``), each spec op against the
+document as the earlier ops left it (``spec_ops.apply_ops``: an invalid op is reported, not
+refused with the request), and limits that are settings (labels, page sizes, op counts).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from ..core.bodies import SCHEMA_REF, Body, Query
+from ..core.values import MAX_SAFE_INTEGER
+from .theme import MAX_FONT_CHARS
+
+__all__ = [
+    "MAX_DESCRIPTION_CHARS",
+    "MAX_NAME_CHARS",
+    "MAX_TEXT_CHARS",
+    "AgentBody",
+    "CreateSessionBody",
+    "CreateVersionBody",
+    "Cursor",
+    "OpsBody",
+    "PageQuery",
+    "PresenceBody",
+    "Spec",
+    "SpecOp",
+    "ThemePatch",
+    "UIElement",
+]
+
+MAX_NAME_CHARS = 200
+MAX_DESCRIPTION_CHARS = 5000
+MAX_TEXT_CHARS = 200  # an agent id, name or status
+
+ElementKey = Annotated[str, Meta(min_length=1, description="An element's key.")]
+Count = Annotated[int, Meta(ge=0, le=MAX_SAFE_INTEGER)]
+AgentId = Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS, description="For the audit log.")]
+Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
+
+
+class UIElement(Body, frozen=True):
+    type: Annotated[str, Meta(min_length=1)]
+    props: dict[str, Any]
+    children: Annotated[list[ElementKey], Meta(description="Keys of child elements.")] | UnsetType | None = (
+        UNSET
+    )
+
+
+_ELEMENT = {"$ref": SCHEMA_REF.format(name="UIElement")}
+
+
+class Spec(Body, frozen=True):
+    root: Annotated[str, Meta(description='The root element\'s key (`""`: none).')]
+    # Each element is checked by ``validate_spec``, which names its key in an error
+    # (``spec.elements.hero.type``); a decoder's path could only say ``elements[...]``.
+    elements: Annotated[dict[str, Any], Meta(extra_json_schema={"additionalProperties": _ELEMENT})]
+    state: dict[str, Any] | UnsetType | None = UNSET
+
+
+# A theme number keeps the type it was given (an int hue stays an int), so the state read
+# back is the JSON written.
+Hue = Annotated[int, Meta(ge=0, le=360)] | Annotated[float, Meta(ge=0, le=360)]
+Chroma = Annotated[int, Meta(ge=0, le=0)] | Annotated[float, Meta(ge=0, le=0.4)]
+GrayChroma = Annotated[int, Meta(ge=0, le=0)] | Annotated[float, Meta(ge=0, le=0.03)]
+Radius = Annotated[int, Meta(ge=0, le=8)] | Annotated[float, Meta(ge=0, le=8)]
+
+
+class ThemePatch(Body, frozen=True):
+    """A partial theme merged over the current one; `font: null` removes the font."""
+
+    hue: Hue | UnsetType = UNSET
+    chroma: Chroma | UnsetType = UNSET
+    gray_chroma: GrayChroma | UnsetType = UNSET
+    radius: Radius | UnsetType = UNSET
+    font: Annotated[str, Meta(max_length=MAX_FONT_CHARS)] | UnsetType | None = UNSET
+
+
+class CreateSessionBody(Body, frozen=True):
+    name: Annotated[str, Meta(max_length=MAX_NAME_CHARS)] | None = None
+    description: Annotated[str, Meta(max_length=MAX_DESCRIPTION_CHARS)] | None = None
+    spec: Spec | None = None
+    theme: ThemePatch | None = None
+
+
+# -- spec operations: each op of ``POST .../ops`` (checked one by one by ``apply_ops``) ---------
+
+
+class _SpecOp(Body, frozen=True, tag_field="op"):
+    pass
+
+
+class AddElement(_SpecOp, frozen=True, tag="add_element"):
+    key: ElementKey
+    element: UIElement
+    parent_key: ElementKey
+    index: Count | None = None
+
+
+class RemoveElement(_SpecOp, frozen=True, tag="remove_element"):
+    key: ElementKey
+
+
+class UpdateProps(_SpecOp, frozen=True, tag="update_props"):
+    key: ElementKey
+    props: dict[str, Any]
+
+
+class SetProp(_SpecOp, frozen=True, tag="set_prop"):
+    key: ElementKey
+    prop: str
+    value: Any
+
+
+class RemoveProp(_SpecOp, frozen=True, tag="remove_prop"):
+    key: ElementKey
+    prop: str
+
+
+class ReorderChildren(_SpecOp, frozen=True, tag="reorder_children"):
+    key: ElementKey
+    children: list[ElementKey]
+
+
+class SetRoot(_SpecOp, frozen=True, tag="set_root"):
+    root: ElementKey
+
+
+class ReplaceSpec(_SpecOp, frozen=True, tag="replace_spec"):
+    spec: Spec
+
+
+class SetTheme(_SpecOp, frozen=True, tag="set_theme"):
+    theme: ThemePatch
+
+
+class SetThemeCss(_SpecOp, frozen=True, tag="set_theme_css"):
+    css: str
+
+
+SpecOp = (
+    AddElement
+    | RemoveElement
+    | UpdateProps
+    | SetProp
+    | RemoveProp
+    | ReorderChildren
+    | SetRoot
+    | ReplaceSpec
+    | SetTheme
+    | SetThemeCss
+)
+
+_OPS_ITEMS = Meta(
+    description="Spec operations. An invalid one is reported in `errors` and skipped; the others "
+    "still apply, all in one update.",
+    extra_json_schema={"items": {"$ref": SCHEMA_REF.format(name="SpecOp")}},
+)
+
+
+class OpsBody(Body, frozen=True):
+    # Each op is checked alone, against the document (``apply_ops``), so one bad op is
+    # reported in the answer instead of refusing the request: here they are any objects.
+    ops: Annotated[list[Any], _OPS_ITEMS]
+    agent_id: AgentId | None = None
+    expected_revision: (
+        Annotated[
+            Count, Meta(description="Apply only if the session is still at this revision (409 otherwise).")
+        ]
+        | None
+    ) = None
+
+
+class Cursor(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """A cursor target; other fields a client sends are ignored."""
+
+    element_key: str
+
+
+class PresenceBody(Body, frozen=True):
+    agent_id: AgentId
+    name: Text | None = None
+    cursor: Cursor | None = None
+    status: Text | None = None
+
+
+class CreateVersionBody(Body, frozen=True):
+    label: Annotated[str, Meta(description="At most the server's label limit.")] | None = None
+    agent_id: AgentId | None = None
+
+
+class AgentBody(Body, frozen=True):
+    """A restore or an undo, attributed to an agent (optional)."""
+
+    agent_id: AgentId | None = None
+
+
+_Limit = Annotated[Count, Meta(description="At most this many (at most the server's list limit).")]
+
+
+class PageQuery(Query, frozen=True):
+    limit: _Limit | None = None
+    offset: Annotated[Count, Meta(description="Skip this many.")] = 0
