@@ -1,12 +1,19 @@
-"""The Bridge's operations on a session host (``actors/core/ops.py`` says how ops work)."""
+"""The Bridge's operations on a session host, each with its answer's type (``answers.py``).
+
+``actors/core/ops.py`` says how ops work.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from storage.bridge.records import SessionRecord
+from storage.clock import utc_now_iso
 
+from ..core.ids import new_session_id
 from ..core.ops import Op
+from . import answers
+from .answers import ChangeOutcome, OpsOutcome, Presence, SessionMeta, SessionState, Version, VersionDiff
 from .theme import ThemeParams
 
 __all__ = [
@@ -25,7 +32,7 @@ __all__ = [
 ]
 
 
-class CreateSession(Op, tag="bridge.create", frozen=True):
+class CreateSession(Op[SessionMeta], tag="bridge.create", frozen=True):
     """A new session (``session_id`` is ``record.id``) from a validated spec and theme."""
 
     record: SessionRecord
@@ -33,12 +40,19 @@ class CreateSession(Op, tag="bridge.create", frozen=True):
     theme: ThemeParams
     retry: ClassVar[bool] = False
 
+    @classmethod
+    def new(cls, name: str, description: str, spec: dict[str, Any], theme: ThemeParams) -> CreateSession:
+        """A session with a new id, created now, at revision 0."""
+        now = utc_now_iso()
+        record = SessionRecord(new_session_id(), name, description, 0, now, now)
+        return cls(record.id, record, spec, theme)
 
-class GetState(Op, tag="bridge.state", frozen=True):
+
+class GetState(Op[SessionState], tag="bridge.state", frozen=True):
     """The document's spec, theme, theme CSS and meta, with its revision."""
 
 
-class ApplyOps(Op, tag="bridge.apply_ops", frozen=True):
+class ApplyOps(Op[OpsOutcome], tag="bridge.apply_ops", frozen=True):
     """Spec ops applied as one change (``changeId``, undoable); refused whole when the
     session moved past ``expected_revision``; ``version_before`` takes a version first."""
 
@@ -49,7 +63,7 @@ class ApplyOps(Op, tag="bridge.apply_ops", frozen=True):
     retry: ClassVar[bool] = False
 
 
-class SetPresence(Op, tag="bridge.set_presence", frozen=True):
+class SetPresence(Op[Presence], tag="bridge.set_presence", frozen=True):
     """An agent's presence, upserted (the same call twice leaves the same state)."""
 
     agent_id: str
@@ -58,42 +72,42 @@ class SetPresence(Op, tag="bridge.set_presence", frozen=True):
     status: str | None = None
 
 
-class GetPresence(Op, tag="bridge.presence", frozen=True):
+class GetPresence(Op[Presence], tag="bridge.presence", frozen=True):
     """REST agents and every editor's awareness, merged."""
 
 
-class DeleteSession(Op, tag="bridge.delete", frozen=True):
+class DeleteSession(Op[bool], tag="bridge.delete", frozen=True):
     """The session with its log, snapshots and versions (deleting twice is harmless)."""
 
 
-class ListVersions(Op, tag="bridge.versions", frozen=True):
+class ListVersions(Op[list[Version]], tag="bridge.versions", frozen=True):
     pass
 
 
-class CreateVersion(Op, tag="bridge.create_version", frozen=True):
+class CreateVersion(Op[Version], tag="bridge.create_version", frozen=True):
     label: str
     agent_id: str | None = None
     retry: ClassVar[bool] = False
 
 
-class VersionState(Op, tag="bridge.version_state", frozen=True):
+class VersionState(Op[answers.VersionState], tag="bridge.version_state", frozen=True):
     version_id: str
 
 
-class DiffVersions(Op, tag="bridge.diff_versions", frozen=True):
+class DiffVersions(Op[VersionDiff], tag="bridge.diff_versions", frozen=True):
     """What changed from ``a`` to ``b`` (version ids or ``current``)."""
 
     a: str
     b: str
 
 
-class RestoreVersion(Op, tag="bridge.restore", frozen=True):
+class RestoreVersion(Op[ChangeOutcome], tag="bridge.restore", frozen=True):
     version_id: str
     agent_id: str | None = None
     retry: ClassVar[bool] = False
 
 
-class UndoChange(Op, tag="bridge.undo", frozen=True):
+class UndoChange(Op[ChangeOutcome], tag="bridge.undo", frozen=True):
     change_id: str
     agent_id: str | None = None
     retry: ClassVar[bool] = False

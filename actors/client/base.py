@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
-from ..bridge.theme import ThemeParams
 from ..core.events import Delivery, StreamEnd
 from ..core.ops import Op
 from ..core.sync import Inbound
@@ -23,6 +22,8 @@ __all__ = [
     "StageStreamItem",
     "StreamItem",
 ]
+
+R = TypeVar("R")
 
 # A stream yields lists of deliveries until it yields the reason it ended.
 StreamItem = list[Delivery] | StreamEnd
@@ -104,7 +105,7 @@ class SessionClient(Protocol):
     ``SessionUnavailable`` for every failure to reach or hear back from a session.
     """
 
-    async def call(self, op: Op) -> Any:
+    async def call(self, op: Op[R]) -> R:
         """Any operation on a session host (``actors/*/ops.py``), answered by that host; the
         named methods below are one line each over it."""
         ...
@@ -124,60 +125,9 @@ class SessionClient(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def create_session(
-        self, name: str, description: str, spec: dict[str, Any], theme: ThemeParams
-    ) -> dict[str, Any]: ...
-
     async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]: ...
 
     async def get_session(self, session_id: str) -> dict[str, Any]: ...
-
-    async def state(self, session_id: str) -> dict[str, Any]: ...
-
-    async def apply_ops(
-        self,
-        session_id: str,
-        ops: list[object],
-        *,
-        agent_id: str | None = None,
-        expected_revision: int | None = None,
-        version_before: str | None = None,
-    ) -> dict[str, Any]:
-        """One change named by ``changeId``; ``Conflict`` (nothing applied) when the session's
-        revision is not ``expected_revision``; ``version_before``: label of an automatic
-        version of the state before (its id is ``versionId``)."""
-        ...
-
-    # -- Bridge versions and undo (NotFound for an unknown version or change) -------------
-
-    async def list_versions(self, session_id: str) -> list[dict[str, Any]]: ...
-
-    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]: ...
-
-    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]: ...
-
-    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
-        """``a``/``b``: version ids, or ``current`` for the live state."""
-        ...
-
-    async def restore_version(
-        self, session_id: str, version_id: str, agent_id: str | None
-    ) -> dict[str, Any]: ...
-
-    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
-        """Reverts one named change; ``Conflict`` listing later changes that touched its keys."""
-        ...
-
-    async def set_presence(
-        self,
-        session_id: str,
-        agent_id: str,
-        name: str | None,
-        cursor: dict[str, str] | None,
-        status: str | None,
-    ) -> dict[str, Any]: ...
-
-    async def get_presence(self, session_id: str) -> dict[str, Any]: ...
 
     async def delete_session(self, session_id: str) -> None: ...
 

@@ -3,18 +3,14 @@
 Both session clients inherit it and implement only ``call`` — over the host's link with
 the one locate-and-retry policy (``ClusterSessionClient``) or in process through the same
 op registry (``LocalSessionClient``) — so an operation is built in one place for both.
-The gateway still calls these named methods; they are one line each over ``call``.
+The Bridge's routes call ``call`` with its ops directly; the design engine's and the
+workspace's still call these named methods, one line each over ``call``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from storage.bridge.records import SessionRecord
-from storage.clock import utc_now_iso
-
-from ..bridge import ops as bridge
-from ..bridge.theme import ThemeParams
 from ..core.ids import new_session_id
 from ..core.ops import Op, Ping
 from ..engine import ops as engine
@@ -24,69 +20,16 @@ from .base import DesignAction
 
 __all__ = ["HostCalls"]
 
+R = TypeVar("R")
+
 
 class HostCalls:
-    async def call(self, op: Op) -> Any:
+    async def call(self, op: Op[R]) -> R:
         """The answer of the host that holds ``op.session_id`` (placing the session there)."""
         raise NotImplementedError
 
     def forget(self, session_id: str) -> None:
         """Drop what is cached of the session's place (nothing, by default)."""
-
-    # -- Bridge -------------------------------------------------------------------------
-
-    async def create_session(
-        self, name: str, description: str, spec: dict[str, Any], theme: ThemeParams
-    ) -> dict[str, Any]:
-        now = utc_now_iso()
-        record = SessionRecord(new_session_id(), name, description, 0, now, now)
-        return dict(await self.call(bridge.CreateSession(record.id, record, spec, theme)))
-
-    async def state(self, session_id: str) -> dict[str, Any]:
-        return dict(await self.call(bridge.GetState(session_id)))
-
-    async def apply_ops(
-        self,
-        session_id: str,
-        ops: list[object],
-        *,
-        agent_id: str | None = None,
-        expected_revision: int | None = None,
-        version_before: str | None = None,
-    ) -> dict[str, Any]:
-        op = bridge.ApplyOps(session_id, ops, agent_id, expected_revision, version_before)
-        return dict(await self.call(op))
-
-    async def list_versions(self, session_id: str) -> list[dict[str, Any]]:
-        return list(await self.call(bridge.ListVersions(session_id)))
-
-    async def create_version(self, session_id: str, label: str, agent_id: str | None) -> dict[str, Any]:
-        return dict(await self.call(bridge.CreateVersion(session_id, label, agent_id)))
-
-    async def version_state(self, session_id: str, version_id: str) -> dict[str, Any]:
-        return dict(await self.call(bridge.VersionState(session_id, version_id)))
-
-    async def diff_versions(self, session_id: str, a: str, b: str) -> dict[str, Any]:
-        return dict(await self.call(bridge.DiffVersions(session_id, a, b)))
-
-    async def restore_version(self, session_id: str, version_id: str, agent_id: str | None) -> dict[str, Any]:
-        return dict(await self.call(bridge.RestoreVersion(session_id, version_id, agent_id)))
-
-    async def undo_change(self, session_id: str, change_id: str, agent_id: str | None) -> dict[str, Any]:
-        return dict(await self.call(bridge.UndoChange(session_id, change_id, agent_id)))
-
-    async def set_presence(
-        self,
-        session_id: str,
-        agent_id: str,
-        name: str | None,
-        cursor: dict[str, str] | None,
-        status: str | None,
-    ) -> dict[str, Any]:
-        return dict(await self.call(bridge.SetPresence(session_id, agent_id, name, cursor, status)))
-
-    async def get_presence(self, session_id: str) -> dict[str, Any]:
-        return dict(await self.call(bridge.GetPresence(session_id)))
 
     # -- design sessions ----------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from storage.objects import ObjectStore, make_object_store
 
 from ..bridge.ops import DeleteSession
 from ..core.errors import error_from_wire
-from ..core.ops import Op, Subscribe, encode
+from ..core.ops import Op, Subscribe, answer_from_wire, encode
 from ..engine import plm
 from ..engine.ops import ListenDesign
 from ..engine.service import summary_json
@@ -50,6 +50,7 @@ from .warmth import Warmth
 __all__ = ["ClusterSessionClient"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 log = logging.getLogger(__name__)
@@ -292,16 +293,17 @@ class ClusterSessionClient(HostCalls):
                 last, suspect = str(exc), info.name
         raise SessionUnavailable(f"{failing}: {last}")
 
-    async def call(self, op: Op) -> Any:
+    async def call(self, op: Op[R]) -> R:
         """The op's answer from the session's host (``_on_host``): a read is sent again when
         its link broke, a mutation (``retry = False``) answers ``SessionUnavailable``."""
         tag, fields = encode(op)
-        return await self._on_host(
+        value = await self._on_host(
             op.session_id,
             lambda host: host.link.request(tag, fields),
             retry_unknown=type(op).retry,
             failing="session host unavailable",
         )
+        return answer_from_wire(type(op), value)
 
     # -- sessions ---------------------------------------------------------------------
 
@@ -331,7 +333,7 @@ class ClusterSessionClient(HostCalls):
         host, stream_id, owner = await self._open_stream(Subscribe(session_id), queue)
         return LinkStream(host, stream_id, queue, owner)
 
-    async def _open_stream(self, op: Op, queue: StreamQueue | StageQueue) -> tuple[HostLink, int, Any]:
+    async def _open_stream(self, op: Op[Any], queue: StreamQueue | StageQueue) -> tuple[HostLink, int, Any]:
         """Open a stream of the session under an id of its own on its host's link.
 
         Returns the link, the stream's id and the host's answer. The queue is registered

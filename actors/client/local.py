@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from storage import StorageSettings
 from storage.objects import make_object_store
@@ -17,7 +17,7 @@ from storage.objects import make_object_store
 from ..bridge.ops import DeleteSession
 from ..bridge.webhooks import WebhookDeliverer
 from ..core.events import Delivery, StreamEnd
-from ..core.ops import Op, Subscribe, encode
+from ..core.ops import Op, Subscribe, answer_from_wire, answer_to_wire, encode
 from ..core.sync import Inbound
 from ..engine import plm
 from ..engine.cad_runs import CadJobs
@@ -43,6 +43,8 @@ from .stream import StageQueue, StreamQueue
 from .warmth import Warmth
 
 __all__ = ["LocalSessionClient"]
+
+R = TypeVar("R")
 
 _peer_ids = itertools.count(1)
 
@@ -175,10 +177,12 @@ class LocalSessionClient(HostCalls):
         await self._store.close()
         await self._objects.close()
 
-    async def call(self, op: Op) -> Any:
+    async def call(self, op: Op[R]) -> R:
         # Through the link's encoding and the host's registry, as over a link: a gateway
         # test meets what a host would refuse (a value the link cannot carry, a wrong type).
-        return await HOST_OPS.run(self._core, HOST_OPS.decode(*encode(op)))
+        kind = type(op)
+        value = await HOST_OPS.run(self._core, HOST_OPS.decode(*encode(op)))
+        return answer_from_wire(kind, answer_to_wire(kind, value))
 
     async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]:
         return [dict(r.to_json()) for r in await self._store.list_sessions(limit, offset)]

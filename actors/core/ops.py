@@ -8,22 +8,33 @@ whether it opens a stream (``opens_stream``: its ``stream`` field carries the id
 gateway gave that stream). On the link it travels as its tag and its fields
 (``encode``); the host rebuilds and checks it (``OpRegistry.decode``) and runs the handler
 registered for its type. ``python -m benchmarks link-codec`` measured the library choice.
+
+An op names the type of its answer as its parameter (``class GetState(Op[SessionState])``):
+the host sends the answer as plain values (``answer_to_wire``) and the client rebuilds and
+checks it as that type (``answer_from_wire``), so ``call(op)`` is typed end to end. An op
+that names none answers plain values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, Generic, TypeVar, Union
+from typing import Any, ClassVar, Generic, TypeVar, Union, get_args
 
 import msgspec
 
 from .errors import ValidationError
 
-__all__ = ["Op", "OpRegistry", "Ping", "Subscribe", "encode"]
+__all__ = ["Op", "OpRegistry", "Ping", "Subscribe", "answer_from_wire", "answer_to_wire", "encode"]
+
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+# What the link carries as it is (msgpack knows bytes; msgspec would make them base64).
+_WIRE_BUILTINS = (bytes, bytearray)
 
 
-class Op(msgspec.Struct, frozen=True, array_like=True, tag=True):
-    """One operation on one session (``session_id``)."""
+class Op(msgspec.Struct, Generic[R_co], frozen=True, array_like=True, tag=True):
+    """One operation on one session (``session_id``), answered with an ``R_co``."""
 
     session_id: str
 
@@ -31,9 +42,40 @@ class Op(msgspec.Struct, frozen=True, array_like=True, tag=True):
     retry: ClassVar[bool] = True
     #: Opens a stream of the session under the id in its ``stream`` field.
     opens_stream: ClassVar[bool] = False
+    #: The answer's type (``R_co``), ``Any`` when the op names none.
+    answer: ClassVar[Any] = Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            args = get_args(base)
+            if args and not isinstance(args[0], TypeVar):
+                cls.answer = args[0]
 
 
-class Subscribe(Op, tag="subscribe", frozen=True):
+def answer_to_wire(kind: type[Op[Any]], value: object) -> object:
+    """An answer as the link carries it: a typed one as plain values, bytes as bytes."""
+    if kind.answer is Any:
+        return value
+    return msgspec.to_builtins(value, builtin_types=_WIRE_BUILTINS)
+
+
+def answer_from_wire(kind: type[Op[R]], value: object) -> R:
+    """The answer to an op of ``kind`` rebuilt as its type.
+
+    A host whose answer does not fit is a bug on the host's side, not bad input: it raises
+    ``TypeError`` (a 500 at the gateway, logged) rather than a ``ValidationError`` (a 400).
+    """
+    if kind.answer is Any:
+        return value  # type: ignore[return-value]  # an op that names no type answers plain values
+    try:
+        answer: R = msgspec.convert(value, kind.answer, builtin_types=_WIRE_BUILTINS)
+    except msgspec.ValidationError as exc:
+        raise TypeError(f"{kind.__name__} answered a value that is not its type: {exc}") from None
+    return answer
+
+
+class Subscribe(Op[str | None], tag="subscribe", frozen=True):
     """Send the session's realtime events (document, awareness) to a new stream.
 
     Answers the owner whose connections alone may open the document (a design
@@ -44,17 +86,17 @@ class Subscribe(Op, tag="subscribe", frozen=True):
     opens_stream: ClassVar[bool] = True
 
 
-class Ping(Op, tag="ping", frozen=True):
+class Ping(Op[int], tag="ping", frozen=True):
     """Activate the session where it is placed; answers that host's process id."""
 
 
-def encode(op: Op) -> tuple[str, list[Any]]:
+def encode(op: Op[Any]) -> tuple[str, list[Any]]:
     """The op as the link carries it: its tag, then its fields in order."""
     raw = msgspec.to_builtins(op, builtin_types=(bytes, bytearray))
     return raw[0], raw[1:]
 
 
-OpT = TypeVar("OpT", bound=Op)
+OpT = TypeVar("OpT", bound=Op[Any])
 H = TypeVar("H")
 
 # A handler takes the host's state and the op; one of an ``opens_stream`` op takes the
@@ -66,8 +108,8 @@ class OpRegistry(Generic[H]):
     """Every operation a host answers, each with its handler."""
 
     def __init__(self) -> None:
-        self._handlers: dict[type[Op], Handler] = {}
-        self._by_tag: dict[str, type[Op]] = {}
+        self._handlers: dict[type[Op[Any]], Handler] = {}
+        self._by_tag: dict[str, type[Op[Any]]] = {}
         self._union: Any = None
 
     def register(self, kind: type[OpT], handler: Callable[[H, OpT], Awaitable[Any]]) -> None:
@@ -80,7 +122,7 @@ class OpRegistry(Generic[H]):
             raise ValueError(f"op {kind.__name__} opens no stream: register it")
         self._add(kind, handler)
 
-    def _add(self, kind: type[Op], handler: Handler) -> None:
+    def _add(self, kind: type[Op[Any]], handler: Handler) -> None:
         tag = kind.__struct_config__.tag
         if not isinstance(tag, str) or tag in self._by_tag:
             raise ValueError(f"op {kind.__name__}: its tag {tag!r} is missing or taken")
@@ -88,10 +130,10 @@ class OpRegistry(Generic[H]):
         self._by_tag[tag] = kind
         self._union = Union[tuple(self._handlers)]  # noqa: UP007 (built at run time)
 
-    def __contains__(self, kind: type[Op]) -> bool:
+    def __contains__(self, kind: type[Op[Any]]) -> bool:
         return kind in self._handlers
 
-    def decode(self, tag: object, fields: object) -> Op:
+    def decode(self, tag: object, fields: object) -> Op[Any]:
         """The op a link request carries, checked field by field (``ValidationError``)."""
         kind = self._by_tag.get(tag) if isinstance(tag, str) else None
         if kind is None:
@@ -99,12 +141,12 @@ class OpRegistry(Generic[H]):
         if not isinstance(fields, list):
             raise ValidationError("op", "fields must be an array")
         try:
-            op: Op = msgspec.convert([tag, *fields], self._union)
+            op: Op[Any] = msgspec.convert([tag, *fields], self._union)
         except msgspec.ValidationError as exc:
             raise ValidationError(_field_of(kind, str(exc)), str(exc)) from None
         return op
 
-    async def run(self, host: H, op: Op, stream: Any = None) -> Any:
+    async def run(self, host: H, op: Op[Any], stream: Any = None) -> Any:
         """The op's answer; ``stream`` is the peer an ``opens_stream`` op opens."""
         handler = self._handlers.get(type(op))
         if handler is None:
@@ -116,7 +158,7 @@ class OpRegistry(Generic[H]):
         return await handler(host, op)
 
 
-def _field_of(kind: type[Op], message: str) -> str:
+def _field_of(kind: type[Op[Any]], message: str) -> str:
     """The field a msgspec error points at (``... - at `$[2]` ``: the tag is ``$[0]``)."""
     at = message.rsplit("`$[", 1)
     if len(at) == 2:

@@ -20,7 +20,7 @@ from storage import StoreError
 
 from ..core.errors import ValidationError, error_to_wire
 from ..core.events import Delivery, StreamEnd
-from ..core.ops import Op
+from ..core.ops import Op, answer_to_wire
 from ..engine.live import WireEvent
 from ..errors import SessionError
 from ..link import Kind, Link, LinkClosed
@@ -143,7 +143,7 @@ class HostLinkHandler:
             task.add_done_callback(self._tasks.discard)
 
     async def _answer(
-        self, link: Link, streams: LinkStreams, request_id: int, op: Op, opening: LinkPeer | None
+        self, link: Link, streams: LinkStreams, request_id: int, op: Op[Any], opening: LinkPeer | None
     ) -> None:
         try:
             value = await self._run(streams, op, opening)
@@ -154,9 +154,9 @@ class HostLinkHandler:
             log.exception("host request failed op=%s", type(op).__name__)
             link.fail(request_id, "InternalError", str(exc))
             return
-        link.reply(request_id, value)
+        link.reply(request_id, answer_to_wire(type(op), value))
 
-    async def _run(self, streams: LinkStreams, op: Op, opening: LinkPeer | None) -> Any:
+    async def _run(self, streams: LinkStreams, op: Op[Any], opening: LinkPeer | None) -> Any:
         """The op's answer; a stream it opens is closed again if opening it failed, or if
         the gateway closed it (or the link went) meanwhile."""
         if opening is None:

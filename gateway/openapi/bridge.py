@@ -6,6 +6,15 @@ document the gateway serves says which (``paths(auth=...)``).
 
 from __future__ import annotations
 
+from actors.bridge.answers import (
+    ChangeOutcome,
+    OpsOutcome,
+    SessionMeta,
+    SessionState,
+    Version,
+    VersionDiff,
+    VersionState,
+)
 from actors.bridge.bodies import (
     AgentBody,
     CreateSessionBody,
@@ -18,7 +27,18 @@ from actors.bridge.bodies import (
 )
 from actors.core.bodies import schema_components
 
-from .common import Schema, body, idempotent, json_response, obj, operation, path_param, query_params, ref
+from .common import (
+    Schema,
+    body,
+    idempotent,
+    json_response,
+    obj,
+    ok_and,
+    operation,
+    path_param,
+    query_params,
+    ref,
+)
 
 __all__ = ["SCHEMAS", "TAG", "paths"]
 
@@ -37,48 +57,8 @@ SCHEMAS: dict[str, Schema] = {
         [CreateSessionBody, OpsBody, PresenceBody, CreateVersionBody, AgentBody, UIElement],
         named={"SpecOp": SpecOp},
     ),
-    "SessionMeta": obj(
-        {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "revision": {"type": "integer", "minimum": 0},
-            "createdAt": {"type": "string", "description": "ISO 8601"},
-            "updatedAt": {"type": "string", "description": "ISO 8601"},
-        },
-        "id",
-        "name",
-        "description",
-        "revision",
-        "createdAt",
-        "updatedAt",
-        extra=True,
-    ),
-    "OpsResult": obj(
-        {
-            "ok": {"const": True},
-            "revision": {"type": "integer"},
-            "applied": {"type": "integer", "minimum": 0},
-            "errors": {
-                "type": "array",
-                "items": obj(
-                    {
-                        "index": {"type": "integer"},
-                        "op": {"type": ["string", "null"]},
-                        "error": {"type": "string"},
-                    },
-                    "index",
-                    "op",
-                    "error",
-                ),
-            },
-            "changeId": {"type": ["string", "null"], "description": "The change these ops made, to undo it."},
-        },
-        "ok",
-        "revision",
-        "applied",
-        "errors",
-        extra=True,
+    **schema_components(
+        [SessionMeta, SessionState, OpsOutcome, Version, VersionState, VersionDiff, ChangeOutcome]
     ),
     "AgentPresence": obj(
         {
@@ -105,21 +85,6 @@ SCHEMAS: dict[str, Schema] = {
         "description": "An agent's presence posted over REST, or a connected editor's awareness.",
         "anyOf": [ref("AgentPresence"), ref("BrowserPresence")],
     },
-    "SessionState": obj(
-        {
-            "ok": {"const": True},
-            "spec": ref("Spec"),
-            "theme": obj({**_THEME_NUMBERS, "font": {"type": "string"}}),
-            "themeCSS": {"type": "string"},
-            "meta": ref("SessionMeta"),
-        },
-        "ok",
-        "spec",
-        "theme",
-        "themeCSS",
-        "meta",
-        extra=True,
-    ),
 }
 
 _SESSION = obj({"ok": {"const": True}, "session": ref("SessionMeta")}, "ok", "session")
@@ -244,7 +209,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                 "getSessionState",
                 TAG,
                 "Get the full session state",
-                {"200": json_response("Spec, theme, theme CSS and metadata.", ref("SessionState"))},
+                {"200": json_response("Spec, theme, theme CSS and metadata.", ok_and(ref("SessionState")))},
                 errors=(404,),
                 auth=auth,
             ),
@@ -258,7 +223,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                     "Apply spec operations",
                     {
                         "200": json_response(
-                            "What was applied, and why the others were not.", ref("OpsResult")
+                            "What was applied, and why the others were not.", ok_and(ref("OpsOutcome"))
                         )
                     },
                     description=(

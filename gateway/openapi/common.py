@@ -25,6 +25,7 @@ __all__ = [
     "idempotent",
     "json_response",
     "obj",
+    "ok_and",
     "operation",
     "param_ref",
     "path_param",
@@ -56,6 +57,12 @@ def obj(properties: dict[str, Schema], *required: str, extra: bool = False, **mo
         schema["additionalProperties"] = False
     schema.update(more)
     return schema
+
+
+def ok_and(schema: Schema) -> Schema:
+    """An answer's fields after ``"ok": true`` (how the Bridge answers)."""
+    flag: Schema = {"type": "object", "properties": {"ok": {"const": True}}, "required": ["ok"]}
+    return {"allOf": [flag, schema]}
 
 
 def json_response(description: str, schema: Schema, headers: dict[str, Schema] | None = None) -> Schema:

@@ -6,47 +6,15 @@ Security follows the Bridge's (``ATELIER_BRIDGE_AUTH``), as the routes share its
 from __future__ import annotations
 
 from .bridge import TAG
-from .common import Schema, body, idempotent, json_response, obj, operation, path_param, ref
+from .common import Schema, body, idempotent, json_response, obj, ok_and, operation, path_param, ref
 
 __all__ = ["SCHEMAS", "paths"]
 
 _ID = path_param("id", "The session id.", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"})
-_NULLABLE: Schema = {"type": ["string", "null"]}
 
-SCHEMAS: dict[str, Schema] = {
-    "Version": obj(
-        {
-            "id": {"type": "string"},
-            "revision": {"type": "integer"},
-            "createdAt": {"type": "string"},
-            "author": {"type": "string", "description": "`api`, `agent:<id>`, ..."},
-            "label": {"type": ["string", "null"]},
-            "kind": {"type": "string"},
-        },
-        "id",
-        "revision",
-        "createdAt",
-        "author",
-        "label",
-        "kind",
-        extra=True,
-    ),
-    "ChangeOutcome": obj(
-        {
-            "ok": {"const": True},
-            "revision": {"type": "integer"},
-            "changeId": _NULLABLE,
-            "restoredFrom": {"type": "string"},
-            "versionId": _NULLABLE,
-            "undid": {"type": "string"},
-        },
-        "ok",
-        "revision",
-        "changeId",
-        extra=True,
-        description="The revision after the change, and the change's id (null when nothing changed).",
-    ),
-}
+# Its answers' schemas (Version, VersionState, VersionDiff, ChangeOutcome) are generated
+# from ``actors/bridge/answers.py`` with the Bridge's.
+SCHEMAS: dict[str, Schema] = {}
 
 
 def _version_ref(name: str, description: str) -> Schema:
@@ -103,22 +71,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                 "Get the state a version holds",
                 {
                     "200": json_response(
-                        "Spec, theme, theme CSS and the version.",
-                        obj(
-                            {
-                                "ok": {"const": True},
-                                "spec": ref("Spec"),
-                                "theme": {"type": "object"},
-                                "themeCSS": {"type": "string"},
-                                "version": ref("Version"),
-                            },
-                            "ok",
-                            "spec",
-                            "theme",
-                            "themeCSS",
-                            "version",
-                            extra=True,
-                        ),
+                        "Spec, theme, theme CSS and the version.", ok_and(ref("VersionState"))
                     )
                 },
                 errors=(404,),
@@ -138,19 +91,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                 {
                     "200": json_response(
                         "Elements added, removed and changed; root, state and theme changes.",
-                        obj(
-                            {
-                                "ok": {"const": True},
-                                "from": {"type": "string"},
-                                "to": {"type": "string"},
-                                "diff": {"type": "object"},
-                            },
-                            "ok",
-                            "from",
-                            "to",
-                            "diff",
-                            extra=True,
-                        ),
+                        ok_and(ref("VersionDiff")),
                     )
                 },
                 errors=(404,),
@@ -164,7 +105,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                     "restoreVersion",
                     TAG,
                     "Restore a version (as a new change, which can be undone)",
-                    {"200": json_response("The change that restored it.", ref("ChangeOutcome"))},
+                    {"200": json_response("The change that restored it.", ok_and(ref("ChangeOutcome")))},
                     request=body(ref("AgentBody"), required=False),
                     errors=(404,),
                     auth=auth,
@@ -178,7 +119,7 @@ def paths(*, auth: bool) -> dict[str, Schema]:
                     "undoChange",
                     TAG,
                     "Undo one change",
-                    {"200": json_response("The change that undid it.", ref("ChangeOutcome"))},
+                    {"200": json_response("The change that undid it.", ok_and(ref("ChangeOutcome")))},
                     description="409 when the change was already undone, or later changes touched the same "
                     "elements (`conflicts` lists them).",
                     request=body(ref("AgentBody"), required=False),

@@ -8,8 +8,11 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import msgspec
+import orjson
 from aiohttp import web
 
+from actors.bridge import ops
+from actors.bridge.answers import Answer
 from actors.bridge.bodies import MAX_TEXT_CHARS, CreateSessionBody, OpsBody, PageQuery, PresenceBody
 from actors.bridge.spec_ops import check_op_count, validate_spec
 from actors.bridge.theme import DEFAULT_THEME, parse_theme
@@ -40,8 +43,14 @@ async def _bounded(request: web.Request, call: Awaitable[T]) -> T:
     return await asyncio.wait_for(call, request.app[SETTINGS].call_timeout)
 
 
-def _ok(payload: dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response({"ok": True, **payload}, status=status)
+def _ok(payload: dict[str, Any] | Answer, status: int = 200) -> web.Response:
+    """``{"ok": true, ...}``: an answer's fields, or a map of them (``{"session": ...}``)."""
+    fields = msgspec.to_builtins(payload)
+    return web.json_response({"ok": True, **fields}, status=status, dumps=_dumps)
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 @routes.get("/health")
@@ -68,10 +77,8 @@ async def create_session(request: web.Request) -> web.Response:
     body = await read_body(request, CreateSessionBody, settings.max_body_bytes, required=False)
     spec = validate_spec(msgspec.to_builtins(body.spec)) if body.spec else {"root": "", "elements": {}}
     theme = parse_theme(msgspec.to_builtins(body.theme), DEFAULT_THEME) if body.theme else DEFAULT_THEME
-    session = await _bounded(
-        request,
-        request.app[SESSIONS].create_session(body.name or "Untitled", body.description or "", spec, theme),
-    )
+    create = ops.CreateSession.new(body.name or "Untitled", body.description or "", spec, theme)
+    session = await _bounded(request, request.app[SESSIONS].call(create))
     return _ok({"session": session}, status=201)
 
 
@@ -98,8 +105,7 @@ async def get_session(request: web.Request) -> web.Response:
 
 @routes.get("/api/sessions/{id}/state")
 async def get_state(request: web.Request) -> web.Response:
-    state = await _bounded(request, request.app[SESSIONS].state(session_id_of(request)))
-    return _ok(state)
+    return _ok(await _bounded(request, request.app[SESSIONS].call(ops.GetState(session_id_of(request)))))
 
 
 @routes.post("/api/sessions/{id}/ops")
@@ -111,24 +117,16 @@ async def apply_ops(request: web.Request) -> web.Response:
     label = request.headers.get(VERSION_BEFORE_HEADER)
     if label is not None:
         label = check_label(label, settings.actors.versions.max_label_chars, field=VERSION_BEFORE_HEADER)
-    result = await _bounded(
-        request,
-        request.app[SESSIONS].apply_ops(
-            session_id,
-            list(body.ops),
-            agent_id=body.agent_id,
-            expected_revision=body.expected_revision,
-            version_before=label,
-        ),
-    )
+    apply = ops.ApplyOps(session_id, list(body.ops), body.agent_id, body.expected_revision, label)
+    result = await _bounded(request, request.app[SESSIONS].call(apply))
     # The audit trail of agents' changes.
     log.info(
         "ops session=%s agent=%s applied=%d errors=%d revision=%d",
         session_id,
         body.agent_id,
-        result["applied"],
-        len(result["errors"]),
-        result["revision"],
+        result.applied,
+        len(result.errors),
+        result.revision,
     )
     return _ok(result)
 
@@ -138,15 +136,13 @@ async def set_presence(request: web.Request) -> web.Response:
     session_id = session_id_of(request)  # an unknown id is a 404 before any body error
     body = await read_body(request, PresenceBody, request.app[SETTINGS].max_body_bytes)
     cursor = None if body.cursor is None else {"elementKey": body.cursor.element_key[:MAX_TEXT_CHARS]}
-    presence = await _bounded(
-        request, request.app[SESSIONS].set_presence(session_id, body.agent_id, body.name, cursor, body.status)
-    )
-    return _ok({"presence": presence})
+    upsert = ops.SetPresence(session_id, body.agent_id, body.name, cursor, body.status)
+    return _ok({"presence": await _bounded(request, request.app[SESSIONS].call(upsert))})
 
 
 @routes.get("/api/sessions/{id}/presence")
 async def get_presence(request: web.Request) -> web.Response:
-    presence = await _bounded(request, request.app[SESSIONS].get_presence(session_id_of(request)))
+    presence = await _bounded(request, request.app[SESSIONS].call(ops.GetPresence(session_id_of(request))))
     return _ok({"presence": presence})
 
 

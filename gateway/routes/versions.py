@@ -7,6 +7,7 @@ from typing import TypeVar
 import msgspec
 from aiohttp import web
 
+from actors.bridge import ops
 from actors.bridge.bodies import AgentBody, CreateVersionBody
 from actors.bridge.versions import check_label, valid_ref
 from actors.errors import NotFound
@@ -38,7 +39,7 @@ async def _body(request: web.Request, kind: type[B]) -> B:
 
 @routes.get("/api/sessions/{id}/versions")
 async def list_versions(request: web.Request) -> web.Response:
-    versions = await _bounded(request, request.app[SESSIONS].list_versions(session_id_of(request)))
+    versions = await _bounded(request, request.app[SESSIONS].call(ops.ListVersions(session_id_of(request))))
     return _ok({"versions": versions})
 
 
@@ -47,7 +48,9 @@ async def create_version(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     body = await _body(request, CreateVersionBody)
     label = check_label(body.label, request.app[SETTINGS].actors.versions.max_label_chars)
-    version = await _bounded(request, request.app[SESSIONS].create_version(session_id, label, body.agent_id))
+    version = await _bounded(
+        request, request.app[SESSIONS].call(ops.CreateVersion(session_id, label, body.agent_id))
+    )
     return _ok({"version": version}, status=201)
 
 
@@ -55,7 +58,7 @@ async def create_version(request: web.Request) -> web.Response:
 async def version_state(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     version_id = _ref(request, "vid", "version", "versionId")
-    return _ok(await _bounded(request, request.app[SESSIONS].version_state(session_id, version_id)))
+    return _ok(await _bounded(request, request.app[SESSIONS].call(ops.VersionState(session_id, version_id))))
 
 
 @routes.get("/api/sessions/{id}/versions/{a}/diff/{b}")
@@ -63,7 +66,7 @@ async def diff_versions(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     a = _ref(request, "a", "version", "versionId", current=True)
     b = _ref(request, "b", "version", "versionId", current=True)
-    return _ok(await _bounded(request, request.app[SESSIONS].diff_versions(session_id, a, b)))
+    return _ok(await _bounded(request, request.app[SESSIONS].call(ops.DiffVersions(session_id, a, b))))
 
 
 @routes.post("/api/sessions/{id}/versions/{vid}/restore")
@@ -71,7 +74,8 @@ async def restore_version(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     version_id = _ref(request, "vid", "version", "versionId")
     agent = (await _body(request, AgentBody)).agent_id
-    return _ok(await _bounded(request, request.app[SESSIONS].restore_version(session_id, version_id, agent)))
+    restore = ops.RestoreVersion(session_id, version_id, agent)
+    return _ok(await _bounded(request, request.app[SESSIONS].call(restore)))
 
 
 @routes.post("/api/sessions/{id}/changes/{cid}/undo")
@@ -79,4 +83,6 @@ async def undo_change(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     change_id = _ref(request, "cid", "change", "changeId")
     agent = (await _body(request, AgentBody)).agent_id
-    return _ok(await _bounded(request, request.app[SESSIONS].undo_change(session_id, change_id, agent)))
+    return _ok(
+        await _bounded(request, request.app[SESSIONS].call(ops.UndoChange(session_id, change_id, agent)))
+    )

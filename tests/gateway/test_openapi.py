@@ -186,3 +186,56 @@ async def test_every_presence_shape_the_server_sends_is_in_the_document(
     # the document can still tell a wrong entry: neither an agent's nor an editor's shape
     wrong = {"ok": True, "presence": {"x": {"name": "no agentId nor clientId"}}}
     assert list(answer_validator(document, "/api/sessions/{id}/presence", "get").iter_errors(wrong))
+
+
+async def test_every_bridge_answer_fits_the_schema_generated_from_its_type(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The Bridge's answers are typed (``actors/bridge/answers.py``) and their schemas are
+    generated from those types: what the server sends must fit them, nulls and omissions too."""
+    client = await aiohttp_client(_app(tmp_path))
+    document = build_document(bridge_auth=False)
+    answers: list[tuple[str, str, int, Any]] = []
+
+    async def send(method: str, template: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        response = await client.request(method.upper(), path, **kwargs)
+        body = await response.json()
+        assert response.status == status, body
+        answers.append((template, method, status, body))
+        return body
+
+    spec = {"root": "a", "elements": {"a": {"type": "Card", "props": {"title": "T"}, "children": []}}}
+    created = await send("post", "/api/sessions", "/api/sessions", 201, json={"name": "typed", "spec": spec})
+    base = f"/api/sessions/{created['session']['id']}"
+    await send("get", "/api/sessions/{id}", base)
+    await send("get", "/api/sessions", "/api/sessions?limit=5")
+    await send("get", "/api/sessions/{id}/state", f"{base}/state")
+    version = (
+        await send("post", "/api/sessions/{id}/versions", f"{base}/versions", 201, json={"label": "v1"})
+    )["version"]
+    ops = {"ops": [{"op": "set_prop", "key": "a", "prop": "title", "value": "U"}, {"op": "nope"}]}
+    applied = await send(
+        "post", "/api/sessions/{id}/ops", f"{base}/ops", json=ops, headers={"Atelier-Version-Before": "b"}
+    )
+    nothing = await send("post", "/api/sessions/{id}/ops", f"{base}/ops", json={"ops": []})
+    assert applied["versionId"]
+    assert applied["errors"]
+    assert nothing["changeId"] is None
+    assert "versionId" not in nothing  # left out, not null: no version was asked for
+    await send("get", "/api/sessions/{id}/versions", f"{base}/versions")
+    await send("get", "/api/sessions/{id}/versions/{vid}/state", f"{base}/versions/{version['id']}/state")
+    await send(
+        "get", "/api/sessions/{id}/versions/{a}/diff/{b}", f"{base}/versions/{version['id']}/diff/current"
+    )
+    await send("post", "/api/sessions/{id}/changes/{cid}/undo", f"{base}/changes/{applied['changeId']}/undo")
+    await send(
+        "post", "/api/sessions/{id}/versions/{vid}/restore", f"{base}/versions/{version['id']}/restore"
+    )
+    for template, method, status, body in answers:
+        schema = document["paths"][template][method]["responses"][str(status)]["content"]["application/json"]
+        validator = Draft202012Validator({**schema["schema"], "components": document["components"]})
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+        assert errors == [], (template, method, errors)
+    # The generated schemas can still tell a wrong answer.
+    wrong = {"ok": True, "revision": "3", "applied": 0, "errors": [], "changeId": None}
+    assert list(answer_validator(document, "/api/sessions/{id}/ops", "post").iter_errors(wrong))

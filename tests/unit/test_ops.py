@@ -4,14 +4,17 @@ as its tag and fields, checked field by field on arrival."""
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import msgpack
+import msgspec
 import pytest
 
 from actors.bridge import ops as bridge
+from actors.bridge.answers import OpsOutcome, SessionState, Version
 from actors.bridge.theme import DEFAULT_THEME
 from actors.core.errors import ValidationError
-from actors.core.ops import Op, OpRegistry, Ping, Subscribe, encode
+from actors.core.ops import Op, OpRegistry, Ping, Subscribe, answer_from_wire, answer_to_wire, encode
 from actors.engine import ops as engine
 from actors.host.ops import HOST_OPS
 from actors.workspace import ops as work
@@ -94,3 +97,42 @@ def test_a_registry_refuses_a_taken_tag_and_a_stream_op_registered_as_plain() ->
         registry.register(Ping, handler)
     with pytest.raises(ValueError, match="opens a stream"):
         registry.register(Subscribe, handler)
+
+
+# -- typed answers ------------------------------------------------------------------------
+
+
+def test_an_op_names_its_answer_type() -> None:
+    assert bridge.GetState.answer is SessionState
+    assert bridge.ListVersions.answer == list[Version]
+    assert Ping.answer is int
+
+
+def test_a_typed_answer_crosses_as_plain_values_and_is_rebuilt() -> None:
+    meta = {"name": "n"}
+    answer = SessionState(spec={"root": "", "elements": {}}, theme={"hue": 1}, theme_css="", meta=meta)
+    wire = answer_to_wire(bridge.GetState, answer)
+    assert wire == {"spec": {"root": "", "elements": {}}, "theme": {"hue": 1}, "themeCSS": "", "meta": meta}
+    assert msgpack.unpackb(msgpack.packb(wire)) == wire
+    assert answer_from_wire(bridge.GetState, wire) == answer
+    # A host handler may still answer the plain shape: it is checked as the type all the same.
+    outcome = answer_from_wire(bridge.ApplyOps, {"revision": 3, "applied": 1, "errors": [], "changeId": None})
+    assert outcome == OpsOutcome(revision=3, applied=1, errors=[], change_id=None)
+    assert msgspec.to_builtins(outcome) == {"revision": 3, "applied": 1, "errors": [], "changeId": None}
+
+
+def test_an_answer_that_is_not_its_type_is_a_host_bug_not_bad_input() -> None:
+    with pytest.raises(TypeError, match="GetState answered"):
+        answer_from_wire(bridge.GetState, {"spec": {}})
+    with pytest.raises(TypeError, match="Ping answered"):
+        answer_from_wire(Ping, "not a pid")
+
+
+class _Plain(Op[Any], tag="test.plain", frozen=True):
+    pass
+
+
+def test_an_op_that_names_no_answer_type_answers_plain_values() -> None:
+    assert _Plain.answer is Any
+    assert answer_to_wire(_Plain, {"a": b"x"}) == {"a": b"x"}
+    assert answer_from_wire(_Plain, [1]) == [1]
