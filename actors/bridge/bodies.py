@@ -1,5 +1,8 @@
 """What the Bridge's REST routes accept: request bodies and query parameters, typed once (pure).
 
+Each body becomes its operation (``to_op``), so a route reads a body and sends what it
+makes; the checks after decoding happen there.
+
 The gateway checks each request against these types (``actors.core.bodies``) and the
 published OpenAPI document is generated from them. What a type cannot say is checked after
 decoding, where it is said once: a spec's cross references (``spec_check.validate_spec``),
@@ -17,12 +20,17 @@ from msgspec import UNSET, Meta, UnsetType
 
 from ..core.bodies import SCHEMA_REF, Body, Query
 from ..core.values import MAX_SAFE_INTEGER
-from .theme import MAX_FONT_CHARS
+from . import ops as bridge_ops
+from .spec_check import validate_spec
+from .spec_ops import check_op_count
+from .theme import DEFAULT_THEME, MAX_FONT_CHARS, parse_theme
+from .versions import VERSION_BEFORE_HEADER, check_label, valid_ref
 
 __all__ = [
     "MAX_DESCRIPTION_CHARS",
     "MAX_NAME_CHARS",
     "MAX_TEXT_CHARS",
+    "VERSION_BEFORE_HEADER",
     "AgentBody",
     "CreateSessionBody",
     "CreateVersionBody",
@@ -34,6 +42,8 @@ __all__ = [
     "SpecOp",
     "ThemePatch",
     "UIElement",
+    "valid_ref",
+    "version_label",
 ]
 
 MAX_NAME_CHARS = 200
@@ -88,6 +98,12 @@ class CreateSessionBody(Body, frozen=True):
     description: Annotated[str, Meta(max_length=MAX_DESCRIPTION_CHARS)] | None = None
     spec: Spec | None = None
     theme: ThemePatch | None = None
+
+    def to_op(self) -> bridge_ops.CreateSession:
+        """The new session, its spec's references and its theme checked in full."""
+        spec = validate_spec(msgspec.to_builtins(self.spec)) if self.spec else {"root": "", "elements": {}}
+        theme = parse_theme(msgspec.to_builtins(self.theme), DEFAULT_THEME) if self.theme else DEFAULT_THEME
+        return bridge_ops.CreateSession.new(self.name or "Untitled", self.description or "", spec, theme)
 
 
 # -- spec operations: each op of ``POST .../ops`` (checked one by one by ``apply_ops``) ---------
@@ -177,6 +193,15 @@ class OpsBody(Body, frozen=True):
         | None
     ) = None
 
+    def to_op(
+        self, session_id: str, *, max_ops: int, version_before: str | None = None
+    ) -> bridge_ops.ApplyOps:
+        """``max_ops`` is the setting's; ``version_before`` a checked label (``version_label``)."""
+        check_op_count(self.ops, max_ops)
+        return bridge_ops.ApplyOps(
+            session_id, list(self.ops), self.agent_id, self.expected_revision, version_before
+        )
+
 
 class Cursor(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """A cursor target; other fields a client sends are ignored."""
@@ -190,10 +215,22 @@ class PresenceBody(Body, frozen=True):
     cursor: Cursor | None = None
     status: Text | None = None
 
+    def to_op(self, session_id: str) -> bridge_ops.SetPresence:
+        cursor = None if self.cursor is None else {"elementKey": self.cursor.element_key[:MAX_TEXT_CHARS]}
+        return bridge_ops.SetPresence(session_id, self.agent_id, self.name, cursor, self.status)
+
 
 class CreateVersionBody(Body, frozen=True):
     label: Annotated[str, Meta(description="At most the server's label limit.")] | None = None
     agent_id: AgentId | None = None
+
+    def to_op(self, session_id: str, *, max_label_chars: int) -> bridge_ops.CreateVersion:
+        return bridge_ops.CreateVersion(session_id, version_label(self.label, max_label_chars), self.agent_id)
+
+
+def version_label(value: str | None, limit: int, field: str = "label") -> str:
+    """A version's label within the setting's limit (``""`` for none)."""
+    return check_label(value, limit, field)
 
 
 class AgentBody(Body, frozen=True):

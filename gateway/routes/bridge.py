@@ -13,10 +13,14 @@ from aiohttp import web
 
 from actors.bridge import ops
 from actors.bridge.answers import Answer
-from actors.bridge.bodies import MAX_TEXT_CHARS, CreateSessionBody, OpsBody, PageQuery, PresenceBody
-from actors.bridge.spec_ops import check_op_count, validate_spec
-from actors.bridge.theme import DEFAULT_THEME, parse_theme
-from actors.bridge.versions import VERSION_BEFORE_HEADER, check_label
+from actors.bridge.bodies import (
+    VERSION_BEFORE_HEADER,
+    CreateSessionBody,
+    OpsBody,
+    PageQuery,
+    PresenceBody,
+    version_label,
+)
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
 from actors.errors import SessionNotFound
@@ -75,10 +79,7 @@ async def ready(request: web.Request) -> web.Response:
 async def create_session(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     body = await read_body(request, CreateSessionBody, settings.max_body_bytes, required=False)
-    spec = validate_spec(msgspec.to_builtins(body.spec)) if body.spec else {"root": "", "elements": {}}
-    theme = parse_theme(msgspec.to_builtins(body.theme), DEFAULT_THEME) if body.theme else DEFAULT_THEME
-    create = ops.CreateSession.new(body.name or "Untitled", body.description or "", spec, theme)
-    session = await _bounded(request, request.app[SESSIONS].call(create))
+    session = await _bounded(request, request.app[SESSIONS].call(body.to_op()))
     return _ok({"session": session}, status=201)
 
 
@@ -113,11 +114,10 @@ async def apply_ops(request: web.Request) -> web.Response:
     session_id = session_id_of(request)  # an unknown id is a 404 before any body error
     settings = request.app[SETTINGS]
     body = await read_body(request, OpsBody, settings.max_body_bytes)
-    check_op_count(body.ops, settings.actors.max_ops_per_request)
     label = request.headers.get(VERSION_BEFORE_HEADER)
     if label is not None:
-        label = check_label(label, settings.actors.versions.max_label_chars, field=VERSION_BEFORE_HEADER)
-    apply = ops.ApplyOps(session_id, list(body.ops), body.agent_id, body.expected_revision, label)
+        label = version_label(label, settings.actors.versions.max_label_chars, field=VERSION_BEFORE_HEADER)
+    apply = body.to_op(session_id, max_ops=settings.actors.max_ops_per_request, version_before=label)
     result = await _bounded(request, request.app[SESSIONS].call(apply))
     # The audit trail of agents' changes.
     log.info(
@@ -135,9 +135,7 @@ async def apply_ops(request: web.Request) -> web.Response:
 async def set_presence(request: web.Request) -> web.Response:
     session_id = session_id_of(request)  # an unknown id is a 404 before any body error
     body = await read_body(request, PresenceBody, request.app[SETTINGS].max_body_bytes)
-    cursor = None if body.cursor is None else {"elementKey": body.cursor.element_key[:MAX_TEXT_CHARS]}
-    upsert = ops.SetPresence(session_id, body.agent_id, body.name, cursor, body.status)
-    return _ok({"presence": await _bounded(request, request.app[SESSIONS].call(upsert))})
+    return _ok({"presence": await _bounded(request, request.app[SESSIONS].call(body.to_op(session_id)))})
 
 
 @routes.get("/api/sessions/{id}/presence")

@@ -8,8 +8,7 @@ import msgspec
 from aiohttp import web
 
 from actors.bridge import ops
-from actors.bridge.bodies import AgentBody, CreateVersionBody
-from actors.bridge.versions import check_label, valid_ref
+from actors.bridge.bodies import AgentBody, CreateVersionBody, valid_ref
 from actors.errors import NotFound
 
 from ..json_body import read_body
@@ -47,10 +46,8 @@ async def list_versions(request: web.Request) -> web.Response:
 async def create_version(request: web.Request) -> web.Response:
     session_id = session_id_of(request)
     body = await _body(request, CreateVersionBody)
-    label = check_label(body.label, request.app[SETTINGS].actors.versions.max_label_chars)
-    version = await _bounded(
-        request, request.app[SESSIONS].call(ops.CreateVersion(session_id, label, body.agent_id))
-    )
+    create = body.to_op(session_id, max_label_chars=request.app[SETTINGS].actors.versions.max_label_chars)
+    version = await _bounded(request, request.app[SESSIONS].call(create))
     return _ok({"version": version}, status=201)
 
 

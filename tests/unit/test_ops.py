@@ -21,8 +21,8 @@ from actors.workspace import ops as work
 from storage.bridge.records import SessionRecord
 
 
-def _declared() -> list[type[Op]]:
-    found: list[type[Op]] = [Subscribe, Ping]
+def _declared() -> list[type[Op[Any]]]:
+    found: list[type[Op[Any]]] = [Subscribe, Ping]
     for module in (bridge, engine, work):
         found += [
             value
@@ -37,7 +37,7 @@ def test_every_declared_op_is_registered_with_a_handler() -> None:
     assert missing == []
 
 
-SAMPLES: list[Op] = [
+SAMPLES: list[Op[Any]] = [
     Subscribe("s-1", stream=7),
     Ping("s-1"),
     bridge.CreateSession(
