@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 
-class Answer(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
-    """An operation's answer: camelCase JSON."""
+class Answer(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    """An operation's answer: camelCase JSON. A field the type does not know is refused, not
+    dropped: a host and its type that drift apart fail loudly, in tests first."""
 
 
 class SessionMeta(Answer, frozen=True):

@@ -137,12 +137,14 @@ def _problem(message: str) -> str:
 
 
 def schema_components(
-    kinds: Iterable[Any], named: Mapping[str, Any] | None = None
+    kinds: Iterable[Any], named: Mapping[str, Any] | None = None, *, closed: bool = True
 ) -> dict[str, dict[str, Any]]:
     """The JSON Schemas of ``kinds`` (and every type they refer to), keyed by type name, with
     references into ``#/components/schemas`` as the OpenAPI document lays them out.
 
     ``named`` gives a name to a type that has none of its own (a union of Structs).
+    ``closed=False`` leaves objects open to more properties: an answer's fields are sent
+    beside others (``"ok": true``), which a closed schema, referenced, would refuse.
     """
     named = dict(named or {})
     schemas, components = msgspec.json.schema_components((*kinds, *named.values()), ref_template=SCHEMA_REF)
@@ -150,4 +152,6 @@ def schema_components(
         components[name] = schema
     for schema in components.values():
         schema.pop("title", None)  # the key already names it
+        if not closed and schema.get("additionalProperties") is False:
+            del schema["additionalProperties"]
     return components

@@ -58,7 +58,8 @@ SCHEMAS: dict[str, Schema] = {
         named={"SpecOp": SpecOp},
     ),
     **schema_components(
-        [SessionMeta, SessionState, OpsOutcome, Version, VersionState, VersionDiff, ChangeOutcome]
+        [SessionMeta, SessionState, OpsOutcome, Version, VersionState, VersionDiff, ChangeOutcome],
+        closed=False,
     ),
     "AgentPresence": obj(
         {
