@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from actors.link import LinkServer, LinkSettings, dial
-from actors.link.link import RemoteFailure
-from actors.store.client import StoreCore
 from actors.core.ops import encode
-from actors.link.link import Link
+from actors.link import LinkServer, LinkSettings, dial
+from actors.link.link import Link, RemoteFailure
+from actors.store.client import StoreCore
 from actors.store.ops import StoreOp
 from actors.store.ops import bridge as ops
 from actors.store.service import StoreLinkHandler

@@ -15,8 +15,7 @@ from actors.core.errors import ValidationError
 from actors.core.ops import encode
 from actors.store.errors import STORE_ERRORS
 from actors.store.handlers import STORE_OPS
-from actors.store.ops import StoreOp, answer_from_wire, answer_to_wire
-from actors.store.ops import bridge, engine, workspace
+from actors.store.ops import StoreOp, answer_from_wire, answer_to_wire, bridge, engine, workspace
 from storage import Append, LoadedDoc, SessionRecord, StoreError, VersionRecord
 from storage import engine as eng
 from storage import workspace as work
@@ -162,7 +161,9 @@ ANSWERS: list[tuple[type[StoreOp], Any]] = [
     (
         workspace.Reserve,
         workspace.Reserved(
-            reservation=work.QuotaReservation("r-1", "u-1", "2026-12", work.ReservationState.RESERVED, "t", "t")
+            reservation=work.QuotaReservation(
+                "r-1", "u-1", "2026-12", work.ReservationState.RESERVED, "t", "t"
+            )
         ),
     ),
 ]
@@ -211,7 +212,8 @@ def test_a_store_error_comes_back_as_itself(sent: Exception) -> None:
 def test_engine_and_workspace_errors_named_alike_stay_apart() -> None:
     engine_form = STORE_ERRORS.to_wire(eng.NotFound("x"))
     workspace_form = STORE_ERRORS.to_wire(work.NotFound("x"))
-    assert engine_form is not None and workspace_form is not None
+    assert engine_form is not None
+    assert workspace_form is not None
     assert engine_form[0] != workspace_form[0]
 
 
