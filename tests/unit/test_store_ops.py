@@ -229,3 +229,10 @@ def test_an_unregistered_store_error_crosses_as_its_nearest_registered_class() -
 
     form = STORE_ERRORS.to_wire(PoolLost("pool lost"))
     assert form == ("EngineStoreError", "pool lost", None)
+
+
+def test_update_rows_cross_as_arrays() -> None:
+    # APPEND carries every Bridge update: a row is an array of its fields, not a map.
+    tag, fields = encode(bridge.AppendRows([Append("s-1", 4, b"\x01", 4, "t")]))
+    assert tag == "append"
+    assert fields == [[["s-1", 4, b"\x01", 4, "t"]]]
