@@ -2,7 +2,9 @@
 
 ``StoreClient`` is what they need. ``StoreCore`` is the store itself (opened in this
 process, appends group-committed); ``LinkStoreClient`` reaches the one store owner of
-the cluster over a link, so a flush costs a link round trip, not a Ray call.
+the cluster over a link, so a flush costs a link round trip, not a Ray call. Every
+request it sends is one typed op (``actors/store/ops``) through ``call``; its named
+methods, and those of the engine and workspace stores it hands out, are one line each.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ is one line over the store client's ``call`` (the one path to the store owner).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import cast
 
 from storage.engine import (
     BomLine,
@@ -22,16 +22,10 @@ from storage.engine import (
     StoredEvent,
 )
 
-from .ops import StoreOp
+from .ops import StoreCalls
 from .ops import engine as ops
 
-__all__ = ["LinkEngineStore", "StoreCalls"]
-
-
-class StoreCalls(Protocol):
-    """What the per-store clients need: the store client's one call path."""
-
-    async def call(self, op: StoreOp) -> Any: ...
+__all__ = ["LinkEngineStore"]
 
 
 class LinkEngineStore:

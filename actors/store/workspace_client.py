@@ -23,7 +23,7 @@ from storage.workspace import (
     WorkspaceSession,
 )
 
-from .engine_client import StoreCalls
+from .ops import StoreCalls
 from .ops import workspace as ops
 
 __all__ = ["LinkWorkspaceStore"]

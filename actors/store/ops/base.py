@@ -9,13 +9,13 @@ from them (``answer_from_wire``), so a record is described once, by its annotati
 from __future__ import annotations
 
 import types
-from typing import Any, ClassVar, Union, get_args, get_origin
+from typing import Any, ClassVar, Protocol, Union, get_args, get_origin
 
 import msgspec
 
 from ...core.ops import BaseOp
 
-__all__ = ["StoreOp", "answer_from_wire", "answer_to_wire"]
+__all__ = ["StoreCalls", "StoreOp", "answer_from_wire", "answer_to_wire"]
 
 _BUILTIN = (bytes, bytearray)
 
@@ -25,6 +25,13 @@ class StoreOp(BaseOp, frozen=True):
 
     #: The type of the answer (None: the op answers nothing).
     answer: ClassVar[Any] = None
+
+
+class StoreCalls(Protocol):
+    """The one path every op takes to the store owner (``LinkStoreClient.call``): what
+    the engine and workspace clients are built on."""
+
+    async def call(self, op: StoreOp) -> Any: ...
 
 
 def answer_to_wire(value: Any) -> Any:
