@@ -162,7 +162,7 @@ def _msgspec(sample: Sample) -> Any:
     return _decoder.decode(_encoder.encode(sample.struct))
 
 
-_shipped_ops: OpRegistry[None] = OpRegistry()
+_shipped_ops: OpRegistry[None, Op] = OpRegistry()
 
 
 async def _never(host: None, op: ShippedApplyOps) -> None:  # decoding is what is measured

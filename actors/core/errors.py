@@ -8,13 +8,26 @@ An error a host answers a gateway with is a ``WireError``: each class is registe
 its name, when it is defined) with its wire form — a message and a ``detail`` value the
 link carries as it is (``wire_detail``) — and is rebuilt from them on the other side
 (``from_wire``). Nothing else mirrors an error type by hand.
+
+The stores' errors are defined below this layer (``storage`` imports nothing of
+``actors``), so they cannot subclass ``WireError``: their link (to the store owner) has an
+``ErrorForms`` table where each is registered once with the same three parts.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
-__all__ = ["OpError", "ValidationError", "WireError", "error_from_wire", "error_to_wire"]
+__all__ = [
+    "ErrorForms",
+    "OpError",
+    "ValidationError",
+    "WireError",
+    "error_from_wire",
+    "error_to_wire",
+]
 
 
 class WireError(Exception):
@@ -105,3 +118,71 @@ class OpError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+E = TypeVar("E", bound=Exception)
+
+
+def _no_detail(exc: Exception) -> Any:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Form(Generic[E]):
+    kind: type[E]
+    detail: Callable[[E], Any]
+    rebuild: Callable[[str, Any], E]
+
+
+class ErrorForms:
+    """Errors of one link that are defined where they cannot subclass ``WireError``.
+
+    Each class is registered once under a wire name (unique on this link, so two classes
+    named alike in different stores stay apart) with what its ``detail`` carries and how
+    it is rebuilt from message and detail; both sides of the link use the one table.
+    """
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, _Form[Any]] = {}
+        self._by_type: dict[type[Exception], str] = {}
+
+    def register(
+        self,
+        kind: type[E],
+        name: str,
+        detail: Callable[[E], Any] = _no_detail,
+        rebuild: Callable[[str, Any], E] | None = None,
+    ) -> None:
+        if name in self._by_name or kind in self._by_type:
+            raise ValueError(f"wire error {kind.__name__} / {name!r} is registered already")
+        self._by_name[name] = _Form(kind, detail, rebuild if rebuild is not None else _by_message(kind))
+        self._by_type[kind] = name
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._by_name
+
+    def to_wire(self, exc: Exception) -> tuple[str, str, Any] | None:
+        """The form of the nearest registered class of ``exc``; None when it has none."""
+        for cls in type(exc).__mro__:
+            name = self._by_type.get(cls)
+            if name is not None:
+                return name, str(exc), self._by_name[name].detail(exc)
+        return None
+
+    def from_wire(self, kind: str, message: str, detail: Any) -> Exception | None:
+        """The error rebuilt; None for an unregistered name or a detail of the wrong shape."""
+        form = self._by_name.get(kind)
+        if form is None:
+            return None
+        try:
+            error: Exception = form.rebuild(message, detail)
+        except (TypeError, KeyError, ValueError):  # a detail of the wrong shape: a bug on the other side
+            return None
+        return error
+
+
+def _by_message(kind: type[E]) -> Callable[[str, Any], E]:
+    def rebuild(message: str, detail: Any) -> E:
+        return kind(message)
+
+    return rebuild

@@ -7,15 +7,17 @@ registered with ``_s`` and its handler gets the stream's peer too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..bridge import ops as bridge
-from ..core.ops import OpRegistry, Ping, Subscribe
+from ..core.ops import Op, OpRegistry, Ping, Subscribe
 from ..engine import ops as engine
 from ..workspace import ops as work
 from .core import HostCore
 
 __all__ = ["HOST_OPS"]
 
-HOST_OPS: OpRegistry[HostCore] = OpRegistry()
+HOST_OPS: OpRegistry[HostCore, Op[Any]] = OpRegistry()
 
 
 _r = HOST_OPS.register

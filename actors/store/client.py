@@ -2,7 +2,9 @@
 
 ``StoreClient`` is what they need. ``StoreCore`` is the store itself (opened in this
 process, appends group-committed); ``LinkStoreClient`` reaches the one store owner of
-the cluster over a link, so a flush costs a link round trip, not a Ray call.
+the cluster over a link, so a flush costs a link round trip, not a Ray call. Every
+request it sends is one typed op (``actors/store/ops``) through ``call``; its named
+methods, and those of the engine and workspace stores it hands out, are one line each.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, cast
+
+import msgspec
 
 from storage import (
     Append,
@@ -25,37 +29,28 @@ from storage import (
 )
 from storage.engine import (
     BomLine,
-    Conflict,
     Design,
     DesignSessionRecord,
     Eco,
     EngineStore,
-    EngineStoreError,
-    InvalidPlan,
     Item,
     LifecycleState,
     MaterializationOutcome,
     MaterializationPlan,
-    NotFound,
     Program,
-    StaleRevision,
     StoredEvent,
     make_engine_store,
 )
-from storage.workspace import RunInProgress, WorkspaceStore, WorkspaceStoreError, make_workspace_store
+from storage.workspace import WorkspaceStore, make_workspace_store
 
+from ..core.ops import encode
 from ..link import Link, LinkAddress, LinkClosed, LinkSettings, RemoteFailure, dial
 from ..singleflight import SingleFlight
-from .engine_wire import WORKSPACE_METHODS, EngineMethod, from_wire, to_wire
-from .wire import (
-    StoreMethod,
-    append_to_wire,
-    loaded_from_wire,
-    record_from_wire,
-    record_to_wire,
-    version_from_wire,
-    version_to_wire,
-)
+from .engine_client import LinkEngineStore
+from .errors import STORE_ERRORS
+from .ops import StoreOp, answer_from_wire
+from .ops import bridge as ops
+from .workspace_client import LinkWorkspaceStore
 
 __all__ = ["EngineStoreClient", "LinkEngineStore", "LinkStoreClient", "StoreClient", "StoreCore"]
 
@@ -256,21 +251,26 @@ class LinkStoreClient:
         self._link, self._reader = link, reader
         return link
 
-    async def _call(self, method: int, args: list[Any]) -> Any:
+    async def call(self, op: StoreOp) -> Any:
+        """The store owner's answer to ``op``, rebuilt as the type the op names.
+
+        A store error comes back as itself (``STORE_ERRORS``); one the store could not
+        name, or a broken link, as ``StoreError``. ``op.retry`` says whether a caller may
+        send it again after that.
+        """
+        tag, fields = encode(op)
         try:
             link = await self._connected()
-            return await link.request(method, args)
+            value = await link.request(tag, fields)
         except RemoteFailure as exc:
-            error = _ENGINE_ERRORS.get(exc.kind)
-            if error is StaleRevision:
-                raise StaleRevision(str(exc.detail), -1, -1) from None
-            if exc.kind == "RunInProgress":
-                raise RunInProgress("", str(exc.detail)) from None
-            if exc.kind in _WORKSPACE_ERRORS:
-                raise _WORKSPACE_ERRORS[exc.kind](exc.message) from None
-            raise (error or StoreError)(exc.message) from None
+            error = STORE_ERRORS.from_wire(exc.kind, exc.message, exc.detail)
+            raise (error if error is not None else StoreError(exc.message)) from None
         except LinkClosed as exc:
             raise StoreError(f"store unreachable: {exc}") from exc
+        try:
+            return answer_from_wire(type(op), value)
+        except msgspec.ValidationError as exc:  # a store owner of another build
+            raise StoreError(f"malformed store answer to {tag}: {exc}") from None
 
     @property
     def engine(self) -> LinkEngineStore:
@@ -278,7 +278,8 @@ class LinkStoreClient:
 
     @property
     def workspace(self) -> WorkspaceStore:
-        return cast(WorkspaceStore, _LinkWorkspaceStore(self))
+        # The store owner opens and closes the store: this side has nothing to.
+        return cast(WorkspaceStore, LinkWorkspaceStore(self))
 
     async def close(self) -> None:
         if self._link is not None:
@@ -286,181 +287,38 @@ class LinkStoreClient:
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
 
+    # -- Bridge: one op each ------------------------------------------------------------
+
     async def create_session(self, record: SessionRecord, initial: bytes) -> None:
-        await self._call(StoreMethod.CREATE_SESSION, [record_to_wire(record), initial])
+        await self.call(ops.CreateSession(record, initial))
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
-        value = await self._call(StoreMethod.GET_SESSION, [session_id])
-        return None if value is None else record_from_wire(value)
+        return cast(SessionRecord | None, await self.call(ops.GetSession(session_id)))
 
     async def list_sessions(self, limit: int, offset: int) -> list[SessionRecord]:
-        values = await self._call(StoreMethod.LIST_SESSIONS, [limit, offset])
-        return [record_from_wire(value) for value in values]
+        return cast(list[SessionRecord], await self.call(ops.ListSessions(limit, offset)))
 
     async def load(self, session_id: str) -> LoadedDoc | None:
-        value = await self._call(StoreMethod.LOAD, [session_id])
-        return None if value is None else loaded_from_wire(value)
+        return cast(LoadedDoc | None, await self.call(ops.Load(session_id)))
 
     async def append(self, rows: Sequence[Append]) -> None:
-        await self._call(StoreMethod.APPEND, [[append_to_wire(row) for row in rows]])
+        await self.call(ops.AppendRows(list(rows)))
 
     async def snapshot(self, session_id: str, seq: int, data: bytes) -> None:
-        await self._call(StoreMethod.SNAPSHOT, [session_id, seq, data])
+        await self.call(ops.Snapshot(session_id, seq, data))
 
     async def delete_session(self, session_id: str) -> bool:
-        return bool(await self._call(StoreMethod.DELETE_SESSION, [session_id]))
+        return cast(bool, await self.call(ops.DeleteSession(session_id)))
 
     async def save_version(self, version: VersionRecord, data: bytes) -> bool:
-        return bool(await self._call(StoreMethod.SAVE_VERSION, [version_to_wire(version), data]))
+        return cast(bool, await self.call(ops.SaveVersion(version, data)))
 
     async def list_versions(self, session_id: str) -> list[VersionRecord]:
-        values = await self._call(StoreMethod.LIST_VERSIONS, [session_id])
-        return [version_from_wire(value) for value in values]
+        return cast(list[VersionRecord], await self.call(ops.ListVersions(session_id)))
 
     async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
-        value = await self._call(StoreMethod.LOAD_VERSION, [session_id, version_id])
-        return None if value is None else (version_from_wire(value[0]), bytes(value[1]))
+        found = await self.call(ops.LoadVersion(session_id, version_id))
+        return cast(tuple[VersionRecord, bytes] | None, found)
 
     async def delete_versions(self, session_id: str, version_ids: Sequence[str]) -> int:
-        return int(await self._call(StoreMethod.DELETE_VERSIONS, [session_id, list(version_ids)]))
-
-
-class _LinkWorkspaceStore:
-    """The workspace store at the store owner: each allowed method becomes one link request."""
-
-    def __init__(self, client: LinkStoreClient) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        if name not in WORKSPACE_METHODS:
-            raise AttributeError(name)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return from_wire(
-                await self._client._call(EngineMethod.WORKSPACE, [name, to_wire(list(args)), to_wire(kwargs)])
-            )
-
-        return call
-
-
-# Workspace store errors by name (IllegalTransition carries its text only across a link).
-_WORKSPACE_ERRORS: dict[str, Callable[[str], StoreError]] = {
-    "IllegalTransition": WorkspaceStoreError,
-    "WorkspaceStoreError": WorkspaceStoreError,
-}
-
-_ENGINE_ERRORS: dict[str, type[StoreError]] = {
-    "NotFound": NotFound,
-    "Conflict": Conflict,
-    "StaleRevision": StaleRevision,
-    "EngineStoreError": EngineStoreError,
-    "InvalidPlan": InvalidPlan,
-}
-
-
-class LinkEngineStore:
-    """The design engine's store, at the store owner, over the same link."""
-
-    def __init__(self, client: LinkStoreClient) -> None:
-        self._client = client
-
-    async def _call(self, method: EngineMethod, *args: Any) -> Any:
-        return from_wire(await self._client._call(method, to_wire(list(args))))
-
-    async def create_program(self, program: Program) -> None:
-        await self._call(EngineMethod.CREATE_PROGRAM, program)
-
-    async def get_program(self, program_id: str) -> Program | None:
-        result: Program | None = await self._call(EngineMethod.GET_PROGRAM, program_id)
-        return result
-
-    async def list_programs(self, user_id: str) -> list[Program]:
-        result: list[Program] = await self._call(EngineMethod.LIST_PROGRAMS, user_id)
-        return result
-
-    async def add_member(self, program_id: str, user_id: str, role: str = "member") -> None:
-        await self._call(EngineMethod.ADD_MEMBER, program_id, user_id, role)
-
-    async def member_role(self, program_id: str, user_id: str) -> str | None:
-        result: str | None = await self._call(EngineMethod.MEMBER_ROLE, program_id, user_id)
-        return result
-
-    async def create_design(self, design: Design) -> None:
-        await self._call(EngineMethod.CREATE_DESIGN, design)
-
-    async def get_design(self, design_id: str) -> Design | None:
-        result: Design | None = await self._call(EngineMethod.GET_DESIGN, design_id)
-        return result
-
-    async def list_designs(self, program_id: str) -> list[Design]:
-        result: list[Design] = await self._call(EngineMethod.LIST_DESIGNS, program_id)
-        return result
-
-    async def set_design_state(
-        self, design_id: str, state: LifecycleState, *, updated_at: str | None = None
-    ) -> Design:
-        result: Design = await self._call(EngineMethod.SET_DESIGN_STATE, design_id, state, updated_at)
-        return result
-
-    async def create_session(self, record: DesignSessionRecord) -> None:
-        await self._call(EngineMethod.CREATE_SESSION, record)
-
-    async def get_session(self, session_id: str) -> DesignSessionRecord | None:
-        result: DesignSessionRecord | None = await self._call(EngineMethod.GET_SESSION, session_id)
-        return result
-
-    async def list_sessions(self, user_id: str, limit: int, offset: int = 0) -> list[DesignSessionRecord]:
-        result: list[DesignSessionRecord] = await self._call(
-            EngineMethod.LIST_SESSIONS, user_id, limit, offset
-        )
-        return result
-
-    async def save_session_with_events(
-        self, record: DesignSessionRecord, expected_revision: int, events: Sequence[StoredEvent]
-    ) -> DesignSessionRecord:
-        result: DesignSessionRecord = await self._call(
-            EngineMethod.SAVE_SESSION_WITH_EVENTS, record, expected_revision, list(events)
-        )
-        return result
-
-    async def delete_session(self, session_id: str) -> bool:
-        return bool(await self._call(EngineMethod.DELETE_SESSION, session_id))
-
-    async def read_events(self, session_id: str, after_id: int, limit: int) -> list[StoredEvent]:
-        result: list[StoredEvent] = await self._call(EngineMethod.READ_EVENTS, session_id, after_id, limit)
-        return result
-
-    async def last_event_id(self, session_id: str) -> int:
-        return int(await self._call(EngineMethod.LAST_EVENT_ID, session_id))
-
-    async def search_items(self, owner_id: str, query: str, limit: int) -> list[Item]:
-        result: list[Item] = await self._call(EngineMethod.SEARCH_ITEMS, owner_id, query, limit)
-        return result
-
-    async def get_item(self, item_id: str) -> Item | None:
-        result: Item | None = await self._call(EngineMethod.GET_ITEM, item_id)
-        return result
-
-    async def get_items(self, item_ids: Sequence[str]) -> list[Item]:
-        result: list[Item] = await self._call(EngineMethod.GET_ITEMS, list(item_ids))
-        return result
-
-    async def get_eco(self, eco_id: str) -> Eco | None:
-        result: Eco | None = await self._call(EngineMethod.GET_ECO, eco_id)
-        return result
-
-    async def design_bom(self, design_id: str) -> list[BomLine]:
-        result: list[BomLine] = await self._call(EngineMethod.DESIGN_BOM, design_id)
-        return result
-
-    async def item_requirements(self, item_id: str) -> list[Item]:
-        result: list[Item] = await self._call(EngineMethod.ITEM_REQUIREMENTS, item_id)
-        return result
-
-    async def materialize(
-        self, plan: MaterializationPlan, session: DesignSessionRecord, expected_revision: int
-    ) -> MaterializationOutcome:
-        result: MaterializationOutcome = await self._call(
-            EngineMethod.MATERIALIZE, plan, session, expected_revision
-        )
-        return result
+        return cast(int, await self.call(ops.DeleteVersions(session_id, list(version_ids))))

@@ -1,14 +1,18 @@
-"""Plain records that cross the storage boundary (and the Ray boundary: all picklable)."""
+"""Plain records that cross the storage boundary (and the Ray boundary: all picklable).
+
+They are immutable ``msgspec`` structs sent as arrays: every Bridge update row crosses the
+link to the store owner (APPEND) and every load brings a log back (LOAD), and as arrays
+they encode and decode in about half the time a map per record takes (measured).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import msgspec
 
 __all__ = ["Append", "LoadedDoc", "SessionRecord", "VersionRecord"]
 
 
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
+class SessionRecord(msgspec.Struct, frozen=True, array_like=True):
     id: str
     name: str
     description: str
@@ -27,11 +31,10 @@ class SessionRecord:
         }
 
     def advanced(self, revision: int, updated_at: str) -> SessionRecord:
-        return replace(self, revision=revision, updated_at=updated_at)
+        return msgspec.structs.replace(self, revision=revision, updated_at=updated_at)
 
 
-@dataclass(frozen=True, slots=True)
-class Append:
+class Append(msgspec.Struct, frozen=True, array_like=True):
     """One document update for the write-ahead log, with the session revision it makes."""
 
     session_id: str
@@ -41,22 +44,20 @@ class Append:
     updated_at: str
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedDoc:
+class LoadedDoc(msgspec.Struct, frozen=True, array_like=True):
     """What a session is rebuilt from: its record, the latest snapshot and the log after it."""
 
     record: SessionRecord
     snapshot: bytes | None
     snapshot_seq: int
-    updates: list[tuple[int, bytes]] = field(default_factory=list)
+    updates: list[tuple[int, bytes]] = msgspec.field(default_factory=list)
 
     @property
     def last_seq(self) -> int:
         return self.updates[-1][0] if self.updates else self.snapshot_seq
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRecord:
+class VersionRecord(msgspec.Struct, frozen=True, array_like=True):
     """A named or automatic version of a Bridge session (its Yjs state is stored beside it).
 
     ``seq`` is the last log sequence the version's state includes; ``author`` says who

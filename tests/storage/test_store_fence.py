@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from actors.core.ops import encode
 from actors.link import LinkServer, LinkSettings, dial
-from actors.link.link import RemoteFailure
+from actors.link.link import Link, RemoteFailure
 from actors.store.client import StoreCore
+from actors.store.ops import StoreOp
+from actors.store.ops import bridge as ops
 from actors.store.service import StoreLinkHandler
-from actors.store.wire import StoreMethod, append_to_wire, record_to_wire
 from storage import Append, SessionRecord
 from storage.settings import StorageSettings
 
 pytestmark = pytest.mark.integration
 
 
-def _row(session_id: str, seq: int, data: bytes) -> list[object]:
-    return append_to_wire(Append(session_id, seq, data, seq - 1, "t"))
+def _append(session_id: str, seq: int, data: bytes) -> ops.AppendRows:
+    return ops.AppendRows([Append(session_id, seq, data, seq - 1, "t")])
+
+
+async def _send(link: Link, op: StoreOp) -> Any:
+    """The op sent as a host's store client sends it: its tag and fields on the link."""
+    return await link.request(*encode(op))
 
 
 async def test_a_host_replaced_by_another_may_no_longer_write(tmp_path: Path) -> None:
@@ -38,19 +46,19 @@ async def test_a_host_replaced_by_another_may_no_longer_write(tmp_path: Path) ->
         again, reader = await dial(address, "new-redialled", settings, peer="host-new")
         readers.append(reader)
         record = SessionRecord("fence-1", "n", "", 1, "t", "t")
-        await old.request(StoreMethod.CREATE_SESSION, [record_to_wire(record), b"\x00\x00"])
-        await old.request(StoreMethod.APPEND, [[_row("fence-1", 2, b"\x00\x00")]])
+        await _send(old, ops.CreateSession(record, b"\x00\x00"))
+        await _send(old, _append("fence-1", 2, b"\x00\x00"))
 
         # The session is re-placed: its new host loads it ...
-        assert await new.request(StoreMethod.LOAD, ["fence-1"]) is not None
+        assert await _send(new, ops.Load("fence-1")) is not None
         # ... and the old host's late rows are refused, so they cannot take the new host's seqs.
         with pytest.raises(RemoteFailure, match="loaded by another host"):
-            await old.request(StoreMethod.APPEND, [[_row("fence-1", 3, b"\x00\x00")]])
+            await _send(old, _append("fence-1", 3, b"\x00\x00"))
         with pytest.raises(RemoteFailure, match="loaded by another host"):
-            await old.request(StoreMethod.SNAPSHOT, ["fence-1", 2, b"\x00\x00"])
-        await new.request(StoreMethod.APPEND, [[_row("fence-1", 3, b"\x00\x00")]])
+            await _send(old, ops.Snapshot("fence-1", 2, b"\x00\x00"))
+        await _send(new, _append("fence-1", 3, b"\x00\x00"))
         # The new host's process may redial and keep writing.
-        await again.request(StoreMethod.APPEND, [[_row("fence-1", 4, b"\x00\x00")]])
+        await _send(again, _append("fence-1", 4, b"\x00\x00"))
         loaded = await core.load("fence-1")
         assert loaded is not None
         assert [seq for seq, _ in loaded.updates] == [1, 2, 3, 4]
