@@ -33,8 +33,8 @@ R_co = TypeVar("R_co", covariant=True)
 _WIRE_BUILTINS = (bytes, bytearray)
 
 
-class BaseOp(msgspec.Struct, frozen=True, array_like=True, tag=True):
-    """One operation sent over a link: its tag, then its fields.
+class BaseOp(msgspec.Struct, Generic[R_co], frozen=True, array_like=True, tag=True):
+    """One operation sent over a link: its tag, then its fields; answered with an ``R_co``.
 
     Host ops are about one session (``Op``); the store owner's are not all (listing
     programs, reserving quota), so what every registry needs lives here.
@@ -44,13 +44,6 @@ class BaseOp(msgspec.Struct, frozen=True, array_like=True, tag=True):
     retry: ClassVar[bool] = True
     #: Opens a stream of the session under the id in its ``stream`` field.
     opens_stream: ClassVar[bool] = False
-
-
-class Op(BaseOp, Generic[R_co], frozen=True):
-    """One operation on one session (``session_id``), answered with an ``R_co``."""
-
-    session_id: str
-
     #: The answer's type (``R_co``), ``Any`` when the op names none.
     answer: ClassVar[Any] = Any
 
@@ -62,17 +55,23 @@ class Op(BaseOp, Generic[R_co], frozen=True):
                 cls.answer = args[0]
 
 
-def answer_to_wire(kind: type[Op[Any]], value: object) -> object:
+class Op(BaseOp[R_co], frozen=True):
+    """One operation on one session (``session_id``), answered with an ``R_co``."""
+
+    session_id: str
+
+
+def answer_to_wire(kind: type[BaseOp[Any]], value: object) -> object:
     """An answer as the link carries it: a typed one as plain values, bytes as bytes."""
     if kind.answer is Any:
         return value
     return msgspec.to_builtins(value, builtin_types=_WIRE_BUILTINS)
 
 
-def answer_from_wire(kind: type[Op[R]], value: object) -> R:
+def answer_from_wire(kind: type[BaseOp[R]], value: object) -> R:
     """The answer to an op of ``kind`` rebuilt as its type.
 
-    A host whose answer does not fit is a bug on the host's side, not bad input: it raises
+    A service whose answer does not fit is a bug on its side, not bad input: it raises
     ``TypeError`` (a 500 at the gateway, logged) rather than a ``ValidationError`` (a 400).
     """
     if kind.answer is Any:
@@ -99,15 +98,15 @@ class Ping(Op[int], tag="ping", frozen=True):
     """Activate the session where it is placed; answers that host's process id."""
 
 
-def encode(op: BaseOp) -> tuple[str, list[Any]]:
+def encode(op: BaseOp[Any]) -> tuple[str, list[Any]]:
     """The op as the link carries it: its tag, then its fields in order."""
     raw = msgspec.to_builtins(op, builtin_types=(bytes, bytearray))
     return raw[0], raw[1:]
 
 
-OpT = TypeVar("OpT", bound=BaseOp)
+OpT = TypeVar("OpT", bound=BaseOp[Any])
 H = TypeVar("H")
-B = TypeVar("B", bound=BaseOp)
+B = TypeVar("B", bound=BaseOp[Any])
 
 # A handler takes the host's state and the op; one of an ``opens_stream`` op takes the
 # stream too (the host's own peer object, so typed by each handler, not here).
@@ -118,8 +117,8 @@ class OpRegistry(Generic[H, B]):
     """Every operation a service answers (of base ``B``), each with its handler (taking ``H``)."""
 
     def __init__(self) -> None:
-        self._handlers: dict[type[BaseOp], Handler] = {}
-        self._by_tag: dict[str, type[BaseOp]] = {}
+        self._handlers: dict[type[BaseOp[Any]], Handler] = {}
+        self._by_tag: dict[str, type[BaseOp[Any]]] = {}
 
     def register(self, kind: type[OpT], handler: Callable[[H, OpT], Awaitable[Any]]) -> None:
         if kind.opens_stream:
@@ -131,17 +130,17 @@ class OpRegistry(Generic[H, B]):
             raise ValueError(f"op {kind.__name__} opens no stream: register it")
         self._add(kind, handler)
 
-    def _add(self, kind: type[BaseOp], handler: Handler) -> None:
+    def _add(self, kind: type[BaseOp[Any]], handler: Handler) -> None:
         tag = kind.__struct_config__.tag
         if not isinstance(tag, str) or tag in self._by_tag:
             raise ValueError(f"op {kind.__name__}: its tag {tag!r} is missing or taken")
         self._handlers[kind] = handler
         self._by_tag[tag] = kind
 
-    def __contains__(self, kind: type[BaseOp]) -> bool:
+    def __contains__(self, kind: type[BaseOp[Any]]) -> bool:
         return kind in self._handlers
 
-    def __iter__(self) -> Iterator[type[BaseOp]]:
+    def __iter__(self) -> Iterator[type[BaseOp[Any]]]:
         return iter(self._handlers)
 
     def decode(self, tag: object, fields: object) -> B:
@@ -159,7 +158,7 @@ class OpRegistry(Generic[H, B]):
             raise ValidationError(_field_of(kind, str(exc)), str(exc)) from None
         return cast(B, op)
 
-    async def run(self, host: H, op: BaseOp, stream: Any = None) -> Any:
+    async def run(self, host: H, op: BaseOp[Any], stream: Any = None) -> Any:
         """The op's answer; ``stream`` is the peer an ``opens_stream`` op opens."""
         handler = self._handlers.get(type(op))
         if handler is None:
@@ -171,7 +170,7 @@ class OpRegistry(Generic[H, B]):
         return await handler(host, op)
 
 
-def _field_of(kind: type[BaseOp], message: str) -> str:
+def _field_of(kind: type[BaseOp[Any]], message: str) -> str:
     """The field a msgspec error points at (``... - at `$[2]` ``: the tag is ``$[0]``)."""
     at = message.rsplit("`$[", 1)
     if len(at) == 2:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, cast
+from typing import Protocol, TypeVar, cast
 
 import msgspec
 
@@ -53,6 +53,8 @@ from .ops import bridge as ops
 from .workspace_client import LinkWorkspaceStore
 
 __all__ = ["EngineStoreClient", "LinkEngineStore", "LinkStoreClient", "StoreClient", "StoreCore"]
+
+R = TypeVar("R")
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +253,7 @@ class LinkStoreClient:
         self._link, self._reader = link, reader
         return link
 
-    async def call(self, op: StoreOp) -> Any:
+    async def call(self, op: StoreOp[R]) -> R:
         """The store owner's answer to ``op``, rebuilt as the type the op names.
 
         A store error comes back as itself (``STORE_ERRORS``); one the store could not
@@ -317,8 +319,7 @@ class LinkStoreClient:
         return cast(list[VersionRecord], await self.call(ops.ListVersions(session_id)))
 
     async def load_version(self, session_id: str, version_id: str) -> tuple[VersionRecord, bytes] | None:
-        found = await self.call(ops.LoadVersion(session_id, version_id))
-        return cast(tuple[VersionRecord, bytes] | None, found)
+        return await self.call(ops.LoadVersion(session_id, version_id))
 
     async def delete_versions(self, session_id: str, version_ids: Sequence[str]) -> int:
         return cast(int, await self.call(ops.DeleteVersions(session_id, list(version_ids))))

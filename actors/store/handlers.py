@@ -9,6 +9,7 @@ its one-line method on the client. The Bridge's writes go through the fence
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from storage.workspace import QuotaExceeded
 
@@ -33,7 +34,7 @@ class Caller:
     link: Link
 
 
-STORE_OPS: OpRegistry[Caller, StoreOp] = OpRegistry()
+STORE_OPS: OpRegistry[Caller, StoreOp[Any]] = OpRegistry()
 _r = STORE_OPS.register
 
 

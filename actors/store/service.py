@@ -61,7 +61,7 @@ class StoreLinkHandler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _answer(self, link: Link, request_id: int, op: StoreOp) -> None:
+    async def _answer(self, link: Link, request_id: int, op: StoreOp[Any]) -> None:
         try:
             value = answer_to_wire(await STORE_OPS.run(Caller(self._core, self._writers, link), op))
         except Exception as exc:  # a bug must cost its request, never leave its caller waiting

@@ -53,7 +53,7 @@ SAMPLES: list[Op[Any]] = [
 
 
 @pytest.mark.parametrize("op", SAMPLES, ids=lambda op: type(op).__name__)
-def test_an_op_crosses_the_link_unchanged(op: Op) -> None:
+def test_an_op_crosses_the_link_unchanged(op: Op[Any]) -> None:
     tag, fields = encode(op)
     # The link packs a request as msgpack, as it does every message.
     tag, fields = msgpack.unpackb(msgpack.packb([tag, fields], use_bin_type=True), raw=False)
@@ -87,9 +87,9 @@ def test_retry_and_streams_are_declared_per_op() -> None:
 
 
 def test_a_registry_refuses_a_taken_tag_and_a_stream_op_registered_as_plain() -> None:
-    registry: OpRegistry[object] = OpRegistry()
+    registry: OpRegistry[object, Op[Any]] = OpRegistry()
 
-    async def handler(host: object, op: Op) -> None:
+    async def handler(host: object, op: Op[Any]) -> None:
         return None
 
     registry.register(Ping, handler)

@@ -51,7 +51,7 @@ def _sent(value: Any) -> Any:
     return msgpack.unpackb(msgpack.packb(value, use_bin_type=True), raw=False, strict_map_key=False)
 
 
-def _declared(*modules: ModuleType) -> list[type[StoreOp]]:
+def _declared(*modules: ModuleType) -> list[type[StoreOp[Any]]]:
     return [
         value
         for module in modules
@@ -66,7 +66,7 @@ def test_every_declared_op_is_registered_with_a_handler() -> None:
     assert set(STORE_OPS) == set(declared)
 
 
-SAMPLES: list[StoreOp] = [
+SAMPLES: list[StoreOp[Any]] = [
     bridge.CreateSession(RECORD, b"\x00\x00"),
     bridge.AppendRows([Append("s-1", 4, b"\x01\x02", 4, "t"), Append("s-2", 1, b"", 1, "t")]),
     bridge.Snapshot("s-1", 4, b"\xff"),
@@ -83,7 +83,7 @@ SAMPLES: list[StoreOp] = [
 
 
 @pytest.mark.parametrize("op", SAMPLES, ids=lambda op: type(op).__name__)
-def test_an_op_crosses_the_link_unchanged(op: StoreOp) -> None:
+def test_an_op_crosses_the_link_unchanged(op: StoreOp[Any]) -> None:
     tag, fields = _sent(list(encode(op)))
     got = STORE_OPS.decode(tag, fields)
     assert got == op
@@ -129,7 +129,7 @@ def test_a_missing_field_is_refused() -> None:
         STORE_OPS.decode("load_version", ["s-1"])
 
 
-ANSWERS: list[tuple[type[StoreOp], Any]] = [
+ANSWERS: list[tuple[type[StoreOp[Any]], Any]] = [
     (bridge.Load, LoadedDoc(RECORD, b"\x02" * 8, 3, [(4, b"\x01"), (5, b"")])),
     (bridge.Load, LoadedDoc(RECORD, None, 0, [])),
     (bridge.Load, None),
@@ -170,7 +170,7 @@ ANSWERS: list[tuple[type[StoreOp], Any]] = [
 
 
 @pytest.mark.parametrize(("kind", "value"), ANSWERS, ids=lambda v: getattr(v, "__name__", ""))
-def test_an_answer_comes_back_as_the_type_its_op_names(kind: type[StoreOp], value: Any) -> None:
+def test_an_answer_comes_back_as_the_type_its_op_names(kind: type[StoreOp[Any]], value: Any) -> None:
     got = answer_from_wire(kind, _sent(answer_to_wire(value)))
     assert got == value
     assert type(got) is type(value)

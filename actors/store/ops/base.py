@@ -9,7 +9,7 @@ from them (``answer_from_wire``), so a record is described once, by its annotati
 from __future__ import annotations
 
 import types
-from typing import Any, ClassVar, Protocol, Union, get_args, get_origin
+from typing import Any, Protocol, TypeVar, Union, get_args, get_origin
 
 import msgspec
 
@@ -18,20 +18,20 @@ from ...core.ops import BaseOp
 __all__ = ["StoreCalls", "StoreOp", "answer_from_wire", "answer_to_wire"]
 
 _BUILTIN = (bytes, bytearray)
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 
-class StoreOp(BaseOp, frozen=True):
-    """One operation on the store owner: its tag, then its fields."""
-
-    #: The type of the answer (None: the op answers nothing).
-    answer: ClassVar[Any] = None
+class StoreOp(BaseOp[R_co], frozen=True):
+    """One operation on the store owner: its tag, then its fields; ``StoreOp[None]``
+    answers nothing."""
 
 
 class StoreCalls(Protocol):
     """The one path every op takes to the store owner (``LinkStoreClient.call``): what
     the engine and workspace clients are built on."""
 
-    async def call(self, op: StoreOp) -> Any: ...
+    async def call(self, op: StoreOp[R]) -> R: ...
 
 
 def answer_to_wire(value: Any) -> Any:
@@ -43,22 +43,23 @@ def answer_to_wire(value: Any) -> Any:
 # Per op type: the answer type without its ``| None``, and whether it has one. msgspec
 # builds its plan for a union on every call (about 1 µs, measured), so None is
 # answered here and the rest converted to its plain type.
-_PLANS: dict[type[StoreOp], tuple[Any, bool]] = {}
+_PLANS: dict[type[StoreOp[Any]], tuple[Any, bool]] = {}
 
 
-def answer_from_wire(kind: type[StoreOp], value: Any) -> Any:
+def answer_from_wire(kind: type[StoreOp[R]], value: Any) -> R:
     """The answer of an op of type ``kind`` rebuilt (``msgspec.ValidationError`` if malformed)."""
     plan = _PLANS.get(kind)
     if plan is None:
         plan = _PLANS[kind] = _plan(kind.answer)
     target, optional = plan
     if value is None and optional:
-        return None
-    return msgspec.convert(value, target)
+        return None  # type: ignore[return-value]  # R admits None: the plan says so
+    answer: R = msgspec.convert(value, target)
+    return answer
 
 
 def _plan(answer: Any) -> tuple[Any, bool]:
-    if answer is None:
+    if answer is None or answer is type(None):
         return None, True
     if get_origin(answer) is Union or isinstance(answer, types.UnionType):
         rest = tuple(arg for arg in get_args(answer) if arg is not type(None))

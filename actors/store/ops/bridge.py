@@ -7,7 +7,7 @@ answer would not be the first's.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from storage import Append, LoadedDoc, SessionRecord, VersionRecord
 
@@ -28,66 +28,58 @@ __all__ = [
 ]
 
 
-class CreateSession(StoreOp, tag="create", frozen=True):
+class CreateSession(StoreOp[None], tag="create", frozen=True):
     record: SessionRecord
     initial: bytes
     retry: ClassVar[bool] = False
 
 
-class GetSession(StoreOp, tag="get", frozen=True):
+class GetSession(StoreOp[SessionRecord | None], tag="get", frozen=True):
     session_id: str
-    answer: ClassVar[Any] = SessionRecord | None
 
 
-class ListSessions(StoreOp, tag="list", frozen=True):
+class ListSessions(StoreOp[list[SessionRecord]], tag="list", frozen=True):
     limit: int
     offset: int
-    answer: ClassVar[Any] = list[SessionRecord]
 
 
-class Load(StoreOp, tag="load", frozen=True):
+class Load(StoreOp[LoadedDoc | None], tag="load", frozen=True):
     """Load a session to host it: from now on only the loading process may write it."""
 
     session_id: str
-    answer: ClassVar[Any] = LoadedDoc | None
 
 
-class AppendRows(StoreOp, tag="append", frozen=True):
+class AppendRows(StoreOp[None], tag="append", frozen=True):
     rows: list[Append]
 
 
-class Snapshot(StoreOp, tag="snapshot", frozen=True):
+class Snapshot(StoreOp[None], tag="snapshot", frozen=True):
     session_id: str
     seq: int
     data: bytes
 
 
-class DeleteSession(StoreOp, tag="delete", frozen=True):
+class DeleteSession(StoreOp[bool], tag="delete", frozen=True):
     session_id: str
-    answer: ClassVar[Any] = bool
     retry: ClassVar[bool] = False
 
 
-class SaveVersion(StoreOp, tag="save_version", frozen=True):
+class SaveVersion(StoreOp[bool], tag="save_version", frozen=True):
     version: VersionRecord
     data: bytes
-    answer: ClassVar[Any] = bool
     retry: ClassVar[bool] = False
 
 
-class ListVersions(StoreOp, tag="versions", frozen=True):
+class ListVersions(StoreOp[list[VersionRecord]], tag="versions", frozen=True):
     session_id: str
-    answer: ClassVar[Any] = list[VersionRecord]
 
 
-class LoadVersion(StoreOp, tag="load_version", frozen=True):
+class LoadVersion(StoreOp[tuple[VersionRecord, bytes] | None], tag="load_version", frozen=True):
     session_id: str
     version_id: str
-    answer: ClassVar[Any] = tuple[VersionRecord, bytes] | None
 
 
-class DeleteVersions(StoreOp, tag="delete_versions", frozen=True):
+class DeleteVersions(StoreOp[int], tag="delete_versions", frozen=True):
     session_id: str
     version_ids: list[str]
-    answer: ClassVar[Any] = int
     retry: ClassVar[bool] = False
