@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -92,3 +94,28 @@ def test_every_documented_setting_is_read() -> None:
     read = _settings_read()
     unclear = sorted(written for written, names in _settings_documented() if len(names & read) != 1)
     assert not unclear, "in a README settings table but read nowhere (or ambiguous): " + ", ".join(unclear)
+
+
+# What the gateway may import from the session layer: the session client, the messages that
+# cross it (each API's ops, bodies, answers and errors, the shared ones, ids, and the
+# Hocuspocus wire protocol it decodes), and what its entry point builds and starts (settings,
+# the runtime). Anything else is the session layer's inside, reached only through the client.
+GATEWAY_MAY_IMPORT = re.compile(
+    r"^actors(\.client(\..+)?"
+    r"|\.(bridge|engine|workspace)\.(ops|bodies|answers|errors)"
+    r"|\.core\.(ops|bodies|errors|ids|events)"
+    r"|\.errors|\.protocol(\..+)?"
+    r"|\.settings|\.env|\.runtime|\.(llm|bridge|engine|workspace)\.settings"
+    r"|\.singleflight)$"
+)
+
+
+def test_the_gateway_imports_only_the_client_and_the_message_modules() -> None:
+    graph = grimp.build_graph("gateway", "actors", include_external_packages=False)
+    found = sorted(
+        f"{importer} -> {imported}"
+        for importer in graph.find_descendants("gateway") | {"gateway"}
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if imported.split(".")[0] == "actors" and not GATEWAY_MAY_IMPORT.match(imported)
+    )
+    assert found == []

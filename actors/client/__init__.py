@@ -2,6 +2,9 @@
 
 from ..core.events import Delivery as Delivery
 from ..core.events import StreamEnd as StreamEnd
+from ..core.sync import Control as Control
+from ..core.sync import Inbound as Inbound
+from ..core.sync import Scope as Scope
 from .base import DesignAction as DesignAction
 from .base import RealtimeStream as RealtimeStream
 from .base import SessionClient as SessionClient

@@ -12,8 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from actors.client import Delivery, RealtimeStream, SessionClient, StreamEnd
-from actors.core.sync import Control, Inbound, Scope
+from actors.client import Control, Delivery, Inbound, RealtimeStream, Scope, SessionClient, StreamEnd
 from actors.singleflight import SingleFlight
 
 from ..metrics import Metrics
