@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from ..core.ids import new_session_id
 from ..core.ops import Op, Ping
 from ..engine import ops as engine
+from ..engine.bodies import CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody
 from ..errors import NotFound
 from ..workspace import ops as work
 from .base import DesignAction
@@ -33,16 +34,18 @@ class HostCalls:
 
     # -- design sessions ----------------------------------------------------------------
 
-    async def create_design_session(self, user: str, body: object) -> dict[str, Any]:
+    async def create_design_session(self, user: str, body: CreateDesignSessionBody) -> dict[str, Any]:
         return dict(await self.call(engine.CreateDesign(new_session_id(), user, body)))
 
     async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]:
         return dict(await self.call(engine.GetDesign(session_id, user)))
 
-    async def patch_design_session(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+    async def patch_design_session(
+        self, user: str, session_id: str, body: PatchDesignSessionBody
+    ) -> dict[str, Any]:
         return dict(await self.call(engine.PatchDesign(session_id, user, body)))
 
-    async def design_action(self, user: str, session_id: str, body: object) -> DesignAction:
+    async def design_action(self, user: str, session_id: str, body: StageActionBody) -> DesignAction:
         return DesignAction.from_result(dict(await self.call(engine.ActDesign(session_id, user, body))))
 
     async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from ..core.errors import error_from_wire
 from ..core.ops import Op, Subscribe, answer_from_wire, encode
 from ..engine import plm
 from ..engine.ops import ListenDesign
+from ..engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
 from ..engine.service import summary_json
 from ..errors import SessionNotFound, SessionUnavailable
 from ..link import LinkAddress, LinkClosed, RemoteFailure, dial
@@ -371,7 +372,7 @@ class ClusterSessionClient(HostCalls):
         except StoreError as exc:
             raise SessionUnavailable(str(exc)) from exc
 
-    async def create_program(self, user: str, body: object) -> dict[str, Any]:
+    async def create_program(self, user: str, body: CreateProgramBody) -> dict[str, Any]:
         return await self._plm(plm.create_program(self.store.engine, user, body))
 
     async def list_programs(self, user: str) -> list[dict[str, Any]]:
@@ -380,10 +381,10 @@ class ClusterSessionClient(HostCalls):
     async def get_program(self, user: str, program_id: str) -> dict[str, Any]:
         return await self._plm(plm.get_program(self.store.engine, user, program_id))
 
-    async def add_program_member(self, user: str, program_id: str, body: object) -> dict[str, Any]:
+    async def add_program_member(self, user: str, program_id: str, body: AddMemberBody) -> dict[str, Any]:
         return await self._plm(plm.add_member(self.store.engine, user, program_id, body))
 
-    async def create_design(self, user: str, program_id: str, body: object) -> dict[str, Any]:
+    async def create_design(self, user: str, program_id: str, body: CreateDesignBody) -> dict[str, Any]:
         return await self._plm(plm.create_design(self.store.engine, user, program_id, body))
 
     async def list_designs(self, user: str, program_id: str) -> list[dict[str, Any]]:

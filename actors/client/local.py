@@ -24,6 +24,7 @@ from ..engine.cad_runs import CadJobs
 from ..engine.live import WireEvent
 from ..engine.llm.factory import make_provider
 from ..engine.ops import ListenDesign
+from ..engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
 from ..engine.service import EngineService, summary_json
 from ..errors import SessionNotFound, SessionUnavailable
 from ..host.core import HostCore
@@ -202,7 +203,7 @@ class LocalSessionClient(HostCalls):
         stream.owner = await HOST_OPS.run(self._core, Subscribe(session_id), stream)
         return stream
 
-    async def create_program(self, user: str, body: object) -> dict[str, Any]:
+    async def create_program(self, user: str, body: CreateProgramBody) -> dict[str, Any]:
         return await plm.create_program(self._store.engine, user, body)
 
     async def list_programs(self, user: str) -> list[dict[str, Any]]:
@@ -211,10 +212,10 @@ class LocalSessionClient(HostCalls):
     async def get_program(self, user: str, program_id: str) -> dict[str, Any]:
         return await plm.get_program(self._store.engine, user, program_id)
 
-    async def add_program_member(self, user: str, program_id: str, body: object) -> dict[str, Any]:
+    async def add_program_member(self, user: str, program_id: str, body: AddMemberBody) -> dict[str, Any]:
         return await plm.add_member(self._store.engine, user, program_id, body)
 
-    async def create_design(self, user: str, program_id: str, body: object) -> dict[str, Any]:
+    async def create_design(self, user: str, program_id: str, body: CreateDesignBody) -> dict[str, Any]:
         return await plm.create_design(self._store.engine, user, program_id, body)
 
     async def list_designs(self, user: str, program_id: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from .artifacts import validate_artifacts_patch as validate_artifacts_patch
 from .artifacts import validate_bom as validate_bom
 from .artifacts import validate_description as validate_description
 from .artifacts import validate_requirements as validate_requirements
+from .bodies import StageActionBody as StageActionBody
 from .doc import append_draft_text as append_draft_text
 from .doc import apply_artifacts as apply_artifacts
 from .doc import clear_draft as clear_draft
@@ -41,10 +42,9 @@ from .events import ToolResult as ToolResult
 from .events import UserMessage as UserMessage
 from .events import event_from_json as event_from_json
 from .events import parse_last_event_id as parse_last_event_id
-from .requests import StreamRequest as StreamRequest
 from .requests import check_answer as check_answer
 from .requests import check_part as check_part
-from .requests import parse_stream_request as parse_stream_request
+from .requests import check_stream_request as check_stream_request
 from .stages import Action as Action
 from .stages import Decision as Decision
 from .stages import DecisionKind as DecisionKind
@@ -73,12 +73,12 @@ __all__ = [
     "LoggedEvent",
     "Paused",
     "Stage",
+    "StageActionBody",
     "StageChange",
     "StageComplete",
     "StageError",
     "StageEvent",
     "Status",
-    "StreamRequest",
     "ToolCall",
     "ToolResult",
     "UserMessage",
@@ -87,6 +87,7 @@ __all__ = [
     "bom_nodes",
     "check_answer",
     "check_part",
+    "check_stream_request",
     "clear_draft",
     "empty_artifacts",
     "event_from_json",
@@ -95,7 +96,6 @@ __all__ = [
     "materialization_blocker",
     "merge_artifacts",
     "parse_last_event_id",
-    "parse_stream_request",
     "plan",
     "read_artifacts",
     "read_draft",

@@ -3,9 +3,10 @@ work). Every one names the calling user: a design session answers its owner only
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ..core.ops import Op
+from .bodies import CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody
 
 __all__ = [
     "ActDesign",
@@ -21,10 +22,11 @@ __all__ = [
 
 
 class CreateDesign(Op, tag="engine.create", frozen=True):
-    """A new design session under ``session_id`` (the body is checked by the engine)."""
+    """A new design session under ``session_id``; the engine checks what the body's type
+    cannot say (the program and design are the user's to read)."""
 
     user: str
-    body: Any
+    body: CreateDesignSessionBody
     retry: ClassVar[bool] = False
 
 
@@ -34,7 +36,7 @@ class GetDesign(Op, tag="engine.get", frozen=True):
 
 class PatchDesign(Op, tag="engine.patch", frozen=True):
     user: str
-    body: Any
+    body: PatchDesignSessionBody
     retry: ClassVar[bool] = False
 
 
@@ -42,7 +44,7 @@ class ActDesign(Op, tag="engine.act", frozen=True):
     """A stage action (start, confirm, send a message…): answers what it started."""
 
     user: str
-    body: Any
+    body: StageActionBody
     retry: ClassVar[bool] = False
 
 

@@ -1,39 +1,29 @@
-"""The body of ``POST /api/design-engine/sessions/:id/stream``, checked by value (pure).
+"""What a stage action's body must hold beyond its type (pure): the checks after decoding.
 
-``parse_stream_request`` checks shapes and the spec's conditional fields (``questionId``
-and ``answer`` for answer_clarification, ``message`` for send_message, ``tempId`` for
-regenerate_part); whether the action is legal now is ``stages.plan``'s question, and
-whether the ids name something in the session is ``check_answer`` / ``check_part``'s.
-
-Fields other than the action's are ignored when valid (a client may send one form for
-every action), but unknown keys are refused by name, and every text is bounded.
+``StageActionBody`` (``bodies.py``) says the shapes; ``check_stream_request`` the spec's
+conditional fields (``questionId`` and ``answer`` for answer_clarification, ``message`` for
+send_message, ``tempId`` for regenerate_part) and the text limit, a setting. Whether the
+action is legal now is ``stages.plan``'s question, and whether the ids name something in
+the session is ``check_answer`` / ``check_part``'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from actors.core.errors import ValidationError
 from actors.core.values import check_str
 
 from .artifacts import find_bom_node
-from .stages import Action, parse_action
+from .bodies import StageActionBody
+from .stages import Action
 
-__all__ = [
-    "DEFAULT_MAX_TEXT_CHARS",
-    "StreamRequest",
-    "check_answer",
-    "check_part",
-    "parse_stream_request",
-]
+__all__ = ["DEFAULT_MAX_TEXT_CHARS", "check_answer", "check_part", "check_stream_request"]
 
 DEFAULT_MAX_TEXT_CHARS = 20_000
 
-_TEXT_FIELDS = ("questionId", "answer", "message", "tempId", "feedback")
-
-# action -> the fields it requires (as non-empty strings).
+# action -> the fields it requires (as non-blank strings), by their names on the wire.
 _REQUIRED: Mapping[Action, tuple[str, ...]] = {
     Action.ANSWER_CLARIFICATION: ("questionId", "answer"),
     Action.SEND_MESSAGE: ("message",),
@@ -41,62 +31,46 @@ _REQUIRED: Mapping[Action, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class StreamRequest:
-    action: Action
-    question_id: str | None = None
-    answer: str | None = None
-    message: str | None = None
-    temp_id: str | None = None
-    feedback: str | None = None
+def _texts(body: StageActionBody) -> dict[str, str | None]:
+    return {
+        "questionId": body.question_id,
+        "answer": body.answer,
+        "message": body.message,
+        "tempId": body.temp_id,
+        "feedback": body.feedback,
+    }
 
 
-def parse_stream_request(body: object, *, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> StreamRequest:
-    if not isinstance(body, Mapping):
-        raise ValidationError("body", "must be a JSON object")
-    for key in body:
-        if key != "action" and key not in _TEXT_FIELDS:
-            allowed = ", ".join(("action", *_TEXT_FIELDS))
-            raise ValidationError(str(key), f"unknown key (allowed: {allowed})")
-    action = parse_action(body.get("action"))
-    texts: dict[str, str | None] = {}
-    for key in _TEXT_FIELDS:
-        value = body.get(key)
-        if value is not None:
-            if not isinstance(value, str):
-                raise ValidationError(key, "must be a string")
-            if len(value) > max_text_chars:
-                raise ValidationError(key, f"at most {max_text_chars} characters")
-            check_str(value, key)
-        texts[key] = value
-    for key in _REQUIRED.get(action, ()):
+def check_stream_request(body: StageActionBody, *, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> None:
+    """``ValidationError`` naming the field when a text is too long or one the action needs
+    is missing or blank."""
+    texts = _texts(body)
+    for key, value in texts.items():
+        if value is None:
+            continue
+        if len(value) > max_text_chars:
+            raise ValidationError(key, f"must be at most {max_text_chars} characters")
+        check_str(value, key)  # the texts go into the session's document
+    for key in _REQUIRED.get(body.action, ()):
         value = texts[key]
         if value is None or not value.strip():
-            raise ValidationError(key, f"required non-empty string for {action.value}")
-    return StreamRequest(
-        action,
-        question_id=texts["questionId"],
-        answer=texts["answer"],
-        message=texts["message"],
-        temp_id=texts["tempId"],
-        feedback=texts["feedback"],
-    )
+            raise ValidationError(key, f"required non-empty string for {body.action.value}")
 
 
-def check_answer(request: StreamRequest, artifacts: Mapping[str, Any]) -> None:
+def check_answer(body: StageActionBody, artifacts: Mapping[str, Any]) -> None:
     """``questionId`` must be the session's pending clarification."""
     pending = artifacts.get("pendingClarificationId")
     if pending is None:
         raise ValidationError("questionId", "no clarification is pending")
-    if request.question_id != pending:
+    if body.question_id != pending:
         raise ValidationError(
-            "questionId", f"'{request.question_id}' is not the pending clarification '{pending}'"
+            "questionId", f"'{body.question_id}' is not the pending clarification '{pending}'"
         )
 
 
-def check_part(request: StreamRequest, artifacts: Mapping[str, Any]) -> dict[str, Any]:
+def check_part(body: StageActionBody, artifacts: Mapping[str, Any]) -> dict[str, Any]:
     """The BOM node ``tempId`` names (for regenerate_part)."""
-    node = find_bom_node(artifacts.get("bom"), request.temp_id or "")
+    node = find_bom_node(artifacts.get("bom"), body.temp_id or "")
     if node is None:
-        raise ValidationError("tempId", f"no part '{request.temp_id}' in the session's BOM")
+        raise ValidationError("tempId", f"no part '{body.temp_id}' in the session's BOM")
     return node

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from msgspec import UNSET
+
 from storage.clock import utc_now_iso
 from storage.engine import Design, DesignSessionRecord, LifecycleState, StaleRevision
 from storage.objects import ObjectStore, content_type_for
@@ -21,6 +23,7 @@ from ..core.errors import ValidationError
 from ..errors import AccessDenied, Conflict, NotFound, Unprocessable
 from ..store.client import EngineStoreClient
 from .artifacts import empty_artifacts, merge_artifacts, title_from_description, validate_description
+from .bodies import CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody
 from .cad_runs import CadJobs, object_key
 from .events import ArtifactUpdate, StageChange
 from .live import EngineListener, EngineLive, WireEvent
@@ -28,7 +31,7 @@ from .llm.provider import LlmProvider
 from .llm.tools import SearchFn
 from .materialize import materialization_plan, preview, reused_item_ids
 from .plm import readable_design, readable_program
-from .requests import check_answer, check_part, parse_stream_request
+from .requests import check_answer, check_part, check_stream_request
 from .runner import RunInput, RunTools, answered, start_run
 from .settings import EngineSettings
 from .stages import DRAFTING_STAGES, DecisionKind, EngineConflict, Stage, Status, plan, validate_stage_patch
@@ -75,15 +78,6 @@ def session_json(record: DesignSessionRecord) -> dict[str, Any]:
 def _conflict(exc: EngineConflict) -> Conflict:
     detail = exc.to_json() if hasattr(exc, "to_json") else {}
     return Conflict(str(exc), {k: str(v) for k, v in detail.items() if k != "error"})
-
-
-def _optional_id(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value or len(value) > 128:
-        raise ValidationError(key, "must be an id string")
-    return value
 
 
 class EngineService:
@@ -139,22 +133,11 @@ class EngineService:
 
     # -- create / read / patch --------------------------------------------------------
 
-    async def prepare(self, session_id: str, user: str, body: object) -> DesignSessionRecord:
-        """A new session's record from a create request (validated, not yet stored)."""
-        if not isinstance(body, dict):
-            raise ValidationError("body", "must be a JSON object")
-        for key in body:
-            if key not in ("description", "programId", "designId", "aiChatSessionId"):
-                raise ValidationError(str(key), "unknown field")
-        description = validate_description(body.get("description"))
-        if len(description) > self._settings.max_text_chars:
-            raise ValidationError(
-                "description", f"must be at most {self._settings.max_text_chars} characters"
-            )
-        if body.get("programId") is None:
-            raise ValidationError("programId", "required")
-        program = await readable_program(self._store, user, body.get("programId"), "programId")
-        design_id = _optional_id(body, "designId")
+    async def prepare(self, session_id: str, user: str, body: CreateDesignSessionBody) -> DesignSessionRecord:
+        """A new session's record from a create request (checked, not yet stored)."""
+        description = self._description(body.description)
+        program = await readable_program(self._store, user, body.program_id, "programId")
+        design_id = body.design_id
         if design_id is not None:
             design = await readable_design(self._store, user, design_id, "designId")
             if design.program_id != program.id:
@@ -165,7 +148,7 @@ class EngineService:
             user_id=user,
             program_id=program.id,
             design_id=design_id,
-            ai_chat_session_id=_optional_id(body, "aiChatSessionId"),
+            ai_chat_session_id=body.ai_chat_session_id,
             title=title_from_description(description),
             stage=Stage.IDLE.value,
             status=Status.ACTIVE.value,
@@ -181,29 +164,33 @@ class EngineService:
         await self._store.create_session(live.record)
         return live
 
-    async def patch(self, live: EngineLive, body: object) -> dict[str, Any]:
+    def _description(self, value: str) -> str:
+        """A design brief: not blank, and within the text limit (a setting)."""
+        description = validate_description(value)
+        if len(description) > self._settings.max_text_chars:
+            raise ValidationError(
+                "description", f"must be at most {self._settings.max_text_chars} characters"
+            )
+        return description
+
+    async def patch(self, live: EngineLive, body: PatchDesignSessionBody) -> dict[str, Any]:
         # One change of the session's state at a time (materialization saves it elsewhere).
         async with live.lock:
             return await self._patch(live, body)
 
-    async def _patch(self, live: EngineLive, body: object) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise ValidationError("body", "must be a JSON object")
-        for key in body:
-            if key not in ("description", "artifacts", "stage"):
-                raise ValidationError(str(key), "unknown field")
+    async def _patch(self, live: EngineLive, body: PatchDesignSessionBody) -> dict[str, Any]:
         artifacts = dict(live.artifacts)
-        if "artifacts" in body:
-            artifacts = merge_artifacts(artifacts, body["artifacts"])
-        if "description" in body:
-            artifacts["description"] = validate_description(body["description"])
+        if body.artifacts is not UNSET:
+            artifacts = merge_artifacts(artifacts, body.artifacts)
+        if body.description is not UNSET:
+            artifacts["description"] = self._description(body.description)
         changes: dict[str, Any] = {}
         if artifacts != live.artifacts:
             changes["artifacts"] = artifacts
-        if "stage" in body:
+        if body.stage is not UNSET:
             try:
                 stage = validate_stage_patch(
-                    live.stage, body["stage"], artifacts=artifacts, running=live.running
+                    live.stage, body.stage, artifacts=artifacts, running=live.running
                 )
             except EngineConflict as exc:
                 raise _conflict(exc) from None
@@ -220,18 +207,18 @@ class EngineService:
 
     # -- actions ----------------------------------------------------------------------
 
-    async def act(self, live: EngineLive, body: object) -> dict[str, Any]:
+    async def act(self, live: EngineLive, body: StageActionBody) -> dict[str, Any]:
         async with live.lock:
             return await self._act(live, body)
 
-    async def _act(self, live: EngineLive, body: object) -> dict[str, Any]:
+    async def _act(self, live: EngineLive, request: StageActionBody) -> dict[str, Any]:
         """Carry out a ``POST .../stream`` action.
 
         Returns ``{"json": body}`` for confirmations and acknowledgements, or
         ``{"stream": {"runId", "after"}}``: the run to stream and the event id its
         stream starts after.
         """
-        request = parse_stream_request(body, max_text_chars=self._settings.max_text_chars)
+        check_stream_request(request, max_text_chars=self._settings.max_text_chars)
         artifacts = live.artifacts
         try:
             decision = plan(

@@ -350,7 +350,7 @@ def plan(
     """The decision for ``action`` in the given state, or ``IllegalAction``.
 
     ``running`` says a run of the current stage is live. What ``plan`` cannot see is the
-    caller's: the request's fields (``requests.parse_stream_request``), that ``questionId``
+    caller's: the request's fields (``requests.check_stream_request``), that ``questionId``
     is the pending one (``requests.check_answer``) and ``tempId`` a BOM part
     (``requests.check_part``). For ``send_message`` / ``answer_clarification`` the caller
     records the message (``userMessages``) or the answer (the clarification's ``answer`` and

@@ -3,6 +3,16 @@ stream as Server-Sent Events. Every route needs the bearer token."""
 
 from __future__ import annotations
 
+from actors.core.bodies import schema_components
+from actors.engine.bodies import (
+    CreateDesignSessionBody,
+    EventsQuery,
+    PatchDesignSessionBody,
+    RejoinQuery,
+    SessionsQuery,
+    StageActionBody,
+)
+
 from .common import (
     JSON,
     Schema,
@@ -12,7 +22,7 @@ from .common import (
     obj,
     operation,
     path_param,
-    query_param,
+    query_params,
     ref,
 )
 
@@ -24,47 +34,20 @@ _BASE = "/api/design-engine/sessions"
 _ID = path_param("id", "The design session id.", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"})
 _NULLABLE_ID: Schema = {"type": ["string", "null"]}
 
-STAGES = [
-    "idle",
-    "requirements_drafting",
-    "requirements_review",
-    "bom_drafting",
-    "bom_review",
-    "materialization",
-    "cad_generation",
-    "cad_review",
-    "assembly_composition",
-    "assembly_review",
-    "complete",
-]
 STATUSES = ["active", "paused", "completed", "failed"]
-ACTIONS = [
-    "start_requirements",
-    "start_bom",
-    "start_cad_generation",
-    "start_assembly_composition",
-    "resume",
-    "regenerate_part",
-    "confirm_requirements",
-    "confirm_bom",
-    "confirm_cad",
-    "confirm_assembly",
-    "answer_clarification",
-    "send_message",
-    "cancel",
-    "retry",
-]
 
 _SUMMARY_FIELDS: dict[str, Schema] = {
     "id": {"type": "string"},
     "title": {"type": "string"},
-    "stage": {"enum": STAGES},
+    "stage": ref("Stage"),
     "status": {"enum": STATUSES},
     "createdAt": {"type": "string"},
     "updatedAt": {"type": "string"},
 }
 
 SCHEMAS: dict[str, Schema] = {
+    # The request bodies, from the types the routes decode (the stage and action enums too).
+    **schema_components([CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody]),
     "DesignSessionSummary": obj(_SUMMARY_FIELDS, *_SUMMARY_FIELDS),
     "DesignSessionCreated": obj(
         {**_SUMMARY_FIELDS, "workspaceUrl": {"type": "string"}},
@@ -205,26 +188,7 @@ def paths() -> dict[str, Schema]:
                             _data(obj({"session": ref("DesignSessionCreated")}, "session")),
                         )
                     },
-                    request=body(
-                        obj(
-                            {
-                                "description": {
-                                    "type": "string",
-                                    "minLength": 1,
-                                    "description": "The design brief.",
-                                },
-                                "programId": {"type": "string", "minLength": 1, "maxLength": 128},
-                                "designId": {"type": ["string", "null"], "minLength": 1, "maxLength": 128},
-                                "aiChatSessionId": {
-                                    "type": ["string", "null"],
-                                    "minLength": 1,
-                                    "maxLength": 128,
-                                },
-                            },
-                            "description",
-                            "programId",
-                        )
-                    ),
+                    request=body(ref("CreateDesignSessionBody")),
                     errors=(403, 404),
                 )
             ),
@@ -243,16 +207,7 @@ def paths() -> dict[str, Schema]:
                         ),
                     )
                 },
-                parameters=[
-                    query_param(
-                        "limit",
-                        "Page size (1 to the server's limit; default 50).",
-                        {"type": "integer", "minimum": 1},
-                    ),
-                    query_param(
-                        "offset", "Skip this many.", {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
-                    ),
-                ],
+                parameters=query_params(SessionsQuery),
                 errors=(400,),
             ),
         },
@@ -271,18 +226,7 @@ def paths() -> dict[str, Schema]:
                     TAG,
                     "Update the description, artifacts or stage",
                     {"200": json_response("The updated session.", _SESSION)},
-                    request=body(
-                        obj(
-                            {
-                                "description": {"type": "string"},
-                                "artifacts": {
-                                    "type": "object",
-                                    "description": "Merged into the session's artifacts.",
-                                },
-                                "stage": {"enum": STAGES},
-                            }
-                        )
-                    ),
+                    request=body(ref("PatchDesignSessionBody")),
                     errors=(403, 404, 409),
                 )
             ),
@@ -319,22 +263,7 @@ def paths() -> dict[str, Schema]:
                             },
                         }
                     },
-                    request=body(
-                        obj(
-                            {
-                                "action": {"enum": ACTIONS},
-                                "questionId": {"type": "string", "description": "For answer_clarification."},
-                                "answer": {"type": "string", "description": "For answer_clarification."},
-                                "message": {"type": "string", "description": "For send_message."},
-                                "tempId": {"type": "string", "description": "For regenerate_part."},
-                                "feedback": {
-                                    "type": "string",
-                                    "description": "For regenerate_part (optional).",
-                                },
-                            },
-                            "action",
-                        )
-                    ),
+                    request=body(ref("StageActionBody")),
                     errors=(403, 404, 409),
                 )
             ),
@@ -351,14 +280,7 @@ def paths() -> dict[str, Schema]:
                 description=(
                     "What EventSource reconnects to; `lastEventId` in the query works as the header does."
                 ),
-                parameters=[
-                    _LAST_EVENT_ID,
-                    query_param(
-                        "lastEventId",
-                        "As the `Last-Event-ID` header.",
-                        {"type": "string", "pattern": "^[0-9]{0,16}$"},
-                    ),
-                ],
+                parameters=[_LAST_EVENT_ID, *query_params(RejoinQuery)],
                 errors=(400, 403, 404),
             ),
         },
@@ -409,18 +331,7 @@ def paths() -> dict[str, Schema]:
                     "For clients that cannot read SSE: the events `GET .../stream` streams, with "
                     "the same ids. Poll with `after` set to the last id read."
                 ),
-                parameters=[
-                    query_param(
-                        "after",
-                        "Only events after this id (none: from the first).",
-                        {"type": "string", "pattern": "^[0-9]{0,16}$"},
-                    ),
-                    query_param(
-                        "limit",
-                        "Page size (1 to the server's limit; default 50).",
-                        {"type": "integer", "minimum": 1},
-                    ),
-                ],
+                parameters=query_params(EventsQuery),
                 errors=(400, 403, 404),
             ),
         },

@@ -6,7 +6,10 @@ id 404 (``field`` names where the id was given).
 
 from __future__ import annotations
 
-from .common import Schema, body, idempotent, json_response, obj, operation, path_param, query_param, ref
+from actors.core.bodies import schema_components
+from actors.engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody, ItemsQuery
+
+from .common import Schema, body, idempotent, json_response, obj, operation, path_param, query_params, ref
 
 __all__ = ["SCHEMAS", "TAG", "paths"]
 
@@ -26,6 +29,8 @@ _ITEM_FIELDS: dict[str, Schema] = {
 }
 
 SCHEMAS: dict[str, Schema] = {
+    # The request bodies, from the types the routes decode.
+    **schema_components([CreateProgramBody, AddMemberBody, CreateDesignBody]),
     "Program": obj(
         {
             "id": {"type": "string"},
@@ -55,7 +60,7 @@ SCHEMAS: dict[str, Schema] = {
             "id": {"type": "string"},
             "programId": {"type": "string"},
             "name": {"type": "string"},
-            "lifecycleState": {"enum": ["draft", "released"]},
+            "lifecycleState": ref("LifecycleState"),
             "createdAt": {"type": "string"},
             "updatedAt": {"type": "string"},
         },
@@ -127,16 +132,7 @@ def paths() -> dict[str, Schema]:
                             "The new program, owned by the caller.", _data("program", ref("Program"))
                         )
                     },
-                    request=body(
-                        obj(
-                            {
-                                "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                                "description": {"type": ["string", "null"], "maxLength": 5000},
-                            },
-                            "name",
-                            extra=True,
-                        )
-                    ),
+                    request=body(ref("CreateProgramBody")),
                 )
             ),
             "get": operation(
@@ -164,16 +160,7 @@ def paths() -> dict[str, Schema]:
                     TAG,
                     "Let another user work in the program (owner only)",
                     {"201": json_response("The membership.", _data("member", ref("ProgramMember")))},
-                    request=body(
-                        obj(
-                            {
-                                "userId": {"type": "string", "minLength": 1, "maxLength": 200},
-                                "role": {"enum": ["member", "viewer"], "default": "member"},
-                            },
-                            "userId",
-                            extra=True,
-                        )
-                    ),
+                    request=body(ref("AddMemberBody")),
                     errors=(403, 404),
                 )
             ),
@@ -186,16 +173,7 @@ def paths() -> dict[str, Schema]:
                     TAG,
                     "Create a design in the program",
                     {"201": json_response("The new design.", _data("design", ref("Design")))},
-                    request=body(
-                        obj(
-                            {
-                                "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                                "lifecycleState": {"enum": ["draft", "released"], "default": "draft"},
-                            },
-                            "name",
-                            extra=True,
-                        )
-                    ),
+                    request=body(ref("CreateDesignBody")),
                     errors=(403, 404),
                 )
             ),
@@ -233,16 +211,7 @@ def paths() -> dict[str, Schema]:
                 TAG,
                 "Search the items the caller can read",
                 {"200": json_response("Matching items.", _list("items", "Item"))},
-                parameters=[
-                    query_param(
-                        "query", "Text to look for in numbers, names and descriptions.", {"type": "string"}
-                    ),
-                    query_param(
-                        "limit",
-                        "At most this many (1 to 200; default 20).",
-                        {"type": "integer", "minimum": 1, "maximum": 200},
-                    ),
-                ],
+                parameters=query_params(ItemsQuery),
                 errors=(400,),
             ),
         },

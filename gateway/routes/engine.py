@@ -15,14 +15,21 @@ from aiohttp import web
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
-from actors.core.values import MAX_SAFE_INTEGER
+from actors.engine.bodies import (
+    CreateDesignSessionBody,
+    EventsQuery,
+    PatchDesignSessionBody,
+    RejoinQuery,
+    SessionsQuery,
+    StageActionBody,
+)
 from actors.engine.events import parse_last_event_id
 from actors.engine.ops import ListEvents
 from actors.engine.stages import may_stream
 from actors.errors import SessionNotFound
 
 from ..auth import require_user
-from ..json_body import read_json
+from ..json_body import read_body, read_query
 from ..limits.limiter import LIMITER
 from ..sse import stream_stage_events
 from ..state import SESSIONS, SETTINGS, SSE_STREAMS
@@ -45,32 +52,19 @@ def _session_id(request: web.Request) -> str:
     return session_id
 
 
-def _number(request: web.Request, key: str, default: int) -> int:
-    raw = request.query.get(key)
-    if raw is None:
-        return default
-    # ASCII digits only ("²" is a digit to str.isdigit, not to int), and at most 2**53-1:
-    # a bigger number cannot cross the store link.
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INTEGER:
-        raise ValidationError(key, f"must be a non-negative integer (at most {MAX_SAFE_INTEGER})")
-    return int(raw)
-
-
-def _limit(request: web.Request, limit_max: int) -> int:
-    limit = _number(request, "limit", min(50, limit_max))
-    if limit > limit_max or limit < 1:
+def _limit(limit: int | None, limit_max: int) -> int:
+    """A page size within the server's limit (a setting, so checked here, not by the type)."""
+    if limit is None:
+        return min(50, limit_max)
+    if limit > limit_max:
         raise ValidationError("limit", f"must be between 1 and {limit_max}")
     return limit
-
-
-def _page(request: web.Request, limit_max: int) -> tuple[int, int]:
-    return _limit(request, limit_max), _number(request, "offset", 0)
 
 
 @routes.post(_BASE)
 async def create_session(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    body = await read_body(request, CreateDesignSessionBody, request.app[SETTINGS].max_body_bytes)
     await request.app[LIMITER].check_design_sessions(request.app[SESSIONS], user)  # 409 at the limit
     session = await request.app[SESSIONS].create_design_session(user, body)
     return _data({"session": session}, status=201)
@@ -79,8 +73,9 @@ async def create_session(request: web.Request) -> web.Response:
 @routes.get(_BASE)
 async def list_sessions(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    limit, offset = _page(request, request.app[SETTINGS].actors.engine.list_limit)
-    sessions = await request.app[SESSIONS].list_design_sessions(user, limit, offset)
+    page = read_query(request, SessionsQuery)
+    limit = _limit(page.limit, request.app[SETTINGS].actors.engine.list_limit)
+    sessions = await request.app[SESSIONS].list_design_sessions(user, limit, page.offset)
     return _data({"sessions": sessions})
 
 
@@ -95,7 +90,7 @@ async def get_session(request: web.Request) -> web.Response:
 async def patch_session(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
-    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    body = await read_body(request, PatchDesignSessionBody, request.app[SETTINGS].max_body_bytes)
     session = await request.app[SESSIONS].patch_design_session(user, session_id, body)
     return _data({"session": session})
 
@@ -104,10 +99,10 @@ async def patch_session(request: web.Request) -> web.Response:
 async def act(request: web.Request) -> web.StreamResponse:
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
-    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    body = await read_body(request, StageActionBody, request.app[SETTINGS].max_body_bytes)
     sessions = request.app[SESSIONS]
     release = None
-    if may_stream(body.get("action") if isinstance(body, dict) else None):
+    if may_stream(body.action):
         # An answer that may be a stream takes one of the user's stream slots first: past
         # ATELIER_SSE_MAX_PER_USER the action is refused (429) before it starts, not after.
         release = request.config_dict[LIMITER].take_stream_slot(request)
@@ -135,7 +130,7 @@ async def rejoin(request: web.Request) -> web.StreamResponse:
     """EventSource's way in: the events after ``Last-Event-ID``, then the live run's."""
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
-    header = request.headers.get("Last-Event-ID") or request.query.get("lastEventId")
+    header = request.headers.get("Last-Event-ID") or read_query(request, RejoinQuery).last_event_id
     after = parse_last_event_id(header)
     stream = await request.app[SESSIONS].design_events(user, session_id, after)
     return await stream_stage_events(
@@ -154,13 +149,16 @@ async def events(request: web.Request) -> web.Response:
     read SSE (``GET .../stream`` streams the same events, ids included)."""
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
-    after = parse_last_event_id(request.query.get("after"), "after")
-    limit = _limit(request, request.app[SETTINGS].actors.engine.replay_page)
-    wire, more, run = await request.app[SESSIONS].call(ListEvents(session_id, user, after, limit))
+    query = read_query(request, EventsQuery)
+    # The page size past the server's limit is the session's to refuse (``EngineService.events``).
+    limit = (
+        query.limit if query.limit is not None else min(50, request.app[SETTINGS].actors.engine.replay_page)
+    )
+    wire, more, run = await request.app[SESSIONS].call(ListEvents(session_id, user, query.after, limit))
     page = [
         {"id": event_id, "runId": run_id, "event": orjson.loads(data)} for event_id, run_id, data, _ in wire
     ]
-    last = page[-1]["id"] if page else after
+    last = page[-1]["id"] if page else query.after
     return _data({"events": page, "lastEventId": last, "more": bool(more), "liveRun": run})
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from actors.core.errors import ValidationError
+from actors.engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody, ItemsQuery
 
 from ..auth import require_user
-from ..json_body import read_json
+from ..json_body import read_body, read_query
 from ..state import SESSIONS, SETTINGS
 
 __all__ = ["routes"]
@@ -24,7 +24,7 @@ def _data(payload: dict[str, Any], status: int = 200) -> web.Response:
 @routes.post("/api/programs")
 async def create_program(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    body = await read_body(request, CreateProgramBody, request.app[SETTINGS].max_body_bytes)
     return _data({"program": await request.app[SESSIONS].create_program(user, body)}, status=201)
 
 
@@ -43,7 +43,7 @@ async def get_program(request: web.Request) -> web.Response:
 @routes.post("/api/programs/{id}/members")
 async def add_member(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    body = await read_body(request, AddMemberBody, request.app[SETTINGS].max_body_bytes)
     member = await request.app[SESSIONS].add_program_member(user, request.match_info["id"], body)
     return _data({"member": member}, status=201)
 
@@ -51,7 +51,7 @@ async def add_member(request: web.Request) -> web.Response:
 @routes.post("/api/programs/{id}/designs")
 async def create_design(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    body = await read_json(request, request.app[SETTINGS].max_body_bytes)
+    body = await read_body(request, CreateDesignBody, request.app[SETTINGS].max_body_bytes)
     design = await request.app[SESSIONS].create_design(user, request.match_info["id"], body)
     return _data({"design": design}, status=201)
 
@@ -77,13 +77,9 @@ async def design_bom(request: web.Request) -> web.Response:
 @routes.get("/api/items")
 async def search_items(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    query = request.query.get("query", "")
-    if "\x00" in query:  # Postgres TEXT refuses NUL (a 503 from the store otherwise)
-        raise ValidationError("query", "must not contain NUL characters")
-    raw = request.query.get("limit", "20")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 200:  # "²" is no int
-        raise ValidationError("limit", "must be between 1 and 200")
-    return _data({"items": await request.app[SESSIONS].search_items(user, query, int(raw))})
+    # A NUL in the query string is refused before any route (``http_errors``).
+    query = read_query(request, ItemsQuery)
+    return _data({"items": await request.app[SESSIONS].search_items(user, query.query, query.limit)})
 
 
 @routes.get("/api/items/{id}")

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from gateway.openapi import build_document
+from gateway.openapi import bridge, build_document, common, engine, plm, versions, workspace
 
 from ..harness import wait_until
 from ..hocus_client import HocusClient, awareness_frame_for
@@ -96,6 +96,19 @@ def test_operation_ids_are_unique_and_every_operation_lists_its_errors() -> None
             if method != "get":
                 names = [p.get("$ref", "") for p in op.get("parameters", [])]
                 assert "#/components/parameters/IdempotencyKey" in names, (method, path)
+
+
+def test_no_two_apis_define_the_same_schema_name() -> None:
+    # The APIs' schemas are merged into one map: a name used twice (an enum generated from
+    # a body type, say) would silently replace the other API's schema.
+    seen: dict[str, str] = {}
+    clashes = []
+    for module in (common, bridge, versions, engine, plm, workspace):
+        for name in module.SCHEMAS:
+            if name in seen:
+                clashes.append((name, seen[name], module.__name__))
+            seen[name] = module.__name__
+    assert clashes == []
 
 
 def test_bridge_security_follows_the_bridge_auth_setting() -> None:

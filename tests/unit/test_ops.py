@@ -16,6 +16,8 @@ from actors.bridge.theme import DEFAULT_THEME
 from actors.core.errors import ValidationError
 from actors.core.ops import Op, OpRegistry, Ping, Subscribe, answer_from_wire, answer_to_wire, encode
 from actors.engine import ops as engine
+from actors.engine.bodies import CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody
+from actors.engine.stages import Action, Stage
 from actors.host.ops import HOST_OPS
 from actors.workspace import ops as work
 from storage.bridge.records import SessionRecord
@@ -46,7 +48,11 @@ SAMPLES: list[Op[Any]] = [
     bridge.ApplyOps("s-1", [{"op": "set_root", "root": "a"}], "agent-1", 3, None),
     bridge.SetPresence("s-1", "agent-1", "Agent", {"elementKey": "a"}, "editing"),
     engine.ListenDesign("s-1", "user-1", 12, stream=3),
-    engine.ActDesign("s-1", "user-1", {"action": "start_requirements", "message": "a bracket"}),
+    engine.ActDesign("s-1", "user-1", StageActionBody(action=Action.START_REQUIREMENTS, message="a bracket")),
+    engine.CreateDesign("s-1", "user-1", CreateDesignSessionBody(description="A kart", program_id="p-1")),
+    engine.PatchDesign(
+        "s-1", "user-1", PatchDesignSessionBody(artifacts={"bom": None}, stage=Stage.BOM_REVIEW)
+    ),
     work.CreateWork("s-1", "user-1", "p-1", {"title": "t"}),
     work.ListenRun("s-1", "user-1", "r-1", stream=4),
 ]
