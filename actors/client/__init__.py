@@ -5,7 +5,6 @@ from ..core.events import StreamEnd as StreamEnd
 from ..core.sync import Control as Control
 from ..core.sync import Inbound as Inbound
 from ..core.sync import Scope as Scope
-from .base import DesignAction as DesignAction
 from .base import RealtimeStream as RealtimeStream
 from .base import SessionClient as SessionClient
 from .base import StageEventItem as StageEventItem

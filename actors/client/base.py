@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from ..core.events import Delivery, StreamEnd
 from ..core.ops import Op
 from ..core.sync import Inbound
-from ..engine.bodies import CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody
 from ..engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
 from ..workspace.front import WorkspaceFront
 from .stats import LayerStats
 from .warmth import Warmth
 
 __all__ = [
-    "DesignAction",
     "RealtimeStream",
     "SessionClient",
     "StageEventItem",
@@ -41,23 +38,6 @@ class StageEventItem(NamedTuple):
 
 
 StageStreamItem = list[StageEventItem] | StreamEnd
-
-
-@dataclass(frozen=True, slots=True)
-class DesignAction:
-    """What a ``POST .../stream`` action came to: a JSON answer, or a run to stream."""
-
-    body: dict[str, Any] | None = None
-    run_id: str | None = None
-    after: int = 0
-
-    @classmethod
-    def from_result(cls, result: dict[str, Any]) -> DesignAction:
-        """From a host's answer: ``{"json": body}`` or ``{"stream": {"runId", "after"}}``."""
-        if "json" in result:
-            return cls(body=result["json"])
-        stream = result["stream"]
-        return cls(run_id=str(stream["runId"]), after=int(stream["after"]))
 
 
 class StageEventStream(Protocol):
@@ -155,29 +135,9 @@ class SessionClient(Protocol):
 
     # -- design-engine sessions (owner-scoped: AccessDenied for another user's) -------
 
-    async def create_design_session(self, user: str, body: CreateDesignSessionBody) -> dict[str, Any]: ...
-
     async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]: ...
 
-    async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]: ...
-
-    async def patch_design_session(
-        self, user: str, session_id: str, body: PatchDesignSessionBody
-    ) -> dict[str, Any]: ...
-
-    async def design_action(self, user: str, session_id: str, body: StageActionBody) -> DesignAction: ...
-
     async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream: ...
-
-    async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]: ...
-
-    async def materialize(self, user: str, session_id: str) -> dict[str, Any]: ...
-
-    async def design_file(self, user: str, session_id: str, name: str) -> tuple[bytes, str]:
-        """A CAD file of the session (``parts/<tempId>.step|stl|glb``, ``assembly.step|glb``)."""
-        ...
-
-    # -- PLM records ----------------------------------------------------------------------
 
     async def design_bom(self, user: str, design_id: str) -> list[dict[str, Any]]: ...
 

@@ -3,7 +3,7 @@
 Both session clients inherit it and implement only ``call`` — over the host's link with
 the one locate-and-retry policy (``ClusterSessionClient``) or in process through the same
 op registry (``LocalSessionClient``) — so an operation is built in one place for both.
-The Bridge's routes call ``call`` with its ops directly; the design engine's and the
+The Bridge's and the design engine's routes call ``call`` with their ops directly; the
 workspace's still call these named methods, one line each over ``call``.
 """
 
@@ -13,11 +13,7 @@ from typing import Any, TypeVar
 
 from ..core.ids import new_session_id
 from ..core.ops import Op, Ping
-from ..engine import ops as engine
-from ..engine.bodies import CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody
-from ..errors import NotFound
 from ..workspace import ops as work
-from .base import DesignAction
 
 __all__ = ["HostCalls"]
 
@@ -31,34 +27,6 @@ class HostCalls:
 
     def forget(self, session_id: str) -> None:
         """Drop what is cached of the session's place (nothing, by default)."""
-
-    # -- design sessions ----------------------------------------------------------------
-
-    async def create_design_session(self, user: str, body: CreateDesignSessionBody) -> dict[str, Any]:
-        return dict(await self.call(engine.CreateDesign(new_session_id(), user, body)))
-
-    async def get_design_session(self, user: str, session_id: str) -> dict[str, Any]:
-        return dict(await self.call(engine.GetDesign(session_id, user)))
-
-    async def patch_design_session(
-        self, user: str, session_id: str, body: PatchDesignSessionBody
-    ) -> dict[str, Any]:
-        return dict(await self.call(engine.PatchDesign(session_id, user, body)))
-
-    async def design_action(self, user: str, session_id: str, body: StageActionBody) -> DesignAction:
-        return DesignAction.from_result(dict(await self.call(engine.ActDesign(session_id, user, body))))
-
-    async def preview_materialization(self, user: str, session_id: str) -> dict[str, Any]:
-        return dict(await self.call(engine.PreviewMaterialization(session_id, user)))
-
-    async def materialize(self, user: str, session_id: str) -> dict[str, Any]:
-        return dict(await self.call(engine.Materialize(session_id, user)))
-
-    async def design_file(self, user: str, session_id: str, name: str) -> tuple[bytes, str]:
-        found = await self.call(engine.DesignFile(session_id, user, name))
-        if found is None:
-            raise NotFound("file", "name")
-        return bytes(found[0]), str(found[1])
 
     # -- workspace sessions -------------------------------------------------------------
 

@@ -4,6 +4,14 @@ stream as Server-Sent Events. Every route needs the bearer token."""
 from __future__ import annotations
 
 from actors.core.bodies import schema_components
+from actors.engine.answers import (
+    DesignSession,
+    DesignSessionCreated,
+    DesignSessionSummary,
+    MaterializationPreview,
+    MaterializationResult,
+    StageEventsPage,
+)
 from actors.engine.bodies import (
     CreateDesignSessionBody,
     EventsQuery,
@@ -32,50 +40,20 @@ TAG = "Design engine"
 
 _BASE = "/api/design-engine/sessions"
 _ID = path_param("id", "The design session id.", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"})
-_NULLABLE_ID: Schema = {"type": ["string", "null"]}
-
-STATUSES = ["active", "paused", "completed", "failed"]
-
-_SUMMARY_FIELDS: dict[str, Schema] = {
-    "id": {"type": "string"},
-    "title": {"type": "string"},
-    "stage": ref("Stage"),
-    "status": {"enum": STATUSES},
-    "createdAt": {"type": "string"},
-    "updatedAt": {"type": "string"},
-}
 
 SCHEMAS: dict[str, Schema] = {
     # The request bodies, from the types the routes decode (the stage and action enums too).
     **schema_components([CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody]),
-    "DesignSessionSummary": obj(_SUMMARY_FIELDS, *_SUMMARY_FIELDS),
-    "DesignSessionCreated": obj(
-        {**_SUMMARY_FIELDS, "workspaceUrl": {"type": "string"}},
-        *_SUMMARY_FIELDS,
-        "workspaceUrl",
-    ),
-    "DesignSession": obj(
-        {
-            **_SUMMARY_FIELDS,
-            "userId": {"type": "string"},
-            "programId": {"type": "string"},
-            "designId": _NULLABLE_ID,
-            "aiChatSessionId": _NULLABLE_ID,
-            "workspaceUrl": {"type": "string"},
-            "artifacts": {
-                "type": "object",
-                "description": (
-                    "DesignArtifacts: description, requirements, bom, clarifications, userMessages, ..."
-                ),
-            },
-        },
-        *_SUMMARY_FIELDS,
-        "userId",
-        "programId",
-        "designId",
-        "aiChatSessionId",
-        "workspaceUrl",
-        "artifacts",
+    # The answers, from the types the session client checks them as.
+    **schema_components(
+        [
+            DesignSessionSummary,
+            DesignSession,
+            DesignSessionCreated,
+            MaterializationPreview,
+            MaterializationResult,
+            StageEventsPage,
+        ]
     ),
     "StageEvent": obj(
         {
@@ -94,67 +72,6 @@ SCHEMAS: dict[str, Schema] = {
         extra=True,
         description="One Server-Sent Event. The stream ends with `done` after the run's last event; a stream "
         "cut without `done` is resumed with `Last-Event-ID`.",
-    ),
-    "MaterializationPreview": obj(
-        {
-            "newPartsCount": {"type": "integer"},
-            "reusedPartsCount": {"type": "integer"},
-            "newRequirementsCount": {"type": "integer"},
-            "bomRelationshipsCount": {"type": "integer"},
-            "requiresEco": {"type": "boolean"},
-            "targetDesignId": _NULLABLE_ID,
-            "items": {
-                "type": "array",
-                "items": obj(
-                    {
-                        "tempId": {"type": "string"},
-                        "name": {"type": "string"},
-                        "itemType": {"enum": ["Part", "Requirement"]},
-                        "isNew": {"type": "boolean"},
-                        "existingItemNumber": {"type": "string"},
-                    },
-                    "tempId",
-                    "name",
-                    "itemType",
-                    "isNew",
-                ),
-            },
-        },
-        "newPartsCount",
-        "reusedPartsCount",
-        "newRequirementsCount",
-        "bomRelationshipsCount",
-        "requiresEco",
-        "targetDesignId",
-        "items",
-    ),
-    "CreatedItem": obj(
-        {
-            "tempId": {"type": "string"},
-            "itemId": {"type": "string"},
-            "itemNumber": {"type": "string"},
-            "itemType": {"type": "string"},
-            "name": {"type": "string"},
-        },
-        "tempId",
-        "itemId",
-        "itemNumber",
-        "itemType",
-        "name",
-    ),
-    "MaterializationResult": obj(
-        {
-            "designId": {"type": "string"},
-            "ecoId": _NULLABLE_ID,
-            "ecoNumber": _NULLABLE_ID,
-            "createdItems": {"type": "array", "items": ref("CreatedItem")},
-            "bomRelationshipsCreated": {"type": "integer"},
-        },
-        "designId",
-        "ecoId",
-        "ecoNumber",
-        "createdItems",
-        "bomRelationshipsCreated",
     ),
 }
 
@@ -293,38 +210,7 @@ def paths() -> dict[str, Schema]:
                 {
                     "200": json_response(
                         "The committed events after `after`, oldest first.",
-                        _data(
-                            obj(
-                                {
-                                    "events": {
-                                        "type": "array",
-                                        "items": obj(
-                                            {
-                                                "id": {"type": "integer", "minimum": 1},
-                                                "runId": {"type": "string"},
-                                                "event": ref("StageEvent"),
-                                            },
-                                            "id",
-                                            "runId",
-                                            "event",
-                                        ),
-                                    },
-                                    "lastEventId": {
-                                        "type": ["integer", "null"],
-                                        "description": "Pass as `after` for the next page.",
-                                    },
-                                    "more": {"type": "boolean", "description": "More events follow now."},
-                                    "liveRun": {
-                                        "type": ["string", "null"],
-                                        "description": "The run still under way, if any.",
-                                    },
-                                },
-                                "events",
-                                "lastEventId",
-                                "more",
-                                "liveRun",
-                            )
-                        ),
+                        _data(ref("StageEventsPage")),
                     )
                 },
                 description=(

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import msgspec
 import orjson
 from aiohttp import web
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
+from actors.engine import ops
+from actors.engine.answers import Answer, RunStart, StageEventsPage
 from actors.engine.bodies import (
     CreateDesignSessionBody,
     EventsQuery,
@@ -24,9 +27,8 @@ from actors.engine.bodies import (
     StageActionBody,
 )
 from actors.engine.events import parse_last_event_id
-from actors.engine.ops import ListEvents
 from actors.engine.stages import may_stream
-from actors.errors import SessionNotFound
+from actors.errors import NotFound, SessionNotFound
 
 from ..auth import require_user
 from ..json_body import read_body, read_query
@@ -41,8 +43,13 @@ routes = web.RouteTableDef()
 _BASE = "/api/design-engine/sessions"
 
 
-def _data(payload: dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response({"data": payload}, status=status)
+def _data(payload: dict[str, Any] | Answer, status: int = 200) -> web.Response:
+    """``{"data": ...}``; answers (typed) inside are written out as their JSON."""
+    return web.json_response({"data": msgspec.to_builtins(payload)}, status=status, dumps=_dumps)
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _session_id(request: web.Request) -> str:
@@ -66,7 +73,7 @@ async def create_session(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     body = await read_body(request, CreateDesignSessionBody, request.app[SETTINGS].max_body_bytes)
     await request.app[LIMITER].check_design_sessions(request.app[SESSIONS], user)  # 409 at the limit
-    session = await request.app[SESSIONS].create_design_session(user, body)
+    session = await request.app[SESSIONS].call(ops.CreateDesign.new(user, body))
     return _data({"session": session}, status=201)
 
 
@@ -82,7 +89,7 @@ async def list_sessions(request: web.Request) -> web.Response:
 @routes.get(_BASE + "/{id}")
 async def get_session(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    session = await request.app[SESSIONS].get_design_session(user, _session_id(request))
+    session = await request.app[SESSIONS].call(ops.GetDesign(_session_id(request), user))
     return _data({"session": session})
 
 
@@ -91,7 +98,7 @@ async def patch_session(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
     body = await read_body(request, PatchDesignSessionBody, request.app[SETTINGS].max_body_bytes)
-    session = await request.app[SESSIONS].patch_design_session(user, session_id, body)
+    session = await request.app[SESSIONS].call(ops.PatchDesign(session_id, user, body))
     return _data({"session": session})
 
 
@@ -107,15 +114,15 @@ async def act(request: web.Request) -> web.StreamResponse:
         # ATELIER_SSE_MAX_PER_USER the action is refused (429) before it starts, not after.
         release = request.config_dict[LIMITER].take_stream_slot(request)
     try:
-        action = await sessions.design_action(user, session_id, body)
-        if action.body is not None:
-            return _data(action.body)
-        stream = await sessions.design_events(user, session_id, action.after)
+        action = await sessions.call(ops.ActDesign(session_id, user, body))
+        if not isinstance(action.stream, RunStart):
+            return _data(action.json if isinstance(action.json, dict) else {})
+        stream = await sessions.design_events(user, session_id, action.stream.after)
         return await stream_stage_events(
             request,
             session_id,
             stream,
-            follow_run=action.run_id,
+            follow_run=action.stream.run_id,
             heartbeat=request.app[SETTINGS].sse_heartbeat,
             streams=request.app[SSE_STREAMS],
             slot_held=release is not None,
@@ -154,25 +161,21 @@ async def events(request: web.Request) -> web.Response:
     limit = (
         query.limit if query.limit is not None else min(50, request.app[SETTINGS].actors.engine.replay_page)
     )
-    wire, more, run = await request.app[SESSIONS].call(ListEvents(session_id, user, query.after, limit))
-    page = [
-        {"id": event_id, "runId": run_id, "event": orjson.loads(data)} for event_id, run_id, data, _ in wire
-    ]
-    last = page[-1]["id"] if page else query.after
-    return _data({"events": page, "lastEventId": last, "more": bool(more), "liveRun": run})
+    found = await request.app[SESSIONS].call(ops.ListEvents(session_id, user, query.after, limit))
+    return _data(StageEventsPage.of(found, query.after))
 
 
 @routes.get(_BASE + "/{id}/materialize")
 async def preview_materialization(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    preview = await request.app[SESSIONS].preview_materialization(user, _session_id(request))
+    preview = await request.app[SESSIONS].call(ops.PreviewMaterialization(_session_id(request), user))
     return _data({"preview": preview})
 
 
 @routes.post(_BASE + "/{id}/materialize")
 async def materialize(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    result = await request.app[SESSIONS].materialize(user, _session_id(request))
+    result = await request.app[SESSIONS].call(ops.Materialize(_session_id(request), user))
     return _data({"result": result})
 
 
@@ -186,10 +189,12 @@ async def download(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if not _FILE.match(name) or ".." in name:
         raise ValidationError("name", "must be parts/<tempId>.step|stl|glb or assembly.step|glb")
-    data, content_type = await request.app[SESSIONS].design_file(user, _session_id(request), name)
+    found = await request.app[SESSIONS].call(ops.DesignFile(_session_id(request), user, name))
+    if found is None:
+        raise NotFound("file", "name")
     filename = name.rsplit("/", 1)[-1]
     return web.Response(
-        body=data,
-        content_type=content_type,
+        body=found.data,
+        content_type=found.content_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

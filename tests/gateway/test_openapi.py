@@ -15,8 +15,9 @@ from openapi_spec_validator import validate
 
 from gateway.openapi import bridge, build_document, common, engine, plm, versions, workspace
 
-from ..harness import wait_until
+from ..harness import bearer, wait_until
 from ..hocus_client import HocusClient, awareness_frame_for
+from ..sse import read_events
 from .local import ClientFactory, local_app, token_auth
 
 # Routes that are not part of the three HTTP APIs: operations, sockets, the document itself,
@@ -245,10 +246,54 @@ async def test_every_bridge_answer_fits_the_schema_generated_from_its_type(
         "post", "/api/sessions/{id}/versions/{vid}/restore", f"{base}/versions/{version['id']}/restore"
     )
     for template, method, status, body in answers:
-        schema = document["paths"][template][method]["responses"][str(status)]["content"]["application/json"]
-        validator = Draft202012Validator({**schema["schema"], "components": document["components"]})
-        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
-        assert errors == [], (template, method, errors)
+        assert fits(document, template, method, status, body) == [], (template, method)
     # The generated schemas can still tell a wrong answer.
     wrong = {"ok": True, "revision": "3", "applied": 0, "errors": [], "changeId": None}
     assert list(answer_validator(document, "/api/sessions/{id}/ops", "post").iter_errors(wrong))
+
+
+def fits(document: dict[str, Any], template: str, method: str, status: int, body: Any) -> list[str]:
+    """What in ``body`` does not fit the documented JSON answer of that operation and status."""
+    schema = document["paths"][template][method]["responses"][str(status)]["content"]["application/json"]
+    validator = Draft202012Validator({**schema["schema"], "components": document["components"]})
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+
+
+async def test_every_design_engine_answer_fits_the_schema_generated_from_its_type(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The design engine's answers are typed (``actors/engine/answers.py``) and closed: the
+    session client refuses a field the type does not know, and the document says so too."""
+    client = await aiohttp_client(_app(tmp_path))
+    document = build_document(bridge_auth=False)
+    headers = bearer("typed")
+
+    async def send(method: str, template: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        response = await client.request(method.upper(), path, headers=headers, **kwargs)
+        body = await response.json()
+        assert response.status == status, body
+        assert fits(document, template, method, status, body) == [], (template, method)
+        return body["data"]
+
+    program = await send("post", "/api/programs", "/api/programs", 201, json={"name": "Karts"})
+    base = "/api/design-engine/sessions"
+    created = await send(
+        "post", base, base, 201, json={"description": "a go-kart", "programId": program["program"]["id"]}
+    )
+    one = f"{base}/{created['session']['id']}"
+    assert "artifacts" not in created["session"]  # the created answer is the summary and its page
+    await send("get", base + "/{id}", one)
+    await send("patch", base + "/{id}", one, json={"description": "a go-kart with two seats"})
+    await send("get", base, base)
+    async with client.post(
+        f"{one}/stream", json={"action": "start_requirements"}, headers=headers
+    ) as response:
+        assert [event.event async for event in read_events(response)][-1] == "done"
+    page = await send("get", base + "/{id}/events", f"{one}/events?limit=3")
+    assert page["more"] is True
+    assert len(page["events"]) == 3
+    confirmed = await send(
+        "post", base + "/{id}/stream", f"{one}/stream", json={"action": "confirm_requirements"}
+    )
+    assert confirmed["confirmed"] == "requirements"
+    assert confirmed["session"]["stage"] == "bom_drafting"
