@@ -102,7 +102,7 @@ def test_every_documented_setting_is_read() -> None:
 # the runtime). Anything else is the session layer's inside, reached only through the client.
 GATEWAY_MAY_IMPORT = re.compile(
     r"^actors(\.client(\..+)?"
-    r"|\.(bridge|engine|workspace)\.(ops|bodies|answers|errors)"
+    r"|\.(bridge|engine|workspace)\.(\w+_)?(ops|bodies|answers|errors)"
     r"|\.core\.(ops|bodies|errors|ids|events)"
     r"|\.errors|\.protocol(\..+)?"
     r"|\.settings|\.env|\.runtime|\.(llm|bridge|engine|workspace)\.settings"

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from .stages import Stage, Status
+from .stages import Stage, Status, legal_actions
 
 __all__ = [
     "ActionAnswer",
@@ -31,6 +31,7 @@ __all__ = [
     "RunStart",
     "StageEventEntry",
     "StageEventsPage",
+    "action_table",
 ]
 
 
@@ -160,3 +161,18 @@ class FileAnswer(Answer, frozen=True, array_like=True):
 
     data: bytes
     content_type: str
+
+
+def action_table() -> dict[str, dict[str, list[list[str]]]]:
+    """stage -> status -> the legal actions [plain, running, clarification pending, both],
+    from the engine's own transition table so the page never offers what it would refuse."""
+    table: dict[str, dict[str, list[list[str]]]] = {}
+    for stage in Stage:
+        table[stage.value] = {}
+        for status in Status:
+            table[stage.value][status.value] = [
+                [a.value for a in legal_actions(stage, status, has_pending_clarification=p, running=r)]
+                for p in (False, True)
+                for r in (False, True)
+            ]
+    return table

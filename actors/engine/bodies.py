@@ -26,7 +26,8 @@ from msgspec import UNSET, Meta, UnsetType
 
 from ..core.bodies import Body, Query
 from ..core.values import MAX_SAFE_INTEGER
-from .stages import Action, Stage
+from .events import parse_last_event_id
+from .stages import Action, Stage, may_stream
 
 __all__ = [
     "MAX_ID_CHARS",
@@ -97,6 +98,11 @@ class StageActionBody(Body, frozen=True):
     temp_id: Annotated[_Text, _for(Action.REGENERATE_PART)] | None = None
     feedback: Annotated[_Text, _for(Action.REGENERATE_PART, optional=True)] | None = None
 
+    def may_stream(self) -> bool:
+        """Whether this action can be answered with a stream in some stage (it then needs a
+        stream slot before it starts)."""
+        return may_stream(self.action)
+
 
 _PageSize = Annotated[
     int, Meta(ge=1, le=MAX_SAFE_INTEGER, description="Page size (1 to the server's limit; default 50).")
@@ -128,3 +134,7 @@ class RejoinQuery(Query, frozen=True):
         ]
         | None
     ) = None
+
+    def after(self, header: str | None) -> int | None:
+        """The event id to resume after: the ``Last-Event-ID`` header's, else this query's."""
+        return parse_last_event_id(header or self.last_event_id)

@@ -26,8 +26,6 @@ from actors.engine.bodies import (
     SessionsQuery,
     StageActionBody,
 )
-from actors.engine.events import parse_last_event_id
-from actors.engine.stages import may_stream
 from actors.errors import NotFound, SessionNotFound
 
 from ..auth import require_user
@@ -109,7 +107,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     body = await read_body(request, StageActionBody, request.app[SETTINGS].max_body_bytes)
     sessions = request.app[SESSIONS]
     release = None
-    if may_stream(body.action):
+    if body.may_stream():
         # An answer that may be a stream takes one of the user's stream slots first: past
         # ATELIER_SSE_MAX_PER_USER the action is refused (429) before it starts, not after.
         release = request.config_dict[LIMITER].take_stream_slot(request)
@@ -137,8 +135,7 @@ async def rejoin(request: web.Request) -> web.StreamResponse:
     """EventSource's way in: the events after ``Last-Event-ID``, then the live run's."""
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
-    header = request.headers.get("Last-Event-ID") or read_query(request, RejoinQuery).last_event_id
-    after = parse_last_event_id(header)
+    after = read_query(request, RejoinQuery).after(request.headers.get("Last-Event-ID"))
     stream = await request.app[SESSIONS].design_events(user, session_id, after)
     return await stream_stage_events(
         request,

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from actors.core.ids import valid_session_id
-from actors.engine.stages import Stage, Status, legal_actions
+from actors.engine.answers import action_table
 from actors.workspace.quota import window
 from actors.workspace.validation import SessionType
 
@@ -60,21 +60,6 @@ def _checked_id(request: web.Request, key: str) -> str:
     if not valid_session_id(value):
         raise web.HTTPNotFound(text=f"no such {key}")
     return value
-
-
-def action_table() -> dict[str, dict[str, list[list[str]]]]:
-    """stage -> status -> the legal actions [plain, running, clarification pending, both],
-    from the engine's own transition table so the page never offers what it would refuse."""
-    table: dict[str, dict[str, list[list[str]]]] = {}
-    for stage in Stage:
-        table[stage.value] = {}
-        for status in Status:
-            table[stage.value][status.value] = [
-                [a.value for a in legal_actions(stage, status, has_pending_clarification=p, running=r)]
-                for p in (False, True)
-                for r in (False, True)
-            ]
-    return table
 
 
 @routes.get("/")

@@ -7,11 +7,11 @@ import json
 import re
 from pathlib import Path
 
+from actors.engine.answers import action_table
 from actors.engine.stages import Action, Stage, Status, legal_actions
 from gateway.auth import signin_link
 from gateway.web.assets import AssetStore
 from gateway.web.pages import SIGNIN_BODY, render_page
-from gateway.web.routes import action_table
 
 
 def test_the_action_table_is_the_engines_transition_table() -> None:
