@@ -9,6 +9,7 @@ from ..core.events import Delivery, StreamEnd
 from ..core.ops import Op
 from ..core.sync import Inbound
 from ..engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
+from ..workspace.bodies import NewSessionBody, RunBody, SessionStatusBody, SessionTitleBody
 from ..workspace.front import WorkspaceFront
 from .stats import LayerStats
 from .warmth import Warmth
@@ -154,25 +155,27 @@ class SessionClient(Protocol):
         """Projects, session lists and files (no live session needed)."""
         ...
 
-    async def create_workspace_session(self, user: str, project_id: str, body: object) -> dict[str, Any]: ...
+    async def create_workspace_session(
+        self, user: str, project_id: str, body: NewSessionBody
+    ) -> dict[str, Any]: ...
 
     async def get_workspace_session(self, user: str, session_id: str) -> dict[str, Any]: ...
 
     async def set_workspace_session_status(
-        self, user: str, session_id: str, body: object
+        self, user: str, session_id: str, body: SessionStatusBody
     ) -> dict[str, Any]: ...
 
     async def set_workspace_session_title(
-        self, user: str, session_id: str, body: object
+        self, user: str, session_id: str, body: SessionTitleBody
     ) -> dict[str, Any]: ...
 
     async def delete_workspace_session(self, user: str, session_id: str) -> None: ...
 
     async def workspace_history(
-        self, user: str, session_id: str, limit: str | None
+        self, user: str, session_id: str, limit: int | None
     ) -> list[dict[str, Any]]: ...
 
-    async def start_run(self, user: str, session_id: str, body: object) -> str:
+    async def start_run(self, user: str, session_id: str, body: RunBody) -> str:
         """Quota reserved, files checked, user message kept: the run is under way; its id."""
         ...
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from ..core.ids import new_session_id
 from ..core.ops import Op, Ping
 from ..workspace import ops as work
+from ..workspace.bodies import NewSessionBody, RunBody, SessionStatusBody, SessionTitleBody
 
 __all__ = ["HostCalls"]
 
@@ -30,26 +31,32 @@ class HostCalls:
 
     # -- workspace sessions -------------------------------------------------------------
 
-    async def create_workspace_session(self, user: str, project_id: str, body: object) -> dict[str, Any]:
+    async def create_workspace_session(
+        self, user: str, project_id: str, body: NewSessionBody
+    ) -> dict[str, Any]:
         return dict(await self.call(work.CreateWork(new_session_id(), user, project_id, body)))
 
     async def get_workspace_session(self, user: str, session_id: str) -> dict[str, Any]:
         return dict(await self.call(work.GetWork(session_id, user)))
 
-    async def set_workspace_session_status(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+    async def set_workspace_session_status(
+        self, user: str, session_id: str, body: SessionStatusBody
+    ) -> dict[str, Any]:
         return dict(await self.call(work.SetWorkStatus(session_id, user, body)))
 
-    async def set_workspace_session_title(self, user: str, session_id: str, body: object) -> dict[str, Any]:
+    async def set_workspace_session_title(
+        self, user: str, session_id: str, body: SessionTitleBody
+    ) -> dict[str, Any]:
         return dict(await self.call(work.SetWorkTitle(session_id, user, body)))
 
     async def delete_workspace_session(self, user: str, session_id: str) -> None:
         await self.call(work.DeleteWork(session_id, user))
         self.forget(session_id)
 
-    async def workspace_history(self, user: str, session_id: str, limit: str | None) -> list[dict[str, Any]]:
+    async def workspace_history(self, user: str, session_id: str, limit: int | None) -> list[dict[str, Any]]:
         return list(await self.call(work.WorkHistory(session_id, user, limit)))
 
-    async def start_run(self, user: str, session_id: str, body: object) -> str:
+    async def start_run(self, user: str, session_id: str, body: RunBody) -> str:
         return str(await self.call(work.StartRun(session_id, user, body)))
 
     async def wait_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]:

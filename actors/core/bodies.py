@@ -48,6 +48,8 @@ class Query(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 B = TypeVar("B", bound=msgspec.Struct)
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_INVALID_ENUM = re.compile(r"^Invalid enum value (?P<value>.+)$")
+_STEPS = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 _EXPECTED = re.compile(r"^Expected `(?P<type>[^`]+)`(?:, got `(?P<got>[^`]+)`)?(?P<rest>.*)$")
 _NAMES = {
     "str": "a string",
@@ -65,7 +67,7 @@ def decode_body(raw: bytes, kind: type[B], *, field: str = "") -> B:
     try:
         return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as exc:
-        raise validation_error(exc, field) from None
+        raise validation_error(exc, field, kind=kind) from None
     except msgspec.DecodeError as exc:
         raise ValidationError(field or "body", f"malformed JSON: {exc}") from None
 
@@ -75,7 +77,7 @@ def convert_body(value: object, kind: type[B], *, field: str = "") -> B:
     try:
         return msgspec.convert(value, kind)
     except msgspec.ValidationError as exc:
-        raise validation_error(exc, field) from None
+        raise validation_error(exc, field, kind=kind) from None
 
 
 def convert_query(query: Mapping[str, str], kind: type[B]) -> B:
@@ -83,17 +85,27 @@ def convert_query(query: Mapping[str, str], kind: type[B]) -> B:
     try:
         return msgspec.convert(dict(query), kind, strict=False)
     except msgspec.ValidationError as exc:
-        raise validation_error(exc, "") from None
+        raise validation_error(exc, "", kind=kind) from None
 
 
-def validation_error(exc: msgspec.ValidationError, prefix: str = "") -> ValidationError:
-    """msgspec's message as the gateway's: the dotted field, then what is wrong with it."""
+def validation_error(exc: msgspec.ValidationError, prefix: str = "", *, kind: Any = None) -> ValidationError:
+    """msgspec's message as the gateway's: the dotted field, then what is wrong with it.
+
+    ``kind`` (the type decoded) lets a refused enum value list the values it may take.
+    """
     message = str(exc)
     path = ""
     at = _AT.search(message)
     if at is not None:
         path = _dotted(at.group("path"))
         message = message[: at.start()]
+    enum = _INVALID_ENUM.match(message)
+    if enum is not None:
+        choices = _choices(kind, path) if kind is not None else None
+        problem = f"unknown value {enum.group('value')}"
+        if choices:
+            problem += f" (one of {', '.join(choices)})"
+        return ValidationError(_join(prefix, path) or "body", problem)
     if message.startswith("Object missing required field `"):
         path = _join(path, message.split("`")[1])
         problem = "required"
@@ -104,6 +116,35 @@ def validation_error(exc: msgspec.ValidationError, prefix: str = "") -> Validati
         problem = _problem(message)
     field = _join(prefix, path) or "body"
     return ValidationError(field, problem)
+
+
+def _choices(kind: Any, path: str) -> list[str] | None:
+    """The values the enum (or literal) at ``path`` in ``kind`` may take, when it is found."""
+    info: Any = msgspec.inspect.type_info(kind)
+    for name, index in _STEPS.findall(path):
+        info = _through(info, msgspec.inspect.StructType if name else msgspec.inspect.ListType)
+        if isinstance(info, msgspec.inspect.StructType) and name:
+            info = next((f.type for f in info.fields if f.encode_name == name), None)
+        elif isinstance(info, msgspec.inspect.ListType) and index:
+            info = info.item_type
+        else:
+            return None
+    info = _through(info, (msgspec.inspect.EnumType, msgspec.inspect.LiteralType))
+    if isinstance(info, msgspec.inspect.EnumType):
+        return [str(member.value) for member in info.cls]
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return [str(value) for value in info.values]
+    return None
+
+
+def _through(info: Any, wanted: Any) -> Any:
+    """``info`` without its metadata, or the member of its union of the ``wanted`` kind."""
+    if isinstance(info, msgspec.inspect.Metadata):
+        info = info.type
+    if isinstance(info, msgspec.inspect.UnionType):
+        members = (t.type if isinstance(t, msgspec.inspect.Metadata) else t for t in info.types)
+        return next((t for t in members if isinstance(t, wanted)), None)
+    return info
 
 
 def _dotted(path: str) -> str:
@@ -127,6 +168,9 @@ def _problem(message: str) -> str:
     rest = expected.group("rest").strip()
     if not rest:
         return f"must be {wanted}"
+    pattern = re.fullmatch(r"matching regex '(?P<pattern>.*)'", rest)
+    if pattern is not None:
+        return f"must match {pattern.group('pattern')}"
     length = re.fullmatch(r"of length (?P<op>[<>]=) (?P<n>\d+)", rest)
     if length is not None:
         bound = "at most" if length.group("op") == "<=" else "at least"

@@ -8,12 +8,21 @@ does fetch files and call a model, lives in ``actors.workspace.agent``; the sett
 
 from __future__ import annotations
 
+from .bodies import HistoryQuery as HistoryQuery
+from .bodies import NewProjectBody as NewProjectBody
+from .bodies import NewSessionBody as NewSessionBody
+from .bodies import PageQuery as PageQuery
+from .bodies import ProjectPatchBody as ProjectPatchBody
+from .bodies import ProjectStatus as ProjectStatus
+from .bodies import RunBody as RunBody
+from .bodies import SessionStatus as SessionStatus
+from .bodies import SessionStatusBody as SessionStatusBody
+from .bodies import SessionTitleBody as SessionTitleBody
+from .bodies import SessionType as SessionType
 from .clamps import HISTORY_LIMIT as HISTORY_LIMIT
 from .clamps import RUN_HISTORY_LIMIT as RUN_HISTORY_LIMIT
 from .clamps import Bound as Bound
 from .clamps import clamp as clamp
-from .clamps import parse_history_limit as parse_history_limit
-from .clamps import parse_run_history_limit as parse_run_history_limit
 from .extract import ExtractionError as ExtractionError
 from .extract import ExtractLimits as ExtractLimits
 from .extract import ExtractReason as ExtractReason
@@ -45,18 +54,14 @@ from .validation import FileSelectionError as FileSelectionError
 from .validation import NewProject as NewProject
 from .validation import NewSession as NewSession
 from .validation import ProjectPatch as ProjectPatch
-from .validation import ProjectStatus as ProjectStatus
 from .validation import RequestLimits as RequestLimits
 from .validation import RunRequest as RunRequest
-from .validation import SessionStatus as SessionStatus
-from .validation import SessionType as SessionType
 from .validation import check_file_selection as check_file_selection
-from .validation import parse_new_project as parse_new_project
-from .validation import parse_new_session as parse_new_session
-from .validation import parse_project_patch as parse_project_patch
-from .validation import parse_run_request as parse_run_request
-from .validation import parse_session_status as parse_session_status
-from .validation import parse_session_title as parse_session_title
+from .validation import check_new_project as check_new_project
+from .validation import check_new_session as check_new_session
+from .validation import check_project_patch as check_project_patch
+from .validation import check_run as check_run
+from .validation import check_session_title as check_session_title
 
 __all__ = [
     "DTO_FIELDS",
@@ -69,22 +74,35 @@ __all__ = [
     "ExtractionError",
     "FileKind",
     "FileSelectionError",
+    "HistoryQuery",
     "HistoryTurn",
     "NewProject",
+    "NewProjectBody",
     "NewSession",
+    "NewSessionBody",
+    "PageQuery",
     "Period",
     "ProjectPatch",
+    "ProjectPatchBody",
     "ProjectStatus",
     "QuotaPolicy",
     "QuotaWindow",
     "RequestLimits",
+    "RunBody",
     "RunRequest",
     "SessionStatus",
+    "SessionStatusBody",
+    "SessionTitleBody",
     "SessionType",
     "SignatureError",
     "SignatureExpired",
     "SignatureInvalid",
     "check_file_selection",
+    "check_new_project",
+    "check_new_session",
+    "check_project_patch",
+    "check_run",
+    "check_session_title",
     "chunk_text",
     "clamp",
     "detect_kind",
@@ -92,14 +110,6 @@ __all__ = [
     "extract_text",
     "history_dto",
     "message_dto",
-    "parse_history_limit",
-    "parse_new_project",
-    "parse_new_session",
-    "parse_project_patch",
-    "parse_run_history_limit",
-    "parse_run_request",
-    "parse_session_status",
-    "parse_session_title",
     "period_key",
     "resets_at",
     "retry_after_seconds",

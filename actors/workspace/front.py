@@ -14,6 +14,7 @@ from storage.objects import ObjectStore
 from storage.workspace import FileRecord, WorkspaceStore
 from storage.workspace import NotFound as StoreNotFound
 
+from .bodies import NewProjectBody, ProjectPatchBody
 from .projects import (
     Extractor,
     create_project,
@@ -45,8 +46,8 @@ class WorkspaceFront:
         self._extract = extract
         self._indexing: set[asyncio.Task[FileRecord | None]] = set()
 
-    async def create_project(self, user: str, body: object) -> dict[str, Any]:
-        return await create_project(self.store, self.settings, user, body)
+    async def create_project(self, user: str, body: NewProjectBody) -> dict[str, Any]:
+        return await create_project(self.store, user, body)
 
     async def list_projects(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
         return [p.to_json() for p in await self.store.list_projects(user, limit, offset)]
@@ -54,8 +55,8 @@ class WorkspaceFront:
     async def get_project(self, user: str, project_id: str) -> dict[str, Any]:
         return (await owned_project(self.store, user, project_id, "projectId")).to_json()
 
-    async def update_project(self, user: str, project_id: str, body: object) -> dict[str, Any]:
-        return await patch_project(self.store, self.settings, user, project_id, body)
+    async def update_project(self, user: str, project_id: str, body: ProjectPatchBody) -> dict[str, Any]:
+        return await patch_project(self.store, user, project_id, body)
 
     async def delete_project(self, user: str, project_id: str) -> None:
         await delete_project(self.store, self.objects, user, project_id)

@@ -1,11 +1,14 @@
 """The workspace's operations on a session host (``actors/core/ops.py`` says how ops work).
-Every one names the calling user: a workspace session answers its owner only."""
+Every one names the calling user: a workspace session answers its owner only. A request
+body crosses as the gateway decoded it (``bodies.py``): the host checks only what a type
+cannot say (``validation.py``)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ..core.ops import Op
+from .bodies import NewSessionBody, RunBody, SessionStatusBody, SessionTitleBody
 
 __all__ = [
     "CancelRun",
@@ -27,7 +30,7 @@ class CreateWork(Op, tag="workspace.create", frozen=True):
 
     user: str
     project_id: str
-    body: Any
+    body: NewSessionBody
     retry: ClassVar[bool] = False
 
 
@@ -37,13 +40,13 @@ class GetWork(Op, tag="workspace.get", frozen=True):
 
 class SetWorkStatus(Op, tag="workspace.status", frozen=True):
     user: str
-    body: Any
+    body: SessionStatusBody
     retry: ClassVar[bool] = False
 
 
 class SetWorkTitle(Op, tag="workspace.title", frozen=True):
     user: str
-    body: Any
+    body: SessionTitleBody
     retry: ClassVar[bool] = False
 
 
@@ -53,17 +56,17 @@ class DeleteWork(Op, tag="workspace.delete", frozen=True):
 
 
 class WorkHistory(Op, tag="workspace.history", frozen=True):
-    """Persisted messages, newest last; ``limit`` as the query gave it (checked here)."""
+    """Persisted messages, newest last; ``limit`` as the query gave it (clamped by the host)."""
 
     user: str
-    limit: str | None = None
+    limit: int | None = None
 
 
 class StartRun(Op, tag="workspace.start_run", frozen=True):
     """Reserve quota and start an AI run; answers its id."""
 
     user: str
-    body: Any
+    body: RunBody
     retry: ClassVar[bool] = False
 
 

@@ -22,9 +22,10 @@ from storage.workspace import FileRecord, FileStatus, Project, WorkspaceStore
 
 from ..core.errors import ValidationError
 from ..errors import AccessDenied, NotFound
+from .bodies import NewProjectBody, ProjectPatchBody
 from .extract import ExtractionError, ExtractLimits, extract_chunks
 from .settings import WorkspaceSettings
-from .validation import parse_new_project, parse_project_patch
+from .validation import check_new_project, check_project_patch
 
 __all__ = [
     "Extractor",
@@ -77,10 +78,8 @@ async def owned_project(
     return project
 
 
-async def create_project(
-    store: WorkspaceStore, settings: WorkspaceSettings, user: str, body: object
-) -> dict[str, Any]:
-    new = parse_new_project(body, settings.requests)
+async def create_project(store: WorkspaceStore, user: str, body: NewProjectBody) -> dict[str, Any]:
+    new = check_new_project(body)
     now = utc_now_iso()
     project = Project(str(uuid.uuid4()), user, new.name, new.fiscal_year, new.description, "ACTIVE", now, now)
     await store.create_project(project)
@@ -88,10 +87,10 @@ async def create_project(
 
 
 async def patch_project(
-    store: WorkspaceStore, settings: WorkspaceSettings, user: str, project_id: str, body: object
+    store: WorkspaceStore, user: str, project_id: str, body: ProjectPatchBody
 ) -> dict[str, Any]:
     await owned_project(store, user, project_id)
-    patch = parse_project_patch(body, settings.requests)
+    patch = check_project_patch(body)
     updated = await store.update_project(
         project_id,
         updated_at=utc_now_iso(),

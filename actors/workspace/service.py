@@ -45,19 +45,13 @@ from ..errors import (
 )
 from .agent.envelope import AttachedFile, GithubAccess, TaskEnvelope
 from .agent.result import FailureCode, failure_payload
-from .clamps import parse_history_limit
+from .bodies import NewSessionBody, RunBody, SessionStatusBody, SessionTitleBody
 from .history import history_dto, run_history
 from .pool import RunPool
 from .quota import format_instant, period_key, resets_at, retry_after_seconds
 from .settings import WorkspaceSettings
 from .signing import signed_url
-from .validation import (
-    check_file_selection,
-    parse_new_session,
-    parse_run_request,
-    parse_session_status,
-    parse_session_title,
-)
+from .validation import check_file_selection, check_new_session, check_run, check_session_title
 
 __all__ = ["RunListener", "WorkspaceLive", "WorkspaceService", "session_json"]
 
@@ -237,29 +231,30 @@ class WorkspaceService:
 
     # -- sessions ---------------------------------------------------------------------
 
-    async def create(self, session_id: str, user: str, project_id: str, body: object) -> WorkspaceLive:
+    async def create(
+        self, session_id: str, user: str, project_id: str, body: NewSessionBody
+    ) -> WorkspaceLive:
         await self.owned_project(user, project_id)
-        new = parse_new_session(body, self._settings.requests)
+        new = check_new_session(body)
         now = utc_now_iso()
         record = WorkspaceSession(session_id, project_id, user, new.type.value, new.title, "ACTIVE", now, now)
         await self._store.create_session(record)
         return WorkspaceLive(record, [], self._settings.run_history_limit.high)
 
-    async def set_status(self, live: WorkspaceLive, body: object) -> dict[str, Any]:
-        status = parse_session_status(body)
-        live.record = await self._update(live, status=status.value)
+    async def set_status(self, live: WorkspaceLive, body: SessionStatusBody) -> dict[str, Any]:
+        live.record = await self._update(live, status=body.status.value)
         return session_json(live.record)
 
-    async def set_title(self, live: WorkspaceLive, body: object) -> dict[str, Any]:
-        title = parse_session_title(body, self._settings.requests)
+    async def set_title(self, live: WorkspaceLive, body: SessionTitleBody) -> dict[str, Any]:
+        title = check_session_title(body)
         live.record = await self._update(live, title=title)
         return session_json(live.record)
 
     async def _update(self, live: WorkspaceLive, **changes: Any) -> WorkspaceSession:
         return await self._store.update_session(live.id, updated_at=utc_now_iso(), **changes)
 
-    async def history(self, live: WorkspaceLive, raw_limit: str | None) -> list[dict[str, Any]]:
-        limit = parse_history_limit(raw_limit, self._settings.history_limit)
+    async def history(self, live: WorkspaceLive, limit: int | None) -> list[dict[str, Any]]:
+        limit = self._settings.history_limit.clamp(limit)
         return history_dto(await self._store.history(live.id, limit))
 
     async def delete(self, live: WorkspaceLive) -> None:
@@ -269,9 +264,9 @@ class WorkspaceService:
 
     # -- runs -------------------------------------------------------------------------
 
-    async def start_run(self, live: WorkspaceLive, user: str, body: object) -> str:
+    async def start_run(self, live: WorkspaceLive, user: str, body: RunBody) -> str:
         """Steps 1–7 here (what can be refused is refused before anything runs); the rest in a task."""
-        request = parse_run_request(body, self._settings.requests)
+        request = check_run(body, self._settings.requests, self._settings.run_history_limit)
         if live.run_task is not None and not live.run_task.done() and live.run_id is not None:
             raise Conflict(f"run {live.run_id} is in progress in this session", {"runId": live.run_id})
         project = await self.owned_project(user, live.record.project_id)

@@ -1,16 +1,14 @@
-"""The workspace's request bodies, checked by value (pure).
+"""The workspace's checks a type cannot say, made after a body is decoded (pure).
 
-Each parser takes the decoded JSON body and returns a small typed request or raises
-``ValidationError`` naming the field (the gateway's 400). Unknown keys are refused by name,
-so a typo (``selectedFileIds`` for ``selected_file_ids``) is an error, not a silent no-op.
-Every text is bounded by ``RequestLimits`` and must be storable: valid Unicode, no NUL.
+A request body is decoded first (``actors/workspace/bodies.py``: fields, types, lengths,
+vocabularies, unknown fields refused). What is left is said here, once, raising
+``ValidationError`` naming the field (the gateway's 400):
 
-The documented vocabularies:
-
-* session types: PRECHECK, T661, T661_GEN, T661_DRAFT, T661_ANALYSIS, LOGBOOK
-* project status: ACTIVE (new projects), ARCHIVED, CLOSED
-* session status: ACTIVE (new sessions), COMPLETED, ARCHIVED
-* ``fiscalYear``: a four-digit year, as a string (``"2025"``) or a number (``2025``)
+* texts are stripped (but a run's ``input`` is kept as written) and must not be blank, and
+  must be storable: valid Unicode, no NUL;
+* a file is selected at most once;
+* the limits that are settings (``RequestLimits``: a run's input size, files per run);
+* the history bound is clamped (``Bound.clamp``): the spec clamps rather than refuses.
 
 ``check_file_selection`` is the run's strict file rule: it raises ``FileSelectionError``
 (a ``ValidationError`` the gateway answers with 422) naming the first file that is not in
@@ -19,16 +17,24 @@ the project or not READY. A file of another project reads exactly as a missing o
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Protocol, Self, TypeVar
 
-from actors.core.errors import ValidationError
-from actors.core.ids import valid_session_id
+from msgspec import UNSET
 
-from .clamps import RUN_HISTORY_LIMIT, Bound, parse_run_history_limit
+from actors.core.errors import ValidationError
+
+from .bodies import (
+    NewProjectBody,
+    NewSessionBody,
+    ProjectPatchBody,
+    ProjectStatus,
+    RunBody,
+    SessionTitleBody,
+    SessionType,
+)
+from .clamps import RUN_HISTORY_LIMIT, Bound
 
 __all__ = [
     "FileLike",
@@ -36,52 +42,23 @@ __all__ = [
     "NewProject",
     "NewSession",
     "ProjectPatch",
-    "ProjectStatus",
     "RequestLimits",
     "RunRequest",
-    "SessionStatus",
-    "SessionType",
     "check_file_selection",
-    "parse_new_project",
-    "parse_new_session",
-    "parse_project_patch",
-    "parse_run_request",
-    "parse_session_status",
-    "parse_session_title",
+    "check_new_project",
+    "check_new_session",
+    "check_project_patch",
+    "check_run",
+    "check_session_title",
 ]
 
-E = TypeVar("E", bound=StrEnum)
 F = TypeVar("F", bound="FileLike")
-
-_YEAR = re.compile(r"[12][0-9]{3}")
-
-
-class SessionType(StrEnum):
-    PRECHECK = "PRECHECK"
-    T661 = "T661"
-    T661_GEN = "T661_GEN"
-    T661_DRAFT = "T661_DRAFT"
-    T661_ANALYSIS = "T661_ANALYSIS"
-    LOGBOOK = "LOGBOOK"
-
-
-class ProjectStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    ARCHIVED = "ARCHIVED"
-    CLOSED = "CLOSED"
-
-
-class SessionStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    COMPLETED = "COMPLETED"
-    ARCHIVED = "ARCHIVED"
 
 
 @dataclass(frozen=True, slots=True)
 class RequestLimits:
-    max_name_chars: int = 200
-    max_description_chars: int = 10_000
-    max_title_chars: int = 200
+    """The request bounds that are settings (the fixed ones are in the body types)."""
+
     max_input_chars: int = 50_000
     max_selected_files: int = 20
 
@@ -150,31 +127,20 @@ class FileSelectionError(ValidationError):
         return cls(detail["field"], detail["fileId"], detail["reason"], message)
 
 
-# --- field readers ------------------------------------------------------------------------
+# --- texts --------------------------------------------------------------------------------
 
 
-def _object(body: object, allowed: Sequence[str]) -> Mapping[str, object]:
-    if not isinstance(body, Mapping):
-        raise ValidationError("body", "must be a JSON object")
-    for key in body:
-        if key not in allowed:
-            raise ValidationError(str(key), f"unknown key (allowed: {', '.join(allowed)})")
-    return body
-
-
-def _text(value: object, field: str, max_chars: int, *, required: bool, strip: bool = True) -> str | None:
-    if value is None:
-        if required:
-            raise ValidationError(field, "required")
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(field, "must be a string")
+def _text(value: str, field: str, *, strip: bool = True) -> str:
+    """``value`` stripped (unless ``strip`` is false), refused when blank or not storable."""
     text = value.strip() if strip else value
-    if required and not text.strip():
+    if not text.strip():
         raise ValidationError(field, "must not be empty")
-    if len(text) > max_chars:
-        raise ValidationError(field, f"at most {max_chars} characters")
-    # Postgres TEXT refuses NUL, and a lone surrogate cannot be encoded at all.
+    return _storable(text, field)
+
+
+def _storable(text: str, field: str) -> str:
+    # Postgres TEXT refuses NUL, and a lone surrogate cannot be encoded at all. The gateway
+    # refuses both while reading JSON; a body built in Python meets them here.
     if "\x00" in text:
         raise ValidationError(field, "must not contain NUL characters")
     try:
@@ -184,118 +150,71 @@ def _text(value: object, field: str, max_chars: int, *, required: bool, strip: b
     return text
 
 
-def _choice(value: object, field: str, kind: type[E]) -> E:
-    choices = ", ".join(member.value for member in kind)
-    if not isinstance(value, str):
-        raise ValidationError(field, f"required, one of {choices}")
-    try:
-        return kind(value)
-    except ValueError:
-        raise ValidationError(field, f"unknown value {value!r} (one of {choices})") from None
-
-
-def _fiscal_year(value: object, field: str = "fiscalYear") -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationError(field, 'required: a four-digit year such as "2025"')
-    text = str(value).strip()
-    if not _YEAR.fullmatch(text):
-        raise ValidationError(field, f'must be a four-digit year such as "2025", not {value!r}')
-    return text
+def _optional(value: str | None, field: str) -> str:
+    """An optional text stripped; absent, null or blank reads as empty."""
+    return "" if value is None else _storable(value.strip(), field)
 
 
 # --- projects -----------------------------------------------------------------------------
 
 
-def parse_new_project(body: object, limits: RequestLimits = RequestLimits()) -> NewProject:
-    fields = _object(body, ("name", "fiscalYear", "description"))
-    name = _text(fields.get("name"), "name", limits.max_name_chars, required=True)
-    description = _text(
-        fields.get("description"), "description", limits.max_description_chars, required=False
+def check_new_project(body: NewProjectBody) -> NewProject:
+    return NewProject(
+        _text(body.name, "name"), str(body.fiscal_year), _optional(body.description, "description")
     )
-    assert name is not None
-    return NewProject(name, _fiscal_year(fields.get("fiscalYear")), description or "")
 
 
-def parse_project_patch(body: object, limits: RequestLimits = RequestLimits()) -> ProjectPatch:
-    """A partial update: absent fields stay; ``description: null`` clears the description,
-    while ``name``, ``fiscalYear`` and ``status`` cannot be null."""
-    fields = _object(body, ("name", "fiscalYear", "description", "status"))
-    if not fields:
+def check_project_patch(body: ProjectPatchBody) -> ProjectPatch:
+    """The fields to change; ``description: null`` clears the description."""
+    if all(value is UNSET for value in (body.name, body.fiscal_year, body.description, body.status)):
         raise ValidationError("body", "nothing to update (name, fiscalYear, description, status)")
-    for key in ("name", "fiscalYear", "status"):
-        if key in fields and fields[key] is None:
-            raise ValidationError(key, "cannot be null")
-    description: str | None = None
-    if "description" in fields:
-        description = (
-            _text(fields["description"], "description", limits.max_description_chars, required=False) or ""
-        )
     return ProjectPatch(
-        name=_text(fields.get("name"), "name", limits.max_name_chars, required="name" in fields),
-        fiscal_year=_fiscal_year(fields["fiscalYear"]) if "fiscalYear" in fields else None,
-        description=description,
-        status=_choice(fields["status"], "status", ProjectStatus) if "status" in fields else None,
+        name=None if body.name is UNSET else _text(body.name, "name"),
+        fiscal_year=None if body.fiscal_year is UNSET else str(body.fiscal_year),
+        description=None if body.description is UNSET else _optional(body.description, "description"),
+        status=None if body.status is UNSET else body.status,
     )
 
 
 # --- sessions -----------------------------------------------------------------------------
 
 
-def parse_new_session(body: object, limits: RequestLimits = RequestLimits()) -> NewSession:
-    fields = _object(body, ("type", "title"))
-    title = _text(fields.get("title"), "title", limits.max_title_chars, required=False)
-    return NewSession(_choice(fields.get("type"), "type", SessionType), title or None)
+def check_new_session(body: NewSessionBody) -> NewSession:
+    return NewSession(body.type, _optional(body.title, "title") or None)
 
 
-def parse_session_status(body: object) -> SessionStatus:
-    fields = _object(body, ("status",))
-    return _choice(fields.get("status"), "status", SessionStatus)
-
-
-def parse_session_title(body: object, limits: RequestLimits = RequestLimits()) -> str:
-    fields = _object(body, ("title",))
-    title = _text(fields.get("title"), "title", limits.max_title_chars, required=True)
-    assert title is not None
-    return title
+def check_session_title(body: SessionTitleBody) -> str:
+    return _text(body.title, "title")
 
 
 # --- runs ---------------------------------------------------------------------------------
 
 
-def _file_ids(value: object, limits: RequestLimits, field: str = "selected_file_ids") -> tuple[str, ...]:
+def _file_ids(
+    ids: list[str] | None, limits: RequestLimits, field: str = "selected_file_ids"
+) -> tuple[str, ...]:
     # Strict: an empty or omitted selection attaches nothing; nothing is ever implied.
-    if value is None:
+    if ids is None:
         return ()
-    if not isinstance(value, list):
-        raise ValidationError(field, "must be a list of file ids")
-    if len(value) > limits.max_selected_files:
+    if len(ids) > limits.max_selected_files:
         raise ValidationError(field, f"at most {limits.max_selected_files} files")
     seen: set[str] = set()
-    for index, item in enumerate(value):
-        where = f"{field}[{index}]"
-        if not isinstance(item, str) or not valid_session_id(item):
-            raise ValidationError(where, "must be a file id")
+    for index, item in enumerate(ids):
         if item in seen:
-            raise ValidationError(where, f"file {item} is selected twice")
+            raise ValidationError(f"{field}[{index}]", f"file {item} is selected twice")
         seen.add(item)
-    return tuple(value)
+    return tuple(ids)
 
 
-def parse_run_request(
-    body: object,
-    limits: RequestLimits = RequestLimits(),
-    history_bound: Bound = RUN_HISTORY_LIMIT,
+def check_run(
+    body: RunBody, limits: RequestLimits = RequestLimits(), history_bound: Bound = RUN_HISTORY_LIMIT
 ) -> RunRequest:
-    fields = _object(body, ("type", "input", "selected_file_ids", "history_limit"))
-    run_type = _choice(fields.get("type"), "type", SessionType)
     # The prompt is kept as written: leading spaces or a trailing newline may be meant.
-    text = _text(fields.get("input"), "input", limits.max_input_chars, required=True, strip=False)
-    assert text is not None
+    text = _text(body.input, "input", strip=False)
+    if len(text) > limits.max_input_chars:
+        raise ValidationError("input", f"at most {limits.max_input_chars} characters")
     return RunRequest(
-        run_type,
-        text,
-        _file_ids(fields.get("selected_file_ids"), limits),
-        parse_run_history_limit(fields.get("history_limit"), history_bound),
+        body.type, text, _file_ids(body.selected_file_ids, limits), history_bound.clamp(body.history_limit)
     )
 
 

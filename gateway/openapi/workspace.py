@@ -1,10 +1,23 @@
 """The workspace API (``/api/v1``): projects, typed sessions, history, files and AI runs.
 
 Every route but the signed file download needs the bearer token; another user's record
-answers 403, an unknown one 404.
+answers 403, an unknown one 404. Request bodies and query parameters are generated from
+the types the gateway decodes them with (``actors/workspace/bodies.py``).
 """
 
 from __future__ import annotations
+
+from actors.core.bodies import schema_components
+from actors.workspace.bodies import (
+    HistoryQuery,
+    NewProjectBody,
+    NewSessionBody,
+    PageQuery,
+    ProjectPatchBody,
+    RunBody,
+    SessionStatusBody,
+    SessionTitleBody,
+)
 
 from .common import (
     JSON,
@@ -16,6 +29,7 @@ from .common import (
     operation,
     path_param,
     query_param,
+    query_params,
     ref,
 )
 
@@ -32,15 +46,19 @@ _FILE = path_param("fileId", "The file id.")
 _NULLABLE: Schema = {"type": ["string", "null"]}
 
 SESSION_TYPES = ["PRECHECK", "T661", "T661_GEN", "T661_DRAFT", "T661_ANALYSIS", "LOGBOOK"]
-_FISCAL_YEAR: Schema = {
-    "type": ["string", "integer"],
-    "pattern": "^[12][0-9]{3}$",
-    "minimum": 1000,
-    "maximum": 2999,
-    "description": 'A four-digit year (`"2025"` or `2025`).',
-}
+
+
+def _request_schemas() -> dict[str, Schema]:
+    schemas = schema_components(
+        [NewProjectBody, ProjectPatchBody, NewSessionBody, SessionStatusBody, SessionTitleBody, RunBody]
+    )
+    # An empty patch is refused after decoding (no type says "at least one field").
+    schemas["ProjectPatchBody"]["minProperties"] = 1
+    return schemas
+
 
 SCHEMAS: dict[str, Schema] = {
+    **_request_schemas(),
     "Project": obj(
         {
             "id": {"type": "string"},
@@ -181,13 +199,6 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def _page(limit_description: str = "Page size (1 to the server's limit; default 50).") -> list[Schema]:
-    return [
-        query_param("limit", limit_description, {"type": "integer", "minimum": 1}),
-        query_param("offset", "Skip this many.", {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}),
-    ]
-
-
 def _one(key: str, schema: str) -> Schema:
     return obj({key: ref(schema)}, key)
 
@@ -205,17 +216,7 @@ def _projects() -> dict[str, Schema]:
                     TAG,
                     "Create a project",
                     {"201": json_response("The new project.", _one("project", "Project"))},
-                    request=body(
-                        obj(
-                            {
-                                "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                                "fiscalYear": _FISCAL_YEAR,
-                                "description": {"type": ["string", "null"], "maxLength": 10000},
-                            },
-                            "name",
-                            "fiscalYear",
-                        )
-                    ),
+                    request=body(ref("NewProjectBody")),
                 )
             ),
             "get": operation(
@@ -223,7 +224,7 @@ def _projects() -> dict[str, Schema]:
                 TAG,
                 "List the caller's projects",
                 {"200": json_response("A page of projects.", _many("projects", "Project"))},
-                parameters=_page(),
+                parameters=query_params(PageQuery),
                 errors=(400,),
             ),
         },
@@ -242,17 +243,7 @@ def _projects() -> dict[str, Schema]:
                     TAG,
                     "Update a project's name, fiscal year, description or status",
                     {"200": json_response("The updated project.", _one("project", "Project"))},
-                    request=body(
-                        obj(
-                            {
-                                "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                                "fiscalYear": _FISCAL_YEAR,
-                                "description": {"type": ["string", "null"], "maxLength": 10000},
-                                "status": {"enum": ["ACTIVE", "ARCHIVED", "CLOSED"]},
-                            },
-                            minProperties=1,
-                        )
-                    ),
+                    request=body(ref("ProjectPatchBody")),
                     errors=(403, 404),
                 )
             ),
@@ -281,15 +272,7 @@ def _sessions() -> dict[str, Schema]:
                     TAG,
                     "Create a session in the project",
                     {"201": json_response("The new session.", session)},
-                    request=body(
-                        obj(
-                            {
-                                "type": {"enum": SESSION_TYPES},
-                                "title": {"type": ["string", "null"], "maxLength": 200},
-                            },
-                            "type",
-                        )
-                    ),
+                    request=body(ref("NewSessionBody")),
                     errors=(403, 404),
                 )
             ),
@@ -298,7 +281,7 @@ def _sessions() -> dict[str, Schema]:
                 TAG,
                 "List the project's sessions",
                 {"200": json_response("A page of sessions.", _many("sessions", "WorkspaceSession"))},
-                parameters=_page(),
+                parameters=query_params(PageQuery),
                 errors=(400, 403, 404),
             ),
         },
@@ -329,7 +312,7 @@ def _sessions() -> dict[str, Schema]:
                     TAG,
                     "Set a session's status",
                     {"200": json_response("The updated session.", session)},
-                    request=body(obj({"status": {"enum": ["ACTIVE", "COMPLETED", "ARCHIVED"]}}, "status")),
+                    request=body(ref("SessionStatusBody")),
                     errors=(403, 404),
                 )
             ),
@@ -342,9 +325,7 @@ def _sessions() -> dict[str, Schema]:
                     TAG,
                     "Rename a session",
                     {"200": json_response("The updated session.", session)},
-                    request=body(
-                        obj({"title": {"type": "string", "minLength": 1, "maxLength": 200}}, "title")
-                    ),
+                    request=body(ref("SessionTitleBody")),
                     errors=(403, 404),
                 )
             ),
@@ -368,11 +349,7 @@ def _sessions() -> dict[str, Schema]:
                         ),
                     )
                 },
-                parameters=[
-                    query_param(
-                        "limit", "The newest this many (default 50, clamped to 0..200).", {"type": "integer"}
-                    )
-                ],
+                parameters=query_params(HistoryQuery),
                 errors=(400, 403, 404),
             ),
         },
@@ -401,27 +378,7 @@ def _runs() -> dict[str, Schema]:
                             },
                         }
                     },
-                    request=body(
-                        obj(
-                            {
-                                "type": {"enum": SESSION_TYPES},
-                                "input": {"type": "string", "minLength": 1, "maxLength": 50000},
-                                "selected_file_ids": {
-                                    "type": ["array", "null"],
-                                    "maxItems": 20,
-                                    "uniqueItems": True,
-                                    "items": _ID_PATTERN,
-                                    "description": "Files to attach (each in the project and READY).",
-                                },
-                                "history_limit": {
-                                    "type": ["integer", "null"],
-                                    "description": "Default 10, clamped to 0..50.",
-                                },
-                            },
-                            "type",
-                            "input",
-                        )
-                    ),
+                    request=body(ref("RunBody")),
                     errors=(403, 404, 409, 422),
                 )
             ),
@@ -480,7 +437,7 @@ def _files() -> dict[str, Schema]:
                 TAG,
                 "List the project's files",
                 {"200": json_response("A page of files.", _many("files", "File"))},
-                parameters=_page(),
+                parameters=query_params(PageQuery),
                 errors=(400, 403, 404),
             ),
         },

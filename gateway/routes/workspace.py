@@ -1,7 +1,9 @@
 """The workspace API (``/api/v1``): projects, typed sessions, history, files and AI runs.
 
 Every route but the signed file download needs a bearer JWT; another user's project,
-session, file or run answers 403, an unknown one 404. A run answers with exactly the
+session, file or run answers 403, an unknown one 404. Bodies and query parameters are
+decoded here into their types (``actors/workspace/bodies.py``, a 400 naming the field)
+and cross to the session host as they are. A run answers with exactly the
 spec's fields, or streams the worker's output as SSE when asked with
 ``Accept: text/event-stream``.
 """
@@ -9,19 +11,29 @@ spec's fields, or streams the worker's output as SSE when asked with
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
-from actors.core.values import MAX_SAFE_INTEGER
 from actors.errors import NotFound, SessionNotFound
+from actors.workspace.bodies import (
+    HistoryQuery,
+    NewProjectBody,
+    NewSessionBody,
+    PageQuery,
+    ProjectPatchBody,
+    RunBody,
+    SessionStatusBody,
+    SessionTitleBody,
+)
 from actors.workspace.signing import SignatureError, verify
 
 from ..auth import require_user
-from ..json_body import BodyError, read_json
+from ..json_body import BodyError, read_body, read_query
 from ..limits.limiter import LIMITER
 from ..sse import stream_stage_events
 from ..state import SESSIONS, SETTINGS, SSE_STREAMS
@@ -32,20 +44,16 @@ routes = web.RouteTableDef()
 
 _V1 = "/api/v1"
 
+B = TypeVar("B", bound=msgspec.Struct)
+
 
 def _page(request: web.Request) -> tuple[int, int]:
-    limit_max = request.app[SETTINGS].actors.workspace.list_limit
-    values = []
-    for key, default in (("limit", min(50, limit_max)), ("offset", 0)):
-        raw = request.query.get(key)
-        # ASCII digits only ("²" is a digit to str.isdigit, not to int), and at most 2**53-1:
-        # a bigger number cannot cross the store link.
-        if raw is not None and (not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SAFE_INTEGER):
-            raise ValidationError(key, f"must be a non-negative integer (at most {MAX_SAFE_INTEGER})")
-        values.append(default if raw is None else int(raw))
-    if not 1 <= values[0] <= limit_max:
+    page = read_query(request, PageQuery)
+    limit_max = request.app[SETTINGS].actors.workspace.list_limit  # a setting: checked after decoding
+    limit = min(50, limit_max) if page.limit is None else page.limit
+    if limit > limit_max:
         raise ValidationError("limit", f"must be between 1 and {limit_max}")
-    return values[0], values[1]
+    return limit, page.offset
 
 
 def _session_id(request: web.Request) -> str:
@@ -55,8 +63,8 @@ def _session_id(request: web.Request) -> str:
     return session_id
 
 
-async def _body(request: web.Request) -> object:
-    return await read_json(request, request.app[SETTINGS].max_body_bytes)
+async def _body(request: web.Request, kind: type[B]) -> B:
+    return await read_body(request, kind, request.app[SETTINGS].max_body_bytes)
 
 
 # -- projects ------------------------------------------------------------------------------
@@ -65,7 +73,7 @@ async def _body(request: web.Request) -> object:
 @routes.post(_V1 + "/projects")
 async def create_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    project = await request.app[SESSIONS].workspace.create_project(user, await _body(request))
+    project = await request.app[SESSIONS].workspace.create_project(user, await _body(request, NewProjectBody))
     return web.json_response({"project": project}, status=201)
 
 
@@ -89,7 +97,7 @@ async def get_project(request: web.Request) -> web.Response:
 async def update_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     project_id = request.match_info["projectId"]
-    body = await _body(request)
+    body = await _body(request, ProjectPatchBody)
     return web.json_response(
         {"project": await request.app[SESSIONS].workspace.update_project(user, project_id, body)}
     )
@@ -108,7 +116,7 @@ async def delete_project(request: web.Request) -> web.Response:
 @routes.post(_V1 + "/projects/{projectId}/sessions")
 async def create_session(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    body = await _body(request)
+    body = await _body(request, NewSessionBody)
     page = request.app[SETTINGS].actors.workspace.list_limit
     await request.app[LIMITER].check_workspace_sessions(request.app[SESSIONS], user, page)  # 409 at the limit
     session = await request.app[SESSIONS].create_workspace_session(
@@ -145,7 +153,7 @@ async def get_session(request: web.Request) -> web.Response:
 @routes.patch(_V1 + "/projects/{projectId}/sessions/{sessionId}/status")
 async def set_status(request: web.Request) -> web.Response:
     user, session_id, _ = await _project_session(request)
-    body = await _body(request)
+    body = await _body(request, SessionStatusBody)
     session = await request.app[SESSIONS].set_workspace_session_status(user, session_id, body)
     return web.json_response({"session": session})
 
@@ -153,7 +161,7 @@ async def set_status(request: web.Request) -> web.Response:
 @routes.patch(_V1 + "/projects/{projectId}/sessions/{sessionId}/title")
 async def set_title(request: web.Request) -> web.Response:
     user, session_id, _ = await _project_session(request)
-    body = await _body(request)
+    body = await _body(request, SessionTitleBody)
     session = await request.app[SESSIONS].set_workspace_session_title(user, session_id, body)
     return web.json_response({"session": session})
 
@@ -170,7 +178,8 @@ async def history(request: web.Request) -> web.Response:
     """Chronological USER and ASSISTANT messages; ``limit`` defaults to 50, clamped to 0..200."""
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
-    messages = await request.app[SESSIONS].workspace_history(user, session_id, request.query.get("limit"))
+    limit = read_query(request, HistoryQuery).limit
+    messages = await request.app[SESSIONS].workspace_history(user, session_id, limit)
     return web.json_response({"sessionId": session_id, "messages": messages})
 
 
@@ -182,7 +191,7 @@ async def run(request: web.Request) -> web.StreamResponse:
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
     sessions = request.app[SESSIONS]
-    run_id = await sessions.start_run(user, session_id, await _body(request))
+    run_id = await sessions.start_run(user, session_id, await _body(request, RunBody))
     if "text/event-stream" in request.headers.get("Accept", ""):
         stream = await sessions.run_events(user, session_id, run_id)
         return await stream_stage_events(

@@ -20,8 +20,8 @@ from aiohttp import web
 
 from actors.core.ids import valid_session_id
 from actors.engine.answers import action_table
+from actors.workspace.bodies import SessionType
 from actors.workspace.quota import window
-from actors.workspace.validation import SessionType
 
 from ..auth import require_user
 from ..state import SESSIONS, SETTINGS

@@ -20,6 +20,7 @@ from actors.engine.bodies import CreateDesignSessionBody, PatchDesignSessionBody
 from actors.engine.stages import Action, Stage
 from actors.host.ops import HOST_OPS
 from actors.workspace import ops as work
+from actors.workspace.bodies import NewSessionBody, RunBody, SessionStatus, SessionStatusBody, SessionType
 from storage.bridge.records import SessionRecord
 
 
@@ -53,7 +54,12 @@ SAMPLES: list[Op[Any]] = [
     engine.PatchDesign(
         "s-1", "user-1", PatchDesignSessionBody(artifacts={"bom": None}, stage=Stage.BOM_REVIEW)
     ),
-    work.CreateWork("s-1", "user-1", "p-1", {"title": "t"}),
+    work.CreateWork("s-1", "user-1", "p-1", NewSessionBody(type=SessionType.T661, title="t")),
+    work.SetWorkStatus("s-1", "user-1", SessionStatusBody(status=SessionStatus.ARCHIVED)),
+    work.StartRun(
+        "s-1", "user-1", RunBody(type=SessionType.T661, input="x", selected_file_ids=["f-1"], history_limit=3)
+    ),
+    work.WorkHistory("s-1", "user-1", 500),
     work.ListenRun("s-1", "user-1", "r-1", stream=4),
 ]
 
@@ -64,6 +70,17 @@ def test_an_op_crosses_the_link_unchanged(op: Op[Any]) -> None:
     # The link packs a request as msgpack, as it does every message.
     tag, fields = msgpack.unpackb(msgpack.packb([tag, fields], use_bin_type=True), raw=False)
     assert HOST_OPS.decode(tag, fields) == op
+
+
+def test_a_body_crosses_as_its_wire_json_and_is_checked_again() -> None:
+    # A request body rides in its op as the JSON the client sent (spec names kept), and the
+    # host decodes it with the same type: a body the gateway would refuse is refused there too.
+    tag, fields = encode(work.StartRun("s-1", "u", RunBody(type=SessionType.T661, input="x")))
+    assert fields[2] == {"type": "T661", "input": "x", "selected_file_ids": None, "history_limit": None}
+    fields[2] = {"type": "T661", "input": "x", "selectedFileIds": ["f"]}
+    with pytest.raises(ValidationError) as caught:
+        HOST_OPS.decode(tag, fields)
+    assert caught.value.field == "body"
 
 
 def test_a_field_of_the_wrong_type_is_refused_by_name() -> None:

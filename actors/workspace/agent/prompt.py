@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from ..validation import SessionType
+from ..bodies import SessionType
 from .envelope import TaskEnvelope
 
 __all__ = ["FileText", "bound_file_texts", "build_messages", "load_prompt", "offline_answer"]

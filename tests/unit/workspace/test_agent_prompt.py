@@ -15,8 +15,8 @@ from actors.workspace.agent.prompt import (
     offline_answer,
 )
 from actors.workspace.agent.result import FailureCode, FileRead, failure_payload, success_payload
+from actors.workspace.bodies import SessionType
 from actors.workspace.history import HistoryTurn
-from actors.workspace.validation import SessionType
 
 TOKEN = "ghp_TOPSECRET0123456789"
 
