@@ -105,7 +105,7 @@ class Sample:
     listed: list[Any]
     struct: _Message
     model: BaseModel
-    shipped: Op | None = None  # the operation as the link carries it now (None: positional)
+    shipped: Op[Any] | None = None  # the operation as the link carries it now (None: positional)
 
 
 _SESSION = "s-0123456789"
@@ -162,7 +162,7 @@ def _msgspec(sample: Sample) -> Any:
     return _decoder.decode(_encoder.encode(sample.struct))
 
 
-_shipped_ops: OpRegistry[None, Op] = OpRegistry()
+_shipped_ops: OpRegistry[None, Op[Any]] = OpRegistry()
 
 
 async def _never(host: None, op: ShippedApplyOps) -> None:  # decoding is what is measured

@@ -18,7 +18,7 @@ from actors.errors import (
     TooManyStreams,
     Unprocessable,
 )
-from actors.workspace.validation import FileSelectionError
+from actors.workspace.errors import FileSelectionError
 from storage import StoreError
 
 from .auth import AuthError, Forbidden, auth_error_response, forbidden_response

@@ -9,7 +9,6 @@ from ..core.events import Delivery, StreamEnd
 from ..core.ops import Op
 from ..core.sync import Inbound
 from ..engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
-from ..workspace.bodies import NewSessionBody, RunBody, SessionStatusBody, SessionTitleBody
 from ..workspace.front import WorkspaceFront
 from .stats import LayerStats
 from .warmth import Warmth
@@ -155,37 +154,7 @@ class SessionClient(Protocol):
         """Projects, session lists and files (no live session needed)."""
         ...
 
-    async def create_workspace_session(
-        self, user: str, project_id: str, body: NewSessionBody
-    ) -> dict[str, Any]: ...
-
-    async def get_workspace_session(self, user: str, session_id: str) -> dict[str, Any]: ...
-
-    async def set_workspace_session_status(
-        self, user: str, session_id: str, body: SessionStatusBody
-    ) -> dict[str, Any]: ...
-
-    async def set_workspace_session_title(
-        self, user: str, session_id: str, body: SessionTitleBody
-    ) -> dict[str, Any]: ...
-
-    async def delete_workspace_session(self, user: str, session_id: str) -> None: ...
-
-    async def workspace_history(
-        self, user: str, session_id: str, limit: int | None
-    ) -> list[dict[str, Any]]: ...
-
-    async def start_run(self, user: str, session_id: str, body: RunBody) -> str:
-        """Quota reserved, files checked, user message kept: the run is under way; its id."""
-        ...
-
-    async def wait_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]: ...
-
     async def run_events(self, user: str, session_id: str, run_id: str) -> StageEventStream: ...
-
-    async def get_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]: ...
-
-    async def cancel_run(self, user: str, session_id: str, run_id: str) -> dict[str, Any]: ...
 
     def forget(self, session_id: str) -> None:
         """Drop what this client knows of the session's placement (it was deleted or moved)."""

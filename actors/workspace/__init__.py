@@ -23,6 +23,10 @@ from .clamps import HISTORY_LIMIT as HISTORY_LIMIT
 from .clamps import RUN_HISTORY_LIMIT as RUN_HISTORY_LIMIT
 from .clamps import Bound as Bound
 from .clamps import clamp as clamp
+from .errors import FileSelectionError as FileSelectionError
+from .errors import SignatureError as SignatureError
+from .errors import SignatureExpired as SignatureExpired
+from .errors import SignatureInvalid as SignatureInvalid
 from .extract import ExtractionError as ExtractionError
 from .extract import ExtractLimits as ExtractLimits
 from .extract import ExtractReason as ExtractReason
@@ -44,13 +48,9 @@ from .quota import period_key as period_key
 from .quota import resets_at as resets_at
 from .quota import retry_after_seconds as retry_after_seconds
 from .quota import window as window
-from .signing import SignatureError as SignatureError
-from .signing import SignatureExpired as SignatureExpired
-from .signing import SignatureInvalid as SignatureInvalid
 from .signing import sign as sign
 from .signing import signed_url as signed_url
 from .signing import verify as verify
-from .validation import FileSelectionError as FileSelectionError
 from .validation import NewProject as NewProject
 from .validation import NewSession as NewSession
 from .validation import ProjectPatch as ProjectPatch

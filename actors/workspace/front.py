@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from storage.objects import ObjectStore
 from storage.workspace import FileRecord, WorkspaceStore
 from storage.workspace import NotFound as StoreNotFound
 
+from .answers import QuotaAnswer
 from .bodies import NewProjectBody, ProjectPatchBody
+from .errors import SignatureInvalid
 from .projects import (
     Extractor,
     create_project,
@@ -28,8 +32,10 @@ from .projects import (
     sweep_stale_indexing,
     upload_file,
 )
+from .quota import window
 from .service import session_json
 from .settings import WorkspaceSettings
+from .signing import verify
 
 __all__ = ["WorkspaceFront"]
 
@@ -99,13 +105,33 @@ class WorkspaceFront:
     async def delete_file(self, user: str, file_id: str) -> None:
         await delete_file(self.store, self.objects, user, file_id)
 
-    async def download(self, file_id: str) -> tuple[bytes, str, str] | None:
-        """A file's bytes for a signed URL (the signature is the caller's to check)."""
+    async def download(
+        self, file_id: str, path: str, query: Mapping[str, str], now: float
+    ) -> tuple[bytes, str, str] | None:
+        """A file's bytes, name and type for a signed URL (``path`` and ``query`` as asked):
+        ``SignatureError`` when its signature is bad or expired, None when the file is gone."""
+        secret = self.settings.signing_secret
+        if secret is None:
+            raise SignatureInvalid("downloads are not signed on this server")
+        verify(path, query, now, secret)
         record = await self.store.get_file(file_id)
         if record is None:
             return None
         data = await self.objects.get(record.object_key)
         return None if data is None else (data, record.content_type, record.name)
+
+    async def quota(self, user: str, now: datetime) -> QuotaAnswer:
+        """The user's runs left in the current quota period."""
+        policy = self.settings.quota
+        period = window(now, policy.period)
+        used = await self.store.usage(user, period.key)
+        return QuotaAnswer(
+            limit=policy.limit,
+            used=used,
+            remaining=max(0, policy.limit - used),
+            period=policy.period.value,
+            resets_at=period.resets_at_iso,
+        )
 
     async def sweep(self) -> int:
         return await sweep_stale_indexing(self.store, self.settings.indexing_timeout)

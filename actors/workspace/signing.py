@@ -19,6 +19,8 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
+from .errors import SignatureError, SignatureExpired, SignatureInvalid
+
 __all__ = [
     "EXPIRES_PARAM",
     "MIN_SECRET_BYTES",
@@ -39,22 +41,6 @@ MIN_SECRET_BYTES = 32
 _DOMAIN = b"atelier-download-v1"
 _MAX_EXPIRES_DIGITS = 12
 _SIGNATURE_CHARS = 43  # 32 bytes, base64url without padding
-
-
-class SignatureError(Exception):
-    """A download URL that must not be served (403)."""
-
-
-class SignatureInvalid(SignatureError):
-    """Missing, malformed or not made with our secret for this path and expiry."""
-
-
-class SignatureExpired(SignatureError):
-    """Made with our secret, but its expiry has passed."""
-
-    def __init__(self, expires_at: int) -> None:
-        super().__init__(f"the download URL expired at {expires_at}")
-        self.expires_at = expires_at
 
 
 def _check_secret(secret: bytes) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Self, TypeVar
+from typing import Protocol, TypeVar
 
 from msgspec import UNSET
 
@@ -35,6 +35,7 @@ from .bodies import (
     SessionType,
 )
 from .clamps import RUN_HISTORY_LIMIT, Bound
+from .errors import FileSelectionError
 
 __all__ = [
     "FileLike",
@@ -103,28 +104,6 @@ class FileLike(Protocol):
 
     @property
     def status(self) -> str: ...
-
-
-class FileSelectionError(ValidationError):
-    """A selected file cannot be attached (422): ``reason`` is ``not_found`` or ``not_ready``."""
-
-    def __init__(self, field: str, file_id: str, reason: str, message: str) -> None:
-        super().__init__(field, message)
-        self.file_id = file_id
-        self.reason = reason
-
-    def to_json(self) -> dict[str, str]:
-        return {**super().to_json(), "fileId": self.file_id, "reason": self.reason}
-
-    def __reduce__(self) -> tuple[type[FileSelectionError], tuple[str, str, str, str]]:
-        return (FileSelectionError, (self.field, self.file_id, self.reason, self.message))
-
-    def wire_detail(self) -> Any:
-        return {"field": self.field, "fileId": self.file_id, "reason": self.reason}
-
-    @classmethod
-    def from_wire(cls, message: str, detail: Any, context: str) -> Self:
-        return cls(detail["field"], detail["fileId"], detail["reason"], message)
 
 
 # --- texts --------------------------------------------------------------------------------

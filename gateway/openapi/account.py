@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import Schema, json_response, obj, operation
+from .common import Schema, json_response, obj, operation, ref
 
 __all__ = ["TAG", "paths"]
 
@@ -27,20 +27,7 @@ def paths() -> dict[str, Schema]:
                 {
                     "200": json_response(
                         "Limit, use and reset time.",
-                        obj(
-                            {
-                                "limit": {"type": "integer"},
-                                "used": {"type": "integer"},
-                                "remaining": {"type": "integer"},
-                                "period": {"type": "string"},
-                                "resetsAt": {"type": "string"},
-                            },
-                            "limit",
-                            "used",
-                            "remaining",
-                            "period",
-                            "resetsAt",
-                        ),
+                        ref("QuotaAnswer"),
                     )
                 },
             ),

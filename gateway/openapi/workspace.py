@@ -8,6 +8,7 @@ the types the gateway decodes them with (``actors/workspace/bodies.py``).
 from __future__ import annotations
 
 from actors.core.bodies import schema_components
+from actors.workspace.answers import HistoryMessage, QuotaAnswer, Run, RunResult, WorkspaceSession
 from actors.workspace.bodies import (
     HistoryQuery,
     NewProjectBody,
@@ -58,6 +59,8 @@ def _request_schemas() -> dict[str, Schema]:
 
 
 SCHEMAS: dict[str, Schema] = {
+    # The answers of the workspace's session operations, from the types the client checks.
+    **schema_components([WorkspaceSession, HistoryMessage, RunResult, Run, QuotaAnswer]),
     **_request_schemas(),
     "Project": obj(
         {
@@ -78,38 +81,6 @@ SCHEMAS: dict[str, Schema] = {
         "githubConnected",
         "createdAt",
         "updatedAt",
-    ),
-    "WorkspaceSession": obj(
-        {
-            "id": {"type": "string"},
-            "projectId": {"type": "string"},
-            "type": {"enum": SESSION_TYPES},
-            "title": _NULLABLE,
-            "status": {"enum": ["ACTIVE", "COMPLETED", "ARCHIVED"]},
-            "createdAt": {"type": "string"},
-            "updatedAt": {"type": "string"},
-        },
-        "id",
-        "projectId",
-        "type",
-        "title",
-        "status",
-        "createdAt",
-        "updatedAt",
-    ),
-    "Message": obj(
-        {
-            "id": {"type": "string"},
-            "role": {"enum": ["USER", "ASSISTANT"]},
-            "content": {"type": "string"},
-            "createdAt": {"type": "string"},
-            "runId": _NULLABLE,
-        },
-        "id",
-        "role",
-        "content",
-        "createdAt",
-        "runId",
     ),
     "File": obj(
         {
@@ -134,51 +105,6 @@ SCHEMAS: dict[str, Schema] = {
         "chunks",
         "createdAt",
         "updatedAt",
-    ),
-    "RunResult": obj(
-        {
-            "runId": {"type": "string"},
-            "python": {
-                "type": "object",
-                "description": "The worker's raw result (`status`, `output`, `error`).",
-            },
-            "messages": obj(
-                {"userMessageId": {"type": "string"}, "assistantMessageId": _NULLABLE},
-                "userMessageId",
-                "assistantMessageId",
-            ),
-            "selectedFileIds": {"type": "array", "items": {"type": "string"}},
-        },
-        "runId",
-        "python",
-        "messages",
-        "selectedFileIds",
-    ),
-    "Run": obj(
-        {
-            "runId": {"type": "string"},
-            "sessionId": {"type": "string"},
-            "status": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
-            "type": {"enum": SESSION_TYPES},
-            "selectedFileIds": {"type": "array", "items": {"type": "string"}},
-            "createdAt": {"type": "string"},
-            "startedAt": _NULLABLE,
-            "finishedAt": _NULLABLE,
-            "durationMs": {"type": ["integer", "null"]},
-            "error": _NULLABLE,
-            "python": {"type": ["object", "null"]},
-        },
-        "runId",
-        "sessionId",
-        "status",
-        "type",
-        "selectedFileIds",
-        "createdAt",
-        "startedAt",
-        "finishedAt",
-        "durationMs",
-        "error",
-        "python",
     ),
     "RunEvent": obj(
         {
@@ -342,7 +268,7 @@ def _sessions() -> dict[str, Schema]:
                         obj(
                             {
                                 "sessionId": {"type": "string"},
-                                "messages": {"type": "array", "items": ref("Message")},
+                                "messages": {"type": "array", "items": ref("HistoryMessage")},
                             },
                             "sessionId",
                             "messages",

@@ -14,12 +14,15 @@ import time
 from typing import Any, TypeVar
 
 import msgspec
+import orjson
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 
 from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
 from actors.errors import NotFound, SessionNotFound
+from actors.workspace import ops
+from actors.workspace.answers import WorkspaceSession
 from actors.workspace.bodies import (
     HistoryQuery,
     NewProjectBody,
@@ -30,7 +33,7 @@ from actors.workspace.bodies import (
     SessionStatusBody,
     SessionTitleBody,
 )
-from actors.workspace.signing import SignatureError, verify
+from actors.workspace.errors import SignatureError
 
 from ..auth import require_user
 from ..json_body import BodyError, read_body, read_query
@@ -65,6 +68,15 @@ def _session_id(request: web.Request) -> str:
 
 async def _body(request: web.Request, kind: type[B]) -> B:
     return await read_body(request, kind, request.app[SETTINGS].max_body_bytes)
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    """A JSON answer; typed answers inside are written out as their JSON."""
+    return web.json_response(msgspec.to_builtins(payload), status=status, dumps=_dumps)
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 # -- projects ------------------------------------------------------------------------------
@@ -119,10 +131,10 @@ async def create_session(request: web.Request) -> web.Response:
     body = await _body(request, NewSessionBody)
     page = request.app[SETTINGS].actors.workspace.list_limit
     await request.app[LIMITER].check_workspace_sessions(request.app[SESSIONS], user, page)  # 409 at the limit
-    session = await request.app[SESSIONS].create_workspace_session(
-        user, request.match_info["projectId"], body
+    session = await request.app[SESSIONS].call(
+        ops.CreateWork.new(user, request.match_info["projectId"], body)
     )
-    return web.json_response({"session": session}, status=201)
+    return _json({"session": session}, status=201)
 
 
 @routes.get(_V1 + "/projects/{projectId}/sessions")
@@ -135,11 +147,11 @@ async def list_sessions(request: web.Request) -> web.Response:
     return web.json_response({"sessions": sessions})
 
 
-async def _project_session(request: web.Request) -> tuple[str, str, dict[str, Any]]:
+async def _project_session(request: web.Request) -> tuple[str, str, WorkspaceSession]:
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
-    session = await request.app[SESSIONS].get_workspace_session(user, session_id)
-    if session["projectId"] != request.match_info["projectId"]:
+    session = await request.app[SESSIONS].call(ops.GetWork(session_id, user))
+    if session.project_id != request.match_info["projectId"]:
         raise NotFound("session", "sessionId")  # not a session of this project
     return user, session_id, session
 
@@ -147,29 +159,30 @@ async def _project_session(request: web.Request) -> tuple[str, str, dict[str, An
 @routes.get(_V1 + "/projects/{projectId}/sessions/{sessionId}")
 async def get_session(request: web.Request) -> web.Response:
     _, _, session = await _project_session(request)
-    return web.json_response({"session": session})
+    return _json({"session": session})
 
 
 @routes.patch(_V1 + "/projects/{projectId}/sessions/{sessionId}/status")
 async def set_status(request: web.Request) -> web.Response:
     user, session_id, _ = await _project_session(request)
     body = await _body(request, SessionStatusBody)
-    session = await request.app[SESSIONS].set_workspace_session_status(user, session_id, body)
-    return web.json_response({"session": session})
+    session = await request.app[SESSIONS].call(ops.SetWorkStatus(session_id, user, body))
+    return _json({"session": session})
 
 
 @routes.patch(_V1 + "/projects/{projectId}/sessions/{sessionId}/title")
 async def set_title(request: web.Request) -> web.Response:
     user, session_id, _ = await _project_session(request)
     body = await _body(request, SessionTitleBody)
-    session = await request.app[SESSIONS].set_workspace_session_title(user, session_id, body)
-    return web.json_response({"session": session})
+    session = await request.app[SESSIONS].call(ops.SetWorkTitle(session_id, user, body))
+    return _json({"session": session})
 
 
 @routes.delete(_V1 + "/projects/{projectId}/sessions/{sessionId}")
 async def delete_session(request: web.Request) -> web.Response:
     user, session_id, _ = await _project_session(request)
-    await request.app[SESSIONS].delete_workspace_session(user, session_id)
+    await request.app[SESSIONS].call(ops.DeleteWork(session_id, user))
+    request.app[SESSIONS].forget(session_id)
     return web.json_response({"ok": True})
 
 
@@ -179,8 +192,8 @@ async def history(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
     limit = read_query(request, HistoryQuery).limit
-    messages = await request.app[SESSIONS].workspace_history(user, session_id, limit)
-    return web.json_response({"sessionId": session_id, "messages": messages})
+    messages = await request.app[SESSIONS].call(ops.WorkHistory(session_id, user, limit))
+    return _json({"sessionId": session_id, "messages": messages})
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -191,7 +204,7 @@ async def run(request: web.Request) -> web.StreamResponse:
     user = (await require_user(request)).user_id
     session_id = _session_id(request)
     sessions = request.app[SESSIONS]
-    run_id = await sessions.start_run(user, session_id, await _body(request, RunBody))
+    run_id = await sessions.call(ops.StartRun(session_id, user, await _body(request, RunBody)))
     if "text/event-stream" in request.headers.get("Accept", ""):
         stream = await sessions.run_events(user, session_id, run_id)
         return await stream_stage_events(
@@ -203,21 +216,23 @@ async def run(request: web.Request) -> web.StreamResponse:
             streams=request.app[SSE_STREAMS],
             event="run_event",
         )
-    return web.json_response(await sessions.wait_run(user, session_id, run_id))
+    return _json(await sessions.call(ops.WaitRun(session_id, user, run_id)))
 
 
 @routes.get(_V1 + "/sessions/{sessionId}/runs/{runId}")
 async def get_run(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    run = await request.app[SESSIONS].get_run(user, _session_id(request), request.match_info["runId"])
-    return web.json_response(run)
+    run = await request.app[SESSIONS].call(
+        ops.GetRun(_session_id(request), user, request.match_info["runId"])
+    )
+    return _json(run)
 
 
 @routes.post(_V1 + "/sessions/{sessionId}/runs/{runId}/cancel")
 async def cancel_run(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    run = await request.app[SESSIONS].cancel_run(user, _session_id(request), request.match_info["runId"])
-    return web.json_response(run)
+    cancel = ops.CancelRun(_session_id(request), user, request.match_info["runId"])
+    return _json(await request.app[SESSIONS].call(cancel))
 
 
 # -- files ---------------------------------------------------------------------------------
@@ -292,14 +307,14 @@ async def delete_file(request: web.Request) -> web.Response:
 @routes.get(_V1 + "/files/{fileId}/download")
 async def download(request: web.Request) -> web.Response:
     """A signed, expiring URL (what run workers fetch): no bearer token; a bad signature is 403."""
-    secret = request.app[SETTINGS].actors.workspace.signing_secret
-    if secret is None:
+    if request.app[SETTINGS].actors.workspace.signing_secret is None:
         raise web.HTTPNotFound()
     try:
-        verify(request.path, request.query, time.time(), secret)
+        found = await request.app[SESSIONS].workspace.download(
+            request.match_info["fileId"], request.path, request.query, time.time()
+        )
     except SignatureError as exc:
         return web.json_response({"error": f"download link refused: {exc}"}, status=403)
-    found = await request.app[SESSIONS].workspace.download(request.match_info["fileId"])
     if found is None:
         raise NotFound("file", "fileId")
     data, content_type, name = found

@@ -16,15 +16,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from actors.core.ids import valid_session_id
 from actors.engine.answers import action_table
 from actors.workspace.bodies import SessionType
-from actors.workspace.quota import window
 
 from ..auth import require_user
-from ..state import SESSIONS, SETTINGS
+from ..state import SESSIONS
 from .assets import AssetStore
 from .pages import CHAT_BODY, DESIGN_BODY, PREVIEW_BODY, SIGNIN_BODY, render_page
 
@@ -157,15 +157,5 @@ async def me(request: web.Request) -> web.Response:
 async def quota(request: web.Request) -> web.Response:
     """The caller's runs left in the current quota period."""
     user = (await require_user(request)).user_id
-    policy = request.app[SETTINGS].actors.workspace.quota
-    period = window(datetime.now(UTC), policy.period)
-    used = await request.app[SESSIONS].workspace.store.usage(user, period.key)
-    return web.json_response(
-        {
-            "limit": policy.limit,
-            "used": used,
-            "remaining": max(0, policy.limit - used),
-            "period": policy.period.value,
-            "resetsAt": period.resets_at_iso,
-        }
-    )
+    answer = await request.app[SESSIONS].workspace.quota(user, datetime.now(UTC))
+    return web.json_response(msgspec.to_builtins(answer))

@@ -297,3 +297,44 @@ async def test_every_design_engine_answer_fits_the_schema_generated_from_its_typ
     )
     assert confirmed["confirmed"] == "requirements"
     assert confirmed["session"]["stage"] == "bom_drafting"
+
+
+async def test_every_workspace_session_answer_fits_the_schema_generated_from_its_type(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The workspace's session answers are typed (``actors/workspace/answers.py``) and closed."""
+    client = await aiohttp_client(_app(tmp_path))
+    document = build_document(bridge_auth=False)
+    headers = bearer("typed")
+
+    async def send(method: str, template: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        response = await client.request(method.upper(), path, headers=headers, **kwargs)
+        body = await response.json()
+        assert response.status == status, body
+        assert fits(document, template, method, status, body) == [], (template, method)
+        return body
+
+    v1 = "/api/v1"
+    project = (
+        await send("post", v1 + "/projects", v1 + "/projects", 201, json={"name": "R&D", "fiscalYear": 2025})
+    )["project"]
+    sessions = v1 + "/projects/{projectId}/sessions"
+    base = f"{v1}/projects/{project['id']}/sessions"
+    session = (await send("post", sessions, base, 201, json={"type": "T661"}))["session"]
+    assert session["title"] is None
+    one = f"{base}/{session['id']}"
+    await send("get", sessions + "/{sessionId}", one)
+    await send("patch", sessions + "/{sessionId}/title", f"{one}/title", json={"title": "Claim"})
+    await send("patch", sessions + "/{sessionId}/status", f"{one}/status", json={"status": "COMPLETED"})
+    runs = f"{v1}/sessions/{session['id']}/runs"
+    result = await send(
+        "post", v1 + "/sessions/{sessionId}/runs", runs, json={"type": "T661", "input": "hello"}
+    )
+    run = await send("get", v1 + "/sessions/{sessionId}/runs/{runId}", f"{runs}/{result['runId']}")
+    assert run["status"] == "succeeded"
+    history = await send(
+        "get", v1 + "/sessions/{sessionId}/history", f"{v1}/sessions/{session['id']}/history"
+    )
+    assert [m["role"] for m in history["messages"]] == ["USER", "ASSISTANT"]
+    quota = await send("get", v1 + "/quota", v1 + "/quota")
+    assert quota["used"] == 1

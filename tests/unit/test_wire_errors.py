@@ -20,7 +20,7 @@ from actors.errors import (
     TooManyStreams,
     Unprocessable,
 )
-from actors.workspace.validation import FileSelectionError
+from actors.workspace.errors import FileSelectionError
 
 SAMPLES: dict[str, WireError] = {
     "ValidationError": ValidationError("ops[2].key", "required non-empty string"),
