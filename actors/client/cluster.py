@@ -24,7 +24,7 @@ from storage.objects import ObjectStore, make_object_store
 from ..bridge.ops import DeleteSession
 from ..core.errors import error_from_wire
 from ..core.ops import Op, Subscribe, answer_from_wire, encode
-from ..engine import plm
+from ..engine import plm, plm_answers
 from ..engine.ops import ListenDesign
 from ..engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
 from ..engine.service import summary_json
@@ -372,25 +372,27 @@ class ClusterSessionClient(HostCalls):
         except StoreError as exc:
             raise SessionUnavailable(str(exc)) from exc
 
-    async def create_program(self, user: str, body: CreateProgramBody) -> dict[str, Any]:
+    async def create_program(self, user: str, body: CreateProgramBody) -> plm_answers.Program:
         return await self._plm(plm.create_program(self.store.engine, user, body))
 
-    async def list_programs(self, user: str) -> list[dict[str, Any]]:
+    async def list_programs(self, user: str) -> list[plm_answers.Program]:
         return await self._plm(plm.list_programs(self.store.engine, user))
 
-    async def get_program(self, user: str, program_id: str) -> dict[str, Any]:
+    async def get_program(self, user: str, program_id: str) -> plm_answers.Program:
         return await self._plm(plm.get_program(self.store.engine, user, program_id))
 
-    async def add_program_member(self, user: str, program_id: str, body: AddMemberBody) -> dict[str, Any]:
+    async def add_program_member(
+        self, user: str, program_id: str, body: AddMemberBody
+    ) -> plm_answers.ProgramMember:
         return await self._plm(plm.add_member(self.store.engine, user, program_id, body))
 
-    async def create_design(self, user: str, program_id: str, body: CreateDesignBody) -> dict[str, Any]:
+    async def create_design(self, user: str, program_id: str, body: CreateDesignBody) -> plm_answers.Design:
         return await self._plm(plm.create_design(self.store.engine, user, program_id, body))
 
-    async def list_designs(self, user: str, program_id: str) -> list[dict[str, Any]]:
+    async def list_designs(self, user: str, program_id: str) -> list[plm_answers.Design]:
         return await self._plm(plm.list_designs(self.store.engine, user, program_id))
 
-    async def get_design(self, user: str, design_id: str) -> dict[str, Any]:
+    async def get_design(self, user: str, design_id: str) -> plm_answers.Design:
         return await self._plm(plm.get_design(self.store.engine, user, design_id))
 
     # -- design sessions ----------------------------------------------------------------
@@ -406,16 +408,16 @@ class ClusterSessionClient(HostCalls):
         queue.replay = [StageEventItem(*item) for item in replay]
         return LinkStageStream(host, stream_id, queue)
 
-    async def design_bom(self, user: str, design_id: str) -> list[dict[str, Any]]:
+    async def design_bom(self, user: str, design_id: str) -> list[plm_answers.BomNode]:
         return await self._plm(plm.design_bom(self.store.engine, user, design_id))
 
-    async def get_item(self, user: str, item_id: str) -> dict[str, Any]:
+    async def get_item(self, user: str, item_id: str) -> plm_answers.ItemWithRequirements:
         return await self._plm(plm.get_item(self.store.engine, user, item_id))
 
-    async def search_items(self, user: str, query: str, limit: int) -> list[dict[str, Any]]:
+    async def search_items(self, user: str, query: str, limit: int) -> list[plm_answers.Item]:
         return await self._plm(plm.search_items(self.store.engine, user, query, limit))
 
-    async def get_eco(self, user: str, eco_id: str) -> dict[str, Any]:
+    async def get_eco(self, user: str, eco_id: str) -> plm_answers.Eco:
         return await self._plm(plm.get_eco(self.store.engine, user, eco_id))
 
     # -- workspace ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..bridge.webhooks import WebhookDeliverer
 from ..core.events import Delivery, StreamEnd
 from ..core.ops import Op, Subscribe, answer_from_wire, answer_to_wire, encode
 from ..core.sync import Inbound
-from ..engine import plm
+from ..engine import plm, plm_answers
 from ..engine.cad_runs import CadJobs
 from ..engine.live import WireEvent
 from ..engine.llm.factory import make_provider
@@ -203,25 +203,27 @@ class LocalSessionClient(HostCalls):
         stream.owner = await HOST_OPS.run(self._core, Subscribe(session_id), stream)
         return stream
 
-    async def create_program(self, user: str, body: CreateProgramBody) -> dict[str, Any]:
+    async def create_program(self, user: str, body: CreateProgramBody) -> plm_answers.Program:
         return await plm.create_program(self._store.engine, user, body)
 
-    async def list_programs(self, user: str) -> list[dict[str, Any]]:
+    async def list_programs(self, user: str) -> list[plm_answers.Program]:
         return await plm.list_programs(self._store.engine, user)
 
-    async def get_program(self, user: str, program_id: str) -> dict[str, Any]:
+    async def get_program(self, user: str, program_id: str) -> plm_answers.Program:
         return await plm.get_program(self._store.engine, user, program_id)
 
-    async def add_program_member(self, user: str, program_id: str, body: AddMemberBody) -> dict[str, Any]:
+    async def add_program_member(
+        self, user: str, program_id: str, body: AddMemberBody
+    ) -> plm_answers.ProgramMember:
         return await plm.add_member(self._store.engine, user, program_id, body)
 
-    async def create_design(self, user: str, program_id: str, body: CreateDesignBody) -> dict[str, Any]:
+    async def create_design(self, user: str, program_id: str, body: CreateDesignBody) -> plm_answers.Design:
         return await plm.create_design(self._store.engine, user, program_id, body)
 
-    async def list_designs(self, user: str, program_id: str) -> list[dict[str, Any]]:
+    async def list_designs(self, user: str, program_id: str) -> list[plm_answers.Design]:
         return await plm.list_designs(self._store.engine, user, program_id)
 
-    async def get_design(self, user: str, design_id: str) -> dict[str, Any]:
+    async def get_design(self, user: str, design_id: str) -> plm_answers.Design:
         return await plm.get_design(self._store.engine, user, design_id)
 
     async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -232,16 +234,16 @@ class LocalSessionClient(HostCalls):
         await stream.start(user, after)
         return stream
 
-    async def design_bom(self, user: str, design_id: str) -> list[dict[str, Any]]:
+    async def design_bom(self, user: str, design_id: str) -> list[plm_answers.BomNode]:
         return await plm.design_bom(self._store.engine, user, design_id)
 
-    async def get_item(self, user: str, item_id: str) -> dict[str, Any]:
+    async def get_item(self, user: str, item_id: str) -> plm_answers.ItemWithRequirements:
         return await plm.get_item(self._store.engine, user, item_id)
 
-    async def search_items(self, user: str, query: str, limit: int) -> list[dict[str, Any]]:
+    async def search_items(self, user: str, query: str, limit: int) -> list[plm_answers.Item]:
         return await plm.search_items(self._store.engine, user, query, limit)
 
-    async def get_eco(self, user: str, eco_id: str) -> dict[str, Any]:
+    async def get_eco(self, user: str, eco_id: str) -> plm_answers.Eco:
         return await plm.get_eco(self._store.engine, user, eco_id)
 
     @property

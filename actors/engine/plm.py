@@ -16,6 +16,7 @@ from storage.engine import ITEM_TYPES, BomLine, Design, Eco, Item, Program
 from ..core.errors import ValidationError
 from ..errors import AccessDenied, NotFound
 from ..store.client import EngineStoreClient
+from . import plm_answers as answers
 from .plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
 
 __all__ = [
@@ -38,25 +39,25 @@ __all__ = [
 ]
 
 
-def program_json(program: Program) -> dict[str, Any]:
-    return {
-        "id": program.id,
-        "ownerId": program.owner_id,
-        "name": program.name,
-        "description": program.description,
-        "createdAt": program.created_at,
-    }
+def program_json(program: Program) -> answers.Program:
+    return answers.Program(
+        id=program.id,
+        owner_id=program.owner_id,
+        name=program.name,
+        description=program.description,
+        created_at=program.created_at,
+    )
 
 
-def design_json(design: Design) -> dict[str, Any]:
-    return {
-        "id": design.id,
-        "programId": design.program_id,
-        "name": design.name,
-        "lifecycleState": design.lifecycle_state.value,
-        "createdAt": design.created_at,
-        "updatedAt": design.updated_at,
-    }
+def design_json(design: Design) -> answers.Design:
+    return answers.Design(
+        id=design.id,
+        program_id=design.program_id,
+        name=design.name,
+        lifecycle_state=design.lifecycle_state,
+        created_at=design.created_at,
+        updated_at=design.updated_at,
+    )
 
 
 def _not_blank(value: str, field: str) -> str:
@@ -87,7 +88,7 @@ async def readable_design(store: EngineStoreClient, user: str, design_id: object
     return design
 
 
-async def create_program(store: EngineStoreClient, user: str, body: CreateProgramBody) -> dict[str, Any]:
+async def create_program(store: EngineStoreClient, user: str, body: CreateProgramBody) -> answers.Program:
     program = Program(
         id=str(uuid.uuid4()),
         owner_id=user,
@@ -99,29 +100,29 @@ async def create_program(store: EngineStoreClient, user: str, body: CreateProgra
     return program_json(program)
 
 
-async def list_programs(store: EngineStoreClient, user: str) -> list[dict[str, Any]]:
+async def list_programs(store: EngineStoreClient, user: str) -> list[answers.Program]:
     return [program_json(p) for p in await store.list_programs(user)]
 
 
-async def get_program(store: EngineStoreClient, user: str, program_id: str) -> dict[str, Any]:
+async def get_program(store: EngineStoreClient, user: str, program_id: str) -> answers.Program:
     return program_json(await readable_program(store, user, program_id, "id"))
 
 
 async def add_member(
     store: EngineStoreClient, user: str, program_id: str, body: AddMemberBody
-) -> dict[str, Any]:
+) -> answers.ProgramMember:
     """The program's owner lets another user read it and work in it."""
     program = await readable_program(store, user, program_id, "programId")
     if program.owner_id != user:
         raise AccessDenied("program", "programId")
     member = _not_blank(body.user_id, "userId")
     await store.add_member(program_id, member, body.role)
-    return {"programId": program_id, "userId": member, "role": body.role}
+    return answers.ProgramMember(program_id=program_id, user_id=member, role=body.role)
 
 
 async def create_design(
     store: EngineStoreClient, user: str, program_id: str, body: CreateDesignBody
-) -> dict[str, Any]:
+) -> answers.Design:
     await readable_program(store, user, program_id, "programId")
     now = utc_now_iso()
     design = Design(
@@ -136,26 +137,30 @@ async def create_design(
     return design_json(design)
 
 
-async def list_designs(store: EngineStoreClient, user: str, program_id: str) -> list[dict[str, Any]]:
+async def list_designs(store: EngineStoreClient, user: str, program_id: str) -> list[answers.Design]:
     await readable_program(store, user, program_id, "programId")
     return [design_json(d) for d in await store.list_designs(program_id)]
 
 
-async def get_design(store: EngineStoreClient, user: str, design_id: str) -> dict[str, Any]:
+async def get_design(store: EngineStoreClient, user: str, design_id: str) -> answers.Design:
     return design_json(await readable_design(store, user, design_id, "id"))
 
 
-def item_json(item: Item) -> dict[str, Any]:
+def _item_fields(item: Item) -> dict[str, Any]:
     return {
         "id": item.id,
-        "itemNumber": item.item_number,
-        "itemType": ITEM_TYPES[item.kind],
+        "item_number": item.item_number,
+        "item_type": ITEM_TYPES[item.kind],
         "name": item.name,
         "description": item.description,
-        "programId": item.program_id,
+        "program_id": item.program_id,
         "attributes": item.attributes,
-        "createdAt": item.created_at,
+        "created_at": item.created_at,
     }
+
+
+def item_json(item: Item) -> answers.Item:
+    return answers.Item(**_item_fields(item))
 
 
 async def _readable_item(store: EngineStoreClient, user: str, item_id: str) -> Item:
@@ -167,17 +172,19 @@ async def _readable_item(store: EngineStoreClient, user: str, item_id: str) -> I
     return item
 
 
-async def get_item(store: EngineStoreClient, user: str, item_id: str) -> dict[str, Any]:
+async def get_item(store: EngineStoreClient, user: str, item_id: str) -> answers.ItemWithRequirements:
     item = await _readable_item(store, user, item_id)
     requirements = await store.item_requirements(item.id)
-    return {**item_json(item), "requirements": [item_json(r) for r in requirements]}
+    return answers.ItemWithRequirements(
+        **_item_fields(item), requirements=[item_json(r) for r in requirements]
+    )
 
 
-async def search_items(store: EngineStoreClient, user: str, query: str, limit: int) -> list[dict[str, Any]]:
+async def search_items(store: EngineStoreClient, user: str, query: str, limit: int) -> list[answers.Item]:
     return [item_json(item) for item in await store.search_items(user, query, limit)]
 
 
-async def get_eco(store: EngineStoreClient, user: str, eco_id: str) -> dict[str, Any]:
+async def get_eco(store: EngineStoreClient, user: str, eco_id: str) -> answers.Eco:
     eco = await store.get_eco(eco_id)
     if eco is None:
         raise NotFound("ECO", "id")
@@ -186,19 +193,19 @@ async def get_eco(store: EngineStoreClient, user: str, eco_id: str) -> dict[str,
     return _eco_json(eco)
 
 
-def _eco_json(eco: Eco) -> dict[str, Any]:
-    return {
-        "id": eco.id,
-        "ecoNumber": eco.eco_number,
-        "designId": eco.design_id,
-        "sessionId": eco.session_id,
-        "title": eco.title,
-        "changes": eco.changes,
-        "createdAt": eco.created_at,
-    }
+def _eco_json(eco: Eco) -> answers.Eco:
+    return answers.Eco(
+        id=eco.id,
+        eco_number=eco.eco_number,
+        design_id=eco.design_id,
+        session_id=eco.session_id,
+        title=eco.title,
+        changes=eco.changes,
+        created_at=eco.created_at,
+    )
 
 
-async def design_bom(store: EngineStoreClient, user: str, design_id: str) -> list[dict[str, Any]]:
+async def design_bom(store: EngineStoreClient, user: str, design_id: str) -> list[answers.BomNode]:
     """The design's BOM as a tree: top-level lines with their children, quantities included."""
     await readable_design(store, user, design_id, "id")
     lines = await store.design_bom(design_id)
@@ -207,14 +214,14 @@ async def design_bom(store: EngineStoreClient, user: str, design_id: str) -> lis
     for line in lines:
         by_parent.setdefault(line.parent_item_id, []).append(line)
 
-    def tree(line: BomLine, depth: int) -> dict[str, Any]:
+    def tree(line: BomLine, depth: int) -> answers.BomNode:
         item = items[line.child_item_id]
         children = by_parent.get(item.id, []) if depth < 64 else []
-        return {
-            **item_json(item),
-            "quantity": line.quantity,
-            "position": line.position,
-            "children": [tree(child, depth + 1) for child in sorted(children, key=lambda c: c.position)],
-        }
+        return answers.BomNode(
+            **_item_fields(item),
+            quantity=line.quantity,
+            position=line.position,
+            children=[tree(child, depth + 1) for child in sorted(children, key=lambda c: c.position)],
+        )
 
     return [tree(line, 0) for line in sorted(by_parent.get(None, []), key=lambda c: c.position)]

@@ -7,6 +7,7 @@ id 404 (``field`` names where the id was given).
 from __future__ import annotations
 
 from actors.core.bodies import schema_components
+from actors.engine.plm_answers import BomNode, Design, Eco, Item, ItemWithRequirements, Program, ProgramMember
 from actors.engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody, ItemsQuery
 
 from .common import Schema, body, idempotent, json_response, obj, operation, path_param, query_params, ref
@@ -17,97 +18,11 @@ TAG = "PLM"
 
 _ID = path_param("id", "The record's id.")
 
-_ITEM_FIELDS: dict[str, Schema] = {
-    "id": {"type": "string"},
-    "itemNumber": {"type": "string"},
-    "itemType": {"enum": ["Part", "Requirement"]},
-    "name": {"type": "string"},
-    "description": {"type": "string"},
-    "programId": {"type": "string"},
-    "attributes": {"type": "object"},
-    "createdAt": {"type": "string"},
-}
-
 SCHEMAS: dict[str, Schema] = {
     # The request bodies, from the types the routes decode.
     **schema_components([CreateProgramBody, AddMemberBody, CreateDesignBody]),
-    "Program": obj(
-        {
-            "id": {"type": "string"},
-            "ownerId": {"type": "string"},
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "createdAt": {"type": "string"},
-        },
-        "id",
-        "ownerId",
-        "name",
-        "description",
-        "createdAt",
-    ),
-    "ProgramMember": obj(
-        {
-            "programId": {"type": "string"},
-            "userId": {"type": "string"},
-            "role": {"enum": ["member", "viewer"]},
-        },
-        "programId",
-        "userId",
-        "role",
-    ),
-    "Design": obj(
-        {
-            "id": {"type": "string"},
-            "programId": {"type": "string"},
-            "name": {"type": "string"},
-            "lifecycleState": ref("LifecycleState"),
-            "createdAt": {"type": "string"},
-            "updatedAt": {"type": "string"},
-        },
-        "id",
-        "programId",
-        "name",
-        "lifecycleState",
-        "createdAt",
-        "updatedAt",
-    ),
-    "Item": obj(_ITEM_FIELDS, *_ITEM_FIELDS),
-    "ItemWithRequirements": obj(
-        {**_ITEM_FIELDS, "requirements": {"type": "array", "items": ref("Item")}},
-        *_ITEM_FIELDS,
-        "requirements",
-    ),
-    "BomLine": obj(
-        {
-            **_ITEM_FIELDS,
-            "quantity": {"type": "number"},
-            "position": {"type": "integer"},
-            "children": {"type": "array", "items": ref("BomLine")},
-        },
-        *_ITEM_FIELDS,
-        "quantity",
-        "position",
-        "children",
-        description="An item in the design's BOM tree, with its quantity in its parent.",
-    ),
-    "Eco": obj(
-        {
-            "id": {"type": "string"},
-            "ecoNumber": {"type": "string"},
-            "designId": {"type": "string"},
-            "sessionId": {"type": ["string", "null"]},
-            "title": {"type": "string"},
-            "changes": {"type": "object"},
-            "createdAt": {"type": "string"},
-        },
-        "id",
-        "ecoNumber",
-        "designId",
-        "sessionId",
-        "title",
-        "changes",
-        "createdAt",
-    ),
+    # The answers, from the types the routes write out.
+    **schema_components([Program, ProgramMember, Design, Item, ItemWithRequirements, BomNode, Eco]),
 }
 
 
@@ -201,7 +116,7 @@ def paths() -> dict[str, Schema]:
                 "getDesignBom",
                 TAG,
                 "Get the design's BOM tree",
-                {"200": json_response("Top-level lines with their children.", _list("bom", "BomLine"))},
+                {"200": json_response("Top-level lines with their children.", _list("bom", "BomNode"))},
                 errors=(400, 403, 404),
             ),
         },

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+import orjson
 from aiohttp import web
 
 from actors.engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody, ItemsQuery
@@ -18,7 +20,12 @@ routes = web.RouteTableDef()
 
 
 def _data(payload: dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response({"data": payload}, status=status)
+    """``{"data": ...}``; answers (typed) inside are written out as their JSON."""
+    return web.json_response({"data": msgspec.to_builtins(payload)}, status=status, dumps=_dumps)
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 @routes.post("/api/programs")

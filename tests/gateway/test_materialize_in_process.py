@@ -8,10 +8,16 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from gateway.openapi import build_document
+
 from ..engine_api import bom_nodes_of
 from ..harness import bearer
 from ..sse import read_events
 from ..unit.engine.samples import impossible_plate
+from .contract import fits
+
+# The answers checked against the document generated from their types.
+DOCUMENT = build_document(bridge_auth=False)
 
 
 async def _at_bom_review(
@@ -77,8 +83,11 @@ async def test_preview_then_materialize_once(client: TestClient[Any, Any]) -> No
     tree = bom["data"]["bom"]
     assert len(tree) == 1
     assert tree[0]["children"]
+    assert fits(DOCUMENT, "/api/designs/{id}/bom", "get", 200, bom) == []
     part = result["createdItems"][0]["itemId"]
-    assert (await client.get(f"/api/items/{part}", headers=bearer("ada"))).status == 200
+    item = await client.get(f"/api/items/{part}", headers=bearer("ada"))
+    assert item.status == 200
+    assert fits(DOCUMENT, "/api/items/{id}", "get", 200, await item.json()) == []
     assert (await client.get(f"/api/items/{part}", headers=bearer("bob"))).status == 403
     assert (await client.get(f"/api/designs/{result['designId']}/bom", headers=bearer("bob"))).status == 403
     assert (await client.get(url, headers=bearer("bob"))).status == 403
@@ -99,6 +108,7 @@ async def test_a_released_design_gets_an_eco(client: TestClient[Any, Any]) -> No
     eco = await client.get(f"/api/ecos/{result['ecoId']}", headers=bearer("ada"))
     assert eco.status == 200
     assert (await eco.json())["data"]["eco"]["ecoNumber"] == result["ecoNumber"]
+    assert fits(DOCUMENT, "/api/ecos/{id}", "get", 200, await eco.json()) == []
     assert (await client.get(f"/api/ecos/{result['ecoId']}", headers=bearer("bob"))).status == 403
 
 

@@ -10,7 +10,6 @@ import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from gateway.openapi import bridge, build_document, common, engine, plm, versions, workspace
@@ -18,6 +17,7 @@ from gateway.openapi import bridge, build_document, common, engine, plm, version
 from ..harness import bearer, wait_until
 from ..hocus_client import HocusClient, awareness_frame_for
 from ..sse import read_events
+from .contract import answer_validator, fits
 from .local import ClientFactory, local_app, token_auth
 
 # Routes that are not part of the three HTTP APIs: operations, sockets, the document itself,
@@ -152,12 +152,6 @@ async def test_the_gateway_serves_the_document_and_its_docs_page(client: TestCli
     assert 'href="/openapi.json"' in html
 
 
-def answer_validator(document: dict[str, Any], path: str, method: str) -> Draft202012Validator:
-    """A validator of an operation's 200 JSON answer, its refs resolved in the document."""
-    schema = document["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
-    return Draft202012Validator({**schema, "components": document["components"]})
-
-
 async def test_every_presence_shape_the_server_sends_is_in_the_document(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
@@ -252,13 +246,6 @@ async def test_every_bridge_answer_fits_the_schema_generated_from_its_type(
     assert list(answer_validator(document, "/api/sessions/{id}/ops", "post").iter_errors(wrong))
 
 
-def fits(document: dict[str, Any], template: str, method: str, status: int, body: Any) -> list[str]:
-    """What in ``body`` does not fit the documented JSON answer of that operation and status."""
-    schema = document["paths"][template][method]["responses"][str(status)]["content"]["application/json"]
-    validator = Draft202012Validator({**schema["schema"], "components": document["components"]})
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
-
-
 async def test_every_design_engine_answer_fits_the_schema_generated_from_its_type(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
@@ -276,6 +263,15 @@ async def test_every_design_engine_answer_fits_the_schema_generated_from_its_typ
         return body["data"]
 
     program = await send("post", "/api/programs", "/api/programs", 201, json={"name": "Karts"})
+    programs = f"/api/programs/{program['program']['id']}"
+    await send("get", "/api/programs", "/api/programs")
+    await send("get", "/api/programs/{id}", programs)
+    await send("post", "/api/programs/{id}/members", f"{programs}/members", 201, json={"userId": "bob"})
+    design = await send("post", "/api/programs/{id}/designs", f"{programs}/designs", 201, json={"name": "K1"})
+    await send("get", "/api/programs/{id}/designs", f"{programs}/designs")
+    await send("get", "/api/designs/{id}", f"/api/designs/{design['design']['id']}")
+    await send("get", "/api/designs/{id}/bom", f"/api/designs/{design['design']['id']}/bom")
+    await send("get", "/api/items", "/api/items?query=kart")
     base = "/api/design-engine/sessions"
     created = await send(
         "post", base, base, 201, json={"description": "a go-kart", "programId": program["program"]["id"]}
