@@ -35,8 +35,8 @@ from ..settings import ActorSettings
 from ..singleflight import SingleFlight
 from ..store.client import StoreClient
 from ..workspace import ops as work_ops
+from ..workspace.answers import WorkspaceSession
 from ..workspace.service import RunListener, WorkspaceLive, WorkspaceService
-from ..workspace.service import session_json as workspace_json
 
 __all__ = ["HostCore"]
 
@@ -349,19 +349,19 @@ class HostCore:
 
     # -- workspace ----------------------------------------------------------------------
 
-    async def create_work(self, op: work_ops.CreateWork) -> dict[str, Any]:
+    async def create_work(self, op: work_ops.CreateWork) -> WorkspaceSession:
         live = await self._adopt(
             op.session_id, lambda: self._workspace.create(op.session_id, op.user, op.project_id, op.body)
         )
-        return workspace_json(live.record)
+        return WorkspaceSession.of(live.record)
 
-    async def get_work(self, op: work_ops.GetWork) -> dict[str, Any]:
-        return workspace_json((await self._work(op.session_id, op.user)).record)
+    async def get_work(self, op: work_ops.GetWork) -> WorkspaceSession:
+        return WorkspaceSession.of((await self._work(op.session_id, op.user)).record)
 
-    async def work_status(self, op: work_ops.SetWorkStatus) -> dict[str, Any]:
+    async def work_status(self, op: work_ops.SetWorkStatus) -> WorkspaceSession:
         return await self._workspace.set_status(await self._work(op.session_id, op.user), op.body)
 
-    async def work_title(self, op: work_ops.SetWorkTitle) -> dict[str, Any]:
+    async def work_title(self, op: work_ops.SetWorkTitle) -> WorkspaceSession:
         return await self._workspace.set_title(await self._work(op.session_id, op.user), op.body)
 
     async def delete_work(self, op: work_ops.DeleteWork) -> None:

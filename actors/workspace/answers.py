@@ -14,11 +14,17 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from .bodies import SessionStatus, SessionType
+from storage.workspace import FileRecord, FileStatus
+from storage.workspace import Project as ProjectRecord
+from storage.workspace import WorkspaceSession as SessionRecord
+
+from .bodies import ProjectStatus, SessionStatus, SessionType
 
 __all__ = [
     "Answer",
+    "File",
     "HistoryMessage",
+    "Project",
     "QuotaAnswer",
     "Run",
     "RunMessages",
@@ -34,6 +40,21 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_u
     """An operation's answer: camelCase JSON, a field the type does not know refused."""
 
 
+class Project(Answer, frozen=True):
+    id: str
+    name: str
+    fiscal_year: str
+    description: str
+    status: ProjectStatus
+    github_connected: bool
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, project: ProjectRecord) -> Project:
+        return msgspec.convert(project.to_json(), cls)
+
+
 class WorkspaceSession(Answer, frozen=True):
     id: str
     project_id: str
@@ -42,6 +63,39 @@ class WorkspaceSession(Answer, frozen=True):
     status: SessionStatus
     created_at: str
     updated_at: str
+
+    @classmethod
+    def of(cls, session: SessionRecord) -> WorkspaceSession:
+        return msgspec.convert(session.to_json(), cls)
+
+
+class File(Answer, frozen=True):
+    id: str
+    project_id: str
+    name: str
+    content_type: str
+    size: Annotated[int, Meta(ge=0)]
+    status: FileStatus
+    #: Why indexing failed.
+    reason: str | None
+    chunks: Annotated[int, Meta(ge=0)]
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, record: FileRecord) -> File:
+        return cls(
+            id=record.id,
+            project_id=record.project_id,
+            name=record.name,
+            content_type=record.content_type,
+            size=record.size,
+            status=record.status,
+            reason=record.reason,
+            chunks=record.chunks_count,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
 
 
 class HistoryMessage(Answer, frozen=True):

@@ -10,12 +10,12 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from storage.objects import ObjectStore
 from storage.workspace import FileRecord, WorkspaceStore
 from storage.workspace import NotFound as StoreNotFound
 
+from . import answers
 from .answers import QuotaAnswer
 from .bodies import NewProjectBody, ProjectPatchBody
 from .errors import SignatureInvalid
@@ -24,7 +24,6 @@ from .projects import (
     create_project,
     delete_file,
     delete_project,
-    file_json,
     index_file,
     owned_file,
     owned_project,
@@ -33,7 +32,6 @@ from .projects import (
     upload_file,
 )
 from .quota import window
-from .service import session_json
 from .settings import WorkspaceSettings
 from .signing import verify
 
@@ -52,16 +50,16 @@ class WorkspaceFront:
         self._extract = extract
         self._indexing: set[asyncio.Task[FileRecord | None]] = set()
 
-    async def create_project(self, user: str, body: NewProjectBody) -> dict[str, Any]:
+    async def create_project(self, user: str, body: NewProjectBody) -> answers.Project:
         return await create_project(self.store, user, body)
 
-    async def list_projects(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        return [p.to_json() for p in await self.store.list_projects(user, limit, offset)]
+    async def list_projects(self, user: str, limit: int, offset: int) -> list[answers.Project]:
+        return [answers.Project.of(p) for p in await self.store.list_projects(user, limit, offset)]
 
-    async def get_project(self, user: str, project_id: str) -> dict[str, Any]:
-        return (await owned_project(self.store, user, project_id, "projectId")).to_json()
+    async def get_project(self, user: str, project_id: str) -> answers.Project:
+        return answers.Project.of(await owned_project(self.store, user, project_id, "projectId"))
 
-    async def update_project(self, user: str, project_id: str, body: ProjectPatchBody) -> dict[str, Any]:
+    async def update_project(self, user: str, project_id: str, body: ProjectPatchBody) -> answers.Project:
         return await patch_project(self.store, user, project_id, body)
 
     async def delete_project(self, user: str, project_id: str) -> None:
@@ -69,20 +67,21 @@ class WorkspaceFront:
 
     async def list_sessions(
         self, user: str, project_id: str, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[answers.WorkspaceSession]:
         await owned_project(self.store, user, project_id)
-        return [session_json(s) for s in await self.store.list_sessions(project_id, limit, offset)]
+        found = await self.store.list_sessions(project_id, limit, offset)
+        return [answers.WorkspaceSession.of(s) for s in found]
 
     async def upload_file(
         self, user: str, project_id: str, name: str, content_type: str, data: bytes
-    ) -> dict[str, Any]:
+    ) -> answers.File:
         record = await upload_file(
             self.store, self.objects, self.settings, user, project_id, name, content_type, data
         )
         task = asyncio.get_running_loop().create_task(self._index(record), name=f"index:{record.id}")
         self._indexing.add(task)
         task.add_done_callback(self._indexing.discard)
-        return file_json(record)
+        return answers.File.of(record)
 
     async def _index(self, record: FileRecord) -> FileRecord | None:
         try:
@@ -95,12 +94,12 @@ class WorkspaceFront:
             log.exception("indexing failed to finish file=%s", record.id)
             return None
 
-    async def list_files(self, user: str, project_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def list_files(self, user: str, project_id: str, limit: int, offset: int) -> list[answers.File]:
         await owned_project(self.store, user, project_id)
-        return [file_json(f) for f in await self.store.list_files(project_id, limit, offset)]
+        return [answers.File.of(f) for f in await self.store.list_files(project_id, limit, offset)]
 
-    async def get_file(self, user: str, file_id: str) -> dict[str, Any]:
-        return file_json(await owned_file(self.store, user, file_id))
+    async def get_file(self, user: str, file_id: str) -> answers.File:
+        return answers.File.of(await owned_file(self.store, user, file_id))
 
     async def delete_file(self, user: str, file_id: str) -> None:
         await delete_file(self.store, self.objects, user, file_id)

@@ -13,7 +13,6 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from storage.clock import utc_now_iso
 from storage.errors import StoreError
@@ -22,6 +21,7 @@ from storage.workspace import FileRecord, FileStatus, Project, WorkspaceStore
 
 from ..core.errors import ValidationError
 from ..errors import AccessDenied, NotFound
+from .answers import Project as ProjectAnswer
 from .bodies import NewProjectBody, ProjectPatchBody
 from .extract import ExtractionError, ExtractLimits, extract_chunks
 from .settings import WorkspaceSettings
@@ -32,7 +32,6 @@ __all__ = [
     "create_project",
     "delete_file",
     "delete_project",
-    "file_json",
     "index_file",
     "owned_file",
     "owned_project",
@@ -52,21 +51,6 @@ def run_extraction(data: bytes, name: str, content_type: str, limits: ExtractLim
     return extract_chunks(data, name, content_type, limits)
 
 
-def file_json(record: FileRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "projectId": record.project_id,
-        "name": record.name,
-        "contentType": record.content_type,
-        "size": record.size,
-        "status": record.status.value,
-        "reason": record.reason,
-        "chunks": record.chunks_count,
-        "createdAt": record.created_at,
-        "updatedAt": record.updated_at,
-    }
-
-
 async def owned_project(
     store: WorkspaceStore, user: str, project_id: str, field: str = "projectId"
 ) -> Project:
@@ -78,17 +62,17 @@ async def owned_project(
     return project
 
 
-async def create_project(store: WorkspaceStore, user: str, body: NewProjectBody) -> dict[str, Any]:
+async def create_project(store: WorkspaceStore, user: str, body: NewProjectBody) -> ProjectAnswer:
     new = check_new_project(body)
     now = utc_now_iso()
     project = Project(str(uuid.uuid4()), user, new.name, new.fiscal_year, new.description, "ACTIVE", now, now)
     await store.create_project(project)
-    return project.to_json()
+    return ProjectAnswer.of(project)
 
 
 async def patch_project(
     store: WorkspaceStore, user: str, project_id: str, body: ProjectPatchBody
-) -> dict[str, Any]:
+) -> ProjectAnswer:
     await owned_project(store, user, project_id)
     patch = check_project_patch(body)
     updated = await store.update_project(
@@ -99,7 +83,7 @@ async def patch_project(
         description=patch.description,
         status=patch.status.value if patch.status else None,
     )
-    return updated.to_json()
+    return ProjectAnswer.of(updated)
 
 
 async def delete_project(store: WorkspaceStore, objects: ObjectStore, user: str, project_id: str) -> None:

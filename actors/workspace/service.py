@@ -43,6 +43,7 @@ from ..errors import (
     SessionUnavailable,
     TooManyStreams,
 )
+from . import answers
 from .agent.envelope import AttachedFile, GithubAccess, TaskEnvelope
 from .agent.result import FailureCode, failure_payload
 from .bodies import NewSessionBody, RunBody, SessionStatusBody, SessionTitleBody
@@ -53,7 +54,7 @@ from .settings import WorkspaceSettings
 from .signing import signed_url
 from .validation import check_file_selection, check_new_session, check_run, check_session_title
 
-__all__ = ["RunListener", "WorkspaceLive", "WorkspaceService", "session_json"]
+__all__ = ["RunListener", "WorkspaceLive", "WorkspaceService"]
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +68,6 @@ class RunListener(Protocol):
     def peer_id(self) -> int: ...
 
     def stage_events(self, session_id: str, events: list[RunEvent]) -> None: ...
-
-
-def session_json(session: WorkspaceSession) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "projectId": session.project_id,
-        "type": session.type,
-        "title": session.title,
-        "status": session.status,
-        "createdAt": session.created_at,
-        "updatedAt": session.updated_at,
-    }
 
 
 def run_json(run: Run) -> dict[str, Any]:
@@ -241,14 +230,14 @@ class WorkspaceService:
         await self._store.create_session(record)
         return WorkspaceLive(record, [], self._settings.run_history_limit.high)
 
-    async def set_status(self, live: WorkspaceLive, body: SessionStatusBody) -> dict[str, Any]:
+    async def set_status(self, live: WorkspaceLive, body: SessionStatusBody) -> answers.WorkspaceSession:
         live.record = await self._update(live, status=body.status.value)
-        return session_json(live.record)
+        return answers.WorkspaceSession.of(live.record)
 
-    async def set_title(self, live: WorkspaceLive, body: SessionTitleBody) -> dict[str, Any]:
+    async def set_title(self, live: WorkspaceLive, body: SessionTitleBody) -> answers.WorkspaceSession:
         title = check_session_title(body)
         live.record = await self._update(live, title=title)
-        return session_json(live.record)
+        return answers.WorkspaceSession.of(live.record)
 
     async def _update(self, live: WorkspaceLive, **changes: Any) -> WorkspaceSession:
         return await self._store.update_session(live.id, updated_at=utc_now_iso(), **changes)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+
+from actors.client import SessionClient
 
 from ..auth import PRINCIPAL
 from .bucket import Rate, SlotTable
@@ -147,7 +148,7 @@ class Limiter:
             )
         return lambda: self.sse.release(user)
 
-    async def check_design_sessions(self, sessions: Any, user: str) -> None:
+    async def check_design_sessions(self, sessions: SessionClient, user: str) -> None:
         """409 when ``user`` already owns ``ATELIER_MAX_DESIGN_SESSIONS_PER_USER`` design sessions."""
         limit = self.settings.design_sessions_per_user
         if limit <= 0:
@@ -156,7 +157,7 @@ class Limiter:
         if await sessions.list_design_sessions(user, 1, limit - 1):
             raise _owned("design", limit, "ATELIER_MAX_DESIGN_SESSIONS_PER_USER")
 
-    async def check_workspace_sessions(self, sessions: Any, user: str, page: int) -> None:
+    async def check_workspace_sessions(self, sessions: SessionClient, user: str, page: int) -> None:
         """409 when ``user`` already owns ``ATELIER_MAX_WORKSPACE_SESSIONS_PER_USER`` workspace
         sessions, counted over their projects (pages of ``page``; stops at the limit)."""
         limit = self.settings.workspace_sessions_per_user
@@ -170,7 +171,7 @@ class Limiter:
             for project in projects:
                 seen = 0
                 while True:
-                    rows = await workspace.list_sessions(user, project["id"], page, seen)
+                    rows = await workspace.list_sessions(user, project.id, page, seen)
                     seen += len(rows)
                     if total + seen >= limit:
                         raise _owned("workspace", limit, "ATELIER_MAX_WORKSPACE_SESSIONS_PER_USER")

@@ -8,7 +8,15 @@ the types the gateway decodes them with (``actors/workspace/bodies.py``).
 from __future__ import annotations
 
 from actors.core.bodies import schema_components
-from actors.workspace.answers import HistoryMessage, QuotaAnswer, Run, RunResult, WorkspaceSession
+from actors.workspace.answers import (
+    File,
+    HistoryMessage,
+    Project,
+    QuotaAnswer,
+    Run,
+    RunResult,
+    WorkspaceSession,
+)
 from actors.workspace.bodies import (
     HistoryQuery,
     NewProjectBody,
@@ -44,9 +52,6 @@ _PROJECT = path_param("projectId", "The project id.")
 _SESSION = path_param("sessionId", "The session id.", _ID_PATTERN)
 _RUN = path_param("runId", "The run id.")
 _FILE = path_param("fileId", "The file id.")
-_NULLABLE: Schema = {"type": ["string", "null"]}
-
-SESSION_TYPES = ["PRECHECK", "T661", "T661_GEN", "T661_DRAFT", "T661_ANALYSIS", "LOGBOOK"]
 
 
 def _request_schemas() -> dict[str, Schema]:
@@ -60,52 +65,8 @@ def _request_schemas() -> dict[str, Schema]:
 
 SCHEMAS: dict[str, Schema] = {
     # The answers of the workspace's session operations, from the types the client checks.
-    **schema_components([WorkspaceSession, HistoryMessage, RunResult, Run, QuotaAnswer]),
+    **schema_components([Project, WorkspaceSession, HistoryMessage, RunResult, Run, QuotaAnswer, File]),
     **_request_schemas(),
-    "Project": obj(
-        {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "fiscalYear": {"type": "string"},
-            "description": {"type": "string"},
-            "status": {"enum": ["ACTIVE", "ARCHIVED", "CLOSED"]},
-            "githubConnected": {"type": "boolean"},
-            "createdAt": {"type": "string"},
-            "updatedAt": {"type": "string"},
-        },
-        "id",
-        "name",
-        "fiscalYear",
-        "description",
-        "status",
-        "githubConnected",
-        "createdAt",
-        "updatedAt",
-    ),
-    "File": obj(
-        {
-            "id": {"type": "string"},
-            "projectId": {"type": "string"},
-            "name": {"type": "string"},
-            "contentType": {"type": "string"},
-            "size": {"type": "integer", "minimum": 0},
-            "status": {"enum": ["UPLOADED", "INDEXING", "READY", "FAILED"]},
-            "reason": {**_NULLABLE, "description": "Why indexing failed."},
-            "chunks": {"type": "integer", "minimum": 0},
-            "createdAt": {"type": "string"},
-            "updatedAt": {"type": "string"},
-        },
-        "id",
-        "projectId",
-        "name",
-        "contentType",
-        "size",
-        "status",
-        "reason",
-        "chunks",
-        "createdAt",
-        "updatedAt",
-    ),
     "RunEvent": obj(
         {
             "event": {"enum": ["run_event", "done"]},

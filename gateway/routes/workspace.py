@@ -86,23 +86,21 @@ def _dumps(value: object) -> str:
 async def create_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     project = await request.app[SESSIONS].workspace.create_project(user, await _body(request, NewProjectBody))
-    return web.json_response({"project": project}, status=201)
+    return _json({"project": project}, status=201)
 
 
 @routes.get(_V1 + "/projects")
 async def list_projects(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     limit, offset = _page(request)
-    return web.json_response(
-        {"projects": await request.app[SESSIONS].workspace.list_projects(user, limit, offset)}
-    )
+    return _json({"projects": await request.app[SESSIONS].workspace.list_projects(user, limit, offset)})
 
 
 @routes.get(_V1 + "/projects/{projectId}")
 async def get_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     project = await request.app[SESSIONS].workspace.get_project(user, request.match_info["projectId"])
-    return web.json_response({"project": project})
+    return _json({"project": project})
 
 
 @routes.patch(_V1 + "/projects/{projectId}")
@@ -110,9 +108,7 @@ async def update_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     project_id = request.match_info["projectId"]
     body = await _body(request, ProjectPatchBody)
-    return web.json_response(
-        {"project": await request.app[SESSIONS].workspace.update_project(user, project_id, body)}
-    )
+    return _json({"project": await request.app[SESSIONS].workspace.update_project(user, project_id, body)})
 
 
 @routes.delete(_V1 + "/projects/{projectId}")
@@ -144,7 +140,7 @@ async def list_sessions(request: web.Request) -> web.Response:
     sessions = await request.app[SESSIONS].workspace.list_sessions(
         user, request.match_info["projectId"], limit, offset
     )
-    return web.json_response({"sessions": sessions})
+    return _json({"sessions": sessions})
 
 
 async def _project_session(request: web.Request) -> tuple[str, str, WorkspaceSession]:
@@ -257,7 +253,7 @@ async def upload(request: web.Request) -> web.Response:
     record = await request.app[SESSIONS].workspace.upload_file(
         user, request.match_info["projectId"], name, content_type, data
     )
-    return web.json_response({"file": record}, status=201)
+    return _json({"file": record}, status=201)
 
 
 async def _file_part(request: web.Request, limit: int) -> tuple[str, str, bytes] | None:
@@ -286,15 +282,13 @@ async def list_files(request: web.Request) -> web.Response:
     files = await request.app[SESSIONS].workspace.list_files(
         user, request.match_info["projectId"], limit, offset
     )
-    return web.json_response({"files": files})
+    return _json({"files": files})
 
 
 @routes.get(_V1 + "/files/{fileId}")
 async def get_file(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    return web.json_response(
-        {"file": await request.app[SESSIONS].workspace.get_file(user, request.match_info["fileId"])}
-    )
+    return _json({"file": await request.app[SESSIONS].workspace.get_file(user, request.match_info["fileId"])})
 
 
 @routes.delete(_V1 + "/files/{fileId}")

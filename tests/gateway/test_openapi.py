@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 from aiohttp import web
@@ -314,9 +315,21 @@ async def test_every_workspace_session_answer_fits_the_schema_generated_from_its
     project = (
         await send("post", v1 + "/projects", v1 + "/projects", 201, json={"name": "R&D", "fiscalYear": 2025})
     )["project"]
+    await send("get", v1 + "/projects", v1 + "/projects")
+    await send("get", v1 + "/projects/{projectId}", f"{v1}/projects/{project['id']}")
+    await send(
+        "patch", v1 + "/projects/{projectId}", f"{v1}/projects/{project['id']}", json={"description": "d"}
+    )
+    files = f"{v1}/projects/{project['id']}/files"
+    form = aiohttp.FormData()
+    form.add_field("file", b"notes", filename="notes.txt", content_type="text/plain")
+    uploaded = await send("post", v1 + "/projects/{projectId}/files", files, 201, data=form)
+    await send("get", v1 + "/projects/{projectId}/files", files)
+    await send("get", v1 + "/files/{fileId}", f"{v1}/files/{uploaded['file']['id']}")
     sessions = v1 + "/projects/{projectId}/sessions"
     base = f"{v1}/projects/{project['id']}/sessions"
     session = (await send("post", sessions, base, 201, json={"type": "T661"}))["session"]
+    await send("get", sessions, base)
     assert session["title"] is None
     one = f"{base}/{session['id']}"
     await send("get", sessions + "/{sessionId}", one)
