@@ -17,6 +17,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from storage.bridge.records import SessionRecord
+
 from ..core.bodies import SCHEMA_REF
 
 __all__ = [
@@ -45,6 +47,17 @@ class SessionMeta(Answer, frozen=True):
     revision: int
     created_at: str
     updated_at: str
+
+    @classmethod
+    def of(cls, record: SessionRecord) -> SessionMeta:
+        return cls(
+            id=record.id,
+            name=record.name,
+            description=record.description,
+            revision=record.revision,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
 
 
 # The document's parts are what its editors wrote (a browser peer can write any JSON into

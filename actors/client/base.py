@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
+from ..bridge.answers import SessionMeta
 from ..core.events import Delivery, StreamEnd
 from ..core.ops import Op
 from ..core.sync import Inbound
 from ..engine import plm_answers
+from ..engine.answers import DesignSessionSummary
 from ..engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
 from ..workspace.front import WorkspaceFront
 from .stats import LayerStats
@@ -109,9 +111,9 @@ class SessionClient(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]: ...
+    async def list_sessions(self, limit: int, offset: int) -> list[SessionMeta]: ...
 
-    async def get_session(self, session_id: str) -> dict[str, Any]: ...
+    async def get_session(self, session_id: str) -> SessionMeta: ...
 
     async def delete_session(self, session_id: str) -> None: ...
 
@@ -141,7 +143,9 @@ class SessionClient(Protocol):
 
     # -- design-engine sessions (owner-scoped: AccessDenied for another user's) -------
 
-    async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]: ...
+    async def list_design_sessions(
+        self, user: str, limit: int, offset: int
+    ) -> list[DesignSessionSummary]: ...
 
     async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream: ...
 

@@ -21,10 +21,12 @@ from ray.exceptions import RayError
 from storage import StorageSettings, StoreError
 from storage.objects import ObjectStore, make_object_store
 
+from ..bridge.answers import SessionMeta
 from ..bridge.ops import DeleteSession
 from ..core.errors import error_from_wire
 from ..core.ops import Op, Subscribe, answer_from_wire, encode
 from ..engine import plm, plm_answers
+from ..engine.answers import DesignSessionSummary
 from ..engine.ops import ListenDesign
 from ..engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody
 from ..engine.service import summary_json
@@ -308,21 +310,21 @@ class ClusterSessionClient(HostCalls):
 
     # -- sessions ---------------------------------------------------------------------
 
-    async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def list_sessions(self, limit: int, offset: int) -> list[SessionMeta]:
         try:
             records = await self.store.list_sessions(limit, offset)
         except StoreError as exc:
             raise SessionUnavailable(str(exc)) from exc
-        return [dict(record.to_json()) for record in records]
+        return [SessionMeta.of(record) for record in records]
 
-    async def get_session(self, session_id: str) -> dict[str, Any]:
+    async def get_session(self, session_id: str) -> SessionMeta:
         try:
             record = await self.store.get_session(session_id)
         except StoreError as exc:
             raise SessionUnavailable(str(exc)) from exc
         if record is None:
             raise SessionNotFound(session_id)
-        return dict(record.to_json())
+        return SessionMeta.of(record)
 
     async def delete_session(self, session_id: str) -> None:
         await self.get_session(session_id)  # an unknown id is a 404 without placing it
@@ -397,7 +399,7 @@ class ClusterSessionClient(HostCalls):
 
     # -- design sessions ----------------------------------------------------------------
 
-    async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[DesignSessionSummary]:
         records = await self._plm(self.store.engine.list_sessions(user, limit, offset))
         return [summary_json(record) for record in records]
 

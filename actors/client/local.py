@@ -9,17 +9,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from storage import StorageSettings
 from storage.objects import make_object_store
 
+from ..bridge.answers import SessionMeta
 from ..bridge.ops import DeleteSession
 from ..bridge.webhooks import WebhookDeliverer
 from ..core.events import Delivery, StreamEnd
 from ..core.ops import Op, Subscribe, answer_from_wire, answer_to_wire, encode
 from ..core.sync import Inbound
 from ..engine import plm, plm_answers
+from ..engine.answers import DesignSessionSummary
 from ..engine.cad_runs import CadJobs
 from ..engine.live import WireEvent
 from ..engine.llm.factory import make_provider
@@ -185,14 +187,14 @@ class LocalSessionClient(HostCalls):
         value = await HOST_OPS.run(self._core, HOST_OPS.decode(*encode(op)))
         return answer_from_wire(kind, answer_to_wire(kind, value))
 
-    async def list_sessions(self, limit: int, offset: int) -> list[dict[str, Any]]:
-        return [dict(r.to_json()) for r in await self._store.list_sessions(limit, offset)]
+    async def list_sessions(self, limit: int, offset: int) -> list[SessionMeta]:
+        return [SessionMeta.of(r) for r in await self._store.list_sessions(limit, offset)]
 
-    async def get_session(self, session_id: str) -> dict[str, Any]:
+    async def get_session(self, session_id: str) -> SessionMeta:
         record = await self._store.get_session(session_id)
         if record is None:
             raise SessionNotFound(session_id)
-        return dict(record.to_json())
+        return SessionMeta.of(record)
 
     async def delete_session(self, session_id: str) -> None:
         await self.get_session(session_id)
@@ -226,7 +228,7 @@ class LocalSessionClient(HostCalls):
     async def get_design(self, user: str, design_id: str) -> plm_answers.Design:
         return await plm.get_design(self._store.engine, user, design_id)
 
-    async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def list_design_sessions(self, user: str, limit: int, offset: int) -> list[DesignSessionSummary]:
         return [summary_json(r) for r in await self._store.engine.list_sessions(user, limit, offset)]
 
     async def design_events(self, user: str, session_id: str, after: int | None) -> StageEventStream:

@@ -22,6 +22,7 @@ from storage.objects import ObjectStore, content_type_for
 from ..core.errors import ValidationError
 from ..errors import AccessDenied, Conflict, NotFound, Unprocessable
 from ..store.client import EngineStoreClient
+from .answers import DesignSessionSummary
 from .artifacts import empty_artifacts, merge_artifacts, title_from_description, validate_description
 from .bodies import CreateDesignSessionBody, PatchDesignSessionBody, StageActionBody
 from .cad_runs import CadJobs, object_key
@@ -47,15 +48,15 @@ def workspace_url(session_id: str) -> str:
     return f"/designs/collaborative/{session_id}"
 
 
-def summary_json(record: DesignSessionRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "title": record.title,
-        "stage": record.stage,
-        "status": record.status,
-        "createdAt": record.created_at,
-        "updatedAt": record.updated_at,
-    }
+def summary_json(record: DesignSessionRecord) -> DesignSessionSummary:
+    return DesignSessionSummary(
+        id=record.id,
+        title=record.title,
+        stage=Stage(record.stage),
+        status=Status(record.status),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
 
 
 def session_json(record: DesignSessionRecord) -> dict[str, Any]:
