@@ -1,4 +1,5 @@
-"""Reading a JSON request body within the size limit, with errors that say what is wrong."""
+"""Reading a JSON request body within the size limit, with errors that say what is wrong;
+writing a JSON answer."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiohttp import web
 
 from actors.core.bodies import convert_body, convert_query
 
-__all__ = ["BodyError", "nul_path", "read_body", "read_json", "read_query"]
+__all__ = ["BodyError", "json_answer", "nul_path", "read_body", "read_json", "read_query"]
 
 B = TypeVar("B", bound=msgspec.Struct)
 
@@ -56,6 +57,12 @@ async def read_body(request: web.Request, kind: type[B], limit: int, *, required
 def read_query(request: web.Request, kind: type[B]) -> B:
     """The query parameters as ``kind``."""
     return convert_query(request.query, kind)
+
+
+def json_answer(payload: object, status: int = 200) -> web.Response:
+    """A JSON response; typed answers in ``payload`` (``actors/<api>/answers.py``) are written
+    out as their JSON."""
+    return web.Response(body=msgspec.json.encode(payload), status=status, content_type="application/json")
 
 
 def nul_path(value: object, path: str) -> str | None:

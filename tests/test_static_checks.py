@@ -103,7 +103,7 @@ def test_every_documented_setting_is_read() -> None:
 GATEWAY_MAY_IMPORT = re.compile(
     r"^actors(\.client(\..+)?"
     r"|\.(bridge|engine|workspace)\.(\w+_)?(ops|bodies|answers|errors)"
-    r"|\.core\.(ops|bodies|errors|ids|events)"
+    r"|\.core\.(ops|bodies|answers|errors|ids|events)"
     r"|\.errors|\.protocol(\..+)?"
     r"|\.settings|\.env|\.runtime|\.(llm|bridge|engine|workspace)\.settings"
     r"|\.singleflight)$"

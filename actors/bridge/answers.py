@@ -19,6 +19,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from storage.bridge.records import SessionRecord
 
+from ..core.answers import Answer
 from ..core.bodies import SCHEMA_REF
 
 __all__ = [
@@ -33,11 +34,6 @@ __all__ = [
     "VersionDiff",
     "VersionState",
 ]
-
-
-class Answer(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_unknown_fields=True):
-    """An operation's answer: camelCase JSON. A field the type does not know is refused, not
-    dropped: a host and its type that drift apart fail loudly, in tests first."""
 
 
 class SessionMeta(Answer, frozen=True):

@@ -16,14 +16,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import Meta
 
 from ..core.bodies import SCHEMA_REF, Body, Query
-from ..core.values import MAX_SAFE_INTEGER
 from . import ops as bridge_ops
+from .shapes import Count, Spec, SpecOp, ThemePatch, UIElement
 from .spec_check import validate_spec
 from .spec_ops import check_op_count
-from .theme import DEFAULT_THEME, MAX_FONT_CHARS, parse_theme
+from .theme import DEFAULT_THEME, parse_theme
 from .versions import VERSION_BEFORE_HEADER, check_label, valid_ref
 
 __all__ = [
@@ -50,47 +50,8 @@ MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 5000
 MAX_TEXT_CHARS = 200  # an agent id, name or status
 
-ElementKey = Annotated[str, Meta(min_length=1, description="An element's key.")]
-Count = Annotated[int, Meta(ge=0, le=MAX_SAFE_INTEGER)]
 AgentId = Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS, description="For the audit log.")]
 Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
-
-
-class UIElement(Body, frozen=True):
-    type: Annotated[str, Meta(min_length=1)]
-    props: dict[str, Any]
-    children: Annotated[list[ElementKey], Meta(description="Keys of child elements.")] | UnsetType | None = (
-        UNSET
-    )
-
-
-_ELEMENT = {"$ref": SCHEMA_REF.format(name="UIElement")}
-
-
-class Spec(Body, frozen=True):
-    root: Annotated[str, Meta(description='The root element\'s key (`""`: none).')]
-    # Each element is checked by ``validate_spec``, which names its key in an error
-    # (``spec.elements.hero.type``); a decoder's path could only say ``elements[...]``.
-    elements: Annotated[dict[str, Any], Meta(extra_json_schema={"additionalProperties": _ELEMENT})]
-    state: dict[str, Any] | UnsetType | None = UNSET
-
-
-# A theme number keeps the type it was given (an int hue stays an int), so the state read
-# back is the JSON written.
-Hue = Annotated[int, Meta(ge=0, le=360)] | Annotated[float, Meta(ge=0, le=360)]
-Chroma = Annotated[int, Meta(ge=0, le=0)] | Annotated[float, Meta(ge=0, le=0.4)]
-GrayChroma = Annotated[int, Meta(ge=0, le=0)] | Annotated[float, Meta(ge=0, le=0.03)]
-Radius = Annotated[int, Meta(ge=0, le=8)] | Annotated[float, Meta(ge=0, le=8)]
-
-
-class ThemePatch(Body, frozen=True):
-    """A partial theme merged over the current one; `font: null` removes the font."""
-
-    hue: Hue | UnsetType = UNSET
-    chroma: Chroma | UnsetType = UNSET
-    gray_chroma: GrayChroma | UnsetType = UNSET
-    radius: Radius | UnsetType = UNSET
-    font: Annotated[str, Meta(max_length=MAX_FONT_CHARS)] | UnsetType | None = UNSET
 
 
 class CreateSessionBody(Body, frozen=True):
@@ -105,74 +66,6 @@ class CreateSessionBody(Body, frozen=True):
         theme = parse_theme(msgspec.to_builtins(self.theme), DEFAULT_THEME) if self.theme else DEFAULT_THEME
         return bridge_ops.CreateSession.new(self.name or "Untitled", self.description or "", spec, theme)
 
-
-# -- spec operations: each op of ``POST .../ops`` (checked one by one by ``apply_ops``) ---------
-
-
-class _SpecOp(Body, frozen=True, tag_field="op"):
-    pass
-
-
-class AddElement(_SpecOp, frozen=True, tag="add_element"):
-    key: ElementKey
-    element: UIElement
-    parent_key: ElementKey
-    index: Count | None = None
-
-
-class RemoveElement(_SpecOp, frozen=True, tag="remove_element"):
-    key: ElementKey
-
-
-class UpdateProps(_SpecOp, frozen=True, tag="update_props"):
-    key: ElementKey
-    props: dict[str, Any]
-
-
-class SetProp(_SpecOp, frozen=True, tag="set_prop"):
-    key: ElementKey
-    prop: str
-    value: Any
-
-
-class RemoveProp(_SpecOp, frozen=True, tag="remove_prop"):
-    key: ElementKey
-    prop: str
-
-
-class ReorderChildren(_SpecOp, frozen=True, tag="reorder_children"):
-    key: ElementKey
-    children: list[ElementKey]
-
-
-class SetRoot(_SpecOp, frozen=True, tag="set_root"):
-    root: ElementKey
-
-
-class ReplaceSpec(_SpecOp, frozen=True, tag="replace_spec"):
-    spec: Spec
-
-
-class SetTheme(_SpecOp, frozen=True, tag="set_theme"):
-    theme: ThemePatch
-
-
-class SetThemeCss(_SpecOp, frozen=True, tag="set_theme_css"):
-    css: str
-
-
-SpecOp = (
-    AddElement
-    | RemoveElement
-    | UpdateProps
-    | SetProp
-    | RemoveProp
-    | ReorderChildren
-    | SetRoot
-    | ReplaceSpec
-    | SetTheme
-    | SetThemeCss
-)
 
 _OPS_ITEMS = Meta(
     description="Spec operations. An invalid one is reported in `errors` and skipped; the others "

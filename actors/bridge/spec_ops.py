@@ -30,11 +30,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import msgspec
 from pycrdt import Doc
 
+from ..core.bodies import Body
 from ..core.errors import OpError, ValidationError
 from ..core.values import MAX_JSON_DEPTH, check_json_object, check_json_value, check_key, check_str, show_keys
 from . import layout
+from .shapes import SPEC_OPS
 from .spec_check import check_element, validate_spec
 from .theme import DEFAULT_THEME, parse_theme, theme_css
 
@@ -66,18 +69,18 @@ class OpKind(StrEnum):
     SET_THEME_CSS = "set_theme_css"
 
 
-# kind -> (required fields, optional fields), "op" itself excluded.
+def _fields(kind: type[Body]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """An op type's (required, optional) fields as a client writes them, "op" excluded."""
+    fields = msgspec.structs.fields(kind)
+    return (
+        tuple(f.encode_name for f in fields if f.required),
+        tuple(f.encode_name for f in fields if not f.required),
+    )
+
+
+# kind -> (required fields, optional fields): from the op types the document is made of.
 _FIELDS: dict[OpKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    OpKind.ADD_ELEMENT: (("key", "element", "parentKey"), ("index",)),
-    OpKind.REMOVE_ELEMENT: (("key",), ()),
-    OpKind.UPDATE_PROPS: (("key", "props"), ()),
-    OpKind.SET_PROP: (("key", "prop", "value"), ()),
-    OpKind.REMOVE_PROP: (("key", "prop"), ()),
-    OpKind.REORDER_CHILDREN: (("key", "children"), ()),
-    OpKind.SET_ROOT: (("root",), ()),
-    OpKind.REPLACE_SPEC: (("spec",), ()),
-    OpKind.SET_THEME: (("theme",), ()),
-    OpKind.SET_THEME_CSS: (("css",), ()),
+    OpKind(str(kind.__struct_config__.tag)): _fields(kind) for kind in SPEC_OPS
 }
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from ..core.answers import Answer
 from .stages import Stage, Status, legal_actions
 
 __all__ = [
@@ -33,10 +34,6 @@ __all__ = [
     "StageEventsPage",
     "action_table",
 ]
-
-
-class Answer(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_unknown_fields=True):
-    """An operation's answer: camelCase JSON, a field the type does not know refused."""
 
 
 class DesignSessionSummary(Answer, frozen=True):

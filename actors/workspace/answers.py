@@ -18,6 +18,7 @@ from storage.workspace import FileRecord, FileStatus
 from storage.workspace import Project as ProjectRecord
 from storage.workspace import WorkspaceSession as SessionRecord
 
+from ..core.answers import Answer
 from .bodies import ProjectStatus, SessionStatus, SessionType
 
 __all__ = [
@@ -34,10 +35,6 @@ __all__ = [
 ]
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-
-
-class Answer(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_unknown_fields=True):
-    """An operation's answer: camelCase JSON, a field the type does not know refused."""
 
 
 class Project(Answer, frozen=True):

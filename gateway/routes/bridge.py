@@ -8,7 +8,6 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import msgspec
-import orjson
 from aiohttp import web
 
 from actors.bridge import ops
@@ -25,7 +24,7 @@ from actors.core.errors import ValidationError
 from actors.core.ids import valid_session_id
 from actors.errors import SessionNotFound
 
-from ..json_body import read_body, read_query
+from ..json_body import json_answer, read_body, read_query
 from ..state import BUS, SESSIONS, SETTINGS
 
 __all__ = ["routes", "session_id_of"]
@@ -50,11 +49,7 @@ async def _bounded(request: web.Request, call: Awaitable[T]) -> T:
 def _ok(payload: dict[str, Any] | Answer, status: int = 200) -> web.Response:
     """``{"ok": true, ...}``: an answer's fields, or a map of them (``{"session": ...}``)."""
     fields = msgspec.to_builtins(payload)
-    return web.json_response({"ok": True, **fields}, status=status, dumps=_dumps)
-
-
-def _dumps(value: object) -> str:
-    return orjson.dumps(value).decode()
+    return json_answer({"ok": True, **fields}, status)
 
 
 @routes.get("/health")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import msgspec
-import orjson
 from aiohttp import web
 
 from actors.core.errors import ValidationError
@@ -29,7 +27,7 @@ from actors.engine.bodies import (
 from actors.errors import NotFound, SessionNotFound
 
 from ..auth import require_user
-from ..json_body import read_body, read_query
+from ..json_body import json_answer, read_body, read_query
 from ..limits.limiter import LIMITER
 from ..sse import stream_stage_events
 from ..state import SESSIONS, SETTINGS, SSE_STREAMS
@@ -42,12 +40,7 @@ _BASE = "/api/design-engine/sessions"
 
 
 def _data(payload: dict[str, Any] | Answer, status: int = 200) -> web.Response:
-    """``{"data": ...}``; answers (typed) inside are written out as their JSON."""
-    return web.json_response({"data": msgspec.to_builtins(payload)}, status=status, dumps=_dumps)
-
-
-def _dumps(value: object) -> str:
-    return orjson.dumps(value).decode()
+    return json_answer({"data": payload}, status)
 
 
 def _session_id(request: web.Request) -> str:

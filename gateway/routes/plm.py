@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-import orjson
 from aiohttp import web
 
 from actors.engine.plm_bodies import AddMemberBody, CreateDesignBody, CreateProgramBody, ItemsQuery
 
 from ..auth import require_user
-from ..json_body import read_body, read_query
+from ..json_body import json_answer, read_body, read_query
 from ..state import SESSIONS, SETTINGS
 
 __all__ = ["routes"]
@@ -20,12 +18,7 @@ routes = web.RouteTableDef()
 
 
 def _data(payload: dict[str, Any], status: int = 200) -> web.Response:
-    """``{"data": ...}``; answers (typed) inside are written out as their JSON."""
-    return web.json_response({"data": msgspec.to_builtins(payload)}, status=status, dumps=_dumps)
-
-
-def _dumps(value: object) -> str:
-    return orjson.dumps(value).decode()
+    return json_answer({"data": payload}, status)
 
 
 @routes.post("/api/programs")

@@ -11,10 +11,9 @@ spec's fields, or streams the worker's output as SSE when asked with
 from __future__ import annotations
 
 import time
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
-import orjson
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 
@@ -36,7 +35,7 @@ from actors.workspace.bodies import (
 from actors.workspace.errors import SignatureError
 
 from ..auth import require_user
-from ..json_body import BodyError, read_body, read_query
+from ..json_body import BodyError, json_answer, read_body, read_query
 from ..limits.limiter import LIMITER
 from ..sse import stream_stage_events
 from ..state import SESSIONS, SETTINGS, SSE_STREAMS
@@ -70,15 +69,6 @@ async def _body(request: web.Request, kind: type[B]) -> B:
     return await read_body(request, kind, request.app[SETTINGS].max_body_bytes)
 
 
-def _json(payload: Any, status: int = 200) -> web.Response:
-    """A JSON answer; typed answers inside are written out as their JSON."""
-    return web.json_response(msgspec.to_builtins(payload), status=status, dumps=_dumps)
-
-
-def _dumps(value: object) -> str:
-    return orjson.dumps(value).decode()
-
-
 # -- projects ------------------------------------------------------------------------------
 
 
@@ -86,21 +76,21 @@ def _dumps(value: object) -> str:
 async def create_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     project = await request.app[SESSIONS].workspace.create_project(user, await _body(request, NewProjectBody))
-    return _json({"project": project}, status=201)
+    return json_answer({"project": project}, status=201)
 
 
 @routes.get(_V1 + "/projects")
 async def list_projects(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     limit, offset = _page(request)
-    return _json({"projects": await request.app[SESSIONS].workspace.list_projects(user, limit, offset)})
+    return json_answer({"projects": await request.app[SESSIONS].workspace.list_projects(user, limit, offset)})
 
 
 @routes.get(_V1 + "/projects/{projectId}")
 async def get_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     project = await request.app[SESSIONS].workspace.get_project(user, request.match_info["projectId"])
-    return _json({"project": project})
+    return json_answer({"project": project})
 
 
 @routes.patch(_V1 + "/projects/{projectId}")
@@ -108,7 +98,9 @@ async def update_project(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     project_id = request.match_info["projectId"]
     body = await _body(request, ProjectPatchBody)
-    return _json({"project": await request.app[SESSIONS].workspace.update_project(user, project_id, body)})
+    return json_answer(
+        {"project": await request.app[SESSIONS].workspace.update_project(user, project_id, body)}
+    )
 
 
 @routes.delete(_V1 + "/projects/{projectId}")
@@ -130,7 +122,7 @@ async def create_session(request: web.Request) -> web.Response:
     session = await request.app[SESSIONS].call(
         ops.CreateWork.new(user, request.match_info["projectId"], body)
     )
-    return _json({"session": session}, status=201)
+    return json_answer({"session": session}, status=201)
 
 
 @routes.get(_V1 + "/projects/{projectId}/sessions")
@@ -140,7 +132,7 @@ async def list_sessions(request: web.Request) -> web.Response:
     sessions = await request.app[SESSIONS].workspace.list_sessions(
         user, request.match_info["projectId"], limit, offset
     )
-    return _json({"sessions": sessions})
+    return json_answer({"sessions": sessions})
 
 
 async def _project_session(request: web.Request) -> tuple[str, str, WorkspaceSession]:
@@ -155,7 +147,7 @@ async def _project_session(request: web.Request) -> tuple[str, str, WorkspaceSes
 @routes.get(_V1 + "/projects/{projectId}/sessions/{sessionId}")
 async def get_session(request: web.Request) -> web.Response:
     _, _, session = await _project_session(request)
-    return _json({"session": session})
+    return json_answer({"session": session})
 
 
 @routes.patch(_V1 + "/projects/{projectId}/sessions/{sessionId}/status")
@@ -163,7 +155,7 @@ async def set_status(request: web.Request) -> web.Response:
     user, session_id, _ = await _project_session(request)
     body = await _body(request, SessionStatusBody)
     session = await request.app[SESSIONS].call(ops.SetWorkStatus(session_id, user, body))
-    return _json({"session": session})
+    return json_answer({"session": session})
 
 
 @routes.patch(_V1 + "/projects/{projectId}/sessions/{sessionId}/title")
@@ -171,7 +163,7 @@ async def set_title(request: web.Request) -> web.Response:
     user, session_id, _ = await _project_session(request)
     body = await _body(request, SessionTitleBody)
     session = await request.app[SESSIONS].call(ops.SetWorkTitle(session_id, user, body))
-    return _json({"session": session})
+    return json_answer({"session": session})
 
 
 @routes.delete(_V1 + "/projects/{projectId}/sessions/{sessionId}")
@@ -189,7 +181,7 @@ async def history(request: web.Request) -> web.Response:
     session_id = _session_id(request)
     limit = read_query(request, HistoryQuery).limit
     messages = await request.app[SESSIONS].call(ops.WorkHistory(session_id, user, limit))
-    return _json({"sessionId": session_id, "messages": messages})
+    return json_answer({"sessionId": session_id, "messages": messages})
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -212,7 +204,7 @@ async def run(request: web.Request) -> web.StreamResponse:
             streams=request.app[SSE_STREAMS],
             event="run_event",
         )
-    return _json(await sessions.call(ops.WaitRun(session_id, user, run_id)))
+    return json_answer(await sessions.call(ops.WaitRun(session_id, user, run_id)))
 
 
 @routes.get(_V1 + "/sessions/{sessionId}/runs/{runId}")
@@ -221,14 +213,14 @@ async def get_run(request: web.Request) -> web.Response:
     run = await request.app[SESSIONS].call(
         ops.GetRun(_session_id(request), user, request.match_info["runId"])
     )
-    return _json(run)
+    return json_answer(run)
 
 
 @routes.post(_V1 + "/sessions/{sessionId}/runs/{runId}/cancel")
 async def cancel_run(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
     cancel = ops.CancelRun(_session_id(request), user, request.match_info["runId"])
-    return _json(await request.app[SESSIONS].call(cancel))
+    return json_answer(await request.app[SESSIONS].call(cancel))
 
 
 # -- files ---------------------------------------------------------------------------------
@@ -253,7 +245,7 @@ async def upload(request: web.Request) -> web.Response:
     record = await request.app[SESSIONS].workspace.upload_file(
         user, request.match_info["projectId"], name, content_type, data
     )
-    return _json({"file": record}, status=201)
+    return json_answer({"file": record}, status=201)
 
 
 async def _file_part(request: web.Request, limit: int) -> tuple[str, str, bytes] | None:
@@ -282,13 +274,15 @@ async def list_files(request: web.Request) -> web.Response:
     files = await request.app[SESSIONS].workspace.list_files(
         user, request.match_info["projectId"], limit, offset
     )
-    return _json({"files": files})
+    return json_answer({"files": files})
 
 
 @routes.get(_V1 + "/files/{fileId}")
 async def get_file(request: web.Request) -> web.Response:
     user = (await require_user(request)).user_id
-    return _json({"file": await request.app[SESSIONS].workspace.get_file(user, request.match_info["fileId"])})
+    return json_answer(
+        {"file": await request.app[SESSIONS].workspace.get_file(user, request.match_info["fileId"])}
+    )
 
 
 @routes.delete(_V1 + "/files/{fileId}")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 
-__all__ = ["answer_validator", "fits"]
+from gateway.openapi import build_document
+
+__all__ = ["Conforming", "answer_validator", "fits"]
 
 
 def answer_validator(document: dict[str, Any], path: str, method: str) -> Draft202012Validator:
@@ -20,3 +23,22 @@ def fits(document: dict[str, Any], template: str, method: str, status: int, body
     schema = document["paths"][template][method]["responses"][str(status)]["content"]["application/json"]
     validator = Draft202012Validator({**schema["schema"], "components": document["components"]})
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+
+
+class Conforming:
+    """Requests whose answers must have the status asked for and fit the document's schema
+    for that operation and status (the Bridge's document without auth)."""
+
+    def __init__(self, client: TestClient[Any, Any], headers: dict[str, str] | None = None) -> None:
+        self._client = client
+        self._headers = headers or {}
+        self.document = build_document(bridge_auth=False)
+
+    async def send(self, method: str, template: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        """The JSON answer to ``method path``; ``template`` is its path in the document."""
+        headers = {**self._headers, **kwargs.pop("headers", {})}
+        response = await self._client.request(method.upper(), path, headers=headers, **kwargs)
+        body = await response.json()
+        assert response.status == status, body
+        assert fits(self.document, template, method, status, body) == [], (template, method)
+        return body
