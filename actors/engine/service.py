@@ -35,7 +35,16 @@ from .plm import readable_design, readable_program
 from .requests import check_answer, check_part, check_stream_request
 from .runner import RunInput, RunTools, answered, start_run
 from .settings import EngineSettings
-from .stages import DRAFTING_STAGES, DecisionKind, EngineConflict, Stage, Status, plan, validate_stage_patch
+from .stages import (
+    DRAFTING_STAGES,
+    DecisionKind,
+    EngineConflict,
+    Stage,
+    Status,
+    plan,
+    status_entering,
+    validate_stage_patch,
+)
 
 __all__ = ["EngineService", "session_json", "summary_json"]
 
@@ -197,8 +206,9 @@ class EngineService:
                 raise _conflict(exc) from None
             if stage is not live.stage:
                 changes.update(stage=stage.value, pending_run=None)
-                if live.status in (Status.PAUSED, Status.FAILED):
-                    changes["status"] = Status.ACTIVE.value
+                status = Status.ACTIVE if live.status in (Status.PAUSED, Status.FAILED) else live.status
+                if status_entering(stage, status) is not live.status:
+                    changes["status"] = status_entering(stage, status).value
         if changes:
             live.update(**changes)
             if "stage" in changes:
@@ -237,7 +247,8 @@ class EngineService:
             check_part(request, artifacts)
 
         if decision.kind is DecisionKind.JSON_CONFIRM:
-            live.update(stage=decision.stage.value, pending_run=None)
+            status = status_entering(decision.stage, live.status)
+            live.update(stage=decision.stage.value, status=status.value, pending_run=None)
             live.emit(_CONTROL_RUN, StageChange(decision.stage))
             await live.commit()
             return {"json": {"session": session_json(live.record), "confirmed": decision.confirmed}}

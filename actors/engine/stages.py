@@ -59,8 +59,10 @@ Why these and not others:
   ``materialization`` stage, and "only once" is judged by
   ``artifacts.materialization_blocker`` from the stored result.
 * Statuses: a new run sets ``active``; ``cancel`` sets ``paused``; the runner sets
-  ``failed`` on error. Confirms and acknowledgements leave the status as it is, so a
-  session marked ``completed`` by materialization stays so until its next run.
+  ``failed`` on error; reaching ``complete`` (``confirm_assembly``, or a PATCH) sets
+  ``completed`` (``status_entering``). Other confirms and acknowledgements leave the
+  status as it is, so a session marked ``completed`` by materialization stays so until
+  its next run.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ __all__ = [
     "missing_prerequisite",
     "parse_action",
     "plan",
+    "status_entering",
     "validate_stage_patch",
 ]
 
@@ -245,6 +248,11 @@ TRANSITIONS: Mapping[Action, tuple[Rule, ...]] = {
     Action.CONFIRM_CAD: (_confirm(Stage.CAD_REVIEW, Stage.ASSEMBLY_COMPOSITION, "cad"),),
     Action.CONFIRM_ASSEMBLY: (_confirm(Stage.ASSEMBLY_REVIEW, Stage.COMPLETE, "assembly"),),
 }
+
+
+def status_entering(stage: Stage, status: Status) -> Status:
+    """The status of a session as it enters ``stage``: a finished design is ``completed``."""
+    return Status.COMPLETED if stage is Stage.COMPLETE else status
 
 
 def may_stream(action: object) -> bool:

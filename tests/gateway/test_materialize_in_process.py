@@ -237,3 +237,5 @@ async def test_the_whole_lifecycle_with_real_cad_files(client: TestClient[Any, A
     done = await _stream(client, sid, {"action": "confirm_assembly"})
     assert done[0]["data"]["confirmed"] == "assembly"
     assert done[0]["data"]["session"]["stage"] == "complete"
+    assert done[0]["data"]["session"]["status"] == "completed"  # a finished design reads as one
+    assert (await _session(client, sid))["status"] == "completed"

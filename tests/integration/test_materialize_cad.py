@@ -91,6 +91,7 @@ async def test_materialize_once_then_cad_on_ray_workers_to_complete(gateway: Gat
     )
     assert status == 200
     assert body["data"]["session"]["stage"] == "complete"
+    assert body["data"]["session"]["status"] == "completed"
 
 
 async def test_an_eco_for_a_released_design_and_a_failing_part_leaves_the_others_done(

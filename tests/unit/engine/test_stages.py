@@ -27,6 +27,7 @@ from actors.engine.stages import (
     missing_prerequisite,
     parse_action,
     plan,
+    status_entering,
     validate_stage_patch,
 )
 
@@ -148,6 +149,13 @@ def test_confirmations_move_on_and_keep_the_status(
     assert decision == Decision(action, DecisionKind.JSON_CONFIRM, moves_to, confirmed=name)
     assert decision.status is None
     assert not decision.joins
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_a_session_that_reaches_complete_is_completed(status: Status) -> None:
+    assert status_entering(S.COMPLETE, status) is Status.COMPLETED
+    for stage in (s for s in Stage if s is not S.COMPLETE):
+        assert status_entering(stage, status) is status
 
 
 def test_start_joins_a_live_run_of_the_same_stage() -> None:
